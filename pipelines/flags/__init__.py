@@ -1,0 +1,1 @@
+"""Risk flags: records, routing to JPAUs, keys, signing and HPKE sealing."""

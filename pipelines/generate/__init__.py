@@ -1,0 +1,1 @@
+"""Synthetic, seeded, realistic API/PNR manifests and watchlists with planted truth."""

@@ -1,0 +1,1 @@
+"""Reading and writing: Avro manifests, dead letters, EDIFACT converters."""

@@ -1,0 +1,1 @@
+"""UN/EDIFACT PAXLST and PNRGOV to paxshare Avro manifests."""

@@ -1,0 +1,1 @@
+"""Analyst review of risk flags: store, command line and web app."""

@@ -1,0 +1,85 @@
+"""The Avro schemas in ``schemas/``, parsed once and shared.
+
+Schemas may refer to named types defined in other schema files (``api_traveller`` reuses
+``paxshare.api.Person`` from ``api_manifest``); ``DEPENDS_ON`` lists what must be parsed first.
+The schema files ship inside the package as ``pipelines/avro_schemas`` (see ``setup.py``), so
+workers on a cluster find them without a local path.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import fastavro
+
+#: Schemas that reference named types from another schema file.
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "api_traveller": ("api_manifest",),
+}
+
+#: Metadata keys written into every Avro file paxshare produces.
+META_SCHEMA_NAME = "paxshare.schema"
+META_SCHEMA_VERSION = "paxshare.schema_version"
+
+
+def schema_dir() -> Path:
+    """Folder holding the ``.avsc`` files: the installed copy, else the source checkout's."""
+    try:
+        packaged = resources.files("pipelines.avro_schemas")
+        if packaged.joinpath("api_manifest.avsc").is_file():
+            return Path(str(packaged))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+def raw_schema(name: str, history_version: int | None = None) -> dict[str, Any]:
+    """The schema document as JSON; ``history_version`` picks a superseded version."""
+    folder = schema_dir()
+    path = folder / f"{name}.avsc" if history_version is None else folder / "history" / f"{name}.v{history_version}.avsc"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(name: str) -> tuple[dict, dict]:
+    named: dict = {}
+    for dependency in DEPENDS_ON.get(name, ()):
+        named.update(_parsed(dependency)[1])
+    parsed = fastavro.parse_schema(raw_schema(name), named_schemas=named)
+    return parsed, named
+
+
+def load(name: str) -> dict:
+    """Parsed schema ready for fastavro readers and writers, e.g. ``load("api_manifest")``."""
+    return _parsed(name)[0]
+
+
+def version(name: str) -> int:
+    """Current version of a schema: the default of its ``schema_version`` field."""
+    for field in raw_schema(name)["fields"]:
+        if field["name"] == "schema_version":
+            return int(field["default"])
+    raise KeyError(f"schema {name!r} has no schema_version field")
+
+
+def file_metadata(name: str) -> dict[str, str]:
+    """Avro file metadata naming the schema, so readers can tell what a file holds."""
+    return {META_SCHEMA_NAME: name, META_SCHEMA_VERSION: str(version(name))}
+
+
+def schema_name_of(writer_schema: dict) -> str | None:
+    """Which paxshare schema a writer schema is, by its record's full name; None if unknown."""
+    full_name = writer_schema.get("name") if isinstance(writer_schema, dict) else None
+    return SCHEMA_BY_FULL_NAME.get(full_name)
+
+
+SCHEMA_BY_FULL_NAME = {
+    "paxshare.api.ApiManifest": "api_manifest",
+    "paxshare.pnr.Pnr": "pnr",
+    "paxshare.api.ApiTraveller": "api_traveller",
+    "paxshare.ops.DeadLetter": "dead_letter",
+}

@@ -1,0 +1,1 @@
+"""Watchlist screening: name normalisation, candidate index, scoring, explanations."""

@@ -1,0 +1,1 @@
+"""Privacy-filtered sharing: arrangements in rules/, the rule engine, the audit chain."""

@@ -1,0 +1,1 @@
+"""Validation: Avro schema conformance and the great-expectations suite of semantic checks."""
