@@ -1,0 +1,187 @@
+"""The paxshare pipeline, assembled from the composite transforms of each area.
+
+    read Avro files -> validate (schema + expectation suite) -> valid travellers and PNRs by
+    flight date, dead letters, run report [-> screen -> flag -> share, when configured]
+
+``build_pipeline`` only composes transforms, so the same graph runs on the DirectRunner, on
+Flink/Spark through the portable runner, or on Dataflow. ``paxshare run`` (``main``) names the
+local runner explicitly, clears the previous outputs in the output folder, times the run and
+prints the report; ``run(argv)`` is the plain Beam entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from typing import Iterable
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from pipelines.io.transforms import (DEAD_LETTER, FILE_STATS, ReadManifestFiles, WriteAvroByDate,
+                                     WriteDeadLetters)
+from pipelines.options import PaxshareOptions
+from pipelines.report import build_report, format_summary
+from pipelines.validation.transforms import COUNTS, PNRS, REASONS, ValidateRecords, merge_counts
+from pipelines.validation.validator import pnr_flight_date
+
+#: Output sub-folders a run owns (and replaces on re-run).
+OUTPUT_FOLDERS = ("valid/api_travellers", "valid/pnr", "dead_letter", "report")
+REPORT_FILE = "report/run_report.json"
+STAGE_COUNTS = "stage_counts"
+
+
+def expand_inputs(inputs: Iterable[str]) -> list[str]:
+    """A folder becomes every ``.avro`` file below it; files and globs stay as given."""
+    patterns = []
+    for item in inputs:
+        has_glob = any(ch in item for ch in "*?[")
+        if not has_glob and (os.path.isdir(item) or (item.endswith("/") and "://" in item)):
+            patterns.append(FileSystems.join(item.rstrip("/"), "**.avro"))
+        else:
+            patterns.append(item)
+    return patterns
+
+
+def default_run_id(inputs: Iterable[str]) -> str:
+    """Same inputs, same id: outputs of a re-run replace rather than duplicate."""
+    return "run-" + hashlib.sha256("\n".join(sorted(inputs)).encode()).hexdigest()[:12]
+
+
+def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
+    """Adds every stage to ``pipeline``; returns the main PCollections by name (for tests)."""
+    run_id = options.run_id or default_run_id(options.input)
+    output = options.output.rstrip("/")
+    read = pipeline | "ReadManifests" >> ReadManifestFiles(expand_inputs(options.input), run_id)
+    validated = read.records | "ValidateRecords" >> ValidateRecords(run_id)
+    travellers, pnrs = validated.travellers, validated[PNRS]
+
+    dead_letters = (read[DEAD_LETTER], validated[DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten()
+    travellers | "WriteValidTravellers" >> WriteAvroByDate(
+        f"{output}/valid/api_travellers", "api_traveller", lambda t: t["flight_date"])
+    pnrs | "WriteValidPnrs" >> WriteAvroByDate(f"{output}/valid/pnr", "pnr", pnr_flight_date)
+    dead_letters | "WriteDeadLetters" >> WriteDeadLetters(f"{output}/dead_letter")
+
+    stage_counts = []  # (stage, {count: n}) from optional stages, merged into the report
+    outputs = {"travellers": travellers, "pnrs": pnrs, "dead_letters": dead_letters}
+    stage_counts_pc = (
+        (stage_counts or [pipeline | "NoStageCounts" >> beam.Create([])])
+        | "AllStageCounts" >> beam.Flatten()
+        | "MergeStageCounts" >> beam.CombinePerKey(merge_counts)
+    )
+    _write_report(pipeline, read[FILE_STATS], validated[COUNTS], validated[REASONS], stage_counts_pc,
+                  options.input, run_id, f"{output}/{REPORT_FILE}")
+    return outputs
+
+
+def _write_report(pipeline, file_stats, counts, reason_codes, stage_counts, inputs, run_id, path) -> None:
+    from apache_beam.pvalue import AsList, AsSingleton
+
+    per_file = counts | "CountsPerFile" >> beam.CombinePerKey(merge_counts)
+    file_problems = file_stats | "FileProblemCodes" >> beam.FlatMap(
+        lambda item: [{item[1]["problem_code"]: 1}] if item[1]["problem_code"] else [])
+    reasons = ((reason_codes, file_problems) | "AllReasonCodes" >> beam.Flatten()
+               | "MergeReasonCodes" >> beam.CombineGlobally(merge_counts))
+
+    def write(_, stats, file_counts, reason_totals, stages):
+        report = build_report(run_id, list(inputs), stats, file_counts, reason_totals, dict(stages))
+        with FileSystems.create(path) as handle:
+            handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+        return report["reconciled"]
+
+    (pipeline
+     | "ReportTrigger" >> beam.Create([None])
+     | "WriteReport" >> beam.Map(write, AsList(file_stats), AsList(per_file), AsSingleton(reasons),
+                                 AsList(stage_counts)))
+
+
+def run(argv: list[str] | None = None) -> beam.runners.runner.PipelineResult:
+    """Plain Beam entry point: ``python -m pipelines.batch --input ... --output ... --runner ...``."""
+    options = PipelineOptions(argv)
+    with_defaults(options)
+    pipeline = beam.Pipeline(options=options)
+    build_pipeline(pipeline, options.view_as(PaxshareOptions))
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result
+
+
+def with_defaults(options: PipelineOptions) -> None:
+    """Name the local runner unless one was chosen: Beam's default first tries to download Prism."""
+    standard = options.view_as(StandardOptions)
+    if not standard.runner:
+        standard.runner = "DirectRunner"
+
+
+def clear_previous_outputs(output: str) -> int:
+    """Delete the files a previous run wrote in the folders this run owns; returns how many."""
+    removed = 0
+    for folder in OUTPUT_FOLDERS:
+        matches = FileSystems.match([f"{output.rstrip('/')}/{folder}/*"])[0].metadata_list
+        if matches:
+            FileSystems.delete([m.path for m in matches])
+            removed += len(matches)
+    return removed
+
+
+# -- paxshare run --------------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="*", help="Avro files, folders or globs (or use --input)")
+    parser.add_argument("--input", action="append", default=[], help="Avro file, folder or glob; repeatable")
+    parser.add_argument("--output", default="out", help="output folder (default: out)")
+    parser.add_argument("--run-id", help="run id (default: derived from the inputs, so re-runs replace)")
+    parser.add_argument("--watchlists", action="append", default=[], help="watchlist files to screen against")
+    parser.add_argument("--rules", help="sharing rules folder (enables sharing)")
+    parser.add_argument("--keys", help="keys folder (partner/unit public keys, signing key)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.epilog = "Beam options follow '--', e.g. -- --runner=DirectRunner --direct_num_workers=2"
+
+
+def main(args: argparse.Namespace) -> int:
+    inputs = list(args.inputs) + list(args.input)
+    if not inputs:
+        print("paxshare run: give at least one input (file, folder or glob)", file=sys.stderr)
+        return 2
+    argv = [f"--input={item}" for item in inputs] + [f"--output={args.output}"]
+    if args.run_id:
+        argv.append(f"--run_id={args.run_id}")
+    argv += [f"--watchlists={w}" for w in args.watchlists]
+    if args.rules:
+        argv.append(f"--rules={args.rules}")
+    if args.keys:
+        argv.append(f"--keys={args.keys}")
+    argv += list(getattr(args, "beam_args", []))
+    if args.quiet:
+        os.environ["PAXSHARE_QUIET"] = "1"
+    logging.getLogger().setLevel(logging.WARNING)
+    removed = clear_previous_outputs(args.output)
+    if removed and not args.quiet:
+        print(f"[paxshare] replaced {removed} files of the previous run in {args.output}", file=sys.stderr)
+    started = time.time()
+    started_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    run(argv)
+    seconds = time.time() - started
+    report_path = f"{args.output.rstrip('/')}/{REPORT_FILE}"
+    with FileSystems.open(report_path) as handle:
+        report = json.loads(handle.read())
+    report["timing"] = {"started_utc": started_utc, "seconds": round(seconds, 3),
+                        "persons_per_second": report["totals"]["persons_in"] / seconds if seconds else 0.0}
+    with FileSystems.create(report_path) as handle:
+        handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+    summary = format_summary(report)
+    print(summary)
+    print(f"  outputs    {args.output}/valid, {args.output}/dead_letter; report {report_path}")
+    return 0 if report["reconciled"] else 3
+
+
+if __name__ == "__main__":
+    logging.getLogger().setLevel(logging.INFO)
+    run()

@@ -1,0 +1,202 @@
+"""Group segments into messages (UNH..UNT) with their interchange (UNB) and group (UNG) headers.
+
+The message type is taken from UNH, else from UNG or the UNB application reference, else from
+what the message holds (BGM/NAD: PAXLST; SRC/TIF: PNRGOV). Segments found outside any UNH..UNT
+are gathered into an implicit message, with a warning, rather than dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelines.io.edifact.tokenizer import TAG, Segment, Tokenized
+from pipelines.io.edifact.values import blank_to_none, hhmm, yymmdd
+
+PAXLST = "PAXLST"
+PNRGOV = "PNRGOV"
+KNOWN_TYPES = (PAXLST, PNRGOV)
+_ENVELOPE_TAGS = frozenset({"UNB", "UNG", "UNE", "UNZ"})
+
+
+@dataclass
+class Envelope:
+    """What UNB and UNG say about the interchange a message came in."""
+
+    sender: str | None = None
+    recipient: str | None = None
+    control_reference: str | None = None
+    prepared_utc: str | None = None
+    application: str | None = None
+    group_type: str | None = None
+    group_sender: str | None = None
+    group_version: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Message:
+    """The segments of one message, without UNH and UNT, and what is known about it."""
+
+    envelope: Envelope
+    unh: Segment | None
+    segments: list[Segment]
+    unt: Segment | None = None
+    message_type: str | None = None
+    version: str | None = None
+    reference: str | None = None
+    truncated: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def first_segment(self) -> Segment | None:
+        return self.unh or (self.segments[0] if self.segments else None)
+
+    @property
+    def offset(self) -> int:
+        first = self.first_segment
+        return first.offset if first else 0
+
+    @property
+    def line(self) -> int | None:
+        first = self.first_segment
+        return first.line if first else None
+
+    @property
+    def end_offset(self) -> int:
+        last = self.unt or (self.segments[-1] if self.segments else self.unh)
+        return last.offset + 1 if last else 0
+
+    def source_format(self) -> str:
+        if self.message_type == PNRGOV and self.version:
+            return f"PNRGOV {self.version}"
+        return " ".join(part for part in (self.message_type or "UNKNOWN", self.version) if part)
+
+
+def _envelope_from_unb(segment: Segment) -> Envelope:
+    date, time = segment.get(3, 0), segment.get(3, 1)
+    prepared = None
+    day = yymmdd(date)
+    if day and len(day) == 10:
+        clock = hhmm(time)
+        prepared = f"{day}T{clock}Z" if clock else f"{day}T00:00Z"
+    return Envelope(
+        sender=blank_to_none(segment.get(1, 0)),
+        recipient=blank_to_none(segment.get(2, 0)),
+        control_reference=blank_to_none(segment.get(4, 0)),
+        prepared_utc=prepared,
+        application=blank_to_none(segment.get(6, 0)),
+        line=segment.line,
+    )
+
+
+def _with_group(envelope: Envelope, segment: Segment) -> Envelope:
+    version = ":".join(part for part in segment.element(7) if part) or None
+    return Envelope(**{**envelope.__dict__, "group_type": blank_to_none(segment.get(0, 0)),
+                       "group_sender": blank_to_none(segment.get(1, 0)), "group_version": version})
+
+
+def _identify(message: Message) -> None:
+    """Set type, version and reference from UNH, the envelope, or the content."""
+    unh = message.unh
+    if unh is not None:
+        message.reference = blank_to_none(unh.get(0, 0))
+        kind = (blank_to_none(unh.get(1, 0)) or "").upper()
+        parts = [part.strip() for part in unh.element(1)[1:]]
+        if kind == PNRGOV:
+            numbers = [part for part in parts[:2] if part]
+            message.version = ".".join(numbers) or None
+        else:
+            message.version = ":".join(part for part in parts if part) or None
+        if kind in KNOWN_TYPES:
+            message.message_type = kind
+            return
+        if kind:
+            message.message_type = kind
+            return
+    envelope = message.envelope
+    for hint in (envelope.group_type, envelope.application):
+        if hint and hint.upper() in KNOWN_TYPES:
+            message.message_type = hint.upper()
+            message.warnings.append(f"message type not in UNH; taken from the envelope ({hint})")
+            return
+    tags = {segment.tag for segment in message.segments}
+    if tags & {"SRC", "TIF", "RCI"}:
+        message.message_type = PNRGOV
+    elif tags & {"BGM", "NAD", "TDT"}:
+        message.message_type = PAXLST
+    if message.message_type:
+        message.warnings.append(f"message type not stated; {message.message_type} recognised from its segments")
+
+
+def split_messages(tokens: Tokenized) -> list[Message]:
+    """Every message in the input, in order, each with its envelope and warnings."""
+    messages: list[Message] = []
+    envelope = Envelope()
+    current: Message | None = None
+    orphans: list[Segment] = []
+
+    def flush_orphans() -> None:
+        if any(TAG.match(s.tag) or s.tag for s in orphans):
+            implicit = Message(envelope=envelope, unh=None, segments=list(orphans))
+            implicit.warnings.append(
+                f"line {orphans[0].line}: {len(orphans)} segment(s) outside UNH..UNT read as one message")
+            messages.append(implicit)
+        orphans.clear()
+
+    def close(message: Message, reason: str | None) -> None:
+        if reason:
+            message.warnings.append(reason)
+        messages.append(message)
+
+    for segment in tokens.segments:
+        tag = segment.tag
+        if tag == "UNH":
+            if current is not None:
+                close(current, f"line {segment.line}: message {current.reference!r} has no UNT before the next UNH")
+            flush_orphans()
+            current = Message(envelope=envelope, unh=segment, segments=[])
+            continue
+        if tag == "UNT":
+            if current is None:
+                orphans.append(segment) if orphans else None
+                if orphans:
+                    flush_orphans()
+                continue
+            current.unt = segment
+            _check_unt(current, segment)
+            close(current, None)
+            current = None
+            continue
+        if tag in _ENVELOPE_TAGS:
+            if current is not None:
+                close(current, f"line {segment.line}: message {current.reference!r} has no UNT before {tag}")
+                current = None
+            flush_orphans()
+            if tag == "UNB":
+                envelope = _envelope_from_unb(segment)
+            elif tag == "UNG":
+                envelope = _with_group(envelope, segment)
+            continue
+        if current is not None:
+            current.segments.append(segment)
+        else:
+            orphans.append(segment)
+    if current is not None:
+        current.truncated = True
+        messages.append(current)
+    flush_orphans()
+    for message in messages:
+        _identify(message)
+    return messages
+
+
+def _check_unt(message: Message, unt: Segment) -> None:
+    """UNT states the segment count (UNH and UNT included) and repeats the UNH reference."""
+    declared = unt.get(0, 0).strip()
+    actual = len(message.segments) + 2
+    if declared.isdigit() and int(declared) != actual:
+        message.warnings.append(f"line {unt.line}: UNT declares {int(declared)} segments, the message has {actual}")
+    reference = blank_to_none(unt.get(1, 0))
+    unh_reference = blank_to_none(message.unh.get(0, 0)) if message.unh else None
+    if reference and unh_reference and reference != unh_reference:
+        message.warnings.append(f"line {unt.line}: UNT reference {reference!r} differs from UNH {unh_reference!r}")

@@ -1,0 +1,24 @@
+"""Pipeline options for paxshare, usable from ``paxshare run`` or any Beam launcher."""
+
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+
+class PaxshareOptions(PipelineOptions):
+    """What to read, where to write, and which optional stages to run."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument("--input", action="append", required=True,
+                            help="Avro file, folder or glob of API/PNR manifests; repeat for several. "
+                                 "Any Beam filesystem (local, gs://, s3://, hdfs://).")
+        parser.add_argument("--output", required=True, help="folder for valid records, dead letters and the report")
+        parser.add_argument("--run_id", default=None, help="id stamped on every output; default: derived from inputs")
+        parser.add_argument("--watchlists", action="append", default=[],
+                            help="watchlist files (Avro or CSV) to screen travellers against; repeatable")
+        parser.add_argument("--screening_settings", default=None, help="screening settings file (thresholds)")
+        parser.add_argument("--cleared_travellers", default=None, help="cleared-traveller (redress) list file")
+        parser.add_argument("--rules", default=None, help="rules folder with sharing arrangements; enables sharing")
+        parser.add_argument("--keys", default=None, help="folder with partner/unit public keys and the signing key")
+        parser.add_argument("--units", default=None, help="JPAU units config; default: <rules>/jpau_units.yaml")

@@ -1,0 +1,85 @@
+"""The run report: counts per input file and per stage that must reconcile.
+
+For every input file: records decoded = manifests + PNRs validated; persons in = valid +
+rejected (a rejected manifest rejects all its persons); PNRs in = valid + rejected. A file that
+could not be read, or only partly, is listed with its problem. ``reconciled`` is true only when
+every file balances. Pure functions: the pipeline gathers the numbers, this module judges them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+FILE_COUNT_KEYS = ("records_decoded", "manifests_in", "manifests_rejected", "persons_in", "persons_valid",
+                   "persons_rejected", "pnrs_in", "pnrs_valid", "pnrs_rejected")
+
+
+def build_report(run_id: str, inputs: list[str], file_stats: Iterable[tuple[str, dict]],
+                 file_counts: Iterable[tuple[str, dict]], reason_codes: dict[str, int],
+                 stages: dict[str, dict] | None = None) -> dict:
+    """Assemble the machine-readable report from what the pipeline collected."""
+    files: dict[str, dict] = {}
+    for path, stat in file_stats:
+        files[path] = {key: 0 for key in FILE_COUNT_KEYS} | {
+            "status": stat["status"], "problem": stat.get("problem"), "problem_code": stat.get("problem_code"),
+            "records_decoded": stat["records_decoded"]}
+    for path, counts in file_counts:
+        entry = files.setdefault(path, {key: 0 for key in FILE_COUNT_KEYS} | {"status": "ok", "problem": None,
+                                                                              "problem_code": None})
+        for key, value in counts.items():
+            if key != "records_decoded":
+                entry[key] += value
+    for entry in files.values():
+        entry["reconciled"] = reconciles(entry)
+    totals = Counter()
+    for entry in files.values():
+        totals.update({key: entry[key] for key in FILE_COUNT_KEYS})
+    statuses = Counter(entry["status"] for entry in files.values())
+    return {
+        "run_id": run_id,
+        "inputs": inputs,
+        "files": dict(sorted(files.items())),
+        "totals": dict(totals) | {
+            "files": len(files), "files_ok": statuses.get("ok", 0),
+            "files_partly_read": statuses.get("partly_read", 0), "files_rejected": statuses.get("rejected", 0)},
+        "rejection_reasons": dict(sorted(reason_codes.items())),
+        "stages": stages or {},
+        "reconciled": all(entry["reconciled"] for entry in files.values()),
+    }
+
+
+def reconciles(entry: dict) -> bool:
+    """True when nothing in this file's counts went missing."""
+    return (entry["records_decoded"] == entry["manifests_in"] + entry["pnrs_in"]
+            and entry["persons_in"] == entry["persons_valid"] + entry["persons_rejected"]
+            and entry["pnrs_in"] == entry["pnrs_valid"] + entry["pnrs_rejected"]
+            and entry["manifests_rejected"] <= entry["manifests_in"])
+
+
+def format_summary(report: dict) -> str:
+    """A few lines for the terminal: per stage, then any file that needs attention."""
+    totals = report["totals"]
+    lines = [
+        f"paxshare run {report['run_id']}: {'RECONCILED' if report['reconciled'] else 'NOT RECONCILED'}",
+        f"  files      {totals['files']:>10,}  ok {totals['files_ok']:,}, partly read "
+        f"{totals['files_partly_read']:,}, rejected {totals['files_rejected']:,}",
+        f"  manifests  {totals['manifests_in']:>10,}  rejected whole {totals['manifests_rejected']:,}",
+        f"  persons    {totals['persons_in']:>10,}  valid {totals['persons_valid']:,}, rejected "
+        f"{totals['persons_rejected']:,}",
+        f"  PNRs       {totals['pnrs_in']:>10,}  valid {totals['pnrs_valid']:,}, rejected {totals['pnrs_rejected']:,}",
+    ]
+    for stage, counts in report.get("stages", {}).items():
+        shown = ", ".join(f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}"
+                          for key, value in counts.items())
+        lines.append(f"  {stage:<10} {shown}")
+    if report["rejection_reasons"]:
+        lines.append("  reasons    " + ", ".join(f"{code} {n:,}" for code, n in report["rejection_reasons"].items()))
+    for path, entry in report["files"].items():
+        if entry["status"] != "ok" or not entry["reconciled"]:
+            lines.append(f"  ! {path}: {entry['status']}" + (f": {entry['problem']}" if entry["problem"] else "")
+                         + ("" if entry["reconciled"] else " (counts do not reconcile)"))
+    if "timing" in report:
+        timing = report["timing"]
+        lines.append(f"  time       {timing['seconds']:.1f} s, {timing['persons_per_second']:,.0f} persons/s")
+    return "\n".join(lines)

@@ -1,0 +1,397 @@
+"""Where flags, analysts' dispositions and the access log live: SQLite by default, PostgreSQL by URL.
+
+Four tables (SQLAlchemy Core, so the same code runs on both databases):
+
+- ``flags``: one row per decrypted, verified flag; the full record as JSON plus the columns the
+  priority list filters on. Re-ingesting the same flag id replaces the record, never duplicates.
+- ``dispositions``: append-only. A new disposition for a flag supersedes the previous one (it names
+  it in ``supersedes``); nothing is updated or deleted, so the history of a decision stays whole.
+- ``access_log``: who viewed, listed, decided or exported what, and when (audit rule: every access
+  is recorded).
+- ``cleared_travellers``: one row per false-positive disposition, the traveller's identity and the
+  entry they were cleared against; screening suppresses repeat alerts from it. When a later
+  disposition on the same flag is not a false positive, the row is marked revoked (the only
+  update in the store) so the export drops it.
+
+No flag becomes an adverse action here: the store only records what a human decided.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import sqlalchemy as sa
+
+from pipelines.review.flag_view import cleared_identity
+from pipelines.review.priority import departure_of
+
+__all__ = [
+    "DISPOSITIONS",
+    "DISPOSITION_LABELS",
+    "STATUSES",
+    "ReviewError",
+    "ReviewStore",
+    "normalise_disposition",
+    "check_analyst",
+    "check_note",
+    "database_url",
+    "DEFAULT_DATABASE",
+]
+
+#: Disposition codes and what they mean to an analyst.
+DISPOSITION_LABELS: dict[str, str] = {
+    "CONFIRMED_MATCH": "Confirmed match",
+    "FALSE_POSITIVE": "False positive",
+    "REFER_SECONDARY": "Refer to secondary inspection",
+}
+DISPOSITIONS: tuple[str, ...] = tuple(DISPOSITION_LABELS)
+
+#: Review statuses after GTAS: nobody has opened it / someone has / someone has decided.
+STATUSES: tuple[str, ...] = ("NEW", "IN_PROGRESS", "REVIEWED")
+
+#: Default database: a SQLite file in the current directory.
+DEFAULT_DATABASE = "paxshare-review.sqlite"
+
+_ANALYST_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+_DISPOSITION_ALIASES = {
+    "CONFIRMED": "CONFIRMED_MATCH", "MATCH": "CONFIRMED_MATCH", "TRUE_POSITIVE": "CONFIRMED_MATCH",
+    "FP": "FALSE_POSITIVE", "CLEARED": "FALSE_POSITIVE",
+    "REFER": "REFER_SECONDARY", "SECONDARY": "REFER_SECONDARY", "REFER_TO_SECONDARY": "REFER_SECONDARY",
+    "REFER_SECONDARY_INSPECTION": "REFER_SECONDARY",
+}
+
+metadata = sa.MetaData()
+
+flags_table = sa.Table(
+    "flags", metadata,
+    sa.Column("flag_id", sa.String(128), primary_key=True),
+    sa.Column("unit_id", sa.String(64)),
+    sa.Column("run_id", sa.String(128)),
+    sa.Column("flight_key", sa.String(64), index=True),
+    sa.Column("departure_utc", sa.String(40)),
+    sa.Column("severity", sa.String(16), index=True),
+    sa.Column("score", sa.Float),
+    sa.Column("entry_id", sa.String(128)),
+    sa.Column("list_id", sa.String(128)),
+    sa.Column("category", sa.String(64)),
+    sa.Column("created_utc", sa.String(40)),
+    sa.Column("source_file", sa.Text),
+    sa.Column("ingested_utc", sa.String(40), nullable=False),
+    sa.Column("record_json", sa.Text, nullable=False),
+)
+
+dispositions_table = sa.Table(
+    "dispositions", metadata,
+    sa.Column("disposition_id", sa.String(64), primary_key=True),
+    sa.Column("flag_id", sa.String(128), sa.ForeignKey("flags.flag_id"), nullable=False, index=True),
+    sa.Column("disposition", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("analyst", sa.String(64), nullable=False),
+    sa.Column("decided_utc", sa.String(40), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("supersedes", sa.String(64)),
+    # Two analysts deciding the same flag at once cannot both supersede the same disposition.
+    sa.UniqueConstraint("flag_id", "sequence", name="one_disposition_per_step"),
+)
+
+access_log_table = sa.Table(
+    "access_log", metadata,
+    sa.Column("access_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at_utc", sa.String(40), nullable=False),
+    sa.Column("analyst", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("flag_id", sa.String(128), index=True),
+    sa.Column("detail", sa.Text),
+)
+
+cleared_table = sa.Table(
+    "cleared_travellers", metadata,
+    sa.Column("disposition_id", sa.String(64), sa.ForeignKey("dispositions.disposition_id"),
+              primary_key=True),
+    sa.Column("flag_id", sa.String(128), nullable=False, index=True),
+    sa.Column("surname", sa.Text),
+    sa.Column("given_names", sa.Text),
+    sa.Column("date_of_birth", sa.String(16)),
+    sa.Column("document_number", sa.String(64)),
+    sa.Column("document_issuer", sa.String(8)),
+    sa.Column("entry_id", sa.String(128), nullable=False),
+    sa.Column("list_id", sa.String(128)),
+    sa.Column("analyst", sa.String(64), nullable=False),
+    sa.Column("cleared_utc", sa.String(40), nullable=False),
+    sa.Column("revoked_by", sa.String(64)),
+    sa.Column("revoked_utc", sa.String(40)),
+)
+
+
+class ReviewError(ValueError):
+    """A review action that cannot be recorded as asked (unknown flag, missing note...)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def database_url(value: str | None) -> str:
+    """A SQLAlchemy URL from a URL or a plain file path (a path means SQLite)."""
+    value = (value or DEFAULT_DATABASE).strip()
+    if "://" in value:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+    return "sqlite:///" + str(Path(value).expanduser())
+
+
+def normalise_disposition(value: str) -> str:
+    """'false-positive', 'FP', 'False positive' -> 'FALSE_POSITIVE'; unknown values raise."""
+    code = re.sub(r"[^A-Z]+", "_", (value or "").upper()).strip("_")
+    code = _DISPOSITION_ALIASES.get(code, code)
+    if code not in DISPOSITIONS:
+        allowed = ", ".join(code.lower().replace("_", "-") for code in DISPOSITIONS)
+        raise ReviewError(f"unknown disposition {value!r}; choose one of: {allowed}")
+    return code
+
+
+def check_analyst(analyst: str | None) -> str:
+    """The analyst id, stripped; refuses blanks and odd characters so the log stays readable."""
+    name = (analyst or "").strip()
+    if not _ANALYST_PATTERN.match(name):
+        raise ReviewError("an analyst id is required: 1-64 letters, digits, '.', '_', '@' or '-'")
+    return name
+
+
+def check_note(note: str | None) -> str:
+    """The disposition note, stripped; every disposition must say why."""
+    text = (note or "").strip()
+    if not text:
+        raise ReviewError("a note is required: say why you decided this")
+    return text
+
+
+def _flag_columns(flag: Mapping[str, Any], source_file: str | None, now: str) -> dict:
+    """The indexed columns of a flag row, taken from the flag record."""
+    if not flag.get("flag_id"):
+        raise ReviewError("flag has no flag_id")
+    departure = departure_of(flag)
+    try:
+        score = float(flag["score"]) if flag.get("score") is not None else None
+    except (TypeError, ValueError):
+        score = None
+    return {
+        "flag_id": str(flag["flag_id"]),
+        "unit_id": flag.get("unit_id"),
+        "run_id": flag.get("run_id"),
+        "flight_key": flag.get("flight_key"),
+        "departure_utc": _iso(departure) if departure else None,
+        "severity": (flag.get("severity") or "").upper() or None,
+        "score": score,
+        "entry_id": flag.get("entry_id"),
+        "list_id": flag.get("list_id"),
+        "category": flag.get("category"),
+        "created_utc": flag.get("created_utc"),
+        "source_file": source_file,
+        "ingested_utc": now,
+        "record_json": json.dumps(flag, sort_keys=True, default=str),
+    }
+
+
+class ReviewStore:
+    """Flags, dispositions and the access log in one database.
+
+    ``ReviewStore("review.sqlite")`` or ``ReviewStore("postgresql://user@host/db")``; tables are
+    created on first use. ``clock`` returns the current UTC time (tests pass a fixed one).
+    """
+
+    def __init__(self, url: str | None = None, *, clock: Callable[[], datetime] = utc_now,
+                 engine: sa.Engine | None = None):
+        self.url = database_url(url)
+        self.engine = engine or sa.create_engine(self.url, future=True)
+        self.clock = clock
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _now(self) -> str:
+        return _iso(self.clock())
+
+    # -- flags ---------------------------------------------------------------------------------
+
+    def add_flags(self, flags: Iterable[Mapping[str, Any]], *, source_file: str | None = None) -> dict:
+        """Store flags; a flag id already there has its record replaced. Returns counts."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        now = self._now()
+        with self.engine.begin() as conn:
+            for flag in flags:
+                row = _flag_columns(flag, source_file, now)
+                existing = conn.execute(
+                    sa.select(flags_table.c.record_json).where(flags_table.c.flag_id == row["flag_id"])
+                ).scalar_one_or_none()
+                if existing is None:
+                    conn.execute(flags_table.insert().values(**row))
+                    counts["added"] += 1
+                elif existing != row["record_json"]:
+                    conn.execute(flags_table.update()
+                                 .where(flags_table.c.flag_id == row["flag_id"]).values(**row))
+                    counts["updated"] += 1
+                else:
+                    counts["unchanged"] += 1
+        return counts
+
+    def get_flag(self, flag_id: str) -> dict:
+        """One flag's record; raises ReviewError when the id is unknown."""
+        with self.engine.connect() as conn:
+            record = conn.execute(
+                sa.select(flags_table.c.record_json).where(flags_table.c.flag_id == flag_id)
+            ).scalar_one_or_none()
+        if record is None:
+            raise ReviewError(f"no flag with id {flag_id!r}")
+        return json.loads(record)
+
+    def flag_ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(flags_table.c.flag_id).order_by(flags_table.c.flag_id)).scalars())
+
+    def review_rows(self) -> list[dict]:
+        """Every flag with its review state: ``flag``, ``status``, ``disposition`` (current or None).
+
+        Unordered; ``priority.prioritise(rows, now, flag_of=lambda r: r["flag"])`` orders them.
+        """
+        with self.engine.connect() as conn:
+            records = conn.execute(sa.select(flags_table.c.flag_id, flags_table.c.record_json)).all()
+            viewed = set(conn.execute(
+                sa.select(access_log_table.c.flag_id).where(access_log_table.c.action == "VIEW").distinct()
+            ).scalars())
+            current = self._current_dispositions(conn)
+        return [
+            {"flag": json.loads(record), "disposition": current.get(flag_id),
+             "status": _status(flag_id in viewed, current.get(flag_id))}
+            for flag_id, record in records
+        ]
+
+    # -- dispositions --------------------------------------------------------------------------
+
+    @staticmethod
+    def _current_dispositions(conn: sa.Connection) -> dict[str, dict]:
+        """The latest disposition of each flag: the one with the highest sequence number."""
+        rows = conn.execute(sa.select(dispositions_table).order_by(dispositions_table.c.sequence)).mappings()
+        return {row["flag_id"]: dict(row) for row in rows}
+
+    def current_disposition(self, flag_id: str) -> dict | None:
+        history = self.disposition_history(flag_id)
+        return history[-1] if history else None
+
+    def disposition_history(self, flag_id: str) -> list[dict]:
+        """Every disposition of the flag, oldest first."""
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(
+                sa.select(dispositions_table).where(dispositions_table.c.flag_id == flag_id)
+                .order_by(dispositions_table.c.sequence)
+            ).mappings()]
+
+    def record_disposition(self, flag_id: str, disposition: str, note: str, analyst: str) -> dict:
+        """Append a disposition (superseding any earlier one) and log it; returns the new row.
+
+        A false positive adds the traveller to the cleared list; any other disposition revokes a
+        clearance the flag's previous disposition gave.
+        """
+        code = normalise_disposition(disposition)
+        text = check_note(note)
+        who = check_analyst(analyst)
+        flag = self.get_flag(flag_id)
+        now = self._now()
+        try:
+            return self._append_disposition(flag, flag_id, code, text, who, now)
+        except sa.exc.IntegrityError as error:
+            raise ReviewError(f"flag {flag_id} was decided by someone else just now; "
+                              "reload it and decide again") from error
+
+    def _append_disposition(self, flag: Mapping[str, Any], flag_id: str, code: str, text: str,
+                            who: str, now: str) -> dict:
+        with self.engine.begin() as conn:
+            previous = conn.execute(
+                sa.select(dispositions_table).where(dispositions_table.c.flag_id == flag_id)
+                .order_by(dispositions_table.c.sequence.desc()).limit(1)
+            ).mappings().first()
+            row = {
+                "disposition_id": uuid.uuid4().hex,
+                "flag_id": flag_id,
+                "disposition": code,
+                "note": text,
+                "analyst": who,
+                "decided_utc": now,
+                "sequence": previous["sequence"] + 1 if previous else 1,
+                "supersedes": previous["disposition_id"] if previous else None,
+            }
+            conn.execute(dispositions_table.insert().values(**row))
+            if previous and previous["disposition"] == "FALSE_POSITIVE" and code != "FALSE_POSITIVE":
+                conn.execute(cleared_table.update()
+                             .where(cleared_table.c.disposition_id == previous["disposition_id"])
+                             .values(revoked_by=row["disposition_id"], revoked_utc=now))
+            if code == "FALSE_POSITIVE":
+                identity = cleared_identity(flag)
+                conn.execute(cleared_table.insert().values(
+                    disposition_id=row["disposition_id"], flag_id=flag_id,
+                    surname=identity["surname"], given_names=identity["given_names"],
+                    date_of_birth=identity["date_of_birth"], document_number=identity["document_number"],
+                    document_issuer=identity["document_issuer"],
+                    entry_id=str(identity["entry_id"] or ""), list_id=identity["list_id"],
+                    analyst=who, cleared_utc=now))
+            self._log(conn, who, "DECIDE", flag_id, f"{code}: {text}", now)
+        return row
+
+    # -- cleared travellers --------------------------------------------------------------------
+
+    def cleared_travellers(self, *, include_revoked: bool = False) -> list[dict]:
+        """Cleared-traveller rows, oldest first; revoked ones only when asked."""
+        query = sa.select(cleared_table).order_by(cleared_table.c.cleared_utc, cleared_table.c.disposition_id)
+        if not include_revoked:
+            query = query.where(cleared_table.c.revoked_by.is_(None))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    # -- access log ----------------------------------------------------------------------------
+
+    def _log(self, conn: sa.Connection, analyst: str, action: str, flag_id: str | None,
+             detail: str | None, now: str) -> None:
+        conn.execute(access_log_table.insert().values(
+            at_utc=now, analyst=analyst, action=action, flag_id=flag_id, detail=detail))
+
+    def log_access(self, analyst: str, action: str, flag_id: str | None = None,
+                   detail: str | None = None) -> None:
+        """Record that ``analyst`` did ``action`` (VIEW, LIST, INGEST, EXPORT...) on a flag or all."""
+        who = check_analyst(analyst)
+        with self.engine.begin() as conn:
+            self._log(conn, who, action.upper(), flag_id, detail, self._now())
+
+    def view_flag(self, flag_id: str, analyst: str) -> dict:
+        """The flag's record, with the view logged: the only way screens should open a flag."""
+        flag = self.get_flag(flag_id)
+        self.log_access(analyst, "VIEW", flag_id)
+        return flag
+
+    def access_log(self, *, flag_id: str | None = None, limit: int | None = None) -> list[dict]:
+        """Access log entries, newest first; one flag's only when ``flag_id`` is given."""
+        query = sa.select(access_log_table).order_by(access_log_table.c.access_id.desc())
+        if flag_id is not None:
+            query = query.where(access_log_table.c.flag_id == flag_id)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def _status(viewed: bool, disposition: Mapping[str, Any] | None) -> str:
+    """GTAS-style review status of a flag."""
+    if disposition is not None:
+        return "REVIEWED"
+    return "IN_PROGRESS" if viewed else "NEW"

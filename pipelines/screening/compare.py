@@ -1,0 +1,174 @@
+"""Comparisons: how two names, dates, sexes, nationalities and documents agree, in words.
+
+Name comparison is alignment-based (the idea of OpenSanctions' logic-v2, built differently):
+
+* each token of one name is paired with at most one token (or two adjacent tokens joined, for
+  ``ABDUL RAHMAN`` ~ ``ABDULRAHMAN``) of the other, best pairs first, in any order, so
+  surname/given-name swaps cost nothing;
+* a pair's similarity is the first level that applies: ``exact`` > ``phonetic`` (same consonant
+  skeleton: vowel and transliteration spellings) > ``nickname`` > ``typo`` (optimal string
+  alignment distance, scaled so one edit in a short token already costs a lot) > ``initial``;
+  Jaro-Winkler is deliberately not the main measure because it is lenient on short names;
+* tokens left unpaired are penalised by *whether the other name also has leftovers*: leftovers
+  on both sides (``BORIS`` vs ``VIKTOR`` VEKSELBERG) mean a conflicting name part, a strong sign of
+  a different person; leftovers on one side only are a missing or extra middle name, a weak one;
+* each token weighs by how much it tells: particles little, very common tokens (``MUHAMMAD``,
+  ``KIM``, or frequent in the list itself) less, surname tokens a little more;
+* a name that agrees on a single token only (``JOHN`` vs ``JOHN SMITH``) is capped well below any
+  threshold: one shared word is not an identification.
+
+Every comparison returns its level and a short text, which become the candidate's explanation.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+from pipelines.screening.names import COMMON_TOKENS, NameForm, is_particle, skeleton
+from pipelines.screening.nicknames import are_nicknames
+
+__all__ = ["token_similarity", "compare_names", "NameComparison"]
+
+
+@functools.lru_cache(maxsize=400_000)
+def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90,
+                     phonetic: float = 0.92, initial: float = 0.50) -> tuple[float, str]:
+    """Similarity of two normalised tokens in [0, 1] and the level that gave it.
+
+    ``loose`` is set when either side came from a script that does not write vowels or spells
+    consonants by syllable (Arabic, Hebrew, kana): then consonant skeletons are compared with
+    edit distance too."""
+    if a == b:
+        return 1.0, "exact"
+    if len(a) == 1 or len(b) == 1:
+        return (initial, "initial") if a[0] == b[0] else (0.0, "differ")
+    ska, skb = skeleton(a), skeleton(b)
+    if ska == skb and (len(ska) >= 2 or len(a) <= 3):
+        return phonetic, "phonetic"
+    if are_nicknames(a, b):
+        return nickname, "nickname"
+    longest = max(len(a), len(b))
+    typo = 1.0 - 1.6 * OSA.distance(a, b) / longest
+    best, level = typo, "typo"
+    if loose:
+        # abjad/syllabic source: vowels and epenthetic syllables are noise, consonants are signal
+        ska_bare, skb_bare = ska.lstrip("A") or ska, skb.lstrip("A") or skb
+        if ska_bare == skb_bare:
+            return phonetic * 0.97, "phonetic"
+        sk_len = max(len(ska_bare), len(skb_bare))
+        sk_sim = (1.0 - 1.4 * OSA.distance(ska_bare, skb_bare) / sk_len) * 0.92 if sk_len >= 3 else 0.0
+        if sk_sim > best:
+            best, level = sk_sim, "phonetic"
+    return (max(best, 0.0), level) if best > 0 else (0.0, "differ")
+
+
+@dataclass(frozen=True, slots=True)
+class NameComparison:
+    """Result of comparing two names: ``score`` in [0, 1] and a text explaining it."""
+    score: float
+    pairs: tuple[tuple[str, str, float, str], ...]
+    extra_query: tuple[str, ...]
+    extra_entry: tuple[str, ...]
+    text: str
+
+
+def _weight(token: str, is_surname: bool, common: frozenset[str], params: dict) -> float:
+    if is_particle(token):
+        return params["particle_weight"]
+    weight = params["common_token_weight"] if (token in COMMON_TOKENS or token in common) else 1.0
+    return weight * (params["surname_weight"] if is_surname else 1.0)
+
+
+_DEFAULT_PARAMS = {
+    "exact": 1.0, "phonetic": 0.92, "nickname": 0.90, "initial": 0.50, "min_token_similarity": 0.55,
+    "conflict_weight": 1.0, "extra_weight": 0.25, "common_token_weight": 0.6, "particle_weight": 0.2,
+    "surname_weight": 1.2, "low_quality_alias_factor": 0.92,
+}
+
+
+def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
+                  common: frozenset[str] = frozenset()) -> NameComparison:
+    """Align two names token by token and score the alignment (see the module docstring)."""
+    p = params or _DEFAULT_PARAMS
+    if not query or not entry:
+        return NameComparison(0.0, (), query.tokens, entry.tokens, "name: missing on one side")
+    loose = query.loose or entry.loose
+    q_tokens, e_tokens = query.tokens, entry.tokens
+    q_w = [_weight(t, s, common, p) for t, s in zip(q_tokens, query.surname)]
+    e_w = [_weight(t, s, common, p) for t, s in zip(e_tokens, entry.surname)]
+    q_units = _units(q_tokens)
+    e_units = _units(e_tokens)
+    min_sim = p["min_token_similarity"]
+    scored: list[tuple[float, int, tuple[int, ...], tuple[int, ...], str, str, str]] = []
+    for q_idx, q_text in q_units:
+        for e_idx, e_text in e_units:
+            if len(q_idx) == 2 and len(e_idx) == 2:
+                continue
+            sim, level = token_similarity(q_text, e_text, loose, p["nickname"], p["phonetic"], p["initial"])
+            if sim >= min_sim or (level == "initial" and sim > 0):
+                # prefer single-token pairs at equal similarity
+                scored.append((sim, -len(q_idx) - len(e_idx), q_idx, e_idx, q_text, e_text, level))
+    scored.sort(reverse=True)
+    used_q: set[int] = set()
+    used_e: set[int] = set()
+    pairs = []
+    matched_weight = 0.0
+    numerator = 0.0
+    strong_tokens = 0
+    for sim, _, q_idx, e_idx, q_text, e_text, level in scored:
+        if used_q.intersection(q_idx) or used_e.intersection(e_idx):
+            continue
+        used_q.update(q_idx)
+        used_e.update(e_idx)
+        weight = (max(q_w[i] for i in q_idx) + max(e_w[i] for i in e_idx)) / 2
+        matched_weight += weight
+        numerator += weight * sim
+        pairs.append((q_text, e_text, sim, level))
+        if sim >= 0.7 and level != "initial" and not all(is_particle(q_tokens[i]) for i in q_idx):
+            strong_tokens += len(q_idx) if len(q_idx) > 1 else 1
+    extra_q = tuple(t for i, t in enumerate(q_tokens) if i not in used_q)
+    extra_e = tuple(t for i, t in enumerate(e_tokens) if i not in used_e)
+    left_q = sum(q_w[i] for i in range(len(q_tokens)) if i not in used_q)
+    left_e = sum(e_w[i] for i in range(len(e_tokens)) if i not in used_e)
+    conflict = min(left_q, left_e)
+    extra = max(left_q, left_e) - conflict
+    denominator = matched_weight + p["conflict_weight"] * conflict + p["extra_weight"] * extra
+    score = numerator / denominator if denominator else 0.0
+    q_real = sum(1 for t in q_tokens if not is_particle(t))
+    e_real = sum(1 for t in e_tokens if not is_particle(t))
+    capped = False
+    if strong_tokens < 2 and max(q_real, e_real) >= 2:
+        score *= 0.7
+        capped = True
+    if entry.low_quality or query.low_quality:
+        score *= p["low_quality_alias_factor"]
+    text = _explain(query, entry, pairs, extra_q, extra_e, conflict > 0, capped, score)
+    return NameComparison(round(score, 4), tuple(pairs), extra_q, extra_e, text)
+
+
+def _units(tokens: tuple[str, ...]) -> list[tuple[tuple[int, ...], str]]:
+    units = [((i,), t) for i, t in enumerate(tokens)]
+    units += [((i, i + 1), tokens[i] + tokens[i + 1]) for i in range(len(tokens) - 1)]
+    return units
+
+
+def _explain(query: NameForm, entry: NameForm, pairs, extra_q, extra_e, conflict: bool, capped: bool,
+             score: float) -> str:
+    parts = []
+    for q, e, sim, level in pairs:
+        parts.append(f"{q}={e}" if level == "exact" else f"{q}~{e} ({level} {sim:.2f})")
+    text = f"name {score:.2f}: '{' '.join(query.tokens)}' vs '{' '.join(entry.tokens)}'"
+    if entry.original and entry.original.upper() != " ".join(entry.tokens):
+        text += f" (list spelling '{entry.original}')"
+    text += "; agree: " + (", ".join(parts) if parts else "nothing")
+    if extra_q or extra_e:
+        kind = "conflicting name parts" if conflict else "extra/missing name parts"
+        text += f"; {kind}: traveller {' '.join(extra_q) or '-'} / list {' '.join(extra_e) or '-'}"
+    if capped:
+        text += "; only one name part agrees"
+    if entry.low_quality:
+        text += "; low-quality alias"
+    return text

@@ -1,0 +1,231 @@
+"""Name normalisation: any script to MRZ-style A-Z tokens, titles dropped, particles marked.
+
+Airlines send names as the passport's machine-readable zone spells them (ICAO Doc 9303: A-Z only,
+``Ü`` -> ``UE``); watchlists hold names as an analyst typed them, sometimes in the original script
+(Arabic, Cyrillic, Chinese, Hebrew, Korean, ...). Both sides are brought to the same form here:
+
+1. Unicode NFKC, then per character: Latin letters go through :func:`pipelines.mrz.transliterate`
+   (Doc 9303's table), Arabic and Hebrew through the abjad tables below (long vowels kept as
+   vowels so ``محمد`` meets ``MOHAMMED`` on its consonants), every other script through
+   ``anyascii`` (Cyrillic, Greek, CJK to pinyin/romaja/romaji syllables, Devanagari, ...).
+2. Words split on spaces, hyphens, apostrophes and dots; CJK syllables become separate tokens
+   (``习近平`` -> ``XI JIN PING``) so they align with ``XI JINPING`` through joined tokens.
+3. Titles and honorifics (``MR``, ``DR``, ``SHEIKH``, ``HAJI``) are dropped unless nothing else is
+   left; particles (``AL``, ``BIN``, ``VAN``, ``DE``) are kept but marked, so they weigh little.
+4. A repeated token (``SHOIGU SHOIGU SERGEY``) counts once.
+
+Two names never compare as strings here: this module only produces :class:`NameForm` token tuples
+and each token's consonant :func:`skeleton`, a phonetic key that absorbs vowel spelling and
+transliteration variants (``MOHAMMED``/``MUHAMMAD``/``محمد`` -> ``MHMD``). Comparison lives in
+:mod:`pipelines.screening.compare`.
+
+Falsehoods programmers believe about names apply: a name may be one token, may carry no surname,
+may be in any order, and two people may share every token.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+
+from anyascii import anyascii
+
+from pipelines.mrz import transliterate as mrz_transliterate
+
+__all__ = [
+    "NameForm", "name_form", "normalise", "skeleton", "tokens", "is_particle", "is_title",
+    "script_of", "COMMON_TOKENS",
+]
+
+
+def _data_text(name: str) -> str:
+    return resources.files("pipelines.screening").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def _load_particles() -> tuple[frozenset[str], frozenset[str]]:
+    sections: dict[str, set[str]] = {"particles": set(), "titles": set()}
+    current = None
+    for line in _data_text("particles.txt").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("["):
+            current = line.strip("[]")
+            continue
+        if current:
+            sections[current].update(line.split())
+    return frozenset(sections["particles"]), frozenset(sections["titles"])
+
+
+PARTICLES, TITLES = _load_particles()
+
+#: Tokens common enough worldwide that agreeing on them says little (weighted down).
+COMMON_TOKENS: frozenset[str] = frozenset(
+    word for line in _data_text("common_tokens.txt").splitlines()
+    if not line.startswith("#") for word in line.split()
+)
+
+# Arabic: consonants by their usual Latin spelling, long vowels as vowels, hamza/ain dropped.
+_ARABIC = {
+    "ا": "A", "أ": "A", "إ": "I", "آ": "A", "ٱ": "A", "ء": "", "ئ": "", "ؤ": "U", "ب": "B", "ت": "T",
+    "ث": "TH", "ج": "J", "ح": "H", "خ": "KH", "د": "D", "ذ": "DH", "ر": "R", "ز": "Z", "س": "S",
+    "ش": "SH", "ص": "S", "ض": "D", "ط": "T", "ظ": "Z", "ع": "", "غ": "GH", "ف": "F", "ق": "Q",
+    "ك": "K", "ل": "L", "م": "M", "ن": "N", "ه": "H", "و": "U", "ي": "I", "ى": "A", "ة": "A",
+    "پ": "P", "چ": "CH", "ژ": "ZH", "گ": "G", "ک": "K", "ی": "I", "ۀ": "A", "ـ": "",
+}
+# Hebrew: consonants; alef/ayin dropped, vav/yod as vowels (they mostly write vowels in names).
+_HEBREW = {
+    "א": "A", "ב": "B", "ג": "G", "ד": "D", "ה": "H", "ו": "U", "ז": "Z", "ח": "H", "ט": "T",
+    "י": "I", "כ": "K", "ך": "K", "ל": "L", "מ": "M", "ם": "M", "נ": "N", "ן": "N", "ס": "S",
+    "ע": "", "פ": "P", "ף": "F", "צ": "TS", "ץ": "TS", "ק": "K", "ר": "R", "ש": "SH", "ת": "T",
+}
+_SPLIT = re.compile(r"[\s\-‐‑‒–—'’`´.,/_()]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def script_of(char: str) -> str:
+    """The Unicode script family of a letter, from its character name: 'LATIN', 'ARABIC',
+    'CYRILLIC', 'CJK', 'HANGUL', ... ('OTHER' for digits and punctuation)."""
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return "OTHER"
+    first = name.split(" ", 1)[0]
+    if first in ("LATIN", "ARABIC", "CYRILLIC", "HEBREW", "GREEK", "HANGUL", "HIRAGANA",
+                 "KATAKANA", "DEVANAGARI", "BENGALI", "THAI", "GEORGIAN", "ARMENIAN", "ETHIOPIC"):
+        return first
+    if first == "CJK":
+        return "CJK"
+    return "OTHER"
+
+
+@functools.lru_cache(maxsize=200_000)
+def normalise(text: str) -> str:
+    """Any name in any script as MRZ-style words: 'José Müller-Lüdenscheidt' -> 'JOSE MUELLER
+    LUEDENSCHEIDT', 'Владимир Путин' -> 'VLADIMIR PUTIN', '习近平' -> 'XI JIN PING'."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return mrz_transliterate(text)
+    out: list[str] = []
+    for char in text:
+        if char.isascii():
+            out.append(char)
+            continue
+        script = script_of(char)
+        if script == "LATIN":
+            out.append(char)  # Doc 9303 table applies below
+        elif char in _ARABIC:
+            out.append(_ARABIC[char].lower())
+        elif char in _HEBREW:
+            out.append(_HEBREW[char].lower())
+        elif unicodedata.category(char).startswith("M"):
+            continue  # harakat, niqqud and other combining marks
+        elif script in ("CJK", "HANGUL"):
+            # one syllable per token: Chinese and Korean names are written syllable by syllable
+            out.append(" " + anyascii(char) + " ")
+        else:
+            out.append(anyascii(char))
+    return mrz_transliterate("".join(out))
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised words of a name, in order, titles and particles included."""
+    return [t for t in _SPLIT.split(normalise(text)) if t]
+
+
+def is_particle(token: str) -> bool:
+    return token in PARTICLES
+
+
+def is_title(token: str) -> bool:
+    return token in TITLES
+
+
+_SKELETON_RULES = (
+    ("SCH", "S"), ("TCH", "C"), ("TSCH", "C"), ("CH", "C"), ("SH", "S"), ("ZH", "J"), ("DJ", "J"),
+    ("DZ", "J"), ("KH", "H"), ("GH", "G"), ("PH", "F"), ("TH", "T"), ("DH", "D"), ("CK", "K"),
+    ("TS", "S"), ("TZ", "S"), ("Q", "K"), ("X", "KS"), ("C", "K"), ("Z", "S"), ("W", "V"),
+)
+_VOWELS = frozenset("AEIOUY")
+
+
+@functools.lru_cache(maxsize=500_000)
+def skeleton(token: str) -> str:
+    """Consonant skeleton of a token: a phonetic key that absorbs vowel spellings, doubled
+    letters and common transliteration digraphs. 'MOHAMMED', 'MUHAMMAD', 'MOHAMAD' -> 'MHMD';
+    'SERGEY', 'SERGEI' -> 'SRG'; 'ABDULLAH', 'ABDALLA' -> 'ABDL'. A leading vowel is kept as 'A'
+    (so 'OSAMA' and 'USAMA' agree but differ from 'SAMA')."""
+    s = token
+    for old, new in _SKELETON_RULES:
+        if old in s:
+            s = s.replace(old, new.lower() if new == "C" else new)
+    s = s.replace("c", "C")
+    if len(s) > 1 and s.endswith("H"):
+        s = s[:-1]
+    out = ["A"] if s and s[0] in _VOWELS else []
+    for ch in s:
+        if ch in _VOWELS:
+            continue
+        if out and out[-1] == ch:
+            continue
+        out.append(ch)
+    return "".join(out) or token[:1]
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """One spelling of a person's name, ready to compare.
+
+    ``tokens`` are normalised words in written order, titles removed, repeats removed;
+    ``surname`` flags the tokens that came from a surname field (when the source had one);
+    ``loose`` is true when the name was written in a script without vowels or with syllables that
+    change consonants (Arabic, Hebrew, kana, ...), so comparisons trust consonant skeletons more;
+    ``low_quality`` marks a weak alias (list data's own quality flag)."""
+    tokens: tuple[str, ...]
+    surname: tuple[bool, ...]
+    loose: bool = False
+    low_quality: bool = False
+    original: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens)
+
+
+_LOOSE_SCRIPTS = frozenset({"ARABIC", "HEBREW", "KATAKANA", "HIRAGANA", "HANGUL", "CJK", "ETHIOPIC",
+                            "DEVANAGARI", "BENGALI", "THAI"})
+
+
+def _is_loose(text: str) -> bool:
+    return not text.isascii() and any(script_of(ch) in _LOOSE_SCRIPTS for ch in text if ch.isalpha())
+
+
+@functools.lru_cache(maxsize=300_000)
+def name_form(surname: str | None = None, given_names: str | None = None, full_name: str | None = None,
+              low_quality: bool = False) -> NameForm:
+    """A :class:`NameForm` from a surname + given names, or from a whole name when those are empty.
+    Titles are dropped unless they are all there is."""
+    parts: list[tuple[str, bool]] = []
+    if surname or given_names:
+        parts += [(t, False) for t in tokens(given_names or "")]
+        parts += [(t, True) for t in tokens(surname or "")]
+        original = " ".join(p for p in (given_names, surname) if p)
+    else:
+        parts += [(t, False) for t in tokens(full_name or "")]
+        original = full_name or ""
+    kept = [(t, s) for t, s in parts if not is_title(t)] or parts
+    seen: set[str] = set()
+    out: list[tuple[str, bool]] = []
+    for token, is_surname in kept:
+        if token in seen:
+            continue
+        seen.add(token)
+        out.append((token, is_surname))
+    return NameForm(
+        tokens=tuple(t for t, _ in out), surname=tuple(s for _, s in out),
+        loose=_is_loose(original), low_quality=low_quality, original=original,
+    )

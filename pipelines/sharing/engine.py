@@ -1,0 +1,331 @@
+"""The sharing engine: one source record in, one shared record per arrangement it falls under out.
+
+For each arrangement, in this order and never otherwise:
+
+1. sensitive filter (``sensitive``): sensitive SSRs and free text leave the record first;
+2. scope (``scope``): data kind, person kind, flights, sharing mode (everyone, or only flagged
+   travellers);
+3. allow-list and treatments: a new record is *built* from the allowed paths only (nothing is
+   deleted from a copy, so a field the rules do not name cannot leak), each value kept, masked,
+   generalised to a year or replaced by a keyed pseudonym;
+4. envelope: arrangement id, rules version and digest, onward-transfer marking, the fields sent
+   and a SHA-256 content hash over the whole shared record (``schemas/shared_record.avsc``).
+
+Pseudonyms are HMAC-SHA256 under a secret that belongs to one arrangement (``pseudonym_key`` in
+the keys directory), over the upper-cased value: the same passport number gets the same pseudonym
+in the API and PNR data sent under one arrangement, and unrelated pseudonyms under two, so two
+partners cannot join what they received. The record id is keyed the same way.
+
+Pure Python, deterministic (same input, rules, secrets, run id and time give the same bytes), no
+Beam import. ``SharingEngine.from_dirs(rules_dir, keys_dir)`` is the usual entry point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets as _secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from cryptography.hazmat.primitives import hashes, hmac
+
+from pipelines.sharing.paths import FULL_NAME_FOR_KIND, split_path
+from pipelines.sharing.rules import Arrangement, Treatment, load_rules
+from pipelines.sharing.scope import Itinerary, in_scope, itinerary_of
+from pipelines.sharing.sensitive import SensitiveFilter
+
+SHARED_SCHEMA_VERSION = 1
+SHARED_RECORD_FULL_NAME = "paxshare.sharing.SharedRecord"
+PSEUDONYM_PREFIX = "PSN-"
+MASK = "****"
+_DATE = re.compile(r"^(\d{4})-(\d{2})")
+_PERSON_KIND = {"PASSENGER": "PASSENGER", "IN_TRANSIT_PASSENGER": "PASSENGER", "CREW": "CREW", "IN_TRANSIT_CREW": "CREW"}
+
+
+def canonical_json(value) -> str:
+    """Sorted keys, no spaces, UTF-8 kept: the form hashed and sent."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(shared: dict) -> str:
+    """SHA-256 hex over the canonical JSON of a shared record without its ``content_hash``."""
+    body = {k: v for k, v in shared.items() if k != "content_hash"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# pseudonym secrets
+
+
+class KeyError_(LookupError):
+    """A pseudonym secret is missing or unusable."""
+
+
+def read_secret(path: Path) -> bytes:
+    """A pseudonym secret file: hex text of at least 32 bytes."""
+    try:
+        raw = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError) as exc:
+        raise KeyError_(f"pseudonym key {path} unreadable: {exc.__class__.__name__}") from None
+    if len(raw) < 32:
+        raise KeyError_(f"pseudonym key {path} is shorter than 32 bytes")
+    return raw
+
+
+def create_secret(path: Path) -> bool:
+    """Write a fresh 32-byte secret to ``path`` (mode 0600) unless one exists; True if written."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_secrets.token_hex(32) + "\n", encoding="ascii")
+    path.chmod(0o600)
+    return True
+
+
+def load_secrets(arrangements: Iterable[Arrangement], keys_dir: str | Path) -> dict[str, bytes]:
+    folder = Path(keys_dir)
+    out = {}
+    for a in arrangements:
+        path = folder / a.pseudonym_key
+        if not path.is_file():
+            raise KeyError_(f"arrangement {a.id}: pseudonym key {path} not found "
+                            f"(create it with 'paxshare rules check --init-keys {folder}')")
+        out[a.id] = read_secret(path)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# compiled allow-lists
+
+
+@dataclass(frozen=True)
+class _Branch:
+    array: bool
+    sub: dict
+
+
+def _compile(treatments: Iterable[Treatment]) -> dict:
+    root: dict = {}
+    for t in treatments:
+        if t.kind == "drop":
+            continue
+        parts = split_path(t.path)
+        node = root
+        for name, is_array in parts[:-1]:
+            branch = node.get(name)
+            if branch is None:
+                branch = node[name] = _Branch(is_array, {})
+            node = branch.sub
+        node[parts[-1][0]] = t
+    return root
+
+
+class _Pseudonymiser:
+    def __init__(self, secret: bytes):
+        self._secret = secret
+
+    def digest(self, message: bytes) -> str:
+        mac = hmac.HMAC(self._secret, hashes.SHA256())
+        mac.update(message)
+        return mac.finalize().hex()
+
+    def pseudonym(self, value: str) -> str:
+        return PSEUDONYM_PREFIX + self.digest(b"value\x00" + value.strip().upper().encode("utf-8"))[:32]
+
+    def record_id(self, kind: str, source_id: str) -> str:
+        return self.digest(f"record\x00{kind}\x00{source_id}".encode("utf-8"))[:32]
+
+
+def _treat_one(value, t: Treatment, pseudo: _Pseudonymiser):
+    if value is None:
+        return None
+    if t.kind == "keep":
+        return value
+    if t.kind == "mask":
+        text = str(value)
+        return MASK + (text[-t.keep_last:] if t.keep_last and len(text) > t.keep_last else "")
+    if t.kind == "generalise":
+        match = _DATE.match(str(value))
+        if not match:
+            return None
+        return match.group(1) if t.to == "year" else f"{match.group(1)}-{match.group(2)}"
+    if t.kind == "pseudonym":
+        return pseudo.pseudonym(str(value))
+    raise ValueError(t.kind)
+
+
+def _project(src: dict, tree: dict, pseudo: _Pseudonymiser, sent: set) -> dict:
+    out = {}
+    for name, spec in tree.items():
+        if name not in src:
+            continue
+        value = src[name]
+        if isinstance(spec, _Branch):
+            if value is None:
+                out[name] = None
+            elif spec.array:
+                out[name] = [_project(item, spec.sub, pseudo, sent) for item in value]
+            else:
+                out[name] = _project(value, spec.sub, pseudo, sent)
+            continue
+        if isinstance(value, list) and spec.kind != "keep":
+            out[name] = [_treat_one(v, spec, pseudo) for v in value]
+        else:
+            out[name] = _treat_one(value, spec, pseudo)
+        if value is not None and value != []:
+            sent.add(spec.path)
+    return out
+
+
+class _Compiled:
+    def __init__(self, arrangement: Arrangement, secret: bytes):
+        self.a = arrangement
+        self.pseudo = _Pseudonymiser(secret)
+        self.filter = SensitiveFilter(arrangement.extra_ssr_codes, arrangement.extra_terms, arrangement.free_text)
+        self.trees = {kind: _compile(ts) for kind, ts in arrangement.fields.items()}
+        self.treatments = {kind: {t.path: t.kind if t.kind != "mask" or not t.keep_last else f"mask(keep_last={t.keep_last})"
+                                  for t in ts if t.kind != "drop"}
+                           for kind, ts in arrangement.fields.items()}
+        if arrangement.onward_transfer == "prohibited":
+            lead = f"NO ONWARD TRANSFER. Provided by {arrangement.provider} to {arrangement.recipient} under {arrangement.rules_version}."
+        else:
+            lead = (f"ONWARD TRANSFER ONLY CASE BY CASE WITH PRIOR CONSENT OF {arrangement.provider}. "
+                    f"Provided to {arrangement.recipient} under {arrangement.rules_version}.")
+        self.marking = (lead + " " + arrangement.onward_marking).strip()
+        self.purpose = ",".join(arrangement.purpose_categories)
+
+
+# --------------------------------------------------------------------------------------------
+# the engine
+
+
+@dataclass(frozen=True)
+class Share:
+    """One disclosure: the shared record and the audit entry that records it."""
+
+    record: dict
+    audit: dict
+
+
+class SharingEngine:
+    """Applies a set of arrangements to API travellers and PNRs."""
+
+    def __init__(self, arrangements: Iterable[Arrangement], secrets: Mapping[str, bytes], provider: str | None = None):
+        self.arrangements = [a for a in arrangements if provider is None or a.provider == provider]
+        missing = [a.id for a in self.arrangements if a.id not in secrets]
+        if missing:
+            raise KeyError_(f"no pseudonym secret for arrangement(s) {', '.join(missing)}")
+        self._compiled = [_Compiled(a, secrets[a.id]) for a in self.arrangements]
+        self._by_kind = {kind: [c for c in self._compiled if kind in c.a.data] for kind in ("API", "PNR")}
+
+    @classmethod
+    def from_dirs(cls, rules_dir: str | Path | None, keys_dir: str | Path, provider: str | None = None) -> "SharingEngine":
+        arrangements = load_rules(rules_dir)
+        chosen = [a for a in arrangements if provider is None or a.provider == provider]
+        return cls(chosen, load_secrets(chosen, keys_dir), provider)
+
+    def arrangement_ids(self) -> list[str]:
+        return [a.id for a in self.arrangements]
+
+    # -- per record -------------------------------------------------------------------------
+
+    def share_traveller(self, traveller: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
+        """Shared records (with audit entries) for one ApiTraveller dict."""
+        role = traveller.get("person", {}).get("role") or "PASSENGER"
+        person_kind = _PERSON_KIND.get(role, "PASSENGER")
+        itinerary = itinerary_of(traveller.get("legs") or (), bool(traveller.get("in_transit")) or role.startswith("IN_TRANSIT"))
+        legs = traveller.get("legs") or [{}]
+        flight_date = traveller.get("flight_date") or ""
+        departure = legs[0].get("departure_utc") or (f"{flight_date}T00:00:00Z" if flight_date else "")
+        return self._share("API", traveller, str(traveller.get("traveller_id")), person_kind, itinerary,
+                           flagged, run_id, shared_at, flight_date, departure)
+
+    def share_pnr(self, pnr: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
+        """Shared records (with audit entries) for one Pnr dict; PNRs concern passengers."""
+        segments = pnr.get("flights") or []
+        itinerary = itinerary_of(segments)
+        first = (segments[0].get("departure_local") or "") if segments else ""
+        flight_date = first[:10]
+        departure = f"{flight_date}T00:00:00Z" if flight_date else ""
+        source_id = f"{pnr.get('message_id')}/{pnr.get('record_locator')}"
+        return self._share("PNR", pnr, source_id, "PASSENGER", itinerary, flagged, run_id, shared_at, flight_date, departure)
+
+    def _share(self, kind, record, source_id, person_kind, itinerary: Itinerary, flagged, run_id, shared_at,
+               flight_date, departure) -> list[Share]:
+        out = []
+        filtered_cache: dict = {}
+        for c in self._by_kind[kind]:
+            a = c.a
+            if person_kind not in a.persons:
+                continue
+            if a.sharing_mode == "flagged_only" and not flagged:
+                continue
+            reason = in_scope(a, itinerary)
+            if reason is None:
+                continue
+            key = c.filter.key()
+            if key not in filtered_cache:  # sensitive filter first, once per distinct policy
+                filtered_cache[key] = c.filter.apply_pnr(record) if kind == "PNR" else c.filter.apply_api(record)
+            clean = filtered_cache[key]
+            sent: set = set()
+            payload = _project(clean, c.trees[kind], c.pseudo, sent)
+            shared = {
+                "schema_version": SHARED_SCHEMA_VERSION,
+                "record_id": c.pseudo.record_id(kind, source_id),
+                "run_id": run_id,
+                "arrangement_id": a.id,
+                "rules_version": a.rules_version,
+                "rules_digest": a.digest,
+                "provider": a.provider,
+                "recipient": a.recipient,
+                "data_kind": kind,
+                "source_schema": FULL_NAME_FOR_KIND[kind],
+                "flight_date": flight_date or None,
+                "departure_utc": departure or None,
+                "scope_reason": reason,
+                "sharing_mode": a.sharing_mode,
+                "flagged": bool(flagged),
+                "purpose": c.purpose,
+                "onward_transfer": c.marking,
+                "fields_sent": sorted(sent),
+                "treatments": {p: c.treatments[kind][p] for p in sorted(sent)},
+                "payload_json": canonical_json(payload),
+                "shared_at_utc": shared_at,
+                "masked_fields": [],
+                "masked_at_utc": None,
+            }
+            shared["content_hash"] = content_hash(shared)
+            out.append(Share(shared, audit_entry(shared, source_id)))
+        return out
+
+    def share(self, kind: str, record: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
+        """``share_traveller`` for kind ``API``, ``share_pnr`` for ``PNR``."""
+        if kind == "API":
+            return self.share_traveller(record, flagged, run_id, shared_at)
+        if kind == "PNR":
+            return self.share_pnr(record, flagged, run_id, shared_at)
+        raise ValueError(f"unknown data kind {kind!r}")
+
+
+def audit_entry(shared: dict, source_id: str) -> dict:
+    """What the audit log records about one disclosure (before chaining)."""
+    return {
+        "event": "share",
+        "time_utc": shared["shared_at_utc"],
+        "run_id": shared["run_id"],
+        "recipient": shared["recipient"],
+        "provider": shared["provider"],
+        "arrangement_id": shared["arrangement_id"],
+        "rules_version": shared["rules_version"],
+        "rules_digest": shared["rules_digest"],
+        "data_kind": shared["data_kind"],
+        "record_id": shared["record_id"],
+        "source_id": source_id,
+        "flagged": shared["flagged"],
+        "scope_reason": shared["scope_reason"],
+        "fields_sent": shared["fields_sent"],
+        "content_hash": shared["content_hash"],
+    }

@@ -1,0 +1,73 @@
+"""Beam wrapper for validation: batches of decoded records through one ``Validator`` per worker."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from pipelines.io.transforms import DEAD_LETTER
+from pipelines.validation.validator import Validator
+
+PNRS = "pnrs"
+COUNTS = "counts"
+REASONS = "reason_codes"
+
+#: Manifests per validation batch. great-expectations costs ~0.4 s per suite run whatever the
+#: size, so batches of a few hundred manifests (tens of thousands of persons) amortise it.
+MIN_BATCH, MAX_BATCH = 64, 512
+
+
+class _ValidateBatch(beam.DoFn):
+    def __init__(self, run_id: str):
+        self._run_id = run_id
+        self._validator = None
+        self._counters = {}
+
+    def setup(self):
+        self._validator = Validator(self._run_id)
+
+    def _count(self, name: str, value: int) -> None:
+        if name not in self._counters:
+            self._counters[name] = Metrics.counter("paxshare.validate", name)
+        self._counters[name].inc(value)
+
+    def process(self, batch):
+        outcome = self._validator.validate(batch)
+        yield from outcome.travellers
+        for pnr in outcome.pnrs:
+            yield beam.pvalue.TaggedOutput(PNRS, pnr)
+        for dead_letter in outcome.dead_letters:
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER, dead_letter)
+        for source_file, counts in outcome.counts.items():
+            yield beam.pvalue.TaggedOutput(COUNTS, (source_file, dict(counts)))
+            for name, value in counts.items():
+                self._count(name, value)
+        if outcome.reason_codes:
+            yield beam.pvalue.TaggedOutput(REASONS, dict(outcome.reason_codes))
+
+
+class ValidateRecords(beam.PTransform):
+    """DecodedRecords -> valid ApiTraveller dicts (main), ``pnrs``, ``dead_letter``, ``counts``
+    (source_file, counts) and ``reason_codes`` (per-batch histograms)."""
+
+    def __init__(self, run_id: str):
+        super().__init__()
+        self._run_id = run_id
+
+    def expand(self, records):
+        return (
+            records
+            | "Batch" >> beam.BatchElements(min_batch_size=MIN_BATCH, max_batch_size=MAX_BATCH)
+            | "Validate" >> beam.ParDo(_ValidateBatch(self._run_id)).with_outputs(
+                PNRS, DEAD_LETTER, COUNTS, REASONS, main="travellers")
+        )
+
+
+def merge_counts(counts) -> dict:
+    """CombineFn-style merge of count dicts (used with CombinePerKey / CombineGlobally)."""
+    total = Counter()
+    for item in counts:
+        total.update(item)
+    return dict(total)
