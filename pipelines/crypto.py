@@ -29,6 +29,8 @@ Key files (see "File format" below)::
     load_verify_key(path) -> VerifyKey
     load_verify_keys(dir) -> dict[str, VerifyKey] # every signing public key in a folder, for trusted_signers
     parse_public_key(data: bytes, source="") / parse_private_key(data, source="")  # from bytes (e.g. Beam FileSystems)
+    load_key_file(path) -> any key; iter_key_files(dir) -> (path, public facts) per key file, secrets unparsed
+    Keyring(keys=()) -> Mapping[key_id, RecipientPrivateKey]; .add(key)
     current_public_key_path(keys_dir, name) -> Path   # newest generation of a key name (after rotation)
     current_signing_key_path(keys_dir, name) -> Path
     private_key_file_name(key_id) -> "<key_id>.key.json"; public_key_file_name(key_id) -> "<key_id>.pub.json"

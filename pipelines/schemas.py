@@ -82,4 +82,8 @@ SCHEMA_BY_FULL_NAME = {
     "paxshare.pnr.Pnr": "pnr",
     "paxshare.api.ApiTraveller": "api_traveller",
     "paxshare.ops.DeadLetter": "dead_letter",
+    "paxshare.screening.MatchCandidate": "match_candidate",
+    "paxshare.screening.WatchlistEntry": "watchlist_entry",
+    "paxshare.flags.RiskFlag": "risk_flag",
+    "paxshare.sharing.SharedRecord": "shared_record",
 }

@@ -1,0 +1,178 @@
+"""Beam wrapper of the flags stage: route -> build -> group per unit -> write a sealed file per unit.
+
+Usage::
+
+    result = candidates | "Raise flags" >> RaiseFlags(
+        units_config_path="rules/jpau_units.yaml", keys_dir="keys", output_dir="out",
+        run_id="run-2026-11-23", rules_version=None)
+    result["flags"]       # flag dicts (routed, filtered per unit; no key material)
+    result["files"]       # one summary dict per unit: unit_id, path, flags, recipient_key_id, ...
+    result["suppressed"]  # candidate ids suppressed by a cleared/trusted-traveller record
+
+Every configured unit gets a file every run (possibly with no flags), at a name fixed by unit and
+run id, so a re-run replaces the previous file and a traveller cleared since no longer lingers.
+Keys are read through Beam ``FileSystems`` in ``setup()``, never pickled with the pipeline; only
+public keys and the pipeline's signing key are ever read. Metrics (namespace ``paxshare.flags``):
+``flags.<unit_id>``, ``suppressed``, ``unrouted``, ``candidates``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from pipelines import crypto
+from pipelines.flags import records, routing, writer
+
+__all__ = ["RaiseFlags", "METRICS_NAMESPACE"]
+
+METRICS_NAMESPACE = "paxshare.flags"
+SUPPRESSED = "suppressed"
+
+
+def _read_bytes(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return handle.read()
+
+
+def _join(directory: str, name: str) -> str:
+    return FileSystems.join(str(directory), name)
+
+
+def _current_public_keys(keys_dir: str) -> dict[tuple[str, str], crypto.RecipientPublicKey | crypto.VerifyKey]:
+    """Newest generation of every public key in ``keys_dir``, by (kind, name)."""
+    pattern = _join(keys_dir, "*" + crypto.PUBLIC_SUFFIX)
+    current: dict[tuple[str, str], Any] = {}
+    for metadata in FileSystems.match([pattern])[0].metadata_list:
+        key = crypto.parse_public_key(_read_bytes(metadata.path), metadata.path)
+        slot = (key.kind, key.name)
+        if slot not in current or key.generation > current[slot].generation:
+            current[slot] = key
+    return current
+
+
+class _RouteAndBuild(beam.DoFn):
+    """One flag per entitled unit; suppressed candidate ids to a tagged output."""
+
+    def __init__(self, config: routing.UnitsConfig, run_id: str, rules_version: str, created_utc: str):
+        self._config = config
+        self._run_id = run_id
+        self._rules_version = rules_version
+        self._created_utc = created_utc
+        self._candidates = Metrics.counter(METRICS_NAMESPACE, "candidates")
+        self._suppressed = Metrics.counter(METRICS_NAMESPACE, SUPPRESSED)
+        self._unrouted = Metrics.counter(METRICS_NAMESPACE, "unrouted")
+
+    def process(self, candidate: dict):
+        self._candidates.inc()
+        if candidate.get("suppressed_by"):
+            self._suppressed.inc()
+            yield beam.pvalue.TaggedOutput(SUPPRESSED, candidate["candidate_id"])
+            return
+        unit_ids = routing.route(candidate, self._config)
+        if not unit_ids:
+            self._unrouted.inc()
+        for unit_id in unit_ids:
+            Metrics.counter(METRICS_NAMESPACE, f"flags.{unit_id}").inc()
+            yield records.build_flag(
+                candidate, self._config.unit(unit_id),
+                run_id=self._run_id, rules_version=self._rules_version, created_utc=self._created_utc,
+            )
+
+
+class _WriteUnitFile(beam.DoFn):
+    """Seal and write one unit's flags; keys are loaded once per worker in setup()."""
+
+    def __init__(self, config: routing.UnitsConfig, keys_dir: str, output_dir: str, run_id: str):
+        self._config = config
+        self._keys_dir = keys_dir
+        self._output_dir = output_dir
+        self._run_id = run_id
+        self._recipients: dict[str, crypto.RecipientPublicKey] = {}
+        self._signer: crypto.SigningKey | None = None
+
+    def setup(self):
+        current = _current_public_keys(self._keys_dir)
+        missing = [unit.public_key for unit in self._config.units.values() if ("recipient", unit.public_key) not in current]
+        if missing:
+            raise crypto.KeyFileError(
+                f"{self._keys_dir}: no public key for {', '.join(sorted(missing))} "
+                "(create them with 'paxshare keys demo' or 'paxshare keys new')"
+            )
+        self._recipients = {uid: current[("recipient", unit.public_key)] for uid, unit in self._config.units.items()}
+        verify = current.get(("signing", self._config.signing_key))
+        if verify is None:
+            raise crypto.KeyFileError(f"{self._keys_dir}: no signing key named {self._config.signing_key!r}")
+        private_path = _join(self._keys_dir, crypto.private_key_file_name(verify.key_id))
+        signer = crypto.parse_private_key(_read_bytes(private_path), private_path)
+        if not isinstance(signer, crypto.SigningKey) or signer.fingerprint != verify.fingerprint:
+            raise crypto.KeyFileError(f"{private_path}: does not hold the signing key {verify.key_id!r}")
+        self._signer = signer
+
+    def process(self, element):
+        unit_id, grouped = element
+        flags = list(grouped["flags"])
+        recipient = self._recipients[unit_id]
+        data = writer.seal_flags_file(flags, unit_id, self._run_id, recipient, self._signer)
+        path = writer.flags_path(self._output_dir, unit_id, self._run_id)
+        temporary = path + ".tmp"
+        with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            handle.write(data)
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+        FileSystems.rename([temporary], [path])
+        yield {
+            "unit_id": unit_id,
+            "run_id": self._run_id,
+            "path": path,
+            "flags": len(flags),
+            "recipient_key_id": recipient.key_id,
+            "suite": recipient.suite,
+            "signer_key_id": self._signer.key_id,
+        }
+
+    def teardown(self):
+        self._signer = None
+
+
+class RaiseFlags(beam.PTransform):
+    """MatchCandidate dicts -> sealed per-unit flag files (see the module docstring)."""
+
+    def __init__(
+        self,
+        units_config_path: str | None,
+        keys_dir: str,
+        output_dir: str,
+        run_id: str,
+        rules_version: str | None = None,
+        created_utc: str | None = None,
+        label: str | None = None,
+    ):
+        super().__init__(label)
+        self._config = routing.load_units(units_config_path)  # fail fast, before the pipeline runs
+        self._keys_dir = str(keys_dir)
+        self._output_dir = str(output_dir)
+        self._run_id = writer.check_run_id(run_id)
+        self._rules_version = rules_version or self._config.rules_version
+        self._created_utc = created_utc or (
+            _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        )
+
+    def expand(self, candidates):
+        routed = candidates | "Route and build flags" >> beam.ParDo(
+            _RouteAndBuild(self._config, self._run_id, self._rules_version, self._created_utc)
+        ).with_outputs(SUPPRESSED, main="flags")
+        keyed = routed.flags | "Key by unit" >> beam.Map(lambda flag: (flag["unit_id"], flag))
+        every_unit = candidates.pipeline | "Every unit" >> beam.Create([(uid, uid) for uid in self._config.unit_ids])
+        files = (
+            {"flags": keyed, "unit": every_unit}
+            | "Group per unit" >> beam.CoGroupByKey()
+            | "Seal and write per unit" >> beam.ParDo(
+                _WriteUnitFile(self._config, self._keys_dir, self._output_dir, self._run_id))
+        )
+        return {"flags": routed.flags, "files": files, "suppressed": routed[SUPPRESSED]}
