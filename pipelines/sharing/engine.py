@@ -64,15 +64,24 @@ class KeyError_(LookupError):
     """A pseudonym secret is missing or unusable."""
 
 
-def read_secret(path: Path) -> bytes:
-    """A pseudonym secret file: hex text of at least 32 bytes."""
+def read_secret_bytes(data: bytes, source: str) -> bytes:
+    """A pseudonym secret from a key file's bytes: hex text of at least 32 bytes."""
     try:
-        raw = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError) as exc:
-        raise KeyError_(f"pseudonym key {path} unreadable: {exc.__class__.__name__}") from None
+        raw = bytes.fromhex(data.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise KeyError_(f"pseudonym key {source} unreadable: {exc.__class__.__name__}") from None
     if len(raw) < 32:
-        raise KeyError_(f"pseudonym key {path} is shorter than 32 bytes")
+        raise KeyError_(f"pseudonym key {source} is shorter than 32 bytes")
     return raw
+
+
+def read_secret(path: Path) -> bytes:
+    """A pseudonym secret file (see ``read_secret_bytes``)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KeyError_(f"pseudonym key {path} unreadable: {exc.__class__.__name__}") from None
+    return read_secret_bytes(data, str(path))
 
 
 def create_secret(path: Path) -> bool:

@@ -125,8 +125,7 @@ class Arrangement:
 class Partner:
     code: str
     name: str
-    recipient_key: str
-    key_id: str
+    key_name: str
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,7 +508,7 @@ def load_rules(rules_dir: str | Path | None = None) -> list[Arrangement]:
 
 
 def parse_partners(text: str, file: str) -> tuple[dict[str, Partner], list[Problem]]:
-    """The partner registry: ``partners: {CAN: {name, recipient_key, key_id}}``."""
+    """The partner registry: ``partners: {CAN: {name, key_name}}``."""
     problems: list[Problem] = []
     try:
         data, lines = load_yaml_with_lines(text)
@@ -522,15 +521,15 @@ def parse_partners(text: str, file: str) -> tuple[dict[str, Partner], list[Probl
         code = str(code).upper()
         if not _country_code(code):
             doc.error(("partners", code, "<key>"), f"partner '{code}' is not an ISO 3166 alpha-3 country code")
-        if not isinstance(entry, dict) or not entry.get("recipient_key"):
-            doc.error(("partners", code), f"partner {code} needs a recipient_key (public key file name)")
+        if not isinstance(entry, dict) or not entry.get("key_name"):
+            doc.error(("partners", code), f"partner {code} needs a key_name (its recipient key's name in the keys directory)")
             continue
-        out[code] = Partner(code, str(entry.get("name", code)), str(entry["recipient_key"]), str(entry.get("key_id", code)))
+        out[code] = Partner(code, str(entry.get("name", code)), str(entry["key_name"]))
     return out, problems
 
 
 def load_partners(rules_dir: str | Path | None = None) -> dict[str, Partner]:
-    """Partners from ``partners.yaml``; when absent each partner's key file is ``<CODE>.pub``."""
+    """Partners from ``partners.yaml``; a partner not listed uses its country code as key name."""
     folder = Path(rules_dir) if rules_dir else default_rules_dir()
     path = folder / "partners.yaml"
     if not path.is_file():

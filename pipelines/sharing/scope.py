@@ -6,9 +6,10 @@ scope of an arrangement when its itinerary (an API traveller's flight legs, a PN
 - is international: a purely domestic itinerary never is (a domestic leg travels only along
   with an international one);
 - touches the provider, whose data it is; and
-- runs *between* the two parties (touches both), or stops *in transit* in a listed country (an
-  intermediate airport there, or an API record marked in transit), or touches one of the
-  *other relevant* airports or countries the arrangement names.
+- runs *between* the two parties (touches both), or stops *in transit* in a listed country on a
+  journey that begins or ends in one of the parties (or is an API record marked in transit
+  through the provider on a flight reaching the recipient), or touches one of the *other
+  relevant* airports or countries the arrangement names.
 
 ``ScopeIndex`` decides once per record and arrangement; it returns the reason in words (carried in
 the shared record) or None.
@@ -74,10 +75,13 @@ def in_scope(arrangement, itinerary: Itinerary) -> str | None:
     countries = itinerary.countries
     if arrangement.between and set(arrangement.between) <= countries:
         return f"between {arrangement.between[0]} and {arrangement.between[1]}"
+    parties = {arrangement.provider, arrangement.recipient}
+    ends = {airport_country(itinerary.airports[0]), airport_country(itinerary.airports[-1])}
     for country in arrangement.in_transit_through:
-        if country in itinerary.transit_countries:
+        # a stop in a listed country on a journey that begins or ends in one of the two parties
+        if country in itinerary.transit_countries and ends & parties:
             return f"in transit through {country}"
-        if itinerary.marked_in_transit and country == arrangement.provider:
+        if itinerary.marked_in_transit and country == arrangement.provider and arrangement.recipient in countries:
             return f"in transit through {country} (as reported)"
     for airport in arrangement.other_airports:
         if airport in itinerary.airports:

@@ -1,0 +1,87 @@
+"""``paxshare retention --outputs DIR --rules DIR --keys KEYS [--now ISO]``.
+
+Applies each arrangement's depersonalisation and retention schedule to the sealed partner files
+under ``OUTPUT/partners/``: opens each file with the recipient's private key (the holder of the
+data runs this: the partner, or an operator keeping a custodial copy), masks or deletes records,
+re-seals the file to the same key (or removes it when nothing is left) and appends one audit
+segment listing every record masked or deleted, with old and new content hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--outputs", required=True, help="pipeline output directory (holds partners/ and audit/)")
+    parser.add_argument("--rules", default=None, help="rules directory (default: the packaged rules/)")
+    parser.add_argument("--keys", required=True, help="keys directory holding the recipients' private keys")
+    parser.add_argument("--now", default=None, help="ISO 8601 time to apply the schedule at (default: now, UTC)")
+    parser.add_argument("--audit", default=None, help="audit directory (default: OUTPUTS/audit)")
+    parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+
+
+def main(args: argparse.Namespace) -> int:
+    from pipelines import crypto
+    from pipelines.sharing import output, retention
+    from pipelines.sharing.audit import LocalStore, append_segment
+    from pipelines.sharing.rules import RulesError, load_rules
+
+    try:
+        arrangements = {a.id: a for a in load_rules(args.rules)}
+    except RulesError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    now = retention.parse_time(args.now) if args.now else datetime.now(timezone.utc)
+    if now is None:
+        print(f"--now {args.now!r} is not an ISO 8601 time", file=sys.stderr)
+        return 2
+    keyring = crypto.load_private_keys(args.keys)
+    root = Path(args.outputs)
+    entries, status, counts = [], 0, {"mask": 0, "delete": 0, "keep": 0, "exempt": 0}
+    for path in sorted((root / "partners").glob(f"*/*{output.SEALED_SUFFIX}")):
+        recipient = path.parent.name
+        blob = path.read_bytes()
+        try:
+            records = output.open_records(blob, keyring, recipient, path.name)
+        except crypto.SealError as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        kept, changed = [], False
+        for record in records:
+            outcome = retention.apply(record, arrangements.get(record["arrangement_id"]), now)
+            counts[outcome.action] += 1
+            if outcome.action in ("mask", "delete"):
+                changed = True
+                entries.append({
+                    "event": outcome.action, "time_utc": retention.iso(now), "file": str(path.relative_to(root)),
+                    "recipient": recipient, "arrangement_id": record["arrangement_id"],
+                    "rules_version": record["rules_version"], "record_id": record["record_id"],
+                    "masked_fields": outcome.masked, "old_content_hash": record["content_hash"],
+                    "new_content_hash": outcome.record["content_hash"] if outcome.record else None,
+                    "reason": outcome.reason,
+                })
+            if outcome.record is not None:
+                kept.append(outcome.record)
+        if not changed or args.dry_run:
+            continue
+        if kept:
+            key_id = crypto.envelope_info(blob, str(path)).recipient_key_id
+            sealed = output.seal_records(kept, keyring[key_id].public_key(), recipient, path.name)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(sealed)
+            os.replace(tmp, path)
+        else:
+            path.unlink()
+    print(f"retention at {retention.iso(now)}: masked {counts['mask']}, deleted {counts['delete']}, "
+          f"exempt (flagged) {counts['exempt']}, unchanged {counts['keep']}" + (" (dry run)" if args.dry_run else ""))
+    if entries and not args.dry_run:
+        store = LocalStore(args.audit or root / "audit")
+        name, head = append_segment(store, entries, f"retention-{now.strftime('%Y%m%dT%H%M%SZ')}", retention.iso(now))
+        print(f"audit: {name}, head {head}")
+    return status

@@ -1,0 +1,98 @@
+"""ShareWithPartners on the DirectRunner, the sealed partner files, and retention."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipelines import crypto
+from pipelines.sharing import cli_retention, output
+from pipelines.sharing.audit import LocalStore, verify
+from pipelines.sharing.engine import create_secret
+from pipelines.sharing.rules import load_rules
+from pipelines.sharing.transforms import ShareWithPartners
+from sharing_samples import RULES, pnr, traveller
+
+
+@pytest.fixture(scope="module")
+def keys_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keys")
+    for code in ("USA", "CAN", "MEX"):
+        key = crypto.generate_recipient_key(code)
+        crypto.save_private_key(key, folder / crypto.private_key_file_name(code))
+        crypto.save_public_key(key, folder / crypto.public_key_file_name(code))
+    for a in load_rules(RULES):
+        create_secret(folder / a.pseudonym_key)
+    return folder
+
+
+def _run(keys_dir, out, run_id, travellers, pnrs, flagged):
+    with TestPipeline(argv=["--runner=DirectRunner"]) as p:
+        api = p | "Api" >> beam.Create(travellers)
+        pn = p | "Pnr" >> beam.Create(pnrs)
+        flags = p | "Flags" >> beam.Create(flagged)
+        result = {"api": api, "pnr": pn} | ShareWithPartners(
+            RULES, keys_dir, out, run_id, flagged_traveller_ids=flags, shared_at="2026-11-23T12:00:00Z", provider="USA")
+        ids = result["shared"] | beam.Map(lambda r: (r["arrangement_id"], r["data_kind"]))
+        assert_that(ids, equal_to([("USA-CAN", "API"), ("USA-CAN", "PNR"), ("USA-MEX", "API"), ("USA-MEX", "API")]))
+        assert_that(result["files"] | beam.Map(lambda path: path.rsplit("/", 1)[-1]),
+                    equal_to([output.file_name(c, run_id).rsplit("/", 1)[-1] for c in ("CAN", "MEX")]), label="files")
+
+
+def test_share_with_partners_end_to_end(tmp_path, keys_dir):
+    travellers = [
+        traveller("M1/1", ("JFK", "YYZ"), locator="FLAG01"),           # flagged: USA-CAN
+        traveller("M1/2", ("JFK", "YYZ"), locator="OTHER1"),           # not flagged: nothing
+        traveller("M2/1", ("LAX", "MEX")),                             # USA-MEX (all)
+        traveller("M2/2", ("ORD", "LAX", "MEX"), surname="ROE"),       # USA-MEX
+        traveller("M3/1", ("LHR", "CDG")),                             # out of scope
+    ]
+    pnrs = [pnr("FLAG01", ("JFK", "YYZ"), ssrs=[("MOML", None)]), pnr("OTHER1", ("JFK", "YYZ"))]
+    out = tmp_path / "out"
+    _run(keys_dir, out, "run-1", travellers, pnrs, ["M1/1"])
+
+    keyring = crypto.load_private_keys(keys_dir)
+    can_name = output.file_name("CAN", "run-1")
+    can = output.open_records((out / can_name).read_bytes(), keyring, "CAN", can_name)
+    assert sorted(r["data_kind"] for r in can) == ["API", "PNR"]
+    assert all(r["flagged"] and r["recipient"] == "CAN" for r in can)
+    assert "MOML" not in json.dumps(can)
+    with pytest.raises(crypto.SealError):  # a file opens only as itself, for its partner
+        output.open_records((out / can_name).read_bytes(), keyring, "MEX", output.file_name("MEX", "run-1"))
+
+    result = verify(LocalStore(out / "audit"))
+    assert result.ok and result.entries == 1 + 4
+    entries = [json.loads(line) for line in (out / "audit").glob("*.jsonl").__next__().read_text().splitlines()]
+    assert {e["recipient"] for e in entries[1:]} == {"CAN", "MEX"}
+    assert all(e["fields_sent"] and e["rules_version"] for e in entries[1:])
+
+    # a re-run replaces the partner files and appends a second audit segment
+    _run(keys_dir, out, "run-1", travellers, pnrs, ["M1/1"])
+    assert len(list((out / "partners" / "CAN").iterdir())) == 1
+    assert verify(LocalStore(out / "audit")).entries == 10
+
+    # retention: 72 h after departure USA-CAN names are masked except flagged records (all are);
+    # 27 weeks later USA-MEX names are masked; after 5 years everything unflagged is deleted
+    def retention(now):
+        return cli_retention.main(argparse.Namespace(outputs=str(out), rules=str(RULES), keys=str(keys_dir), now=now,
+                                                     audit=None, dry_run=False))
+    mex_name = output.file_name("MEX", "run-1")
+    assert retention("2026-11-30T00:00:00Z") == 0
+    mex = output.open_records((out / mex_name).read_bytes(), keyring, "MEX", mex_name)
+    assert all(json.loads(r["payload_json"])["person"]["surname"] != "****" for r in mex)
+    assert retention("2027-06-01T00:00:00Z") == 0
+    mex = output.open_records((out / mex_name).read_bytes(), keyring, "MEX", mex_name)
+    assert all(json.loads(r["payload_json"])["person"]["surname"] == "****" for r in mex)
+    assert all(r["masked_fields"] == ["person.given_names", "person.surname"] for r in mex)
+    assert retention("2032-01-01T00:00:00Z") == 0
+    assert not (out / mex_name).exists()
+    assert (out / can_name).exists()  # flagged records are exempt
+    result = verify(LocalStore(out / "audit"))
+    assert result.ok
+    events = [json.loads(line)["event"] for path in sorted((out / "audit").glob("*.jsonl")) for line in path.read_text().splitlines()]
+    assert events.count("mask") == 2 and events.count("delete") == 2
