@@ -94,8 +94,11 @@ def flight_summaries(rows: Iterable[Mapping[str, Any]]) -> list[dict]:
     for row in rows:
         flag = row["flag"]
         key = str(flag.get("flight_key") or "(unknown flight)")
-        summary = by_flight.setdefault(key, {"flight_key": key, "departure": departure_of(flag),
+        summary = by_flight.setdefault(key, {"flight_key": key, "departure": None,
                                              "count": 0, "severities": Counter(), "open": 0})
+        departure = departure_of(flag)
+        if departure is not None and (summary["departure"] is None or departure < summary["departure"]):
+            summary["departure"] = departure
         summary["count"] += 1
         summary["severities"][_severity(flag)] += 1
         summary["open"] += 0 if row.get("disposition") else 1
@@ -127,8 +130,8 @@ def flight_timeline_chart(rows: Iterable[Mapping[str, Any]], now: datetime, max_
     summaries = flight_summaries(rows)
     timed = [s for s in summaries if s["departure"] is not None][:max_flights]
     untimed = len(summaries) - len([s for s in summaries if s["departure"] is not None])
-    left, right, top, row_h = 170, 200, 30, 24
-    width = 900
+    left, right, top, row_h = 170, 290, 30, 24
+    width = 980
     if not timed:
         body = [_text(10, 30, "No flights with a known departure time.")]
         return _svg(width, 50, "Flags by flight against departure time: no data", body)

@@ -46,6 +46,7 @@ CLEARED_COLUMNS: tuple[str, ...] = (
     "date_of_birth",
     "document_number",
     "document_issuer",
+    "traveller_id",
     "entry_id",
     "list_id",
     "flag_id",

@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
-__all__ = ["load_keyring", "load_trusted_signers", "expand_flag_paths", "ingest_flag_files"]
+__all__ = ["load_keyring", "load_trusted_signers", "expand_flag_paths", "ingest_flag_files",
+           "ingest_watchlists"]
 
-#: File names the flags stage writes; anything else in a folder is ignored.
-FLAG_FILE_SUFFIXES: tuple[str, ...] = (".avro", ".sealed", ".pxseal", ".bin")
+#: Suffix of the files the flags stage writes (``flags/<unit_id>/flags-<run_id>.sealed``); other
+#: files in a folder are ignored.
+FLAG_FILE_SUFFIXES: tuple[str, ...] = (".sealed",)
 
 
 def load_keyring(paths: Sequence[str | os.PathLike]):
@@ -55,18 +57,23 @@ def expand_flag_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def ingest_flag_files(store, paths: Iterable[str | os.PathLike], keyring, trusted_signers,
-                      *, analyst: str | None = None) -> dict:
+                      *, analyst: str | None = None, expect_unit: str | None = None) -> dict:
     """Decrypt, verify and store every flag file; returns counts per outcome and files read.
 
     ``keyring`` and ``trusted_signers`` are what ``pipelines.crypto`` loads (see
-    ``load_keyring`` / ``load_trusted_signers``). Each file is read whole before anything from it
-    is stored, so a tampered file leaves the store as it was.
+    ``load_keyring`` / ``load_trusted_signers``). ``expect_unit`` refuses files sealed for any
+    other unit (useful when one keys folder holds several units' keys, as in the demo). Every file
+    is opened and checked before anything is stored, so one bad file leaves the store as it was.
     """
     from pipelines.flags.reader import read_flags
 
+    paths = list(paths)
+    files = expand_flag_paths(paths)
+    if not files:
+        raise ValueError("no flag files found in " + ", ".join(map(str, paths)))
+    opened = [(path, read_flags(str(path), keyring, trusted_signers, expect_unit=expect_unit)) for path in files]
     totals = {"files": 0, "added": 0, "updated": 0, "unchanged": 0}
-    for path in expand_flag_paths(paths):
-        flags = read_flags(str(path), keyring, trusted_signers)
+    for path, flags in opened:
         counts = store.add_flags(flags, source_file=str(path))
         totals["files"] += 1
         for name, value in counts.items():
@@ -75,3 +82,14 @@ def ingest_flag_files(store, paths: Iterable[str | os.PathLike], keyring, truste
             store.log_access(analyst, "INGEST", None,
                              f"{path.name}: {counts['added']} new, {counts['updated']} updated")
     return totals
+
+
+def ingest_watchlists(store, paths: Sequence[str | os.PathLike]) -> int:
+    """Load the unit's copies of watchlists (Avro or CSV, as screening reads them) for display.
+
+    Flags carry only a reference to the entry; with the list loaded, the detail view shows the
+    entry's names, dates of birth and documents beside the traveller.
+    """
+    from pipelines.screening.watchlist import read_watchlists
+
+    return store.add_entries(read_watchlists([str(path) for path in paths]))

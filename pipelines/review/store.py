@@ -34,6 +34,7 @@ __all__ = [
     "DISPOSITIONS",
     "DISPOSITION_LABELS",
     "STATUSES",
+    "LIST_FILTERS",
     "ReviewError",
     "ReviewStore",
     "normalise_disposition",
@@ -53,6 +54,13 @@ DISPOSITIONS: tuple[str, ...] = tuple(DISPOSITION_LABELS)
 
 #: Review statuses after GTAS: nobody has opened it / someone has / someone has decided.
 STATUSES: tuple[str, ...] = ("NEW", "IN_PROGRESS", "REVIEWED")
+
+#: Priority list filters: name -> statuses shown.
+LIST_FILTERS: dict[str, tuple[str, ...]] = {
+    "open": ("NEW", "IN_PROGRESS"),
+    "decided": ("REVIEWED",),
+    "all": STATUSES,
+}
 
 #: Default database: a SQLite file in the current directory.
 DEFAULT_DATABASE = "paxshare-review.sqlite"
@@ -119,12 +127,21 @@ cleared_table = sa.Table(
     sa.Column("date_of_birth", sa.String(16)),
     sa.Column("document_number", sa.String(64)),
     sa.Column("document_issuer", sa.String(8)),
+    sa.Column("traveller_id", sa.String(256)),
     sa.Column("entry_id", sa.String(128), nullable=False),
     sa.Column("list_id", sa.String(128)),
     sa.Column("analyst", sa.String(64), nullable=False),
     sa.Column("cleared_utc", sa.String(40), nullable=False),
     sa.Column("revoked_by", sa.String(64)),
     sa.Column("revoked_utc", sa.String(40)),
+)
+
+entries_table = sa.Table(
+    "watchlist_entries", metadata,
+    sa.Column("list_id", sa.String(128), primary_key=True),
+    sa.Column("entry_id", sa.String(128), primary_key=True),
+    sa.Column("loaded_utc", sa.String(40), nullable=False),
+    sa.Column("record_json", sa.Text, nullable=False),
 )
 
 
@@ -278,6 +295,30 @@ class ReviewStore:
             for flag_id, record in records
         ]
 
+    # -- watchlist entries (the unit's copies, shown beside the traveller) ----------------------
+
+    def add_entries(self, entries: Iterable[Mapping[str, Any]]) -> int:
+        """Store WatchlistEntry dicts by (list_id, entry_id), replacing older copies; returns count."""
+        now, count = self._now(), 0
+        with self.engine.begin() as conn:
+            for entry in entries:
+                key = {"list_id": str(entry["list_id"]), "entry_id": str(entry["entry_id"])}
+                conn.execute(entries_table.delete().where(entries_table.c.list_id == key["list_id"])
+                             .where(entries_table.c.entry_id == key["entry_id"]))
+                conn.execute(entries_table.insert().values(
+                    **key, loaded_utc=now, record_json=json.dumps(dict(entry), sort_keys=True, default=str)))
+                count += 1
+        return count
+
+    def get_entry(self, list_id: str | None, entry_id: str | None) -> dict | None:
+        """The unit's copy of a watchlist entry, or None when the unit does not hold it."""
+        with self.engine.connect() as conn:
+            record = conn.execute(
+                sa.select(entries_table.c.record_json).where(entries_table.c.list_id == str(list_id))
+                .where(entries_table.c.entry_id == str(entry_id))
+            ).scalar_one_or_none()
+        return json.loads(record) if record else None
+
     # -- dispositions --------------------------------------------------------------------------
 
     @staticmethod
@@ -343,7 +384,7 @@ class ReviewStore:
                     disposition_id=row["disposition_id"], flag_id=flag_id,
                     surname=identity["surname"], given_names=identity["given_names"],
                     date_of_birth=identity["date_of_birth"], document_number=identity["document_number"],
-                    document_issuer=identity["document_issuer"],
+                    document_issuer=identity["document_issuer"], traveller_id=identity["traveller_id"],
                     entry_id=str(identity["entry_id"] or ""), list_id=identity["list_id"],
                     analyst=who, cleared_utc=now))
             self._log(conn, who, "DECIDE", flag_id, f"{code}: {text}", now)

@@ -23,19 +23,12 @@ from flask import (Flask, Response, abort, flash, g, redirect, render_template, 
 
 from pipelines.review import charts
 from pipelines.review.cleared import CLEARED_COLUMNS, cleared_records, cleared_text
-from pipelines.review.flag_view import entry_of, explanation_lines, side_by_side, traveller_label, traveller_of
+from pipelines.review.flag_view import explanation_lines, side_by_side, traveller_label
 from pipelines.review.priority import describe_time_to_departure, departure_of, prioritise
-from pipelines.review.store import (DISPOSITION_LABELS, DISPOSITIONS, ReviewError, ReviewStore,
-                                    check_analyst)
+from pipelines.review.store import (DISPOSITION_LABELS, DISPOSITIONS, LIST_FILTERS, ReviewError,
+                                    ReviewStore, check_analyst)
 
 __all__ = ["create_app", "serve", "running_server", "check_loopback", "LIST_FILTERS"]
-
-#: Priority list filters: name -> statuses shown.
-LIST_FILTERS: dict[str, tuple[str, ...]] = {
-    "open": ("NEW", "IN_PROGRESS"),
-    "decided": ("REVIEWED",),
-    "all": ("NEW", "IN_PROGRESS", "REVIEWED"),
-}
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -137,34 +130,38 @@ def create_app(store: ReviewStore, *, secret_key: bytes | None = None, testing: 
         store.log_access(g.analyst, "LIST", None, f"{shown}: {len(ordered)} flags")
         return render_template("list.html", rows=ordered, shown=shown, filters=list(LIST_FILTERS), now=now)
 
+    def render_detail(flag_id: str, flag: dict, form, error: str | None = None):
+        now = store.clock()
+        entry = store.get_entry(flag.get("list_id"), flag.get("entry_id"))
+        return render_template(
+            "detail.html", flag=flag, flag_id=flag_id, entry=entry, error=error,
+            traveller=traveller_label(flag), comparison=side_by_side(flag, entry),
+            explanation=explanation_lines(flag), history=store.disposition_history(flag_id),
+            accesses=store.access_log(flag_id=flag_id, limit=50),
+            departure=departure_of(flag), time_to_departure=describe_time_to_departure(flag, now),
+            dispositions=DISPOSITIONS, form=form,
+        )
+
     @app.get("/flags/<flag_id>")
     def flag_detail(flag_id: str):
         try:
             flag = store.view_flag(flag_id, g.analyst)
         except ReviewError:
             abort(404, description=f"No flag with id {flag_id}.")
-        now = store.clock()
-        return render_template(
-            "detail.html", flag=flag, flag_id=flag_id,
-            traveller=traveller_label(flag), comparison=side_by_side(flag),
-            explanation=explanation_lines(flag), history=store.disposition_history(flag_id),
-            accesses=store.access_log(flag_id=flag_id, limit=50),
-            departure=departure_of(flag), time_to_departure=describe_time_to_departure(flag, now),
-            traveller_record=traveller_of(flag), entry_record=entry_of(flag),
-            dispositions=DISPOSITIONS, form=request.args,
-        )
+        return render_detail(flag_id, flag, {})
 
     @app.post("/flags/<flag_id>/disposition")
     def decide(flag_id: str):
         try:
+            flag = store.get_flag(flag_id)
+        except ReviewError:
+            abort(404, description=f"No flag with id {flag_id}.")
+        try:
             recorded = store.record_disposition(flag_id, request.form.get("disposition", ""),
-                                     request.form.get("note", ""), g.analyst)
+                                                request.form.get("note", ""), g.analyst)
         except ReviewError as problem:
-            flash(str(problem), "error")
-            # Keep what the analyst typed so a missing field does not cost the note.
-            return redirect(url_for("flag_detail", flag_id=flag_id,
-                                    disposition=request.form.get("disposition", ""),
-                                    note=request.form.get("note", "")[:2000]))
+            # Show the form again with what the analyst typed (never put the note in a URL).
+            return render_detail(flag_id, flag, request.form, error=str(problem)), 400
         flash(f"Recorded: {DISPOSITION_LABELS[recorded['disposition']]}.", "ok")
         return redirect(url_for("flag_detail", flag_id=flag_id))
 
