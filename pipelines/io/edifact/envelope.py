@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.io.edifact.tokenizer import TAG, Segment, Tokenized
+from pipelines.io.edifact.tokenizer import Segment, Tokenized
 from pipelines.io.edifact.values import blank_to_none, hhmm, yymmdd
 
 PAXLST = "PAXLST"
 PNRGOV = "PNRGOV"
 KNOWN_TYPES = (PAXLST, PNRGOV)
-_ENVELOPE_TAGS = frozenset({"UNB", "UNG", "UNE", "UNZ"})
 
 
 @dataclass
@@ -30,7 +29,11 @@ class Envelope:
     group_type: str | None = None
     group_sender: str | None = None
     group_version: str | None = None
-    line: int | None = None
+    unb: Segment | None = None
+
+    @property
+    def line(self) -> int | None:
+        return self.unb.line if self.unb is not None else None
 
 
 @dataclass
@@ -85,7 +88,7 @@ def _envelope_from_unb(segment: Segment) -> Envelope:
         control_reference=blank_to_none(segment.get(4, 0)),
         prepared_utc=prepared,
         application=blank_to_none(segment.get(6, 0)),
-        line=segment.line,
+        unb=segment,
     )
 
 
@@ -136,7 +139,7 @@ def split_messages(tokens: Tokenized) -> list[Message]:
     orphans: list[Segment] = []
 
     def flush_orphans() -> None:
-        if any(TAG.match(s.tag) or s.tag for s in orphans):
+        if orphans:
             implicit = Message(envelope=envelope, unh=None, segments=list(orphans))
             implicit.warnings.append(
                 f"line {orphans[0].line}: {len(orphans)} segment(s) outside UNH..UNT read as one message")
@@ -148,26 +151,33 @@ def split_messages(tokens: Tokenized) -> list[Message]:
             message.warnings.append(reason)
         messages.append(message)
 
-    for segment in tokens.segments:
+    segments = tokens.segments
+    cursor = 0
+    for index in [*tokens.envelope_indices, len(segments)]:
+        body = segments[cursor:index]
+        cursor = index + 1
+        if body:
+            (current.segments if current is not None else orphans).extend(body)
+        if index == len(segments):
+            break
+        segment = segments[index]
         tag = segment.tag
         if tag == "UNH":
             if current is not None:
                 close(current, f"line {segment.line}: message {current.reference!r} has no UNT before the next UNH")
             flush_orphans()
             current = Message(envelope=envelope, unh=segment, segments=[])
-            continue
-        if tag == "UNT":
-            if current is None:
-                orphans.append(segment) if orphans else None
+        elif tag == "UNT":
+            if current is None:  # the end of a message that had no UNH
                 if orphans:
-                    flush_orphans()
+                    orphans.append(segment)
+                flush_orphans()
                 continue
             current.unt = segment
             _check_unt(current, segment)
             close(current, None)
             current = None
-            continue
-        if tag in _ENVELOPE_TAGS:
+        else:  # UNB, UNG, UNE, UNZ
             if current is not None:
                 close(current, f"line {segment.line}: message {current.reference!r} has no UNT before {tag}")
                 current = None
@@ -176,11 +186,6 @@ def split_messages(tokens: Tokenized) -> list[Message]:
                 envelope = _envelope_from_unb(segment)
             elif tag == "UNG":
                 envelope = _with_group(envelope, segment)
-            continue
-        if current is not None:
-            current.segments.append(segment)
-        else:
-            orphans.append(segment)
     if current is not None:
         current.truncated = True
         messages.append(current)

@@ -4,9 +4,9 @@ Why not ``pydifact`` (the well-kept PyPI tokenizer, 0.2.x)? It reads character b
 Python, which is several times too slow for the 20,000 persons/s target (about 300,000 segments/s),
 it keeps no line numbers for error reports, it takes one service string per file rather than one
 per interchange, and it has no notion of the sloppiness real airline traffic shows. This module
-is small instead: it finds segment terminators with ``str.find`` (C speed), splits elements and
-components with ``str.split`` and only falls back to a character scan for the rare segment that
-holds a release character.
+is small instead: it splits an interchange on its terminator and each segment on its element
+separator with ``str.split`` (C speed), splits components only when a mapper asks for them, and
+falls back to a character scan only for the rare segment that holds a release character.
 
 Tolerance, as real traffic needs it:
 
@@ -23,15 +23,15 @@ Every segment keeps its 1-based line and character offset so an error can name w
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
-from typing import Iterator
 
 __all__ = ["ServiceChars", "Segment", "DEFAULT", "LEVEL_B", "decode", "tokenize", "Tokenized", "LineIndex"]
 
 #: Segment tags are three letters or digits; anything else is corruption.
 TAG = re.compile(r"[A-Z0-9]{3}\Z")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+ENVELOPE_TAGS = frozenset({"UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
 
 
 @dataclass(frozen=True)
@@ -55,33 +55,66 @@ LEVEL_B = ServiceChars("\x1f", "\x1d", ".", "", " ", "\x1c")
 
 
 class Segment:
-    """One segment: its tag, its data elements (each a list of components), line and offset.
+    """One segment: its tag, its data elements, 1-based line and character offset.
 
-    ``elements[0]`` is the first data element after the tag. Components are unescaped strings;
-    absent elements and components read as ``""`` through ``get``.
+    Components are split only when asked for (``get``, ``element``, ``elements``), because a
+    mapper reads two or three values of most segments; ``elements[0]`` is the first data element
+    after the tag. Values are unescaped; absent elements and components read as ``""``.
     """
 
-    __slots__ = ("tag", "elements", "line", "offset", "service")
+    __slots__ = ("tag", "_parts", "_split", "_component", "_lines", "offset", "service")
 
-    def __init__(self, tag: str, elements: list[list[str]], line: int, offset: int, service: ServiceChars):
+    def __init__(self, tag: str, parts: list[str] | None, split: list[list[str]] | None, offset: int,
+                 service: ServiceChars, lines: "LineIndex"):
         self.tag = tag
-        self.elements = elements
-        self.line = line
+        self._parts = parts          # raw element strings (no release character inside), or
+        self._split = split          # elements already split (segments that used the release char)
+        self._component = service.component
+        self._lines = lines
         self.offset = offset
         self.service = service
 
+    @property
+    def line(self) -> int:
+        return self._lines.line(self.offset)
+
     def get(self, element: int, component: int = 0) -> str:
         """The component, or ``""`` when the segment does not go that far."""
-        elements = self.elements
-        if element < len(elements):
-            components = elements[element]
-            if component < len(components):
-                return components[component]
-        return ""
+        parts = self._parts
+        if parts is None:
+            elements = self._split
+            if element < len(elements):
+                components = elements[element]
+                if component < len(components):
+                    return components[component]
+            return ""
+        if element >= len(parts):
+            return ""
+        value = parts[element]
+        if component == 0:
+            cut = value.find(self._component)
+            return value if cut == -1 else value[:cut]
+        components = value.split(self._component)
+        return components[component] if component < len(components) else ""
+
+    @property
+    def size(self) -> int:
+        """How many data elements the segment has."""
+        return len(self._parts) if self._parts is not None else len(self._split)
 
     def element(self, index: int) -> list[str]:
         """All components of one element ([] when absent)."""
-        return self.elements[index] if index < len(self.elements) else []
+        if self._parts is None:
+            return self._split[index] if index < len(self._split) else []
+        return self._parts[index].split(self._component) if index < len(self._parts) else []
+
+    @property
+    def elements(self) -> list[list[str]]:
+        """Every data element as its list of components."""
+        if self._split is None:
+            self._split = [part.split(self._component) for part in self._parts]
+            self._parts = None
+        return self._split
 
     def text(self) -> str:
         """The segment written back with the default delimiters, trailing empties dropped."""
@@ -99,12 +132,20 @@ class Segment:
 
 
 class LineIndex:
-    """Maps a character offset to its 1-based line; CR, LF and CRLF each end a line."""
+    """Maps a character offset to its 1-based line; CR, LF and CRLF each end a line.
+
+    Built on first use: most segments never need their line.
+    """
 
     def __init__(self, text: str):
-        self._starts = [m.end() for m in _LINE_BREAK.finditer(text)]
+        self._text = text
+        self._starts: list[int] | None = None
 
     def line(self, offset: int) -> int:
+        if self._starts is None:
+            # Same-length normalisation keeps offsets: CRLF -> " \n", lone CR -> "\n".
+            normal = self._text.replace("\r\n", " \n").replace("\r", "\n")
+            self._starts = list(itertools.accumulate(len(part) + 1 for part in normal.split("\n")))[:-1]
         return bisect.bisect_right(self._starts, offset) + 1
 
 
@@ -173,9 +214,13 @@ class Tokenized:
         self.lines = LineIndex(text)
         self.warnings: list[str] = []
         self.segments: list[Segment] = []
+        #: Indices into ``segments`` of the envelope segments (UNB UNG UNH UNT UNE UNZ).
+        self.envelope_indices: list[int] = []
 
 
 _INTERCHANGE_START = re.compile(r"UN[ABH]")
+#: Without any envelope, segments with the default separators (``BGM+745'``) still start one.
+_BARE_SEGMENT = re.compile(r"(?<![A-Za-z0-9])[A-Z]{3}\+")
 
 
 def tokenize(text: str) -> Tokenized:
@@ -185,26 +230,21 @@ def tokenize(text: str) -> Tokenized:
     parsers to judge (a tag that is not three letters/digits makes its message a dead letter).
     """
     result = Tokenized(text)
-    result.segments = list(_segments(text, result))
-    return result
-
-
-def _segments(text: str, result: Tokenized) -> Iterator[Segment]:
     lines = result.lines
     position = 0
     length = len(text)
     while position < length:
-        match = _INTERCHANGE_START.search(text, position)
+        match = _INTERCHANGE_START.search(text, position) or _BARE_SEGMENT.search(text, position)
         if match is None:
             leftover = text[position:].strip()
             if leftover:
-                result.warnings.append(
-                    f"line {lines.line(position)}: {len(leftover)} characters outside any interchange ignored: {leftover[:40]!r}")
-            return
+                result.warnings.append(f"line {lines.line(position)}: {len(leftover)} characters outside any "
+                                       f"interchange ignored: {leftover[:40]!r}")
+            break
         skipped = text[position:match.start()].strip()
         if skipped:
-            result.warnings.append(
-                f"line {lines.line(position)}: {len(skipped)} characters before the interchange ignored: {skipped[:40]!r}")
+            result.warnings.append(f"line {lines.line(position)}: {len(skipped)} characters before the "
+                                   f"interchange ignored: {skipped[:40]!r}")
         start = match.start()
         if text.startswith("UNA", start):
             service, position, warning = _service_from_una(text, start)
@@ -213,52 +253,93 @@ def _segments(text: str, result: Tokenized) -> Iterator[Segment]:
         else:
             service = _service_from_unb(text, start)
             position = start
-        position = yield from _interchange(text, position, service, result)
+        position = _interchange(text, position, service, result)
+    return result
 
 
-def _interchange(text: str, position: int, service: ServiceChars, result: Tokenized) -> Iterator[Segment]:
-    """Segments from ``position`` up to and including ``UNZ``; returns where the next one starts.
+def _interchange_bound(text: str, position: int, terminator: str) -> int:
+    """Where the interchange starting at ``position`` ends at the latest: after the segment
+    following the first ``UNZ`` or before a new ``UNA``; the segment loop stops exactly."""
+    pattern = re.compile(re.escape(terminator) + r"\s*UN[ZA]")
+    match = pattern.search(text, position)
+    if match is None:
+        return len(text)
+    after = text.find(terminator, match.end())
+    return len(text) if after == -1 else after + 1
 
-    Stops early, without consuming it, at a ``UNA`` (a new service string follows).
-    """
+
+def _interchange(text: str, position: int, service: ServiceChars, result: Tokenized) -> int:
+    """Append the segments from ``position`` up to and including ``UNZ``; return where the next
+    interchange may start. Stops early, without consuming it, at a ``UNA``."""
     terminator = service.terminator
     element_sep = service.element
     component_sep = service.component
     release = service.release
-    has_release = bool(release) and release in text
-    strip_breaks = "\r" not in (terminator, element_sep, component_sep) and "\n" not in (terminator, element_sep, component_sep)
-    line_of = result.lines.line
+    has_release = bool(release) and text.find(release, position) != -1
+    separators = (terminator, element_sep, component_sep)
+    strip_breaks = "\r" not in separators and "\n" not in separators
+    lines = result.lines
+    append = result.segments.append
+    if has_release:
+        raws = _released_raws(text, position, terminator, release)
+        bound = len(text)
+    else:
+        bound = _interchange_bound(text, position, terminator)
+        raws = text[position:bound].split(terminator)
+        if bound < len(text) or text.endswith(terminator):
+            raws.pop()  # the empty string after the last terminator of the chunk
+    offset = position
+    count = len(raws)
+    for index, raw in enumerate(raws):
+        segment_start = offset
+        offset += len(raw) + 1
+        body = raw.lstrip()
+        if not body:
+            continue
+        start = segment_start + (len(raw) - len(body))
+        if body.startswith("UNA"):
+            return start  # a new interchange brings its own service string
+        if strip_breaks and ("\n" in body or "\r" in body):
+            body = body.replace("\r", "").replace("\n", "")
+        if has_release and release in body:
+            split = _split_released(body, element_sep, component_sep, release)
+            tag, parts = split[0][0].strip().upper(), None
+            split = split[1:]
+        else:
+            parts = body.split(element_sep)
+            tag, split = parts[0], None
+            if len(tag) != 3 or component_sep in tag or not tag.isupper():
+                tag = tag.split(component_sep)[0].strip().upper()
+            del parts[0]
+        segment = Segment(tag, parts, split, start, service, lines)
+        if tag[:2] == "UN" and tag in ENVELOPE_TAGS:
+            result.envelope_indices.append(len(result.segments))
+        append(segment)
+        if tag == "UNZ":
+            return min(offset, len(text))
+        if index == count - 1 and offset > len(text) and tag not in ("UNT", "UNE", "UNZ"):
+            result.warnings.append(f"line {segment.line}: last segment {tag!r} has no terminator {terminator!r}")
+    return min(max(offset, bound), len(text)) if not has_release else len(text)
+
+
+def _released_raws(text: str, position: int, terminator: str, release: str) -> list[str]:
+    """Segment texts from ``position`` to the end, honouring released terminators."""
+    raws = []
     find = text.find
     length = len(text)
     while position < length:
         end = find(terminator, position)
-        if has_release:
-            while end != -1 and _escaped(text, end, release, position):
-                end = find(terminator, end + 1)
-        raw = text[position:end] if end != -1 else text[position:]
-        next_position = end + 1 if end != -1 else length
-        body = raw.lstrip()
-        if not body:
-            position = next_position
-            continue
-        offset = position + (len(raw) - len(body))
-        if body.startswith("UNA"):
-            return offset  # a new interchange brings its own service string
-        if strip_breaks and ("\n" in body or "\r" in body):
-            body = body.replace("\r", "").replace("\n", "")
-        if has_release and release in body:
-            elements = _split_released(body, element_sep, component_sep, release)
-        else:
-            elements = [part.split(component_sep) for part in body.split(element_sep)]
-        tag = elements[0][0].strip().upper() if elements[0] else ""
-        segment = Segment(tag, elements[1:], line_of(offset), offset, service)
-        yield segment
-        position = next_position
-        if tag == "UNZ":
-            return position
-        if end == -1 and body and tag not in ("UNT", "UNE", "UNZ"):
-            result.warnings.append(f"line {segment.line}: last segment {tag!r} has no terminator {terminator!r}")
-    return position
+        while end != -1 and _escaped(text, end, release, position):
+            end = find(terminator, end + 1)
+        if end == -1:
+            raws.append(text[position:])
+            break
+        raw = text[position:end]
+        raws.append(raw)
+        position = end + 1
+        if raw.lstrip().startswith("UNZ"):
+            break
+    return raws
 
 
 def _escaped(text: str, index: int, release: str, floor: int) -> bool:

@@ -21,7 +21,7 @@ MONTHS = {name: index for index, name in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
 
 _FLIGHT = re.compile(r"([A-Z]{3}|[A-Z0-9]{2})\s*([0-9]{1,4}[A-Z]?)\Z")
-_DIGITS = re.compile(r"[0-9]+\Z")
+_FLIGHT_NUMBER = re.compile(r"[0-9]{1,4}[A-Z]?\Z")
 
 
 def blank_to_none(value: str | None) -> str | None:
@@ -65,8 +65,23 @@ def yymmdd(value: str | None, reference: dt.date | None = None, rule: str = "fut
         return f"{value[:4]}-{value[4:6]}-{value[6:8]}"
     if len(value) != 6:
         return value
-    year, month, day = int(value[:2]), int(value[2:4]), int(value[4:6])
-    full = 2000 + year if rule == "future" or reference is None else _year_for(year, month, day, reference, rule)
+    if rule == "future" or reference is None:
+        return f"20{value[:2]}-{value[2:4]}-{value[4:6]}"
+    year = int(value[:2])
+    century = reference.year // 100 * 100
+    if rule == "past":
+        # ISO strings compare like dates: the latest century not after the reference, within 120 years.
+        iso_reference = reference.isoformat()
+        for full in (century + year, century - 100 + year, century - 200 + year):
+            candidate = f"{full:04d}-{value[2:4]}-{value[4:6]}"
+            if candidate <= iso_reference:
+                if reference.year - full <= 120:
+                    return candidate
+                break
+        full = _year_for(year, int(value[2:4]), int(value[4:6]), reference, rule)
+        return f"{full:04d}-{value[2:4]}-{value[4:6]}"
+    full = min((century - 100 + year, century + year, century + 100 + year),
+               key=lambda candidate: (abs(candidate - reference.year), -candidate))
     return f"{full:04d}-{value[2:4]}-{value[4:6]}"
 
 
@@ -161,11 +176,11 @@ def split_flight(reference: str | None, carrier_hint: str | None = None) -> tupl
         return (hint or None), None
     if hint and text.startswith(hint) and len(text) > len(hint):
         return hint, text[len(hint):]
+    if text[:1].isdigit() and _FLIGHT_NUMBER.match(text):
+        return (hint or None), text
     match = _FLIGHT.match(text)
     if match:
         return match.group(1), match.group(2)
-    if hint and text.isdigit():
-        return hint, text
     return (hint or None), text
 
 
