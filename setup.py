@@ -52,9 +52,12 @@ setup(
         "unidecode>=1.3",
         "rapidfuzz>=3",
         "jellyfish>=1.0",
+        "flask>=3.0",
+        "sqlalchemy>=2.0",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6"],
+        "postgres": ["psycopg[binary]>=3.1"],
+        "test": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "playwright>=1.40", "psycopg[binary]>=3.1"],
     },
     entry_points={"console_scripts": ["paxshare=pipelines.cli:main"]},
 )

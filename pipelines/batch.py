@@ -44,7 +44,7 @@ def expand_inputs(inputs: Iterable[str]) -> list[str]:
     for item in inputs:
         has_glob = any(ch in item for ch in "*?[")
         if not has_glob and (os.path.isdir(item) or (item.endswith("/") and "://" in item)):
-            patterns.append(FileSystems.join(item.rstrip("/"), "**.avro"))
+            patterns.append(item.rstrip("/") + "/**.avro")
         else:
             patterns.append(item)
     return patterns

@@ -49,8 +49,53 @@ def _parsed(name: str) -> tuple[dict, dict]:
     named: dict = {}
     for dependency in DEPENDS_ON.get(name, ()):
         named.update(_parsed(dependency)[1])
-    parsed = fastavro.parse_schema(raw_schema(name), named_schemas=named)
+    document = raw_schema(name)
+    if DEPENDS_ON.get(name):
+        # Inline the borrowed definitions so every file written carries a self-contained schema
+        # that any Avro reader can decode without paxshare's other schema files.
+        fastavro.parse_schema(document, named_schemas=dict(named))  # fails early on a bad reference
+        document = _inline_named_types(document, _definitions(*DEPENDS_ON[name]), set())
+    parsed = fastavro.parse_schema(document, named_schemas=named)
     return parsed, named
+
+
+def _definitions(*names: str) -> dict[str, dict]:
+    """Full name -> JSON definition of every named type in the given schema files."""
+    found: dict[str, dict] = {}
+
+    def walk(node, namespace):
+        if isinstance(node, dict):
+            if node.get("type") in ("record", "enum", "fixed") and "name" in node:
+                space = node.get("namespace", namespace)
+                full = node["name"] if "." in node["name"] else f"{space}.{node['name']}"
+                found[full] = dict(node, name=full.rsplit(".", 1)[1], namespace=full.rsplit(".", 1)[0])
+                namespace = space
+            for value in node.values():
+                walk(value, namespace)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, namespace)
+
+    for name in names:
+        walk(raw_schema(name), "")
+    return found
+
+
+def _inline_named_types(node, definitions: dict[str, dict], seen: set[str]):
+    """Replace the first reference to each borrowed named type by its definition (Avro allows a
+    named type to be defined once, then referred to by name)."""
+    if isinstance(node, str) and node in definitions and node not in seen:
+        seen.add(node)
+        return _inline_named_types(definitions[node], definitions, seen)
+    if isinstance(node, dict):
+        if node.get("type") in ("record", "enum", "fixed") and "name" in node:
+            full = node["name"] if "." in node["name"] else f"{node.get('namespace', '')}.{node['name']}"
+            seen.add(full)
+        return {key: (_inline_named_types(value, definitions, seen) if key in ("type", "items", "values", "fields")
+                      else value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_named_types(value, definitions, seen) for value in node]
+    return node
 
 
 def load(name: str) -> dict:

@@ -15,7 +15,8 @@ from typing import Any
 from pipelines.validation import reasons, reference
 
 COUNTRIES = sorted(reference.COUNTRY_CODES)
-HAS_DOCUMENT = "document_count > 0"
+#: Document-field checks apply only to persons that have a document (else MISSING documents says it).
+HAS_DOCUMENT = ("document_count", 0)  # column > value
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Check:
     field: str | None         # None: the failing row's value is the field path
     message: str              # format() with {value} and {abs_value}
     kwargs: dict[str, Any] = field(default_factory=dict)
-    row_condition: str | None = None
+    row_condition: tuple[str, int] | None = None  # (column, value): check only rows where column > value
 
     @property
     def field_from_value(self) -> bool:
@@ -134,12 +135,14 @@ def build_expectation_suite(name: str):
     """The great-expectations ``ExpectationSuite`` for one of ``SUITES``."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
 
     suite = gx.ExpectationSuite(name=f"paxshare_{name}")
     for index, check in enumerate(SUITES[name]):
         kwargs = dict(check.kwargs)
         if check.row_condition:
-            kwargs.update(row_condition=check.row_condition, condition_parser="pandas")
+            column, value = check.row_condition
+            kwargs.update(row_condition=Column(column) > value)
         expectation = getattr(gxe, check.expectation)(
             column=check.column, meta={"check_index": index, "code": check.code, "field": check.field}, **kwargs)
         suite.add_expectation(expectation)

@@ -1,0 +1,54 @@
+# paxshare: the two commands a newcomer needs are `make demo` and `make test`.
+# Both create the virtual environment in .venv and install paxshare into it first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= out
+SAMPLES := sample_manifests
+
+.PHONY: demo test install browser clean bench samples
+
+$(BIN)/paxshare: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(BIN)/paxshare
+
+install: $(BIN)/paxshare
+
+## demo: run the whole flow on sample_manifests/ and say where everything is
+demo: install
+	$(BIN)/paxshare keys demo --dir $(OUT)/keys
+	$(BIN)/paxshare rules check rules --init-keys $(OUT)/keys
+	$(BIN)/paxshare run --input $(SAMPLES)/api --input $(SAMPLES)/pnr --output $(OUT) \
+		--watchlists "$(SAMPLES)/watchlists/*.avro" --rules rules --keys $(OUT)/keys \
+		-- --runner=DirectRunner
+	$(BIN)/paxshare review ingest $(OUT)/flags/jpau-yvr --unit jpau-yvr --keys $(OUT)/keys --trust $(OUT)/keys \
+		--watchlists "$(SAMPLES)/watchlists/*.avro" --analyst demo --db $(OUT)/review.sqlite
+	$(BIN)/paxshare review list --analyst demo --db $(OUT)/review.sqlite --limit 10
+	@echo
+	@echo "Outputs in $(OUT)/: valid/ (travellers and PNRs by flight date), dead_letter/, matches/,"
+	@echo "flags/<unit>/ (sealed), partners/<country>/ (sealed), audit/, report/run_report.json."
+	@echo "Analysts: $(BIN)/paxshare review serve --db $(OUT)/review.sqlite   then open http://127.0.0.1:8080/"
+
+## test: the whole test suite (installs Chromium for the browser test when run as root)
+test: install browser
+	$(BIN)/pytest -q
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian chromium for the review app's browser test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null); \
+	  else echo "chromium missing: install it (apt-get install chromium) or set PAXSHARE_SKIP_BROWSER=1"; fi; }
+
+## samples: regenerate sample_manifests/ (deterministic; see sample_manifests/GENERATED.md)
+samples: install
+	$(BIN)/paxshare generate --out $(SAMPLES) --travellers 3000 --seed 7
+
+bench: install
+	$(BIN)/python benchmarks/pipeline_throughput.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache
