@@ -25,15 +25,20 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pipelines.flags.transforms import RaiseFlags
 from pipelines.io.transforms import (DEAD_LETTER, FILE_STATS, ReadManifestFiles, WriteAvroByDate,
                                      WriteDeadLetters)
 from pipelines.options import PaxshareOptions
 from pipelines.report import build_report, format_summary
+from pipelines.screening.transforms import ScreenTravellers
+from pipelines.sharing.transforms import ShareWithPartners
 from pipelines.validation.transforms import COUNTS, PNRS, REASONS, ValidateRecords, merge_counts
 from pipelines.validation.validator import pnr_flight_date
 
 #: Output sub-folders a run owns (and replaces on re-run).
-OUTPUT_FOLDERS = ("valid/api_travellers", "valid/pnr", "dead_letter", "report")
+#: (Flag and partner files have stable per-run names and are replaced in place; the audit chain is
+#: append-only and never cleared.)
+OUTPUT_FOLDERS = ("valid/api_travellers", "valid/pnr", "dead_letter", "matches", "report")
 REPORT_FILE = "report/run_report.json"
 STAGE_COUNTS = "stage_counts"
 
@@ -71,6 +76,26 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
 
     stage_counts = []  # (stage, {count: n}) from optional stages, merged into the report
     outputs = {"travellers": travellers, "pnrs": pnrs, "dead_letters": dead_letters}
+    flagged_ids = None
+    if options.watchlists:
+        outputs["candidates"], screening_counts = _screen(travellers, options, output)
+        stage_counts.append(screening_counts)
+        if options.keys:
+            flags = outputs["candidates"] | "RaiseFlags" >> RaiseFlags(
+                options.units, options.keys, output, run_id)
+            outputs["flags"] = flags["flags"]
+            flagged_ids = (flags["flags"] | "FlaggedTravellerIds" >> beam.Map(lambda f: f["traveller_id"])
+                           | "DistinctFlagged" >> beam.Distinct())
+            stage_counts.append(flags["flags"] | "CountFlags" >> _count_by(
+                "flags", lambda f: ["flags", f"unit {f['unit_id']}", f"severity {f['severity']}"]))
+    if options.rules:
+        if not options.keys:
+            raise ValueError("sharing (--rules) needs --keys: partner outputs are sealed to partner keys")
+        shared = {"api": travellers, "pnr": pnrs} | "ShareWithPartners" >> ShareWithPartners(
+            options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids)
+        outputs["shared"] = shared["shared"]
+        stage_counts.append(shared["shared"] | "CountShared" >> _count_by(
+            "sharing", lambda r: ["records shared", f"to {r['recipient']} under {r['arrangement_id']}"]))
     stage_counts_pc = (
         (stage_counts or [pipeline | "NoStageCounts" >> beam.Create([])])
         | "AllStageCounts" >> beam.Flatten()
@@ -79,6 +104,49 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
     _write_report(pipeline, read[FILE_STATS], validated[COUNTS], validated[REASONS], stage_counts_pc,
                   options.input, run_id, f"{output}/{REPORT_FILE}")
     return outputs
+
+
+def _screen(travellers, options: PaxshareOptions, output: str):
+    """Screen every valid traveller; candidates go to ``matches/`` and on to flags."""
+    from pipelines.screening.settings import load_settings
+
+    watchlists = expand_watchlists(options.watchlists)
+    settings = load_settings(options.screening_settings) if options.screening_settings else None
+    candidates = travellers | "ScreenTravellers" >> ScreenTravellers(
+        watchlists, settings=settings, cleared_path=options.cleared_travellers)
+    candidates | "WriteMatches" >> WriteAvroByDate(
+        f"{output}/matches", "match_candidate", lambda c: c["flight_key"].rsplit("/", 1)[-1])
+    counts = candidates | "CountCandidates" >> _count_by("screening", lambda c: [
+        "candidates", "suppressed" if c["suppressed_by"] else "alerts",
+        f"{c['list_id']} {c['category']}"])
+    return candidates, counts
+
+
+def expand_watchlists(patterns: list[str]) -> list[str]:
+    """Watchlist files named by path or glob, resolved once on the launcher (any filesystem)."""
+    paths = []
+    for pattern in patterns:
+        matched = FileSystems.match([pattern])[0].metadata_list
+        if not matched:
+            raise FileNotFoundError(f"no watchlist file matches {pattern!r}")
+        paths.extend(sorted(m.path for m in matched))
+    return paths
+
+
+class _count_by(beam.PTransform):
+    """Counts elements under the keys ``keys_of(element)`` returns: (stage, {key: n})."""
+
+    def __init__(self, stage: str, keys_of):
+        super().__init__()
+        self._stage, self._keys_of = stage, keys_of
+
+    def expand(self, elements):
+        stage, keys_of = self._stage, self._keys_of
+        return (elements
+                | "Keys" >> beam.FlatMap(keys_of)
+                | "CountPerKey" >> beam.combiners.Count.PerElement()
+                | "AsDict" >> beam.combiners.ToDict()
+                | "Staged" >> beam.Map(lambda counts: (stage, counts)))
 
 
 def _write_report(pipeline, file_stats, counts, reason_codes, stage_counts, inputs, run_id, path) -> None:
@@ -140,7 +208,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", help="run id (default: derived from the inputs, so re-runs replace)")
     parser.add_argument("--watchlists", action="append", default=[], help="watchlist files to screen against")
     parser.add_argument("--rules", help="sharing rules folder (enables sharing)")
-    parser.add_argument("--keys", help="keys folder (partner/unit public keys, signing key)")
+    parser.add_argument("--keys", help="keys folder (partner/unit public keys, signing key); enables flags")
+    parser.add_argument("--units", help="JPAU units config (default: the packaged rules/jpau_units.yaml)")
+    parser.add_argument("--cleared-travellers", help="cleared-traveller list (from 'paxshare review export-cleared')")
+    parser.add_argument("--screening-settings", help="screening settings YAML (thresholds per list category)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.epilog = "Beam options follow '--', e.g. -- --runner=DirectRunner --direct_num_workers=2"
 
@@ -156,12 +227,12 @@ def main(args: argparse.Namespace) -> int:
     argv += [f"--watchlists={w}" for w in args.watchlists]
     if args.rules:
         argv.append(f"--rules={args.rules}")
-    if args.keys:
-        argv.append(f"--keys={args.keys}")
+    for name in ("keys", "units", "cleared_travellers", "screening_settings"):
+        if getattr(args, name):
+            argv.append(f"--{name}={getattr(args, name)}")
     argv += list(getattr(args, "beam_args", []))
     if args.quiet:
         os.environ["PAXSHARE_QUIET"] = "1"
-    logging.getLogger().setLevel(logging.WARNING)
     removed = clear_previous_outputs(args.output)
     if removed and not args.quiet:
         print(f"[paxshare] replaced {removed} files of the previous run in {args.output}", file=sys.stderr)

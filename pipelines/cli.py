@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 
 #: subcommand -> (module, one-line help)
@@ -53,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if not argv else 2
     name, rest = argv[0], argv[1:]
     module_name, text = COMMANDS[name]
+    # Beam logs optional-dependency notices at import; set PAXSHARE_LOG=INFO to see everything.
+    logging.getLogger().setLevel(os.environ.get("PAXSHARE_LOG", "ERROR").upper())
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"paxshare {name}", description=text)
     module.add_arguments(parser)
