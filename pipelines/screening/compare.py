@@ -46,12 +46,14 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
     if len(a) == 1 or len(b) == 1:
         return (initial, "initial") if a[0] == b[0] else (0.0, "differ")
     ska, skb = skeleton(a), skeleton(b)
+    longest = max(len(a), len(b))
+    distance = OSA.distance(a, b)
     if ska == skb and (len(ska) >= 2 or len(a) <= 3):
-        return phonetic, "phonetic"
+        # same consonants; a long way apart in letters (HASSAN/HOSSEINI) is weaker evidence
+        return (phonetic, "phonetic") if distance <= max(2, longest // 3) else (phonetic - 0.17, "phonetic")
     if are_nicknames(a, b):
         return nickname, "nickname"
-    longest = max(len(a), len(b))
-    typo = 1.0 - 1.6 * OSA.distance(a, b) / longest
+    typo = 1.0 - 1.6 * distance / longest
     best, level = typo, "typo"
     if loose:
         # abjad/syllabic source: vowels and epenthetic syllables are noise, consonants are signal
@@ -105,7 +107,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     scored: list[tuple[float, int, tuple[int, ...], tuple[int, ...], str, str, str]] = []
     for q_idx, q_text in q_units:
         for e_idx, e_text in e_units:
-            if len(q_idx) == 2 and len(e_idx) == 2:
+            if len(q_idx) >= 2 and len(e_idx) >= 2:
                 continue
             sim, level = token_similarity(q_text, e_text, loose, p["nickname"], p["phonetic"], p["initial"])
             if sim >= min_sim or (level == "initial" and sim > 0):
@@ -133,6 +135,14 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     extra_e = tuple(t for i, t in enumerate(e_tokens) if i not in used_e)
     left_q = sum(q_w[i] for i in range(len(q_tokens)) if i not in used_q)
     left_e = sum(e_w[i] for i in range(len(e_tokens)) if i not in used_e)
+    # a surname with no part agreeing is a conflict even when the other name has nothing left over
+    for tokens_, flags, used, weights in ((q_tokens, query.surname, used_q, q_w), (e_tokens, entry.surname, used_e, e_w)):
+        surname_idx = [i for i, flag in enumerate(flags) if flag]
+        if surname_idx and not any(i in used for i in surname_idx):
+            if tokens_ is q_tokens:
+                left_q += sum(weights[i] for i in surname_idx) * p.get("lost_surname_extra", 1.0)
+            else:
+                left_e += sum(weights[i] for i in surname_idx) * p.get("lost_surname_extra", 1.0)
     conflict = min(left_q, left_e)
     extra = max(left_q, left_e) - conflict
     denominator = matched_weight + p["conflict_weight"] * conflict + p["extra_weight"] * extra
@@ -143,15 +153,25 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     if strong_tokens < 2 and max(q_real, e_real) >= 2:
         score *= 0.7
         capped = True
+    common_only = bool(pairs) and all(q in COMMON_TOKENS or q in common or e in COMMON_TOKENS or e in common
+                                      or is_particle(q) for q, e, _, _ in pairs)
+    if common_only:
+        score *= p.get("common_name_factor", 0.9)
     if entry.low_quality or query.low_quality:
         score *= p["low_quality_alias_factor"]
     text = _explain(query, entry, pairs, extra_q, extra_e, conflict > 0, capped, score)
+    if common_only:
+        text += "; every agreeing part is a very common name"
     return NameComparison(round(score, 4), tuple(pairs), extra_q, extra_e, text)
 
 
 def _units(tokens: tuple[str, ...]) -> list[tuple[tuple[int, ...], str]]:
     units = [((i,), t) for i, t in enumerate(tokens)]
     units += [((i, i + 1), tokens[i] + tokens[i + 1]) for i in range(len(tokens) - 1)]
+    # three-part runs ('DE LA CRUZ') and, for short names, the whole name run together
+    units += [((i, i + 1, i + 2), "".join(tokens[i:i + 3])) for i in range(len(tokens) - 2)]
+    if len(tokens) == 4:
+        units.append((tuple(range(len(tokens))), "".join(tokens)))
     return units
 
 

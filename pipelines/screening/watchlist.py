@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -55,19 +56,24 @@ def watchlist_schema() -> dict:
 # --------------------------------------------------------------------------------------------
 # reading: shared helpers
 
-def _open_text(path: str) -> io.TextIOBase:
-    """Open a local path or any Beam filesystem URL as text (utf-8, BOM tolerated)."""
-    if "://" in path:
-        from apache_beam.io.filesystems import FileSystems  # only when a URL needs it
-        return io.TextIOWrapper(FileSystems.open(path), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+def _beam_filesystems():
+    """Beam's FileSystems when Beam is already loaded (inside a pipeline, so any filesystem a
+    cluster uses works) or the path is a URL; None for plain local reads (no Beam import)."""
+    return sys.modules.get("apache_beam") is not None
 
 
 def _open_binary(path: str):
-    if "://" in path:
-        from apache_beam.io.filesystems import FileSystems
-        return FileSystems.open(path)
+    if "://" in path or _beam_filesystems():
+        from apache_beam.io.filesystems import CompressionTypes, FileSystems
+        return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
     return open(path, "rb")
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    """Open a local path or any Beam filesystem URL as text (utf-8, BOM tolerated)."""
+    if "://" in path or _beam_filesystems():
+        return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _is_avro(path: str) -> bool:

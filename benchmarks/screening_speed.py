@@ -1,0 +1,107 @@
+"""Screening speed: index build time, peak memory and travellers/s against growing watchlists.
+
+    .venv/bin/python benchmarks/screening_speed.py --sizes 10000,100000,1000000 --travellers 20000 --workers 2
+
+Each size runs in a fresh subprocess (so peak memory is that size's own): synthetic entries
+(:func:`pipelines.screening.synthetic.fake_entries`, heavy-tailed names so common names are
+common) are indexed once, then synthetic travellers are screened, single-process and with
+``--workers`` forked processes sharing the index (what Beam workers do, one index per worker).
+Targets (issue): 1M entries, >= 10,000 travellers/s on 2 cores, index < 60 s, peak < 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+_SCREENER = None
+
+
+def _travellers(n: int, seed: int):
+    from pipelines.screening.synthetic import fake_manifests
+    from pipelines.screening.watchlist import traveller_from_api
+    out = []
+    per = 100
+    for manifest in fake_manifests((n + per - 1) // per, per, seed=seed):
+        for person in manifest["persons"]:
+            out.append(traveller_from_api({"traveller_id": f"{manifest['message_id']}/{person['person_id']}", "person": person}))
+    return out[:n]
+
+
+def _screen_chunk(chunk):
+    alerts = candidates = 0
+    for traveller in chunk:
+        found = _SCREENER.screen(traveller)
+        candidates += len(found)
+        alerts += sum(c.alert for c in found)
+    return candidates, alerts
+
+
+def run_one(size: int, n_travellers: int, workers: int) -> dict:
+    global _SCREENER
+    from pipelines.screening.score import Screener
+    from pipelines.screening.synthetic import fake_entries
+    started = time.perf_counter()
+    entries = list(fake_entries(size, seed=7))
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    _SCREENER = Screener(entries)
+    build = time.perf_counter() - started
+    travellers = _travellers(n_travellers, seed=99)
+    started = time.perf_counter()
+    candidates, alerts = _screen_chunk(travellers)
+    single = time.perf_counter() - started
+    result = {"entries": size, "postings": _SCREENER.index.postings, "generate_s": round(generated, 1),
+              "index_build_s": round(build, 1), "travellers": n_travellers,
+              "single_process_per_s": round(n_travellers / single), "candidates": candidates, "alerts": alerts,
+              "candidates_per_traveller": round(candidates / n_travellers, 2)}
+    if workers > 1:
+        chunks = [travellers[i::workers * 4] for i in range(workers * 4)]
+        context = multiprocessing.get_context("fork")
+        started = time.perf_counter()
+        with context.Pool(workers) as pool:
+            pool.map(_screen_chunk, chunks)
+        result[f"{workers}_process_per_s"] = round(n_travellers / (time.perf_counter() - started))
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        result["peak_child_mb"] = round(children)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--travellers", type=int, default=10000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(REPO / "bench-out" / "screening_speed.json"))
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one, args.travellers, args.workers)))
+        return 0
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        proc = subprocess.run([sys.executable, __file__, "--one", str(size), "--travellers", str(args.travellers),
+                               "--workers", str(args.workers)], capture_output=True, text=True)
+        if proc.returncode:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            return proc.returncode
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

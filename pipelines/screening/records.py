@@ -1,0 +1,60 @@
+"""Output records: a :class:`~pipelines.screening.score.Candidate` as a ``MatchCandidate`` dict
+(``schemas/match_candidate.avsc``) or as a CLI JSON line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pipelines.screening.score import Candidate
+from pipelines.screening.watchlist import Traveller
+
+__all__ = ["candidate_id", "match_candidate", "json_line"]
+
+
+def candidate_id(traveller_id: str, list_id: str, entry_id: str) -> str:
+    """Stable id: the same traveller against the same entry always gets the same id."""
+    return hashlib.sha256(f"{traveller_id}\x00{list_id}\x00{entry_id}".encode()).hexdigest()[:32]
+
+
+def _departure(record: dict) -> str | None:
+    legs = record.get("legs") or []
+    if not legs:
+        return None
+    return legs[0].get("departure_utc") or legs[0].get("departure_local")
+
+
+def match_candidate(traveller: Traveller, candidate: Candidate) -> dict:
+    """MatchCandidate record, every field of the schema set."""
+    record = traveller.record or {}
+    entry = candidate.entry
+    return {
+        "schema_version": 1,
+        "candidate_id": candidate_id(traveller.traveller_id, entry["list_id"], entry["entry_id"]),
+        "traveller_id": traveller.traveller_id,
+        "flight_key": record.get("flight_key") or "",
+        "departure_utc": _departure(record),
+        "entry_id": entry["entry_id"],
+        "list_id": entry["list_id"],
+        "list_owner": entry["list_owner"],
+        "category": entry["category"],
+        "severity": entry.get("severity") or "NORMAL",
+        "score": float(candidate.score),
+        "threshold": float(candidate.threshold),
+        "explanation": candidate.explanation,
+        "suppressed_by": candidate.suppressed_by,
+        "receivers": list(entry.get("receivers") or []),
+        "traveller_json": json.dumps(record, sort_keys=True, default=str, ensure_ascii=False),
+        "entry_json": json.dumps(entry, sort_keys=True, default=str, ensure_ascii=False),
+    }
+
+
+def json_line(traveller: Traveller, candidate: Candidate) -> str:
+    """One CLI output line: ids, score, threshold, alert, suppression and the explanation."""
+    entry = candidate.entry
+    return json.dumps({
+        "traveller_id": traveller.traveller_id, "entry_id": entry["entry_id"], "list_id": entry["list_id"],
+        "list_owner": entry["list_owner"], "category": entry["category"], "severity": entry.get("severity"),
+        "score": candidate.score, "threshold": candidate.threshold, "alert": candidate.alert,
+        "suppressed_by": candidate.suppressed_by, "explanation": candidate.explanation.split("\n"),
+    }, ensure_ascii=False)

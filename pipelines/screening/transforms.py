@@ -1,0 +1,85 @@
+"""Beam wrapper: ``ScreenTravellers`` turns ApiTraveller dicts into MatchCandidate dicts.
+
+    candidates = travellers | "Screen" >> ScreenTravellers(["gs://lists/usa.avro", "gs://lists/can.csv"])
+
+The watchlists are read through ``FileSystems`` and indexed in the DoFn's ``setup()``, once per
+worker (never per element or bundle); the engine itself (:mod:`pipelines.screening.score`) has no
+Beam in it. Output: one ``MatchCandidate`` (``schemas/match_candidate.avsc``) per candidate at or
+above its category's threshold, suppressed ones included (marked ``suppressed_by``, kept for
+audit). Counters ``candidates/<list_id>/<category>``, ``alerts/<list_id>/<category>``,
+``suppressed/<list_id>/<category>`` and ``travellers_screened`` are Beam metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from pipelines.screening.records import match_candidate
+from pipelines.screening.score import Screener
+from pipelines.screening.settings import Settings, default_settings
+from pipelines.screening.suppression import Suppressor, load_cleared, load_trusted
+from pipelines.screening.watchlist import read_watchlists, traveller_from_api
+
+__all__ = ["ScreenTravellers", "ScreenTravellersFn"]
+
+NAMESPACE = "paxshare.screening"
+
+
+class ScreenTravellersFn(beam.DoFn):
+    """Scores each traveller against the watchlists indexed in ``setup()``."""
+
+    def __init__(self, watchlist_paths: list[str], settings_raw: dict[str, Any],
+                 cleared_path: str | None = None, trusted_path: str | None = None):
+        self._paths = list(watchlist_paths)
+        self._settings_raw = settings_raw
+        self._cleared = cleared_path
+        self._trusted = trusted_path
+        self._screener: Screener | None = None
+        self._counters: dict[str, Any] = {}
+
+    def setup(self) -> None:
+        entries = read_watchlists(self._paths)
+        suppressor = Suppressor(load_cleared(self._cleared) if self._cleared else (),
+                                load_trusted(self._trusted) if self._trusted else ())
+        self._screener = Screener(entries, Settings(self._settings_raw), suppressor)
+        self._screened = Metrics.counter(NAMESPACE, "travellers_screened")
+
+    def _count(self, kind: str, entry: dict) -> None:
+        name = f"{kind}/{entry['list_id']}/{entry['category']}"
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Metrics.counter(NAMESPACE, name)
+        counter.inc()
+
+    def process(self, record: dict):
+        traveller = traveller_from_api(record)
+        self._screened.inc()
+        for candidate in self._screener.screen(traveller):
+            if candidate.score < candidate.threshold:
+                continue
+            self._count("candidates", candidate.entry)
+            self._count("suppressed" if candidate.suppressed_by else "alerts", candidate.entry)
+            yield match_candidate(traveller, candidate)
+
+
+class ScreenTravellers(beam.PTransform):
+    """PCollection[ApiTraveller dict] -> PCollection[MatchCandidate dict].
+
+    ``watchlist_paths``: Avro or CSV watchlists, any Beam filesystem. ``settings``: a
+    :class:`Settings` (default: the packaged ``data/settings.yaml``). ``cleared_path`` /
+    ``trusted_path``: optional suppression lists (local paths)."""
+
+    def __init__(self, watchlist_paths: list[str], settings: Settings | None = None,
+                 cleared_path: str | None = None, trusted_path: str | None = None, label: str | None = None):
+        super().__init__(label)
+        self._paths = list(watchlist_paths)
+        self._settings = settings or default_settings()
+        self._cleared = cleared_path
+        self._trusted = trusted_path
+
+    def expand(self, travellers):
+        return travellers | "ScoreAgainstWatchlists" >> beam.ParDo(
+            ScreenTravellersFn(self._paths, self._settings.raw, self._cleared, self._trusted))

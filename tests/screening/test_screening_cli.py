@@ -1,0 +1,35 @@
+import json
+
+from pipelines.cli import main
+
+WL = ("entry_id,surname,given_names,full_name,aliases,date_of_birth,gender,nationality,document_number,document_issuer,category\n"
+      "E1,Abdullah,Mohammed,,محمد عبد الله,1975-03-04,M,SAU,,,TERRORISM\n"
+      "E2,,,,,,,,X1234567,CAN,LOST_STOLEN_DOCUMENT\n"
+      "E3,Tremblay,Marie,,,1960,F,CAN,,,LOOKOUT\n")
+Q = ("id,surname,given_names,full_name,date_of_birth,gender,nationality,document_number,document_issuer\n"
+     "T1,ABDALLAH,MUHAMMAD,,1975-04-03,M,SAU,,\n"
+     "T2,DOE,JANE,,1990-01-01,F,CAN,X1234567,CAN\n"
+     "T3,,,PIERRE GAGNON,1970,M,CAN,,\n")
+
+
+def test_screen_end_to_end(tmp_path, capsys):
+    (tmp_path / "wl.csv").write_text(WL, encoding="utf-8")
+    (tmp_path / "q.csv").write_text(Q, encoding="utf-8")
+    out = tmp_path / "matches.jsonl"
+    rc = main(["screen", "--watchlist", str(tmp_path / "wl.csv"), "--travellers", str(tmp_path / "q.csv"),
+               "--out", str(out), "--min-score", "0.5"])
+    assert rc == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    pairs = {(l["traveller_id"], l["entry_id"]) for l in lines}
+    assert pairs == {("T1", "E1"), ("T2", "E2")}
+    for line in lines:
+        assert line["score"] >= 0.5 and line["explanation"] and line["alert"]
+    assert "3 travellers" in capsys.readouterr().err
+
+
+def test_screen_reports_bad_row(tmp_path, capsys):
+    (tmp_path / "wl.csv").write_text(WL + "E4,X,Y,,,19xx,,,,,LOOKOUT\n", encoding="utf-8")
+    (tmp_path / "q.csv").write_text(Q, encoding="utf-8")
+    rc = main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(tmp_path / "o.jsonl")])
+    assert rc == 2
+    assert f"{tmp_path / 'wl.csv'}:5:" in capsys.readouterr().err
