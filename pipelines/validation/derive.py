@@ -124,17 +124,24 @@ def person_row(person: dict, departure: dt.date | None) -> dict:
         "document_expiry_date": _blank(document.get("expiry_date")),
         "document_expiry_is_date": _is_date(document.get("expiry_date")),
         "document_days_valid_after_departure": (expiry - departure).days if expiry and departure else None,
-        "bad_other_document_field": _first_bad_other_document(documents),
+        "unknown_other_document_state_field": _first_unknown_other_state(documents),
+        "bad_other_document_date_field": _first_bad_other_date(documents),
         "mrz_check_ok": None if mrz_line is None else not mrz.td3_line2_errors(mrz_line),
     }
 
 
-def _first_bad_other_document(documents: list[dict]) -> str | None:
-    """Visas and further documents need not be complete, but what they state must be well formed."""
+# Visas and further documents need not be complete, but what they state must be well formed.
+
+def _first_unknown_other_state(documents: list[dict]) -> str | None:
     for index, document in enumerate(documents[1:], start=1):
         state = _blank(document.get("issuing_state"))
         if state is not None and state not in reference.COUNTRY_CODES:
             return f"documents[{index}].issuing_state"
+    return None
+
+
+def _first_bad_other_date(documents: list[dict]) -> str | None:
+    for index, document in enumerate(documents[1:], start=1):
         for field in ("expiry_date", "issue_date"):
             if _is_date(document.get(field)) is False:
                 return f"documents[{index}].{field}"

@@ -101,8 +101,10 @@ PERSON_CHECKS: tuple[Check, ...] = (
           "document expiry is not a real calendar date (YYYY-MM-DD)", {"value_set": [True]}),
     Check("ExpectColumnValuesToBeBetween", "document_days_valid_after_departure", reasons.DOCUMENT_EXPIRED,
           "documents[0].expiry_date", "document expired {abs_value} days before the departure", {"min_value": 0}),
-    Check("ExpectColumnValuesToBeNull", "bad_other_document_field", reasons.BAD_FORMAT, None,
-          "{value} is not a known country code or a real date"),
+    Check("ExpectColumnValuesToBeNull", "unknown_other_document_state_field", reasons.UNKNOWN_COUNTRY, None,
+          "{value} is not an ISO 3166 alpha-3 or Doc 9303 code"),
+    Check("ExpectColumnValuesToBeNull", "bad_other_document_date_field", reasons.INVALID_DATE, None,
+          "{value} is not a real calendar date (YYYY-MM-DD)"),
     Check("ExpectColumnValuesToBeInSet", "mrz_check_ok", reasons.CHECK_DIGIT, "documents[0].mrz_line",
           "a Doc 9303 check digit in the MRZ line does not verify", {"value_set": [True]}),
 )

@@ -63,7 +63,8 @@ DOC = {"type": "P", "number": "X1", "issuing_state": "CAN", "expiry_date": "2031
     ({"documents": [dict(DOC, expiry_date=None)]}, ("MISSING", "documents[0].expiry_date")),
     ({"documents": [dict(DOC, expiry_date="2031-13-01")]}, ("INVALID_DATE", "documents[0].expiry_date")),
     ({"documents": [dict(DOC, expiry_date="2026-11-22")]}, ("DOCUMENT_EXPIRED", "documents[0].expiry_date")),
-    ({"documents": [DOC, dict(DOC, type="V", issuing_state="QQQ")]}, ("BAD_FORMAT", "documents[1].issuing_state")),
+    ({"documents": [DOC, dict(DOC, type="V", issuing_state="QQQ")]}, ("UNKNOWN_COUNTRY", "documents[1].issuing_state")),
+    ({"documents": [DOC, dict(DOC, type="V", issue_date="2019-02-29")]}, ("INVALID_DATE", "documents[1].issue_date")),
 ])
 def test_person_defects(validator, changes, expected):
     outcome = run(validator, manifest("M1", persons=[person(1), person(2, **changes)]))
