@@ -10,11 +10,13 @@ No Beam import here: the Beam transforms in ``pipelines.io.transforms`` wrap the
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 import fastavro
+import fastavro.schema
 from fastavro.read import SchemaResolutionError
 
 from pipelines import schemas
@@ -48,20 +50,22 @@ class FileProblem:
     raw_head: bytes | None = None
 
 
-def read_records(stream: IO[bytes], source_file: str,
-                 accepted: Iterable[str] = INPUT_SCHEMAS) -> Iterator[DecodedRecord | FileProblem]:
-    """Decode every record of an Avro container, resolving it to the current schema version.
+def read_records(stream: IO[bytes], source_file: str, accepted: Iterable[str] = INPUT_SCHEMAS,
+                 reopen: Callable[[], IO[bytes]] | None = None) -> Iterator[DecodedRecord | FileProblem]:
+    """Decode every record of an Avro container as the current schema version.
 
-    Older schema versions resolve by Avro's rules (new fields take their defaults), so files
-    written before a schema change still read.
+    A file written with the current schema decodes directly (the fast path). A file written with
+    an older version is decoded again with the current schema as reader schema, so Avro's
+    resolution rules apply (new fields take their defaults); that needs a seekable stream or
+    ``reopen``, which opens the file anew.
     """
     head = stream.read(4)
-    if head != b"Obj\x01":
+    if head != AVRO_MAGIC:
         yield FileProblem(source_file, reasons.NOT_AVRO,
                           f"{source_file}: not an Avro object container file (starts with {head[:4]!r})",
                           0, head + stream.read(RAW_BYTES_LIMIT - len(head)))
         return
-    stream = _Prefixed(head, stream)
+    stream = _rewound(stream, head)
     try:
         reader = fastavro.reader(stream)
     except Exception as error:  # fastavro raises several types for a broken header
@@ -74,13 +78,14 @@ def read_records(stream: IO[bytes], source_file: str,
                           f"{source_file}: written with schema {writer_name!r}, expected one of "
                           f"{', '.join(schemas.load(n)['name'] for n in accepted)}", 0)
         return
-    stream.seek_start()
-    try:
-        reader = fastavro.reader(stream, reader_schema=schemas.load(name))
-    except SchemaResolutionError as error:
-        yield FileProblem(source_file, reasons.SCHEMA_MISMATCH,
-                          f"{source_file}: schema {name} cannot be resolved to the current version: {error}", 0)
-        return
+    if _canonical(reader.writer_schema) != _current_canonical(name):
+        try:
+            again = reopen() if reopen else _seek_start(stream)
+            reader = fastavro.reader(again, reader_schema=schemas.load(name))
+        except SchemaResolutionError as error:
+            yield FileProblem(source_file, reasons.SCHEMA_MISMATCH,
+                              f"{source_file}: schema {name} cannot be resolved to the current version: {error}", 0)
+            return
     position = 0
     try:
         for record in reader:
@@ -93,6 +98,33 @@ def read_records(stream: IO[bytes], source_file: str,
         yield FileProblem(source_file, reasons.TRUNCATED,
                           f"{source_file}: damaged or truncated after record {position - 1 if position else 'none'} "
                           f"({type(error).__name__}: {error}); {position} records before it were kept", position)
+
+
+AVRO_MAGIC = b"Obj\x01"
+
+
+def _canonical(schema: dict) -> str:
+    return fastavro.schema.to_parsing_canonical_form(schema)
+
+
+@functools.lru_cache(maxsize=None)
+def _current_canonical(name: str) -> str:
+    return _canonical(schemas.load(name))
+
+
+def _rewound(stream: IO[bytes], head: bytes) -> IO[bytes]:
+    """The stream from its first byte again: seek back, or replay the bytes already read."""
+    if stream.seekable():
+        stream.seek(0)
+        return stream
+    return io.BufferedReader(_Replay(head, stream), buffer_size=1 << 16)
+
+
+def _seek_start(stream: IO[bytes]) -> IO[bytes]:
+    if not stream.seekable():
+        raise ValueError("an older schema version needs a seekable stream or reopen()")
+    stream.seek(0)
+    return stream
 
 
 def write_records(stream: IO[bytes], schema_name: str, records: Iterable[dict], codec: str = "deflate") -> int:
@@ -110,41 +142,22 @@ def write_records(stream: IO[bytes], schema_name: str, records: Iterable[dict], 
     return count
 
 
-class _Prefixed(io.RawIOBase):
-    """A read stream that replays bytes already consumed, and can rewind to its start while the
-    underlying stream has not been read past the prefix (enough to sniff the header twice)."""
+class _Replay(io.RawIOBase):
+    """Raw stream that yields ``head`` and then the rest of ``stream``."""
 
-    def __init__(self, prefix: bytes, stream: IO[bytes]):
-        self._buffer = bytearray(prefix)
+    def __init__(self, head: bytes, stream: IO[bytes]):
+        self._head = memoryview(head)
         self._stream = stream
-        self._offset = 0
-        self._recording = True
 
     def readable(self) -> bool:
         return True
 
-    def seek_start(self) -> None:
-        self._offset = 0
-        self._recording = False
-
     def readinto(self, target) -> int:
-        wanted = len(target)
-        available = len(self._buffer) - self._offset
-        if available <= 0:
-            data = self._stream.read(wanted)
-            if self._recording:
-                self._buffer.extend(data)
-                self._offset += len(data)
-            target[:len(data)] = data
-            return len(data)
-        chunk = self._buffer[self._offset:self._offset + wanted]
-        self._offset += len(chunk)
-        target[:len(chunk)] = chunk
-        return len(chunk)
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            rest = bytes(self._buffer[self._offset:]) + self._stream.read()
-            self._offset = len(self._buffer)
-            return rest
-        return super().read(size)
+        if self._head:
+            count = min(len(target), len(self._head))
+            target[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        data = self._stream.read(len(target))
+        target[:len(data)] = data
+        return len(data)

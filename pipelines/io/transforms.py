@@ -51,9 +51,15 @@ class _ReadAvroFile(beam.DoFn):
         path = metadata.path
         decoded = 0
         problem = None
+        reopened = []
+
+        def reopen():
+            reopened.append(FileSystems.open(path))
+            return reopened[-1]
+
         try:
             with FileSystems.open(path) as stream:
-                for item in read_records(stream, path):
+                for item in read_records(stream, path, reopen=reopen):
                     if isinstance(item, FileProblem):
                         problem = item
                     else:
@@ -61,6 +67,9 @@ class _ReadAvroFile(beam.DoFn):
                         yield item
         except OSError as error:
             problem = FileProblem(path, "UNREADABLE", f"{path}: cannot be read ({error})", decoded)
+        finally:
+            for handle in reopened:
+                handle.close()
         self._records.inc(decoded)
         if problem is not None:
             self._bad_files.inc()
