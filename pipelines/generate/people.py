@@ -225,11 +225,12 @@ def make_person(ctx: FlightContext, name: PersonName, sex: str, age_days: int, n
                 locator: str | None = None, crew_role: str | None = None) -> Traveller:
     """One valid API person (a dict shaped like ``paxshare.api.Person``) and its Traveller."""
     rng = ctx.rng
+    rand = rng.random
     dob_ord = ctx.dep_ord - age_days
     minor = age_days < 16 * 365
     documents = []
     primary = "P"
-    r = rng.random()
+    r = rand()
     if crew_role is None:
         if residence in ("USA", "CAN") and residence != nationality and r < 0.08:
             primary = "C"
@@ -246,37 +247,37 @@ def make_person(ctx: FlightContext, name: PersonName, sex: str, age_days: int, n
     destination = airports[debark]
     visa = None
     if crew_role is not None:
-        if rng.random() < 0.4:
+        if rand() < 0.4:
             documents.append(other_document(rng, "AC", ctx.plan.carrier.country, ctx.dep_ord, dob_ord))
     elif (nationality not in VISA_FREE and destination.country in PARTNERS and destination.country != residence
-          and primary != "C" and rng.random() < 0.85):
+          and primary != "C" and rand() < 0.85):
         visa = other_document(rng, "V", destination.country, ctx.dep_ord, dob_ord)
         documents.append(visa)
-    elif residence in ("USA", "CAN") and residence != nationality and primary == "P" and rng.random() < 0.5:
+    elif residence in ("USA", "CAN") and residence != nationality and primary == "P" and rand() < 0.5:
         documents.append(other_document(rng, "C", residence, ctx.dep_ord, dob_ord))
     seat = None
     bag_count = None
     bag_weight = None
     tags: list[str] = []
     if crew_role is None:
-        if rng.random() < 0.93:
+        if rand() < 0.93:
             seat = ctx.seats.take()
-        b = rng.random()
+        b = rand()
         bag_count = 0 if b < 0.38 else 1 if b < 0.8 else 2 if b < 0.95 else 3
     else:
         bag_count = 1
     if bag_count:
-        bag_weight = round(sum(12.0 + rng.random() * 11.0 for _ in range(bag_count)), 1)
+        bag_weight = round(sum(12.0 + rand() * 11.0 for _ in range(bag_count)), 1)
         prefix = "0" + ctx.plan.carrier.accounting
         tags = [prefix + pattern(rng, "DDDDDD") for _ in range(bag_count)]
-    elif bag_count == 0 and rng.random() < 0.3:
+    elif bag_count == 0 and rand() < 0.3:
         bag_count = None  # not reported
     c = cultures()[name.culture]
-    place_of_birth = c.birthplaces[int(rng.random() * len(c.birthplaces))] if rng.random() < 0.85 else None
+    place_of_birth = c.birthplaces[int(rand() * len(c.birthplaces))] if rand() < 0.85 else None
     address = None
-    if crew_role is None and rng.random() < 0.6:
+    if crew_role is None and rand() < 0.6:
         address = address_in(rng, destination, tables["streets"])
-    v = rng.random()
+    v = rand()
     record = {
         "person_id": "",
         "role": role,
@@ -328,6 +329,7 @@ def make_party(ctx: FlightContext, size: int, embark: int, debark: int, role: st
     """Travellers booked together: a solo traveller, a couple, a family (with children and
     infants) or a group of friends/colleagues."""
     rng = ctx.rng
+    rand = rng.random
     culture_name = ctx.culture_draw.draw(rng)
     lead_sex = draw_sex(rng)
     nationality = draw_nationality(rng, culture_name, nationality_draws)
@@ -339,9 +341,9 @@ def make_party(ctx: FlightContext, size: int, embark: int, debark: int, role: st
         party.append(t)
         return t
 
-    if size == 1 and rng.random() < 0.004:
+    if size == 1 and rand() < 0.004:
         # an unaccompanied minor
-        age = int((7 + rng.random() * 7) * 365.25)
+        age = int((7 + rand() * 7) * 365.25)
         add(draw_name(rng, culture_name, lead_sex, nationality), lead_sex, age, nationality, residence)
         return party
     lead_name = draw_name(rng, culture_name, lead_sex, nationality)
@@ -349,10 +351,10 @@ def make_party(ctx: FlightContext, size: int, embark: int, debark: int, role: st
     lead = add(lead_name, lead_sex, lead_age, nationality, residence)
     if size == 1:
         return party
-    family = rng.random() < 0.7
+    family = rand() < 0.7
     if not family:
         for _ in range(size - 1):
-            other_culture = culture_name if rng.random() < 0.6 else ctx.culture_draw.draw(rng)
+            other_culture = culture_name if rand() < 0.6 else ctx.culture_draw.draw(rng)
             sex = draw_sex(rng)
             nat = draw_nationality(rng, other_culture, nationality_draws)
             add(draw_name(rng, other_culture, sex, nat), sex, adult_age_days(rng), nat,
@@ -361,9 +363,9 @@ def make_party(ctx: FlightContext, size: int, embark: int, debark: int, role: st
     # A family: the lead, maybe a spouse, then children (youngest may be an infant).
     remaining = size - 1
     spouse = None
-    if remaining and (size == 2 or rng.random() < 0.8):
+    if remaining and (size == 2 or rand() < 0.8):
         sex = "F" if lead_sex == "M" else "M" if lead_sex == "F" else draw_sex(rng)
-        age = max(18 * 365 + 30, lead_age + int((rng.random() * 10 - 5) * 365.25))
+        age = max(18 * 365 + 30, lead_age + int((rand() * 10 - 5) * 365.25))
         spouse_name = relative_name(rng, lead_name, sex, "spouse", nationality)
         spouse = add(spouse_name, sex, age, nationality, residence)
         remaining -= 1
@@ -373,11 +375,11 @@ def make_party(ctx: FlightContext, size: int, embark: int, debark: int, role: st
     adults = list(range(len(party)))
     max_child_years = max(1.0, min(17.9, parent_age / 365.25 - 18))
     for k in range(remaining):
-        sex = "M" if rng.random() < 0.5 else "F"
-        if k == remaining - 1 and rng.random() < 0.3 and parent_age < 50 * 365:
-            age = 14 + int(rng.random() * (2 * 365 - 30))  # infant, at least 14 days old
+        sex = "M" if rand() < 0.5 else "F"
+        if k == remaining - 1 and rand() < 0.3 and parent_age < 50 * 365:
+            age = 14 + int(rand() * (2 * 365 - 30))  # infant, at least 14 days old
         else:
-            age = int((2 + rng.random() * max(0.1, max_child_years - 2)) * 365.25)
+            age = int((2 + rand() * max(0.1, max_child_years - 2)) * 365.25)
         taken = {(t.name.surname, t.name.given_names) for t in party}
         for _ in range(4):  # siblings do not share a first name
             child_name = relative_name(rng, father.name, sex, "child", nationality,
@@ -386,7 +388,7 @@ def make_party(ctx: FlightContext, size: int, embark: int, debark: int, role: st
                 break
         child = add(child_name, sex, age, nationality, residence)
         if child.ptype == "IN":
-            child.infant_of = adults[int(rng.random() * len(adults))]
+            child.infant_of = adults[int(rand() * len(adults))]
     return party
 
 

@@ -139,17 +139,18 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
               stats: dict) -> tuple[dict, int]:
     """The PNR record of ``party`` and the index of its first segment on the API flight."""
     rng = ctx.rng
+    rand = rng.random
     t = tables()
     plan = ctx.plan
     w = ctx.world
     carrier = plan.carrier
     airports = ctx.airports
     embark, debark = party[0].embark, party[0].debark
-    cabin = t["booking_classes"][int(rng.random() * len(t["booking_classes"]))]
+    cabin = t["booking_classes"][int(rand() * len(t["booking_classes"]))]
     segments: list[dict] = []
     first_dep = plan.legs[embark].dep_utc
     last_arr = plan.legs[debark - 1].arr_utc
-    pre = _connection(rng, w, carrier, airports[embark], True, first_dep) if rng.random() < 0.22 else None
+    pre = _connection(rng, w, carrier, airports[embark], True, first_dep) if rand() < 0.22 else None
     if pre:
         c, a, b, dep, arr = pre
         segments.append(_segment(c.code, flight_number(c, (a.iata, b.iata), False), a, b, dep, arr, cabin))
@@ -166,29 +167,29 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
         segments.append(segment)
     api_count = debark - embark
     first_api_dep = plan.legs[embark].dep_utc
-    post = _connection(rng, w, carrier, airports[debark], False, last_arr) if rng.random() < 0.12 else None
+    post = _connection(rng, w, carrier, airports[debark], False, last_arr) if rand() < 0.12 else None
     if post:
         c, a, b, dep, arr = post
         segments.append(_segment(c.code, flight_number(c, (a.iata, b.iata), False), a, b, dep, arr, cabin))
-    round_trip = rng.random() < 0.62
+    round_trip = rand() < 0.62
     if round_trip:
         # The way back, some days later: the connections reversed around a nonstop home.
-        moment = last_arr + timedelta(days=3 + int(rng.random() * 26), minutes=5 * int(rng.random() * 120))
+        moment = last_arr + timedelta(days=3 + int(rand() * 26), minutes=5 * int(rand() * 120))
         if post:
             c, a, b, _, _ = post
             segment, moment = _flown(c, b, a, moment, cabin)
             segments.append(segment)
-            moment += timedelta(minutes=90 + 15 * int(rng.random() * 8))
+            moment += timedelta(minutes=90 + 15 * int(rand() * 8))
         segment, moment = _flown(carrier, airports[debark], airports[embark], moment, cabin)
         segments.append(segment)
         if pre:
             c, a, b, _, _ = pre
-            segment, _ = _flown(c, b, a, moment + timedelta(minutes=90 + 15 * int(rng.random() * 8)), cabin)
+            segment, _ = _flown(c, b, a, moment + timedelta(minutes=90 + 15 * int(rand() * 8)), cabin)
             segments.append(segment)
     route = segments[0]["departure_airport"] + "".join(f" {seg['carrier']} {seg['arrival_airport']}" for seg in segments)
 
     dep_ord = ctx.dep_ord
-    creation_ord = dep_ord - 1 - int((rng.random() ** 2) * 300)
+    creation_ord = dep_ord - 1 - int((rand() ** 2) * 300)
     travellers = []
     ssrs = []
     seats = []
@@ -203,7 +204,7 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
     fare_total = 0.0
     currency = t["currency_by_country"].get(lead.record["residence_country"] or "", None) \
         or t["currency_by_country"].get(airports[embark].country, "USD")
-    base_fare = 90.0 + block_minutes(airports[embark], airports[debark]) * (0.9 + rng.random() * 1.6)
+    base_fare = 90.0 + block_minutes(airports[embark], airports[debark]) * (0.9 + rand() * 1.6)
     if round_trip:
         base_fare *= 1.8
     sensitive_by_culture = t["sensitive_by_culture"]
@@ -213,8 +214,8 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
         ref = str(index + 1)
         given = rec["given_names"]
         if given == "":
-            given = "FNU" if rng.random() < 0.5 else ""
-        elif rng.random() < 0.3 and (rec["sex"], member.ptype) in _TITLES:
+            given = "FNU" if rand() < 0.5 else ""
+        elif rand() < 0.3 and (rec["sex"], member.ptype) in _TITLES:
             given = given + " " + _TITLES[(rec["sex"], member.ptype)]
         docs = []
         for doc in rec["documents"]:
@@ -237,7 +238,7 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
                          "text": f"{rec['place_of_birth'] or ''}/V/{visa['number']}/{visa['issuing_state']}/"
                                  f"{_ddmmmyy_text(visa['issue_date'])}/{visa['issuing_state']}"})
         addresses = []
-        if rec["address"] and rng.random() < 0.5:
+        if rec["address"] and rand() < 0.5:
             dest_country = airports[debark].country
             addresses.append(f"D/{dest_country}/{rec['address']}")
             ssrs.append({"code": "DOCA", "status": "HK", "traveller_ref": ref, "segment": None,
@@ -251,28 +252,28 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
         if member.ptype == "IN" and member.infant_of is not None:
             ssrs.append({"code": "INFT", "status": "HK", "traveller_ref": str(member.infant_of + 1),
                          "segment": api_index, "text": f"{rec['surname']}/{rec['given_names']} {ddmmmyy(member.dob_ord)}"})
-            if rng.random() < t["other_ssrs"]["BSCT"]["rate"]:
+            if rand() < t["other_ssrs"]["BSCT"]["rate"]:
                 ssrs.append({"code": "BSCT", "status": "HK", "traveller_ref": str(member.infant_of + 1),
                              "segment": api_index, "text": "BASSINET"})
         # Meals and services, sensitive ones at their rates (higher in cultures that observe them).
         total, draw = sensitive_by_culture[(member.culture, member.age_days > 70 * 365)]
-        if rng.random() < total:
+        if rand() < total:
             code, text = draw.draw(rng)
             ssrs.append({"code": code, "status": "HK", "traveller_ref": ref, "segment": api_index, "text": text})
             stats[code] = stats.get(code, 0) + 1
         total, draw = other_child if member.ptype == "C" else other_adult
-        if rng.random() < total:
+        if rand() < total:
             code, text = draw.draw(rng)
             ssrs.append({"code": code, "status": "HK", "traveller_ref": ref, "segment": api_index, "text": text})
-        if member.ptype != "IN" and member.age_days > 12 * 365 and rng.random() < 0.25:
-            ff_number = pattern(rng, "DDDDDDDDD" if rng.random() < 0.5 else "DDDDDDDDDD")
-            tier = t["ff_tiers"][int((rng.random() ** 2) * len(t["ff_tiers"]))]
+        if member.ptype != "IN" and member.age_days > 12 * 365 and rand() < 0.25:
+            ff_number = pattern(rng, "DDDDDDDDD" if rand() < 0.5 else "DDDDDDDDDD")
+            tier = t["ff_tiers"][int((rand() ** 2) * len(t["ff_tiers"]))]
             frequent.append({"traveller_ref": ref, "airline": carrier.code, "number": ff_number, "tier": tier})
             ssrs.append({"code": "FQTV", "status": "HK", "traveller_ref": ref, "segment": None,
                          "text": f"{carrier.code}{ff_number}"})
         # Travel status for the segments on the API flight (the others are confirmed, status HK).
-        status = "BOARDED" if rng.random() < 0.4 else "CHECKED_IN"
-        checkin = utc_text(first_api_dep - timedelta(minutes=40 + int(rng.random() * 1400)))
+        status = "BOARDED" if rand() < 0.4 else "CHECKED_IN"
+        checkin = utc_text(first_api_dep - timedelta(minutes=40 + int(rand() * 1400)))
         for s in range(api_index, api_index + api_count):
             statuses.append({"traveller_ref": ref, "segment": s, "status": status, "check_in_utc": checkin})
             if rec["seat"]:
@@ -282,7 +283,7 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
                          "tags": list(rec["bag_tags"])})
         fare = round(base_fare * (0.1 if member.ptype == "IN" else 0.75 if member.ptype == "C" else 1.0), 2)
         fare_total += fare
-        issue_ord = creation_ord + int(rng.random() * max(1, min(3, dep_ord - creation_ord)))
+        issue_ord = creation_ord + int(rand() * max(1, min(3, dep_ord - creation_ord)))
         tickets.append({
             "traveller_ref": ref, "number": carrier.accounting + pattern(rng, "DDDDDDDDDD"),
             "issue_date": iso(min(issue_ord, dep_ord - 1)), "one_way": not round_trip, "fare_amount": fare,
@@ -293,28 +294,28 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
     email_user = (lead_rec["given_names"].split(" ")[0] if lead_rec["given_names"] else "pax").lower() + "." + \
         lead_rec["surname"].replace(" ", "").lower()
     contacts = []
-    if rng.random() < 0.93:
+    if rand() < 0.93:
         country_code = {"USA": "1", "CAN": "1", "MEX": "52"}.get(lead_rec["residence_country"] or "", "44")
         phone = f"+{country_code} {pattern(rng, 'DDD')} 555 01{pattern(rng, 'DD')}"
         contacts.append({"kind": "PHONE", "value": phone, "traveller_ref": "1"})
         ssrs.append({"code": "CTCM", "status": "HK", "traveller_ref": "1", "segment": None,
                      "text": phone.replace(" ", "").lstrip("+")})
-    if rng.random() < 0.85:
-        domain = t["email_domains"][int(rng.random() * len(t["email_domains"]))]
+    if rand() < 0.85:
+        domain = t["email_domains"][int(rand() * len(t["email_domains"]))]
         email = f"{email_user}{pattern(rng, 'DD')}@{domain}"
         contacts.append({"kind": "EMAIL", "value": email.upper(), "traveller_ref": "1"})
         ssrs.append({"code": "CTCE", "status": "HK", "traveller_ref": "1", "segment": None,
                      "text": email.upper().replace("@", "//")})
     billing = lead_rec["address"]
-    if billing and rng.random() < 0.3:
+    if billing and rand() < 0.3:
         contacts.append({"kind": "ADDRESS", "value": billing, "traveller_ref": "1"})
     holder = f"{lead_rec['given_names']} {lead_rec['surname']}".strip()
-    p = rng.random()
+    p = rand()
     if p < 0.92:
         card = t["card_draw"].draw(rng)
         payments = [{"method": "CC", "card_type": card, "masked_card_number": "XXXXXXXXXXXX" + pattern(rng, "DDDD"),
                      "card_holder": holder, "amount": round(fare_total, 2), "currency": currency,
-                     "billing_address": billing if rng.random() < 0.5 else None}]
+                     "billing_address": billing if rand() < 0.5 else None}]
     elif p < 0.97:
         payments = [{"method": "CA", "card_type": None, "masked_card_number": None, "card_holder": None,
                      "amount": round(fare_total, 2), "currency": currency, "billing_address": None}]
@@ -325,17 +326,17 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
         payments = [{"method": "MS", "card_type": None, "masked_card_number": None, "card_holder": None,
                      "amount": round(fare_total, 2), "currency": currency, "billing_address": None}]
     agency = None
-    if rng.random() < 0.38:
-        a = t["agencies"][int(rng.random() * len(t["agencies"]))]
+    if rand() < 0.38:
+        a = t["agencies"][int(rand() * len(t["agencies"]))]
         agency = {"name": a["name"], "iata_number": pattern(rng, "DDDDDDDD"), "agent_id": pattern(rng, "DDDDLL"),
                   "city": a["city"], "country": a["country"]}
         office = f"{airports[embark].iata}1A0{pattern(rng, 'DDD')}"
-    if rng.random() < t["ordinary_remark_rate_per_pnr"]:
-        text = t["ordinary_remarks"][int(rng.random() * len(t["ordinary_remarks"]))]
+    if rand() < t["ordinary_remark_rate_per_pnr"]:
+        text = t["ordinary_remarks"][int(rand() * len(t["ordinary_remarks"]))]
         remarks.append({"kind": "GENERAL", "text": text, "traveller_ref": None})
-    if rng.random() < t["sensitive_remark_rate_per_pnr"]:
-        text = t["sensitive_remarks"][int(rng.random() * len(t["sensitive_remarks"]))]
-        ref = str(1 + int(rng.random() * len(party)))
+    if rand() < t["sensitive_remark_rate_per_pnr"]:
+        text = t["sensitive_remarks"][int(rand() * len(t["sensitive_remarks"]))]
+        ref = str(1 + int(rand() * len(party)))
         remarks.append({"kind": "OSI", "text": text, "traveller_ref": ref})
         stats["SENSITIVE_REMARK"] = stats.get("SENSITIVE_REMARK", 0) + 1
     if len(party) == 1 and lead.age_days < 15 * 365:
@@ -345,7 +346,7 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
                      "text": f"UM{lead.age_days // 365:02d}"})
     split_from = None
     split_into: list[str] = []
-    r = rng.random()
+    r = rand()
     if r < 0.015:
         split_from = split_locator()
     elif r < 0.02:
@@ -360,14 +361,14 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
                     "text": " ".join(f"SS {seg['carrier']}{seg['number']} {seg['booking_class']} "
                                      f"{seg['departure_airport']}{seg['arrival_airport']} HK{len(party)}"
                                      for seg in segments)})
-    moment = moment + timedelta(minutes=2 + int(rng.random() * 30))
+    moment = moment + timedelta(minutes=2 + int(rand() * 30))
     history.append({"time_utc": utc_text(moment), "action": "A", "office": office,
                     "text": f"FP {payments[0]['method']}"
                             + (f" {payments[0]['card_type']}{payments[0]['masked_card_number']}"
                                if payments[0]["card_type"] else "")})
-    if rng.random() < 0.3:
-        moment = moment + timedelta(days=int(rng.random() * max(1, dep_ord - creation_ord - 1)))
-        old = t["booking_classes"][int(rng.random() * len(t["booking_classes"]))]
+    if rand() < 0.3:
+        moment = moment + timedelta(days=int(rand() * max(1, dep_ord - creation_ord - 1)))
+        old = t["booking_classes"][int(rand() * len(t["booking_classes"]))]
         history.append({"time_utc": utc_text(moment), "action": "X", "office": office,
                         "text": f"SS {carrier.code}{plan.number} {old} CANCELLED REBOOKED {cabin}"})
     last_modified = moment
@@ -378,7 +379,7 @@ def build_pnr(ctx: FlightContext, party: list[Traveller], locator: str, message_
         "schema_version": 1,
         "message_id": message_id,
         "sender": carrier.code,
-        "push_type": "FULL" if rng.random() < 0.85 else "CHANGES",
+        "push_type": "FULL" if rand() < 0.85 else "CHANGES",
         "record_locator": locator,
         "creation_date": iso(creation_ord),
         "last_modified_utc": utc_text(last_modified),
