@@ -23,11 +23,9 @@ Every comparison returns its level and a short text, which become the candidate'
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-
 from rapidfuzz.distance import OSA
 
-from pipelines.screening.names import COMMON_TOKENS, NameForm, is_particle, skeleton
+from pipelines.screening.names import COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, skeleton
 from pipelines.screening.nicknames import are_nicknames
 
 __all__ = ["token_similarity", "compare_names", "NameComparison"]
@@ -43,6 +41,8 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
     edit distance too."""
     if a == b:
         return 1.0, "exact"
+    if KOREAN_SURNAMES.get(a, a) == KOREAN_SURNAMES.get(b, b):
+        return phonetic, "phonetic"  # Korean surname romanisations: I ~ LEE, BAK ~ PARK, GIM ~ KIM
     if len(a) == 1 or len(b) == 1:
         return (initial, "initial") if a[0] == b[0] else (0.0, "differ")
     ska, skb = skeleton(a), skeleton(b)
@@ -64,17 +64,51 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
         sk_sim = (1.0 - 1.4 * OSA.distance(ska_bare, skb_bare) / sk_len) * 0.92 if sk_len >= 3 else 0.0
         if sk_sim > best:
             best, level = sk_sim, "phonetic"
+        ca, cb = coarse(a), coarse(b)
+        c_len = max(len(ca), len(cb))
+        if c_len >= 3:
+            # syllabic scripts (Chinese, Korean, Japanese) fold R/L, P/B/F, T/D, K/G, S/Z/J
+            c_sim = (0.88 if ca == cb else (1.0 - 1.4 * OSA.distance(ca, cb) / c_len) * 0.86)
+            if c_sim > best:
+                best, level = c_sim, "phonetic"
     return (max(best, 0.0), level) if best > 0 else (0.0, "differ")
 
 
-@dataclass(frozen=True, slots=True)
 class NameComparison:
-    """Result of comparing two names: ``score`` in [0, 1] and a text explaining it."""
-    score: float
-    pairs: tuple[tuple[str, str, float, str], ...]
-    extra_query: tuple[str, ...]
-    extra_entry: tuple[str, ...]
-    text: str
+    """Result of comparing two names: ``score`` in [0, 1] and a text explaining it.
+
+    The text is built only when read (:attr:`text`): most comparisons of a screening run are
+    discarded below the reporting floor, and building their explanation strings cost as much as
+    the comparison itself."""
+
+    __slots__ = ("score", "pairs", "extra_query", "extra_entry", "_query", "_entry", "_flags", "_text")
+
+    @property
+    def common_only(self) -> bool:
+        """Every agreeing token is a very common name (``MARIA``, ``GARCIA``)."""
+        return self._flags[2]
+
+    def __init__(self, score: float, pairs: tuple, extra_query: tuple[str, ...], extra_entry: tuple[str, ...],
+                 text: str | None = None, query: NameForm | None = None, entry: NameForm | None = None,
+                 flags: tuple[bool, bool, bool] = (False, False, False)):
+        self.score = score
+        self.pairs = pairs
+        self.extra_query = extra_query
+        self.extra_entry = extra_entry
+        self._query, self._entry, self._flags, self._text = query, entry, flags, text
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            conflict, capped, common_only = self._flags
+            self._text = _explain(self._query, self._entry, self.pairs, self.extra_query, self.extra_entry,
+                                  conflict, capped, self.score)
+            if common_only:
+                self._text += "; every agreeing part is a very common name"
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"NameComparison(score={self.score}, text={self.text!r})"
 
 
 def _weight(token: str, is_surname: bool, common: frozenset[str], params: dict) -> float:
@@ -159,10 +193,8 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         score *= p.get("common_name_factor", 0.9)
     if entry.low_quality or query.low_quality:
         score *= p["low_quality_alias_factor"]
-    text = _explain(query, entry, pairs, extra_q, extra_e, conflict > 0, capped, score)
-    if common_only:
-        text += "; every agreeing part is a very common name"
-    return NameComparison(round(score, 4), tuple(pairs), extra_q, extra_e, text)
+    return NameComparison(round(score, 4), tuple(pairs), extra_q, extra_e, None, query, entry,
+                          (conflict > 0, capped, common_only))
 
 
 def _units(tokens: tuple[str, ...]) -> list[tuple[tuple[int, ...], str]]:

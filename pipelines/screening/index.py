@@ -19,7 +19,7 @@ A key shared by more than ``max_block_size`` entries is skipped (it says nothing
 initial, weaker by design, already above ``max_initial_block_size`` (``SMITH`` + ``J`` in a big
 list). At most ``max_candidates`` entries, those sharing most keys, are scored.
 
-Keys are Python hashes in one sorted numpy array (8 bytes + 4 bytes per posting): compact enough
+Keys are strings (``P|ABDL|RHMN``) stored as their Python hashes in one sorted numpy array (8 bytes + 4 bytes per posting): compact enough
 for a million entries in well under the memory budget, built once per worker (DoFn ``setup``).
 Python's string hash is salted per process, so an index is never shared between processes other
 than by fork; that is what "built once per worker" means anyway.
@@ -27,6 +27,7 @@ than by fork; that is what "built once per worker" means anyway.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from array import array
 from collections import Counter
@@ -36,7 +37,7 @@ import numpy as np
 
 from pipelines.screening.dates import parse_date
 from pipelines.screening.documents import normalise_number
-from pipelines.screening.names import NameForm, is_particle, name_form, skeleton
+from pipelines.screening.names import NameForm, coarse, is_particle, name_form, skeleton
 from pipelines.screening.nicknames import variants
 
 __all__ = ["CandidateIndex", "entry_forms", "form_keys", "skeleton_text"]
@@ -60,46 +61,82 @@ def entry_forms(entry: dict) -> tuple[NameForm, ...]:
     return tuple(forms)
 
 
-def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> set:
-    """Blocking keys of one name spelling (see module docstring)."""
-    real = [t for t in form.tokens if not is_particle(t)] or list(form.tokens)
+def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> set[str]:
+    """Blocking keys of one name spelling (see module docstring), as short strings
+    (``P|ABDL|RHMN``): strings hash faster and weigh less than tuples. Cached per token tuple:
+    names repeat a lot, on lists and among travellers."""
+    return set(_token_keys(form.tokens, bool(rules.get("joined_tokens", True)), bool(rules.get("token_pairs", True)),
+                           bool(rules.get("key_with_initial", True)), expand_nicknames))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
+                expand_nicknames: bool) -> frozenset[str]:
+    real = [t for t in tokens if not is_particle(t)] or list(tokens)
     options: list[set[str]] = []
     for token in real[:_MAX_KEY_TOKENS]:
         alternatives = {skeleton(token)}
         if expand_nicknames:
             alternatives.update(skeleton(v) for v in variants(token))
         options.append(alternatives)
-    if rules.get("joined_tokens", True):
-        all_tokens = form.tokens
-        for i in range(min(len(all_tokens), _MAX_KEY_TOKENS) - 1):
-            options.append({skeleton(all_tokens[i] + all_tokens[i + 1])})
-            if i + 2 < len(all_tokens) and is_particle(all_tokens[i]) and is_particle(all_tokens[i + 1]):
-                options.append({skeleton("".join(all_tokens[i:i + 3]))})  # DE LA CRUZ -> DELACRUZ
-    keys: set = set()
+    if joined:
+        for i in range(min(len(tokens), _MAX_KEY_TOKENS) - 1):
+            options.append({skeleton(tokens[i] + tokens[i + 1])})
+            if i + 2 < len(tokens) and is_particle(tokens[i]) and is_particle(tokens[i + 1]):
+                options.append({skeleton("".join(tokens[i:i + 3]))})  # DE LA CRUZ -> DELACRUZ
+    keys: set[str] = set()
     if len(real) == 1:
-        keys.update(("S", sk) for sk in options[0])
-    elif rules.get("joined_tokens", True) and len(form.tokens) <= 4:
+        keys.update("S|" + sk for sk in options[0])
+    elif joined and len(tokens) <= 4:
         # the whole name run together: 'XI JIN PING' meets 'XIJINPING'
-        keys.add(("S", skeleton("".join(form.tokens))))
-    if rules.get("token_pairs", True):
+        keys.add("S|" + skeleton("".join(tokens)))
+    if pairs:
         for first, second in itertools.combinations(options, 2):
             for a in first:
                 for b in second:
                     if a != b:
-                        keys.add(("P", a, b) if a < b else ("P", b, a))
-    if rules.get("key_with_initial", True) and len(real) > 1:
+                        keys.add(f"P|{a}|{b}" if a < b else f"P|{b}|{a}")
+    if with_initial and len(real) > 1:
         for i, alternatives in enumerate(options[:min(len(real), _MAX_KEY_TOKENS)]):
             for j, other in enumerate(real[:_MAX_KEY_TOKENS]):
                 if i != j:
-                    keys.update(("I", sk, other[0]) for sk in alternatives)
-    return keys
+                    keys.update(f"I|{sk}|{other[0]}" for sk in alternatives)
+    return frozenset(keys)
+
+
+@functools.lru_cache(maxsize=100_000)
+def coarse_keys(tokens: tuple[str, ...]) -> frozenset[str]:
+    """``C`` keys: the whole name's :func:`coarse` key, and unordered pairs of tokens' coarse
+    keys. Only entries written in a consonant-poor script carry them (few), every traveller
+    queries them, so ``BARACK OBAMA`` finds ``巴拉克奥巴马`` (``BALAKEAOBAMA``)."""
+    real = [t for t in tokens if not is_particle(t)] or list(tokens)
+    keys = set()
+    if len(tokens) <= 6:
+        whole = coarse("".join(tokens))
+        if len(whole) >= 2:
+            keys.add("C|" + whole)
+    codes = sorted({coarse(t) for t in real[:_MAX_KEY_TOKENS] if len(coarse(t)) >= 2})
+    keys.update(f"C|{a}|{b}" for a, b in itertools.combinations(codes, 2))
+    return frozenset(keys)
+
+
+_NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
+
+
+def name_key(tokens: tuple[str, ...]) -> int:
+    """Order-free hash of a name's non-particle tokens (``JOSE GARCIA`` = ``GARCIA JOSE``)."""
+    return hash(frozenset(t for t in tokens if not is_particle(t)))
 
 
 class CandidateIndex:
-    """Blocking index over watchlist entries plus the per-entry data scoring needs.
+    """Blocking index over watchlist entries plus the per-entry data scoring needs, all computed
+    once at build so screening a traveller does no per-entry preparation.
 
-    ``entries`` are WatchlistEntry dicts; ``forms[i]`` their name spellings, ``dobs[i]`` parsed
-    dates of birth, ``common`` tokens frequent in this list (weighted down when scoring)."""
+    ``entries`` are WatchlistEntry dicts; ``forms[i]`` their name spellings, ``texts[i]`` their
+    skeleton strings for the pre-check, ``dobs[i]`` parsed dates of birth, ``docs[i]`` normalised
+    documents, ``year_lo``/``year_hi`` the span of listed birth years (numpy, for filtering big
+    blocks by birth year without touching Python objects), ``common`` tokens frequent in this
+    list (weighted down when scoring)."""
 
     def __init__(self, entries: list[dict], rules: dict | None = None):
         self.rules = dict(rules or {})
@@ -107,8 +144,12 @@ class CandidateIndex:
         self.max_block = int(self.rules.get("max_block_size", 5000))
         self.max_candidates = int(self.rules.get("max_candidates", 50))
         self.max_initial_block = int(self.rules.get("max_initial_block_size", 100))
+        joined, pairs = bool(self.rules.get("joined_tokens", True)), bool(self.rules.get("token_pairs", True))
+        with_initial = bool(self.rules.get("key_with_initial", True))
         keys = array("q")
         ids = array("i")
+        year_lo = array("h")
+        year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []
         #: per entry, its spellings as plain strings for the cheap pre-check (None: never pre-check)
         self.texts: list[tuple[str, ...] | None] = []
@@ -116,33 +157,79 @@ class CandidateIndex:
         self.docs: list[tuple[tuple[str, str | None], ...]] = []
         token_counts: Counter[str] = Counter()
         use_docs = self.rules.get("document_number", True)
+        no_dobs: tuple = ()
         for idx, entry in enumerate(entries):
             forms = entry_forms(entry)
             self.forms.append(forms)
             self.texts.append(None if any(f.loose for f in forms) else tuple(skeleton_text(f) for f in forms))
-            self.dobs.append(tuple(d for d in (parse_date(x) for x in entry.get("dates_of_birth") or []) if d))
-            docs = tuple((normalise_number(d.get("number")), d.get("issuer")) for d in entry.get("documents") or []
-                         if normalise_number(d.get("number")))
+            listed = entry.get("dates_of_birth")
+            dobs = tuple(d for d in map(parse_date, listed) if d) if listed else no_dobs
+            self.dobs.append(dobs)
+            if dobs:
+                year_lo.append(min(d[0] for d in dobs))
+                year_hi.append(max(d[0] for d in dobs))
+            else:
+                year_lo.append(_NO_YEAR_LO)
+                year_hi.append(_NO_YEAR_HI)
+            documents = entry.get("documents")
+            docs = tuple((n, d.get("issuer")) for d in documents if (n := normalise_number(d.get("number")))) \
+                if documents else ()
             self.docs.append(docs)
-            entry_keys: set = set()
-            seen_tokens: set[str] = set()
-            for form in forms:
-                entry_keys |= form_keys(form, self.rules)
-                seen_tokens.update(form.tokens)
-            token_counts.update(seen_tokens)
-            if use_docs:
-                entry_keys.update(("D", number) for number, _ in docs)
+            if len(forms) == 1:
+                entry_keys = _token_keys(forms[0].tokens, joined, pairs, with_initial, False)
+                token_counts.update(set(forms[0].tokens))
+            else:
+                entry_keys = set()
+                seen_tokens: set[str] = set()
+                for form in forms:
+                    entry_keys |= _token_keys(form.tokens, joined, pairs, with_initial, False)
+                    seen_tokens.update(form.tokens)
+                token_counts.update(seen_tokens)
+            if any(f.loose or len(f.tokens) == 1 for f in forms):
+                # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
+                # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
+                entry_keys = set(entry_keys) | {k for f in forms if f.loose or len(f.tokens) == 1
+                                                for k in coarse_keys(f.tokens)}
+            if use_docs and docs:
+                entry_keys = set(entry_keys) | {"D|" + number for number, _ in docs}
             for key in entry_keys:
                 keys.append(hash(key))
-                ids.append(idx)
+            ids.extend([idx] * len(entry_keys))
         key_array = np.frombuffer(keys, dtype=np.int64) if len(keys) else np.zeros(0, dtype=np.int64)
         id_array = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
         order = np.argsort(key_array, kind="stable")
         self._keys = key_array[order]
         self._ids = id_array[order]
         del keys, ids, order
+        self.year_lo = np.frombuffer(year_lo, dtype=np.int16).copy() if len(year_lo) else np.zeros(0, np.int16)
+        self.year_hi = np.frombuffer(year_hi, dtype=np.int16).copy() if len(year_hi) else np.zeros(0, np.int16)
+        self.name_people = self._name_people(self.forms, entries)
         limit = max(50, int(len(entries) * 0.002))
         self.common = frozenset(t for t, n in token_counts.items() if n > limit and not is_particle(t))
+        self.token_counts = token_counts
+
+    @staticmethod
+    def _name_people(forms_of: list, entries: list[dict]) -> dict[int, int]:
+        """How many different people (name + birth dates) on the list carry each full name, kept
+        only for names carried by 3 or more: a name many listed people share is common in the
+        population too, and alone it identifies nobody."""
+        counts: Counter[int] = Counter()
+        seen: set[int] = set()
+        for forms, entry in zip(forms_of, entries):
+            listed = entry.get("dates_of_birth")
+            for form in forms:
+                name = name_key(form.tokens)
+                # one person per (name, birth dates): the same person on two partners' lists once
+                person = hash((name, tuple(listed) if listed else ()))
+                if person in seen:
+                    continue
+                seen.add(person)
+                counts[name] += 1
+        return {name: n for name, n in counts.items() if n >= 3}
+
+    def people_named(self, tokens: tuple[str, ...]) -> int:
+        """Different listed people with exactly this name (token set), 0 when fewer than 3."""
+        return self.name_people.get(name_key(tokens), 0)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -151,41 +238,61 @@ class CandidateIndex:
     def postings(self) -> int:
         return int(self._keys.size)
 
-    def query_keys(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]]) -> set:
-        keys: set = set()
+    def query_keys(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]]) -> set[str]:
+        keys: set[str] = set()
         for form in forms:
             keys |= form_keys(form, self.rules, expand_nicknames=True)
+            keys |= coarse_keys(form.tokens)
         if self.rules.get("document_number", True):
-            keys.update(("D", number) for number, _ in documents if number)
+            keys.update("D|" + number for number, _ in documents if number)
         return keys
 
-    def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = ()) -> list[int]:
-        """Entry positions sharing at least one key with the traveller, most shared keys first."""
+    def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),
+                   birth_year: int | None = None, year_window: int | None = None) -> list[int]:
+        """Entry positions sharing at least one key with the traveller, most shared keys first.
+
+        With ``birth_year`` and ``year_window``, name-key hits whose listed birth years all lie more
+        than ``year_window`` years away are dropped before ranking and the cap (entries without a
+        date of birth stay): the caller passes the window beyond which the date penalty alone
+        keeps a candidate under its cut-off, so a block of 300 ``JOSE GARCIA`` entries shrinks to
+        the few born near the traveller, the cap never cuts the real one, and big blocks stay
+        usable (their size limit is applied after the filter)."""
         keys = self.query_keys(forms, documents)
         if not keys or not self._keys.size:
             return []
         # document hits are never cut by the candidate cap: a listed document must always be scored
-        by_document = self._lookup([k for k in keys if k[0] == "D"])
-        names = self._lookup([k for k in keys if k[0] != "D"])
-        return by_document + [p for p in names if p not in by_document] if by_document else names
+        doc_keys = [k for k in keys if k[0] == "D"]
+        by_document = self._lookup(doc_keys) if doc_keys else []
+        name_keys = [k for k in keys if k[0] != "D"]
+        if birth_year is not None and year_window is not None:
+            names = self._lookup(name_keys, birth_year, year_window)
+        else:
+            names = self._lookup(name_keys)
+        if not by_document:
+            return names
+        seen = set(by_document)
+        return by_document + [p for p in names if p not in seen]
 
-    def _lookup(self, keys: list) -> list[int]:
+    def _lookup(self, keys: list[str], birth_year: int | None = None, year_window: int = 0) -> list[int]:
         if not keys:
             return []
-        hashes = np.fromiter((hash(k) for k in keys), dtype=np.int64, count=len(keys))
-        limits = np.fromiter((self.max_initial_block if k[0] == "I" else self.max_block for k in keys),
-                             dtype=np.int64, count=len(keys))
+        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
         lo = np.searchsorted(self._keys, hashes, "left")
         hi = np.searchsorted(self._keys, hashes, "right")
-        sizes = hi - lo
-        hit = np.nonzero((sizes > 0) & (sizes <= limits))[0]
-        if not hit.size:
+        blocks = []
+        for i in np.nonzero(hi > lo)[0].tolist():
+            found = self._ids[lo[i]:hi[i]]
+            limit = self.max_initial_block if keys[i][0] == "I" else self.max_block
+            if birth_year is not None and found.size > 8:
+                near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
+                found = found[near]
+            if 0 < found.size <= limit:
+                blocks.append(found)
+        if not blocks:
             return []
-        if hit.size == 1:
-            found = self._ids[lo[hit[0]]:hi[hit[0]]]
-            return found[: self.max_candidates].tolist()
-        found = np.concatenate([self._ids[lo[i]:hi[i]] for i in hit])
-        unique, counts = np.unique(found, return_counts=True)
+        if len(blocks) == 1:
+            return blocks[0][: self.max_candidates].tolist()
+        unique, counts = np.unique(np.concatenate(blocks), return_counts=True)
         if unique.size > self.max_candidates:
             top = np.argpartition(-counts, self.max_candidates)[: self.max_candidates]
             unique, counts = unique[top], counts[top]

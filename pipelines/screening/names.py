@@ -37,7 +37,7 @@ from pipelines.mrz import transliterate as mrz_transliterate
 
 __all__ = [
     "NameForm", "name_form", "normalise", "skeleton", "tokens", "is_particle", "is_title",
-    "script_of", "COMMON_TOKENS",
+    "script_of", "COMMON_TOKENS", "coarse", "syllabic",
 ]
 
 
@@ -82,6 +82,15 @@ _HEBREW = {
     "י": "I", "כ": "K", "ך": "K", "ל": "L", "מ": "M", "ם": "M", "נ": "N", "ן": "N", "ס": "S",
     "ע": "", "פ": "P", "ף": "F", "צ": "TS", "ץ": "TS", "ק": "K", "ר": "R", "ש": "SH", "ת": "T",
 }
+# Korean surnames as a transliterator spells them (Revised Romanization, anyascii) -> the spelling
+# passports and Western lists mostly use (McCune-Reischauer and custom). Only spellings that are
+# not also ordinary tokens elsewhere (not O, AN, U, JO, NO, ...): the skeleton key of the left side
+# is the right side's, so GIM meets KIM, I/RI/YI meet LEE, BAK/BAG meet PARK in blocking and scoring.
+KOREAN_SURNAMES = {
+    "GIM": "KIM", "I": "LEE", "RI": "LEE", "YI": "LEE", "BAK": "PARK", "BAG": "PARK", "JEONG": "JUNG",
+    "CHOE": "CHOI", "GWON": "KWON", "GWAK": "KWAK", "HEO": "HUH", "EOM": "UM", "CHEON": "CHUN",
+    "HYEON": "HYUN", "SEONG": "SUNG", "GANG": "KANG",
+}
 _SPLIT = re.compile(r"[\s\-‐‑‒–—'’`´.,/_()]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
@@ -123,6 +132,8 @@ def normalise(text: str) -> str:
             out.append(_ARABIC[char].lower())
         elif char in _HEBREW:
             out.append(_HEBREW[char].lower())
+        elif char in "ьъЬЪ":
+            continue  # Cyrillic soft/hard signs: no letter in any Latin spelling (MARCHINSKIY)
         elif unicodedata.category(char).startswith("M"):
             continue  # harakat, niqqud and other combining marks
         elif script in ("CJK", "HANGUL"):
@@ -160,7 +171,7 @@ def skeleton(token: str) -> str:
     letters and common transliteration digraphs. 'MOHAMMED', 'MUHAMMAD', 'MOHAMAD' -> 'MHMD';
     'SERGEY', 'SERGEI' -> 'SRG'; 'ABDULLAH', 'ABDALLA' -> 'ABDL'. A leading vowel is kept as 'A'
     (so 'OSAMA' and 'USAMA' agree but differ from 'SAMA')."""
-    s = token
+    s = KOREAN_SURNAMES.get(token, token)
     for old, new in _SKELETON_RULES:
         if old in s:
             s = s.replace(old, new.lower() if new == "C" else new)
@@ -175,6 +186,25 @@ def skeleton(token: str) -> str:
             continue
         out.append(ch)
     return "".join(out) or token[:1]
+
+
+_COARSE = str.maketrans({"P": "B", "F": "B", "V": "B", "T": "D", "K": "G", "Q": "G", "C": "S", "J": "S",
+                         "Z": "S", "X": "S", "R": "L", "H": None, "A": None})
+
+
+@functools.lru_cache(maxsize=200_000)
+def coarse(token: str) -> str:
+    """A coarser phonetic key for names that went through a syllabic or consonant-poor script
+    (Chinese, Korean, Japanese): those scripts do not tell R from L, P from B or F, T from D, K
+    from G, and spell S/Z/J/CH with one sign, so ``BARACK`` comes back as ``BALAKE`` (Chinese)
+    or ``BEORAK`` (Korean). The skeleton's consonants are folded into those classes, H dropped,
+    repeats merged: ``BARACK``, ``BALAKE``, ``BEORAK`` -> ``BLG``."""
+    folded = skeleton(token).translate(_COARSE)
+    out = []
+    for ch in folded:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +230,14 @@ _LOOSE_SCRIPTS = frozenset({"ARABIC", "HEBREW", "KATAKANA", "HIRAGANA", "HANGUL"
                             "DEVANAGARI", "BENGALI", "THAI"})
 
 
+_SYLLABIC_SCRIPTS = frozenset({"KATAKANA", "HIRAGANA", "HANGUL", "CJK"})
+
+
+def syllabic(text: str) -> bool:
+    """Written in Chinese characters, hangul or kana (where :func:`coarse` keys apply)?"""
+    return not text.isascii() and any(script_of(ch) in _SYLLABIC_SCRIPTS for ch in text if ch.isalpha())
+
+
 def _is_loose(text: str) -> bool:
     return not text.isascii() and any(script_of(ch) in _LOOSE_SCRIPTS for ch in text if ch.isalpha())
 
@@ -220,8 +258,9 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
     kept = [(t, s) for t, s in parts if not is_title(t)] or parts
     seen: set[str] = set()
     out: list[tuple[str, bool]] = []
+    repeats_allowed = syllabic(original)  # 巴拉克奥巴马: BA ... BA are two syllables, not a repeat
     for token, is_surname in kept:
-        if token in seen:
+        if token in seen and not repeats_allowed:
             continue
         seen.add(token)
         out.append((token, is_surname))

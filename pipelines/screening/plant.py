@@ -28,6 +28,7 @@ from typing import Iterable
 import fastavro
 
 from pipelines.screening.names import normalise
+from pipelines.screening.names import is_particle
 from pipelines.screening.nicknames import variants as nickname_variants
 from pipelines.screening.watchlist import write_watchlist_avro, write_watchlist_csv
 
@@ -163,8 +164,10 @@ def _variant(kind: str, person: dict, rng: random.Random, given_pool: list[str],
     elif kind == "extra_middle_name":
         names = [_name(surname, given + " " + rng.choice(given_pool))]
     elif kind == "compound_surname":
-        if len(surname_tokens) >= 2:
-            names = [_name(rng.choice(surname_tokens), given)]
+        real = [t for t in surname_tokens if not is_particle(t)]
+        if len(real) >= 2:
+            # one part of a compound surname (REYES DE LEON -> LEON), never a bare particle
+            names = [_name(rng.choice(real), given)]
         else:
             names = [_name(surname + " " + rng.choice(surname_pool), given)]
     elif kind == "nickname":

@@ -80,25 +80,36 @@ class Screener:
         self._best_dob_bonus = max(0.0, *self._dob.values())
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
         self._precheck = float(self.settings.blocking.get("precheck_min_ratio", 70))
+        self._nats: dict[int, tuple[str, ...]] = {}
+        #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
+        self.names_compared = 0
+        self._common_name_share = float(self._name_params.get("common_full_name_share", 2e-5))
+        self._uncorroborated = float(self._name_params.get("uncorroborated_common_name_cap", 1.0))
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
         """Candidates for one traveller with score >= ``min_score`` (default: the settings' floor),
-        best first. Suppressed candidates are included, marked."""
+        best first. Suppressed candidates are included, marked.
+
+        The Beam transform asks only for alerting candidates (``min_score`` = the lowest category
+        threshold, :attr:`alert_cutoff`); a higher ``min_score`` lets the engine skip more entries
+        before scoring them (birth-year filtering of big blocks, field-only upper bounds)."""
         floor = self.settings.floor if min_score is None else min_score
         form = name_form(traveller.surname, traveller.given_names, traveller.full_name)
         forms = (form,) if form else ()
-        positions = self.index.candidates(forms, traveller.documents)
+        dob = parse_date(traveller.date_of_birth)
+        window = self._year_window(floor) if dob is not None else None
+        positions = self.index.candidates(forms, traveller.documents, dob[0] if window is not None else None, window)
         if not positions:
             return []
-        dob = parse_date(traveller.date_of_birth)
         out = []
         identity = frozenset(form.tokens) if form else frozenset()
         text = skeleton_text(form) if form and not form.loose else None
         doc_numbers = {number for number, _ in traveller.documents}
+        nationality = traveller.nationality
         for position in positions:
             if text is not None and not self._worth_scoring(text, position, doc_numbers):
                 continue
-            candidate = self._score(traveller, form, dob, position, floor)
+            candidate = self._score(traveller, form, dob, nationality, position, floor)
             if candidate is None:
                 continue
             if self.suppressor:
@@ -110,76 +121,126 @@ class Screener:
         out.sort(key=lambda c: (-c.score, c.entry["list_id"], c.entry["entry_id"]))
         return out
 
+    @property
+    def alert_cutoff(self) -> float:
+        """The lowest score that can alert on any category: what a caller that only wants alerts
+        passes as ``min_score``."""
+        return min(float(v) for v in self.settings.raw["thresholds"].values())
+
+    def _year_window(self, cutoff: float) -> int | None:
+        """Birth years further apart than this cannot reach ``cutoff`` even with a perfect name
+        (the date penalty alone keeps them under); None when every year difference can."""
+        best_other = self._best_nat_bonus + max(0.0, self.settings.sex["agree"])
+        if 1.0 + self._dob.get("year_far", -1.0) + best_other >= cutoff:
+            return None
+        if 1.0 + self._dob.get("year_off_2_3", -1.0) + best_other >= cutoff:
+            return 3
+        if 1.0 + self._dob.get("year_off_by_one", -1.0) + best_other >= cutoff:
+            return 1
+        return 0
+
     # ------------------------------------------------------------------------------------
     def _worth_scoring(self, text: str, position: int, doc_numbers: set[str]) -> bool:
         """Cheap pre-check (C speed) before the full comparison: some spelling of the entry must
         share enough consonants with the traveller's name in any token order (rapidfuzz
-        token_set_ratio over consonant skeletons, so extra/missing tokens and swaps pass). Entries written in a script
-        without vowels, and document agreements, always go to full scoring."""
+        token_set_ratio over consonant skeletons, so extra/missing tokens and swaps pass). Entries
+        written in a script without vowels, and document agreements, always go to full scoring."""
         index = self.index
-        if doc_numbers and any(number in doc_numbers for number, _ in index.docs[position]):
-            return True
+        if doc_numbers:
+            for number, _ in index.docs[position]:
+                if number in doc_numbers:
+                    return True
         texts = index.texts[position]
         if texts is None:
             return True
-        return any(token_set_ratio(text, other, score_cutoff=self._precheck) for other in texts)
+        cutoff = self._precheck
+        for other in texts:
+            if token_set_ratio(text, other, score_cutoff=cutoff):
+                return True
+        return False
 
-    def _score(self, traveller: Traveller, form, dob, position: int, floor: float) -> Candidate | None:
+    def _common_full_name(self, form) -> bool:
+        """Is the traveller's full name carried by many different people on the list (scaled to
+        its size: a name 1 in 50,000 listed people carry is common in the travelling population)?"""
+        people = self.index.people_named(form.tokens)
+        return people >= max(3, len(self.index) * self._common_name_share)
+
+    def _nationalities(self, position: int) -> tuple[str, ...]:
+        nats = self._nats.get(position)
+        if nats is None:
+            nats = self._nats[position] = tuple(n for n in (to_alpha3(x) for x in
+                                                             self.index.entries[position].get("nationalities") or []) if n)
+        return nats
+
+    def _score(self, traveller: Traveller, form, dob, nationality, position: int, floor: float) -> Candidate | None:
+        """Score one entry. The other fields are compared first (cheap): when even a perfect name
+        could not lift the entry to ``floor`` the name comparison is skipped. The explanation is
+        built only for a candidate that is kept."""
         index = self.index
         entry = index.entries[position]
         category = entry.get("category") or ""
         threshold = self.settings.threshold(category)
-        lines: list[str] = []
-        doc_level, doc_text = self._documents(traveller, index.docs[position])
+        entry_docs = index.docs[position]
+        doc_level, doc_text = self._documents(traveller, entry_docs) if entry_docs and traveller.documents else ("differ", "")
         if category == LOST_STOLEN:
             score = {"agree": 1.0, "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level, 0.0)
             if score < floor:
                 return None
-            lines.append(f"document: {doc_text} (listed as {category.lower().replace('_', ' ')}; the document alone decides)")
-            return Candidate(traveller.traveller_id, entry, round(score, 4), threshold, "\n".join(lines))
+            return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
+                             f"document: {doc_text} (listed as {category.lower().replace('_', ' ')}; the document alone decides)")
+        doc_floor = {"agree": self.settings.document["agree_floor"],
+                     "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level)
+        # fields other than the name: cheap, and they bound what the name can achieve
+        level = "missing"
+        entry_dobs = index.dobs[position]
+        if dob is not None and entry_dobs:
+            level = min((compare_dob(dob, d) for d in entry_dobs), key=_DOB_ORDER.index)
+        dob_adjust = self._dob.get(level, 0.0) if level != "missing" else 0.0
+        t_sex, e_sex = traveller.sex, entry.get("sex")
+        sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None
+        sex_adjust = self.settings.sex[sex_key] if sex_key else 0.0
+        nats = self._nationalities(position) if nationality else ()
+        nat_key = ("agree" if nationality in nats else "differ") if nats else None
+        nat_adjust = self.settings.nationality[nat_key] if nat_key else 0.0
+        others = dob_adjust + sex_adjust + nat_adjust
+        if doc_floor is None and 1.0 + others < floor:
+            return None  # even an identical name could not reach the floor
         best = None
+        self.names_compared += 1
         if form:
             for entry_form in index.forms[position]:
                 result = compare_names(form, entry_form, self._name_params, index.common)
                 if best is None or result.score > best.score:
                     best = result
         name_score = best.score if best else 0.0
-        doc_floor = {"agree": self.settings.document["agree_floor"],
-                     "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level)
-        if doc_floor is None and name_score + self._best_dob_bonus + self._best_nat_bonus < floor:
-            return None  # cannot reach the floor whatever the other fields say
-        lines.append(best.text if best else "name: not on both sides")
-        score = name_score
-        # date of birth
-        level = "missing"
-        if dob is not None and index.dobs[position]:
-            level = min((compare_dob(dob, d) for d in index.dobs[position]), key=_DOB_ORDER.index)
-        adjust = self._dob.get(level, 0.0)
-        if level != "missing":
-            listed = "|".join(entry.get("dates_of_birth") or [])
-            lines.append(f"date_of_birth: {DOB_LEVELS[level]} ({traveller.date_of_birth} vs {listed}) {adjust:+.2f}")
-            score += adjust
-        # sex
-        t_sex, e_sex = traveller.sex, entry.get("sex")
-        if t_sex in ("M", "F") and e_sex in ("M", "F"):
-            key = "agree" if t_sex == e_sex else "differ"
-            score += self.settings.sex[key]
-            lines.append(f"sex: {'agrees' if key == 'agree' else 'differs'} ({t_sex} vs {e_sex}) {self.settings.sex[key]:+.2f}")
-        # nationality
-        nats = [to_alpha3(n) for n in entry.get("nationalities") or []]
-        if traveller.nationality and nats:
-            key = "agree" if traveller.nationality in nats else "differ"
-            score += self.settings.nationality[key]
-            lines.append(f"nationality: {'agrees' if key == 'agree' else 'differs'} ({traveller.nationality} vs "
-                         f"{'|'.join(n for n in nats if n)}) {self.settings.nationality[key]:+.2f}")
-        score = min(1.0, max(0.0, score))
+        uncorroborated = (best is not None and doc_floor is None
+                          and level == "missing"
+                          and (best.common_only or self._common_full_name(form)))
+        if uncorroborated:
+            # a very common name and nothing that pins the person down (no date of birth on one
+            # side, no document): thousands of people carry it, so it stays a candidate for
+            # review but should not stop the traveller on its own
+            name_score = min(name_score, self._uncorroborated)
+        score = min(1.0, max(0.0, name_score + others))
         if doc_floor is not None:
             score = max(score, doc_floor)
+        if score < floor:
+            return None
+        lines = [best.text if best else "name: not on both sides"]
+        if uncorroborated:
+            lines.append(f"common name, no date of birth or document to compare: name counted at most {self._uncorroborated:.2f}")
+        if level != "missing":
+            listed = "|".join(entry.get("dates_of_birth") or [])
+            lines.append(f"date_of_birth: {DOB_LEVELS[level]} ({traveller.date_of_birth} vs {listed}) {dob_adjust:+.2f}")
+        if sex_key:
+            lines.append(f"sex: {'agrees' if sex_key == 'agree' else 'differs'} ({t_sex} vs {e_sex}) {sex_adjust:+.2f}")
+        if nat_key:
+            lines.append(f"nationality: {'agrees' if nat_key == 'agree' else 'differs'} ({nationality} vs "
+                         f"{'|'.join(nats)}) {nat_adjust:+.2f}")
+        if doc_floor is not None:
             lines.append(f"document: {doc_text} -> score at least {doc_floor:.2f}")
         elif doc_level == "issuer_differs":
             lines.append(f"document: {doc_text}")
-        if score < floor:
-            return None
         return Candidate(traveller.traveller_id, entry, round(score, 4), threshold, "\n".join(lines))
 
     @staticmethod

@@ -57,7 +57,9 @@ class ScreenTravellersFn(beam.DoFn):
     def process(self, record: dict):
         traveller = traveller_from_api(record)
         self._screened.inc()
-        for candidate in self._screener.screen(traveller):
+        # only alerts leave the transform, so ask the engine for nothing below the lowest threshold:
+        # that lets it skip entries a lower floor would have to score
+        for candidate in self._screener.screen(traveller, min_score=self._screener.alert_cutoff):
             if candidate.score < candidate.threshold:
                 continue
             self._count("candidates", candidate.entry)

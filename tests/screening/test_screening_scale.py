@@ -1,0 +1,83 @@
+"""Index selectivity, common-name handling, syllabic-script keys and the synthetic name pool."""
+
+from collections import Counter
+
+from pipelines.screening.compare import compare_names, token_similarity
+from pipelines.screening.names import coarse, name_form, normalise
+from pipelines.screening.score import Screener
+from pipelines.screening.synthetic import fake_entries
+
+from screening_helpers import make_entry, traveller
+
+
+def test_coarse_key_folds_what_syllabic_scripts_do_not_tell_apart():
+    assert coarse("BARACK") == coarse("BALAKE") == coarse("BEORAK")
+    assert coarse("OBAMA") == coarse("AOBAMA")
+    assert coarse("BARACK") != coarse("MORALES")
+
+
+def test_native_chinese_name_is_found_and_scored_against_its_latin_original():
+    screener = Screener([make_entry("CN", full="巴拉克奥巴马"), make_entry("OTHER", full="习近平")])
+    found = screener.screen(traveller(full="BARACK OBAMA"), min_score=0.0)
+    assert [c.entry_id for c in found][:1] == ["CN"]
+    assert found[0].score >= 0.8
+
+
+def test_korean_surname_romanisations_agree():
+    for a, b in (("I", "LEE"), ("YI", "LEE"), ("GIM", "KIM"), ("BAK", "PARK"), ("BAG", "PARK")):
+        assert token_similarity(a, b)[1] == "phonetic"
+    assert compare_names(name_form(full_name="박지성"), name_form("PARK", "JI SEONG")).score >= 0.8
+
+
+def test_cyrillic_soft_sign_does_not_split_a_name():
+    assert normalise("Марчиньский") == "MARCHINSKIY"
+
+
+def test_big_same_name_block_is_narrowed_by_birth_year_so_the_cap_never_cuts_the_match():
+    entries = [make_entry(f"E{i}", surname="GARCIA", given="JOSE", dobs=[f"{1940 + i % 60}-03-0{1 + i % 9}"])
+               for i in range(400)]
+    entries.append(make_entry("HIT", surname="GARCIA", given="JOSE", dobs=["1977-11-23"]))
+    screener = Screener(entries)
+    assert len(entries) > screener.index.max_candidates
+    found = screener.screen(traveller("GARCIA", "JOSE", dob="1977-11-23"), min_score=screener.alert_cutoff)
+    assert "HIT" in [c.entry_id for c in found if c.alert]
+    assert all(abs(int(c.entry["dates_of_birth"][0][:4]) - 1977) <= 1 for c in found)
+
+
+def test_same_name_different_birth_year_does_not_alert():
+    screener = Screener([make_entry("E1", surname="KOWALCZYK", given="ZBIGNIEW", dobs=["1950-05-05"])])
+    found = screener.screen(traveller("KOWALCZYK", "ZBIGNIEW", dob="1983-02-14"))
+    assert not any(c.alert for c in found)
+
+
+def test_common_name_without_birth_date_does_not_alert_but_with_one_it_does():
+    entries = [make_entry("E1", surname="GARCIA", given="JOSE")]
+    entries += [make_entry(f"F{i}", surname=f"ZZ{i:03d}QX", given="YB") for i in range(50)]
+    screener = Screener(entries)
+    alone = screener.screen(traveller("GARCIA", "JOSE", dob="1977-11-23"))
+    assert alone and not alone[0].alert and "common name" in alone[0].explanation
+    entries[0]["dates_of_birth"] = ["1977-11-23"]
+    assert Screener(entries).screen(traveller("GARCIA", "JOSE", dob="1977-11-23"))[0].alert
+
+
+def test_full_name_carried_by_many_listed_people_needs_corroboration():
+    entries = [make_entry(f"E{i}", surname="VEKSELBERG", given="VIKTOR", dobs=[f"19{50 + i}-01-02"]) for i in range(4)]
+    entries.append(make_entry("NODOB", surname="VEKSELBERG", given="VIKTOR"))
+    screener = Screener(entries)
+    found = {c.entry_id: c for c in screener.screen(traveller("VEKSELBERG", "VIKTOR", dob="1990-06-06"))}
+    assert "NODOB" in found and not found["NODOB"].alert
+
+
+def test_explanation_is_built_for_kept_candidates():
+    screener = Screener([make_entry("E1", surname="KARIMOV", given="RUSTAM", dobs=["1970-01-02"])])
+    found = screener.screen(traveller("KARIMOV", "RUSTAM", dob="1970-01-02"))
+    assert found[0].explanation.startswith("name 1.00") and "date_of_birth" in found[0].explanation
+
+
+def test_synthetic_pool_has_a_long_tail_and_a_realistic_head():
+    entries = [e for e in fake_entries(5000, seed=3) if e["names"]]
+    surnames = Counter(e["names"][0]["surname"] for e in entries)
+    full = Counter((e["names"][0]["given_names"], e["names"][0]["surname"]) for e in entries)
+    assert len(surnames) > 1500
+    assert surnames.most_common(1)[0][1] / len(entries) < 0.05
+    assert full.most_common(1)[0][1] / len(entries) < 0.01
