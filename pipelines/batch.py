@@ -32,7 +32,8 @@ from pipelines.options import PaxshareOptions
 from pipelines.report import build_report, format_summary
 from pipelines.screening.transforms import ScreenTravellers
 from pipelines.sharing.transforms import ShareWithPartners
-from pipelines.validation.transforms import COUNTS, PNRS, REASONS, ValidateRecords, merge_counts
+from pipelines.validation.transforms import (COUNTS, PNRS, REASONS, UNVALIDATED, ValidateRecords,
+                                             merge_counts)
 from pipelines.validation.validator import pnr_flight_date
 
 #: Output sub-folders a run owns (and replaces on re-run).
@@ -78,7 +79,7 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
     outputs = {"travellers": travellers, "pnrs": pnrs, "dead_letters": dead_letters}
     flagged_ids = None
     if options.watchlists:
-        outputs["candidates"], screening_counts = _screen(travellers, options, output)
+        outputs["candidates"], screening_counts = _screen(travellers, validated[UNVALIDATED], options, output)
         stage_counts.append(screening_counts)
         if options.keys:
             flags = outputs["candidates"] | "RaiseFlags" >> RaiseFlags(
@@ -106,20 +107,35 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
     return outputs
 
 
-def _screen(travellers, options: PaxshareOptions, output: str):
-    """Screen every valid traveller; candidates go to ``matches/`` and on to flags."""
+def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
+    """Screen every traveller whose flight is known, valid or not; candidates go to ``matches/``
+    and on to flags. A rejected person's candidate says so in its explanation."""
     from pipelines.screening.settings import load_settings
 
     watchlists = expand_watchlists(options.watchlists)
     settings = load_settings(options.screening_settings) if options.screening_settings else None
-    candidates = travellers | "ScreenTravellers" >> ScreenTravellers(
-        watchlists, settings=settings, cleared_path=options.cleared_travellers)
+    screen = ScreenTravellers(watchlists, settings=settings, cleared_path=options.cleared_travellers)
+    valid_candidates = travellers | "ScreenTravellers" >> screen
+    reasons_by_id = unvalidated | "UnvalidatedById" >> beam.Map(lambda pair: (pair[0]["traveller_id"], pair[1]))
+    unvalidated_candidates = (
+        unvalidated
+        | "UnvalidatedTravellers" >> beam.Map(lambda pair: pair[0])
+        | "ScreenUnvalidated" >> ScreenTravellers(watchlists, settings=settings,
+                                                  cleared_path=options.cleared_travellers)
+        | "SayValidationFailed" >> beam.Map(_note_validation_failure, beam.pvalue.AsDict(reasons_by_id)))
+    candidates = (valid_candidates, unvalidated_candidates) | "AllCandidates" >> beam.Flatten()
     candidates | "WriteMatches" >> WriteAvroByDate(
         f"{output}/matches", "match_candidate", lambda c: c["flight_key"].rsplit("/", 1)[-1])
     counts = candidates | "CountCandidates" >> _count_by("screening", lambda c: [
         "candidates", "suppressed" if c["suppressed_by"] else "alerts",
         f"{c['list_id']} {c['category']}"])
     return candidates, counts
+
+
+def _note_validation_failure(candidate: dict, reasons_by_id: dict) -> dict:
+    reasons = "; ".join(reasons_by_id.get(candidate["traveller_id"], ()))
+    return dict(candidate, explanation=candidate["explanation"]
+                + f"\nNOTE: this traveller's record failed validation ({reasons}); screened anyway, not shared.")
 
 
 def expand_watchlists(patterns: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from pipelines.io.transforms import DEAD_LETTER
 from pipelines.validation.validator import Validator
 
 PNRS = "pnrs"
+UNVALIDATED = "unvalidated_travellers"
 COUNTS = "counts"
 REASONS = "reason_codes"
 
@@ -42,6 +43,8 @@ class _ValidateBatch(beam.DoFn):
     def process(self, batch):
         outcome = self._validator.validate(batch)
         yield from outcome.travellers
+        for traveller_and_reasons in outcome.unvalidated_travellers:
+            yield beam.pvalue.TaggedOutput(UNVALIDATED, traveller_and_reasons)
         for pnr in outcome.pnrs:
             yield beam.pvalue.TaggedOutput(PNRS, pnr)
         for dead_letter in outcome.dead_letters:
@@ -55,8 +58,9 @@ class _ValidateBatch(beam.DoFn):
 
 
 class ValidateRecords(beam.PTransform):
-    """DecodedRecords -> valid ApiTraveller dicts (main), ``pnrs``, ``dead_letter``, ``counts``
-    (source_file, counts) and ``reason_codes`` (per-batch histograms)."""
+    """DecodedRecords -> valid ApiTraveller dicts (main), ``pnrs``, ``unvalidated_travellers``
+    ((traveller, reasons) for rejected persons whose flight is known: screening only),
+    ``dead_letter``, ``counts`` (source_file, counts) and ``reason_codes`` (per-batch histograms)."""
 
     def __init__(self, run_id: str):
         super().__init__()
@@ -68,7 +72,7 @@ class ValidateRecords(beam.PTransform):
             | "Batch" >> beam.BatchElements(min_batch_size=MIN_BATCH, max_batch_size=MAX_BATCH,
                                             element_size_fn=batch_weight)
             | "Validate" >> beam.ParDo(_ValidateBatch(self._run_id)).with_outputs(
-                PNRS, DEAD_LETTER, COUNTS, REASONS, main="travellers")
+                PNRS, UNVALIDATED, DEAD_LETTER, COUNTS, REASONS, main="travellers")
         )
 
 

@@ -32,6 +32,9 @@ class ValidationOutcome:
     """What one batch produced: valid travellers and PNRs, dead letters, counts per file."""
 
     travellers: list[dict] = field(default_factory=list)
+    #: Rejected persons whose flight is still known, with their reasons: screened but never shared,
+    #: because a data defect (even a deliberate one) must not hide a traveller from the watchlists.
+    unvalidated_travellers: list[tuple[dict, list[str]]] = field(default_factory=list)
     pnrs: list[dict] = field(default_factory=list)
     dead_letters: list[dict] = field(default_factory=list)
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -123,6 +126,10 @@ class Validator:
                 outcome.dead_letters.append(self._dead_letter(item, "API_MANIFEST", item.record["message_id"],
                                                               rejected, item.record, len(persons)))
                 outcome.reason_codes.update(r.code for r in rejected)
+                if _flight_key_or_none(item.record):
+                    summary = [f"manifest: {r.message}" for r in rejected]
+                    outcome.unvalidated_travellers.extend(
+                        (to_traveller(item, person), summary) for person in persons if person.get("person_id"))
                 continue
             departure = derive.departure_date(item.record)
             for person in persons:
@@ -138,6 +145,7 @@ class Validator:
                 outcome.dead_letters.append(self._dead_letter(item, "API_PERSON", key, rejected,
                                                               {"manifest": context, "person": person}, 1))
                 outcome.reason_codes.update(r.code for r in rejected)
+                outcome.unvalidated_travellers.append((to_traveller(item, person), [r.message for r in rejected]))
             else:
                 counts["persons_valid"] += 1
                 outcome.travellers.append(to_traveller(item, person))
