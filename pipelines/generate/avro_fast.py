@@ -15,6 +15,7 @@ dicts; a missing key takes the field's default, as in fastavro.
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 from typing import Callable
@@ -40,6 +41,17 @@ VARINT = [_zigzag_varint(n) for n in range(_SMALL)]
 
 def long_bytes(n: int) -> bytes:
     return VARINT[n] if 0 <= n < _SMALL else _zigzag_varint(n)
+
+
+_PREFIXED: dict[int, list[bytes]] = {}
+
+
+def _prefixed(branch: int) -> list[bytes]:
+    """Union branch index + string length, for lengths 0 .. _SMALL-1 (one shared table per index)."""
+    table = _PREFIXED.get(branch)
+    if table is None:
+        table = _PREFIXED[branch] = [long_bytes(branch) + v for v in VARINT]
+    return table
 
 
 _DOUBLE = struct.Struct("<d").pack
@@ -102,10 +114,10 @@ class _Compiler:
         elif kind == "float":
             self.emit(indent, f"a(_FLOAT({value}))")
         elif kind in ("string", "bytes"):
-            b = self.var("b")
+            b, n = self.var("b"), self.var("n")
             self.emit(indent, f"{b} = {value}.encode()" if kind == "string" else f"{b} = {value}")
-            self.emit(indent, f"a(VARINT[len({b})] if len({b}) < _SMALL else long_bytes(len({b})))")
-            self.emit(indent, f"a({b})")
+            self.emit(indent, f"{n} = len({b})")
+            self.emit(indent, f"a((VARINT[{n}] if {n} < _SMALL else long_bytes({n})) + {b})")
         elif kind == "enum":
             table = self.const({symbol: long_bytes(i) for i, symbol in enumerate(schema["symbols"])})
             self.emit(indent, f"a({table}[{value}])")
@@ -141,6 +153,24 @@ class _Compiler:
             raise TypeError(f"unsupported Avro type {schema!r}")
 
     def union(self, branches: list, value: str, indent: int) -> None:
+        kinds = [self.type_name(b) for b in branches]
+        if len(branches) == 2 and "null" in kinds:
+            # The common optional value: None or the other branch (a wrong type fails in its encoder).
+            null_index = kinds.index("null")
+            other = 1 - null_index
+            self.emit(indent, f"if {value} is None:")
+            self.emit(indent + 1, f"a({long_bytes(null_index)!r})")
+            self.emit(indent, "else:")
+            if kinds[other] == "string":
+                b, n = self.var("b"), self.var("n")
+                self.emit(indent + 1, f"{b} = {value}.encode()")
+                self.emit(indent + 1, f"{n} = len({b})")
+                prefix = self.const(_prefixed(other))
+                self.emit(indent + 1, f"a(({prefix}[{n}] if {n} < _SMALL else {long_bytes(other)!r} + long_bytes({n})) + {b})")
+            else:
+                self.emit(indent + 1, f"a({long_bytes(other)!r})")
+                self.encode(branches[other], value, indent + 1)
+            return
         checks = []
         seen = set()
         for index, branch in enumerate(branches):
@@ -177,8 +207,20 @@ class _Compiler:
         self.emit(indent + 1, f"raise ValueError('value ' + repr({value}) + ' matches no branch of the union')")
 
 
+_COMPILED: dict[str, Callable] = {}
+
+
 def compile_encoder(schema: dict) -> Callable[[dict, Callable[[bytes], None]], None]:
-    """``encode(record, append)``: appends the Avro binary encoding of ``record`` in pieces."""
+    """``encode(record, append)``: appends the Avro binary encoding of ``record`` in pieces.
+    Compiled once per distinct schema and process."""
+    key = json.dumps(schema, sort_keys=True, default=str)
+    encoder = _COMPILED.get(key)
+    if encoder is None:
+        encoder = _COMPILED[key] = _compile_encoder(schema)
+    return encoder
+
+
+def _compile_encoder(schema: dict) -> Callable:
     compiler = _Compiler()
     compiler.emit(0, "def encode(record, a):")
     compiler.encode(schema, "record", 1)
