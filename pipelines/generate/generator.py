@@ -153,7 +153,7 @@ class _Chunk:
             "chunk": index, "manifests": 0, "persons": 0, "passengers": 0, "crew": 0, "pnrs": 0,
             "pnr_travellers": 0, "flights": 0, "multi_leg_flights": 0, "in_transit_flights": 0,
             "in_transit_persons": 0, "infants": 0, "message_types": {}, "message_functions": {},
-            "cultures": {}, "native_script_persons": 0, "sensitive": {}, "planted": {}, "planted_by_kind": {},
+            "cultures": {}, "persons_with_native_form": 0, "sensitive": {}, "planted": {}, "planted_by_kind": {},
             "files": [self.api_rel, self.pnr_rel],
         }
 
@@ -363,7 +363,7 @@ class _Chunk:
                 s["infants"] += 1
             self._count("cultures", t.culture)
             if t.name.has_native_form():
-                s["native_script_persons"] += 1
+                s["persons_with_native_form"] += 1
                 if self.o.with_native_names:
                     c = cultures()[t.culture]
                     self.native.write(json.dumps({
@@ -480,7 +480,7 @@ def _finish_summary(summary: dict, options: Options) -> dict:
         "message_types": dict(sorted(summary.get("message_types", {}).items())),
         "message_functions": dict(sorted(summary.get("message_functions", {}).items())),
         "cultures": dict(sorted(summary.get("cultures", {}).items())),
-        "native_script_persons": summary.get("native_script_persons", 0),
+        "persons_with_native_form": summary.get("persons_with_native_form", 0),
         "sensitive": dict(sorted(summary.get("sensitive", {}).items())),
         "planted_invalid": {
             "total": sum(planted.values()),
