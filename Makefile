@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 SAMPLES := sample_manifests
+WATCHLISTS = $(foreach f,$(wildcard $(SAMPLES)/watchlists/*.avro),--watchlists $(f))
 
 .PHONY: demo test install browser clean bench samples
 
@@ -22,10 +23,10 @@ demo: install
 	$(BIN)/paxshare keys demo --dir $(OUT)/keys
 	$(BIN)/paxshare rules check rules --init-keys $(OUT)/keys
 	$(BIN)/paxshare run --input $(SAMPLES)/api --input $(SAMPLES)/pnr --output $(OUT) \
-		--watchlists "$(SAMPLES)/watchlists/*.avro" --rules rules --keys $(OUT)/keys \
+		$(WATCHLISTS) --rules rules --keys $(OUT)/keys \
 		-- --runner=DirectRunner
 	$(BIN)/paxshare review ingest $(OUT)/flags/jpau-yvr --unit jpau-yvr --keys $(OUT)/keys --trust $(OUT)/keys \
-		--watchlists "$(SAMPLES)/watchlists/*.avro" --analyst demo --db $(OUT)/review.sqlite
+		$(WATCHLISTS) --analyst demo --db $(OUT)/review.sqlite
 	$(BIN)/paxshare review list --analyst demo --db $(OUT)/review.sqlite --limit 10
 	@echo
 	@echo "Outputs in $(OUT)/: valid/ (travellers and PNRs by flight date), dead_letter/, matches/,"

@@ -17,7 +17,7 @@ REASONS = "reason_codes"
 
 #: Batch size in persons (a PNR counts as its travellers). great-expectations costs ~0.4 s per
 #: suite run whatever the size, so batches of tens of thousands of persons amortise it.
-MIN_BATCH, MAX_BATCH = 2_000, 60_000
+MIN_BATCH, MAX_BATCH = 2_000, 30_000
 
 
 def batch_weight(item) -> int:
