@@ -59,11 +59,17 @@ def test_bad_options_are_refused(tmp_path):
         generate(tmp_path, travellers=10, reference_date="2026-02-30")
 
 
+# Peak RSS of the generating process itself: VmHWM belongs to the process's own address space
+# (ru_maxrss would also count the forking parent, e.g. a large pytest process).
 _MEMORY_PROBE = """
 import resource, sys
 from pipelines.generate import generate
 generate(sys.argv[1], travellers=int(sys.argv[2]), persons_per_file=5000, workers=1)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:
+    with open("/proc/self/status") as status:
+        print(next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")))
+except OSError:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
