@@ -46,7 +46,7 @@ browser:
 
 ## samples: regenerate sample_manifests/ (deterministic; see sample_manifests/GENERATED.md)
 samples: install
-	$(BIN)/paxshare generate --out $(SAMPLES) --travellers 3000 --seed 7
+	$(BIN)/paxshare generate --out $(SAMPLES) --travellers 3000 --seed 7 --invalid-rate 0.02 --persons-per-file 1000 --reference-date 2026-11-23 --days 7 --mean-passengers 10.0 --codec deflate --with-native-names
 
 bench: install
 	$(BIN)/python benchmarks/pipeline_throughput.py

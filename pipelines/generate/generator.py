@@ -24,7 +24,6 @@ from fastavro.write import Writer
 
 from pipelines import schemas
 from pipelines.generate import defects as D
-from pipelines.generate.avro_fast import BlockWriter
 from pipelines.generate.names import cultures
 from pipelines.generate.people import FlightContext, Traveller, draw_crew, make_party
 from pipelines.generate.pnr import Locators, build_pnr, tables
@@ -127,9 +126,9 @@ def _copy_person(person: dict) -> dict:
 class _Chunk:
     """Generates and writes one chunk."""
 
-    def __init__(self, options: Options, index: int, persons: int, out_dir: Path, writer: str = "compiled"):
+    def __init__(self, options: Options, index: int, persons: int, out_dir: Path):
         self.o = options
-        self.writer_class = BlockWriter if writer == "compiled" else Writer
+        self.writer_class = Writer
         self.index = index
         self.target = persons
         self.out = out_dir
@@ -378,8 +377,8 @@ class _Chunk:
 
 
 def _run_chunk(args) -> dict:
-    options_dict, index, persons, out_dir, writer = args
-    return _Chunk(Options(**options_dict), index, persons, Path(out_dir), writer).run()
+    options_dict, index, persons, out_dir = args
+    return _Chunk(Options(**options_dict), index, persons, Path(out_dir)).run()
 
 
 def _merge(total: dict, part: dict) -> None:
@@ -400,19 +399,15 @@ def generate(out_dir, travellers: int = 3000, seed: int = 7, invalid_rate: float
              persons_per_file: int = 50_000, reference_date: str = "2026-11-23", days: int = 7,
              with_native_names: bool = False, codec: str = "deflate", workers: int | None = None,
              mean_passengers: float = 10.0, multileg_rate: float = 0.07, crew_list_rate: float = 0.3,
-             mrz_rate: float = 0.2, command: str | None = None, avro_writer: str = "compiled") -> dict:
+             mrz_rate: float = 0.2, command: str | None = None) -> dict:
     """Write a synthetic API/PNR set to ``out_dir`` and return its summary.
 
     ``out_dir`` gets ``api/api-NNNNN.avro`` (ApiManifest records), ``pnr/pnr-NNNNN.avro`` (Pnr
     records of the passengers in the API file with the same number), ``truth/planted_invalid.jsonl``
     (one line per planted defect), ``truth/summary.json``, ``truth/persons_native.jsonl`` (with
     ``with_native_names``) and ``GENERATED.md``. Same arguments, same bytes; ``workers`` (default:
-    one per CPU, at most one per file) only changes how fast, and so does ``avro_writer``:
-    ``"compiled"`` (default) encodes records with :mod:`pipelines.generate.avro_fast`, ``"fastavro"``
-    with ``fastavro.write.Writer``; both give the same bytes.
+    one per CPU, at most one per file) only changes how fast.
     """
-    if avro_writer not in ("compiled", "fastavro"):
-        raise ValueError("avro_writer must be 'compiled' or 'fastavro'")
     options = Options(travellers=travellers, seed=seed, invalid_rate=invalid_rate, persons_per_file=persons_per_file,
                       reference_date=reference_date, days=days, mean_passengers=mean_passengers,
                       multileg_rate=multileg_rate, crew_list_rate=crew_list_rate, mrz_rate=mrz_rate,
@@ -428,7 +423,7 @@ def generate(out_dir, travellers: int = 3000, seed: int = 7, invalid_rate: float
     index = 0
     while left > 0:
         n = min(persons_per_file, left)
-        chunks.append((asdict(options), index, n, str(out), avro_writer))
+        chunks.append((asdict(options), index, n, str(out)))
         left -= n
         index += 1
     world(), tables(), cultures()  # load once before forking
