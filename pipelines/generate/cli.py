@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--with-native-names", action="store_true",
                         help="also write truth/persons_native.jsonl with original-script names")
     parser.add_argument("--codec", choices=("deflate", "null"), default="deflate", help="Avro block codec")
+    parser.add_argument("--watchlists", choices=("auto", "yes", "no"), default="auto",
+                        help="also write watchlists with true matches planted among the travellers, their truth "
+                             "in watchlists/truth.jsonl (auto: yes up to 2 million travellers, since planting reads "
+                             "every traveller into memory)")
+    parser.add_argument("--watchlist-fillers", type=int, default=5000,
+                        help="non-matching entries spread over the watchlists (default 5000)")
     parser.add_argument("--workers", type=int, default=0,
                         help="processes (default: one per CPU); the output does not depend on it")
 
@@ -49,7 +55,21 @@ def main(args: argparse.Namespace) -> int:
         print(f"paxshare generate: {error}", file=sys.stderr)
         return 2
     print(one_paragraph(summary, args.out, time.perf_counter() - started))
+    if args.watchlists == "yes" or (args.watchlists == "auto" and args.travellers <= 2_000_000):
+        from pathlib import Path
+
+        from pipelines.screening.plant import plant_watchlists
+
+        manifests = sorted(str(p) for p in Path(args.out, "api").glob("*.avro"))
+        planted = plant_watchlists(manifests, str(args.out), seed=args.seed, fillers=args.watchlist_fillers)
+        print(f"Watchlists: {_describe(planted)}; planted matches and their variant types in "
+              f"{args.out}/watchlists/truth.jsonl.")
     return 0
+
+
+def _describe(planted: dict) -> str:
+    variants = ", ".join(f"{name} {count}" for name, count in sorted(planted["by_variant"].items()))
+    return f"{len(planted['lists'])} list files, {planted['planted']} planted matches ({variants})"
 
 
 def _command_args(args: argparse.Namespace) -> list[str]:
@@ -60,4 +80,8 @@ def _command_args(args: argparse.Namespace) -> list[str]:
            "--mean-passengers", str(args.mean_passengers), "--codec", args.codec]
     if args.with_native_names:
         out.append("--with-native-names")
+    if args.watchlists != "auto":
+        out += ["--watchlists", args.watchlists]
+    if args.watchlist_fillers != 5000:
+        out += ["--watchlist-fillers", str(args.watchlist_fillers)]
     return out
