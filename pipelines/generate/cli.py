@@ -64,7 +64,21 @@ def main(args: argparse.Namespace) -> int:
         planted = plant_watchlists(manifests, str(args.out), seed=args.seed, fillers=args.watchlist_fillers)
         print(f"Watchlists: {_describe(planted)}; planted matches and their variant types in "
               f"{args.out}/watchlists/truth.jsonl.")
+        with open(Path(args.out, "GENERATED.md"), "a", encoding="utf-8") as notes:
+            notes.write(WATCHLIST_NOTES.format(description=_describe(planted), fillers=args.watchlist_fillers))
     return 0
+
+
+WATCHLIST_NOTES = """
+## Watchlists
+
+`watchlists/` holds the lists `paxshare generate` plants among these travellers (its `--watchlists`
+default for sets up to 2 million travellers), written by `pipelines.screening.plant`: look-out and
+designated-person lists and lost/stolen-document lists from the USA, Canada and Mexico, each in
+Avro and CSV, with true matches planted under recorded variant types among {fillers:,} non-matching
+filler entries: {description}. `watchlists/truth.jsonl` records each planted match: the traveller
+(`message_id/person_id`), the entry and the variant type.
+"""
 
 
 def _describe(planted: dict) -> str:
