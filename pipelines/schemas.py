@@ -55,8 +55,19 @@ def _parsed(name: str) -> tuple[dict, dict]:
         # that any Avro reader can decode without paxshare's other schema files.
         fastavro.parse_schema(document, named_schemas=dict(named))  # fails early on a bad reference
         document = _inline_named_types(document, _definitions(*DEPENDS_ON[name]), set())
-    parsed = fastavro.parse_schema(document, named_schemas=named)
+    parsed = _in_stable_order(fastavro.parse_schema(document, named_schemas=named))
     return parsed, named
+
+
+def _in_stable_order(node):
+    """The parsed schema with its keys sorted. fastavro builds field properties from a set, so the
+    JSON it writes into file headers would otherwise change order with each process's string-hash
+    seed, and identical runs would write different bytes."""
+    if isinstance(node, dict):
+        return {key: _in_stable_order(node[key]) for key in sorted(node)}
+    if isinstance(node, list):
+        return [_in_stable_order(item) for item in node]
+    return node
 
 
 def _definitions(*names: str) -> dict[str, dict]:

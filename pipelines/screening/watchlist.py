@@ -13,8 +13,10 @@ naming the file and line.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,9 +50,9 @@ class ScreeningInputError(ValueError):
 
 
 def watchlist_schema() -> dict:
-    """Parsed ``paxshare.screening.WatchlistEntry`` schema (not yet registered in pipelines.schemas)."""
-    from pipelines.schemas import schema_dir
-    return fastavro.parse_schema(json.loads((schema_dir() / "watchlist_entry.avsc").read_text(encoding="utf-8")))
+    """Parsed ``paxshare.screening.WatchlistEntry`` schema."""
+    from pipelines import schemas
+    return schemas.load("watchlist_entry")
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,10 +217,13 @@ def read_watchlists(paths: Iterable[str]) -> list[dict]:
 
 
 def write_watchlist_avro(entries: Iterable[dict], path: str) -> None:
-    from pipelines.schemas import META_SCHEMA_NAME, META_SCHEMA_VERSION
+    from pipelines import schemas
+    # A sync marker derived from the file name (fastavro's default is random) keeps same input,
+    # same bytes.
+    marker = hashlib.sha256(f"paxshare-watchlist:{os.path.basename(path)}".encode()).digest()[:16]
     with open(path, "wb") as handle:
         fastavro.writer(handle, watchlist_schema(), list(entries), codec="deflate",
-                        metadata={META_SCHEMA_NAME: "watchlist_entry", META_SCHEMA_VERSION: "1"})
+                        metadata=schemas.file_metadata("watchlist_entry"), sync_marker=marker)
 
 
 def write_watchlist_csv(entries: Iterable[dict], path: str) -> None:
