@@ -63,6 +63,7 @@ def default_run_id(inputs: Iterable[str]) -> str:
 
 def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
     """Adds every stage to ``pipeline``; returns the main PCollections by name (for tests)."""
+    options.check()
     run_id = options.run_id or default_run_id(options.input)
     output = options.output.rstrip("/")
     read = pipeline | "ReadManifests" >> ReadManifestFiles(expand_inputs(options.input), run_id)
