@@ -70,7 +70,7 @@ def severity_chart(rows: Iterable[Mapping[str, Any]]) -> Markup:
     counts = severity_counts(rows)
     width, left, bar_height, gap = 560, 80, 26, 12
     largest = max([c["open"] + c["decided"] for c in counts.values()] + [1])
-    scale = (width - left - 120) / largest
+    scale = (width - left - 160) / largest  # room for the "N open · M decided" label
     body: list[str] = []
     for index, (severity, count) in enumerate(counts.items()):
         y = 10 + index * (bar_height + gap)
