@@ -58,7 +58,9 @@ def flag_id(traveller_id: str, entry_id: str, unit_id: str) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
-def _json(value: Any) -> dict:
+def json_object(value: Any) -> dict:
+    """A dict from a dict or JSON object text (as MatchCandidate and flags carry records); anything
+    else, malformed text included, gives an empty dict."""
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, str) and value:
@@ -128,7 +130,7 @@ def build_flag(
     created_utc: str,
 ) -> dict[str, Any]:
     """The risk flag ``unit`` receives for ``candidate``; call only for units ``route`` returned."""
-    traveller = _json(candidate.get("traveller_json"))
+    traveller = json_object(candidate.get("traveller_json"))
     all_fields = traveller_fields_of(traveller)
     allowed = set(unit.traveller_fields)
     shown = {name: (value if name in allowed else None) for name, value in all_fields.items()}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -301,16 +300,9 @@ def _airports() -> dict:
 
 
 def _traveller(candidate: Mapping[str, Any]) -> dict:
-    value = candidate.get("traveller_json")
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str) and value:
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return {}
-        return loaded if isinstance(loaded, dict) else {}
-    return {}
+    from pipelines.flags.records import json_object  # records imports routing
+
+    return json_object(candidate.get("traveller_json"))
 
 
 def flight_legs(candidate: Mapping[str, Any]) -> list[tuple[str | None, str | None]]:

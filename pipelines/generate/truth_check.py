@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 

@@ -21,7 +21,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from pipelines import schemas
-from pipelines.io.avro_files import RAW_BYTES_LIMIT, DecodedRecord, FileProblem, read_records
+from pipelines.io.avro_files import RAW_BYTES_LIMIT, FileProblem, read_records
 
 DEAD_LETTER = "dead_letter"
 FILE_STATS = "file_stats"

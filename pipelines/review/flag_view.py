@@ -12,9 +12,10 @@ send is blank. Nothing here unmasks anything.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Callable, Mapping
+
+from pipelines.flags.records import json_object
 
 __all__ = [
     "WITHHELD",
@@ -28,33 +29,23 @@ __all__ = [
     "format_entry_name",
 ]
 
+
 WITHHELD = "[withheld]"
 
 
-def _json_dict(value: Any) -> dict:
-    """A dict from a dict or JSON text; anything else gives an empty dict."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str) and value.strip().startswith("{"):
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return {}
-        return loaded if isinstance(loaded, dict) else {}
-    return {}
 
 
 def traveller_of(flag: Mapping[str, Any]) -> dict:
     """The flag's ``traveller`` record (FlagTraveller); flat fields on the flag as a fallback."""
-    nested = _json_dict(flag.get("traveller")) or _json_dict(flag.get("traveller_json"))
+    nested = json_object(flag.get("traveller")) or json_object(flag.get("traveller_json"))
     if nested:
-        return {**nested, **_json_dict(nested.get("person"))}
+        return {**nested, **json_object(nested.get("person"))}
     return {key: value for key, value in flag.items() if not key.startswith("entry")}
 
 
 def entry_of(flag: Mapping[str, Any], entry: Mapping[str, Any] | None = None) -> dict:
     """The watchlist entry: the one given, else one carried by the flag (``entry``/``entry_json``)."""
-    return dict(entry) if entry else (_json_dict(flag.get("entry")) or _json_dict(flag.get("entry_json")))
+    return dict(entry) if entry else (json_object(flag.get("entry")) or json_object(flag.get("entry_json")))
 
 
 def format_document(kind: Any, number: Any, issuer: Any) -> str:
