@@ -48,7 +48,7 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
     ska, skb = skeleton(a), skeleton(b)
     longest = max(len(a), len(b))
     distance = OSA.distance(a, b)
-    if ska == skb and (len(ska) >= 2 or len(a) <= 3):
+    if ska == skb and (len(ska) >= 2 or len(a) <= 3) and not _vowel_distinct(a, b):
         # same consonants; a long way apart in letters (HASSAN/HOSSEINI) is weaker evidence
         return (phonetic, "phonetic") if distance <= max(2, longest // 3) else (phonetic - 0.17, "phonetic")
     if are_nicknames(a, b):
@@ -72,6 +72,24 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
             if c_sim > best:
                 best, level = c_sim, "phonetic"
     return (max(best, 0.0), level) if best > 0 else (0.0, "differ")
+
+
+_GENDERED_ENDINGS = frozenset({("A", "O"), ("O", "A")})
+
+
+def _vowel_distinct(a: str, b: str) -> bool:
+    """Same consonant skeleton, yet different names: masculine/feminine forms that differ only in
+    the final vowel (``FERNANDO``/``FERNANDA``, ``JULIO``/``JULIA``, ``ANTONIO``/``ANTONIA``) are
+    brother and sister, not a spelling variant. Such pairs fall through to the nickname and typo
+    levels (``FERNANDO``/``FERNANDA`` is one edit: typo 0.80) instead of counting as a phonetic
+    0.92. Names written in an abjad or syllabic script still compare their skeletons on the loose
+    path (vowels are not written there).
+
+    One-consonant names that start with different vowels (``AVA``/``EVE``) were tried too and
+    left out: Arabic romanisation varies exactly there (``ISSA``/``ESSA``/``EESA``, ``AL``/``EL``),
+    and it cost recall on the arabnamer variants for one false alert that the name-only cap
+    (:mod:`pipelines.screening.score`) already removes."""
+    return len(a) >= 4 and len(a) == len(b) and a[:-1] == b[:-1] and (a[-1], b[-1]) in _GENDERED_ENDINGS
 
 
 class NameComparison:
@@ -133,17 +151,21 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         return NameComparison(0.0, (), query.tokens, entry.tokens, "name: missing on one side")
     loose = query.loose or entry.loose
     q_tokens, e_tokens = query.tokens, entry.tokens
-    q_w = [_weight(t, s, common, p) for t, s in zip(q_tokens, query.surname)]
-    e_w = [_weight(t, s, common, p) for t, s in zip(e_tokens, entry.surname)]
+    weight_args = (common, p["particle_weight"], p["common_token_weight"], p["surname_weight"])
+    q_w = _weights(q_tokens, query.surname, *weight_args)
+    e_w = _weights(e_tokens, entry.surname, *weight_args)
     q_units = _units(q_tokens)
     e_units = _units(e_tokens)
     min_sim = p["min_token_similarity"]
+    similarity = token_similarity
+    nickname, phonetic, initial = p["nickname"], p["phonetic"], p["initial"]
     scored: list[tuple[float, int, tuple[int, ...], tuple[int, ...], str, str, str]] = []
     for q_idx, q_text in q_units:
+        q_multi = len(q_idx) >= 2
         for e_idx, e_text in e_units:
-            if len(q_idx) >= 2 and len(e_idx) >= 2:
+            if q_multi and len(e_idx) >= 2:
                 continue
-            sim, level = token_similarity(q_text, e_text, loose, p["nickname"], p["phonetic"], p["initial"])
+            sim, level = similarity(q_text, e_text, loose, nickname, phonetic, initial)
             if sim >= min_sim or (level == "initial" and sim > 0):
                 # prefer single-token pairs at equal similarity
                 scored.append((sim, -len(q_idx) - len(e_idx), q_idx, e_idx, q_text, e_text, level))
@@ -154,6 +176,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     matched_weight = 0.0
     numerator = 0.0
     strong_tokens = 0
+    q_particle = _particles(q_tokens)
     for sim, _, q_idx, e_idx, q_text, e_text, level in scored:
         if used_q.intersection(q_idx) or used_e.intersection(e_idx):
             continue
@@ -163,26 +186,27 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         matched_weight += weight
         numerator += weight * sim
         pairs.append((q_text, e_text, sim, level))
-        if sim >= 0.7 and level != "initial" and not all(is_particle(q_tokens[i]) for i in q_idx):
+        if sim >= 0.7 and level != "initial" and not all(q_particle[i] for i in q_idx):
             strong_tokens += len(q_idx) if len(q_idx) > 1 else 1
     extra_q = tuple(t for i, t in enumerate(q_tokens) if i not in used_q)
     extra_e = tuple(t for i, t in enumerate(e_tokens) if i not in used_e)
     left_q = sum(q_w[i] for i in range(len(q_tokens)) if i not in used_q)
     left_e = sum(e_w[i] for i in range(len(e_tokens)) if i not in used_e)
     # a surname with no part agreeing is a conflict even when the other name has nothing left over
-    for tokens_, flags, used, weights in ((q_tokens, query.surname, used_q, q_w), (e_tokens, entry.surname, used_e, e_w)):
+    lost = p.get("lost_surname_extra", 1.0)
+    for flags, used, weights, is_query in ((query.surname, used_q, q_w, True), (entry.surname, used_e, e_w, False)):
         surname_idx = [i for i, flag in enumerate(flags) if flag]
         if surname_idx and not any(i in used for i in surname_idx):
-            if tokens_ is q_tokens:
-                left_q += sum(weights[i] for i in surname_idx) * p.get("lost_surname_extra", 1.0)
+            if is_query:
+                left_q += sum(weights[i] for i in surname_idx) * lost
             else:
-                left_e += sum(weights[i] for i in surname_idx) * p.get("lost_surname_extra", 1.0)
+                left_e += sum(weights[i] for i in surname_idx) * lost
     conflict = min(left_q, left_e)
     extra = max(left_q, left_e) - conflict
     denominator = matched_weight + p["conflict_weight"] * conflict + p["extra_weight"] * extra
     score = numerator / denominator if denominator else 0.0
-    q_real = sum(1 for t in q_tokens if not is_particle(t))
-    e_real = sum(1 for t in e_tokens if not is_particle(t))
+    q_real = len(q_tokens) - sum(q_particle)
+    e_real = len(e_tokens) - sum(_particles(e_tokens))
     capped = False
     if strong_tokens < 2 and max(q_real, e_real) >= 2:
         score *= 0.7
@@ -197,14 +221,28 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
                           (conflict > 0, capped, common_only))
 
 
-def _units(tokens: tuple[str, ...]) -> list[tuple[tuple[int, ...], str]]:
+@functools.lru_cache(maxsize=200_000)
+def _weights(tokens: tuple[str, ...], surname: tuple[bool, ...], common: frozenset[str], particle: float,
+             common_weight: float, surname_weight: float) -> tuple[float, ...]:
+    """Each token's weight (cached: list spellings and travellers' names repeat)."""
+    params = {"particle_weight": particle, "common_token_weight": common_weight, "surname_weight": surname_weight}
+    return tuple(_weight(t, s, common, params) for t, s in zip(tokens, surname))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _particles(tokens: tuple[str, ...]) -> tuple[bool, ...]:
+    return tuple(is_particle(t) for t in tokens)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _units(tokens: tuple[str, ...]) -> tuple[tuple[tuple[int, ...], str], ...]:
     units = [((i,), t) for i, t in enumerate(tokens)]
     units += [((i, i + 1), tokens[i] + tokens[i + 1]) for i in range(len(tokens) - 1)]
     # three-part runs ('DE LA CRUZ') and, for short names, the whole name run together
     units += [((i, i + 1, i + 2), "".join(tokens[i:i + 3])) for i in range(len(tokens) - 2)]
     if len(tokens) == 4:
         units.append((tuple(range(len(tokens))), "".join(tokens)))
-    return units
+    return tuple(units)
 
 
 def _explain(query: NameForm, entry: NameForm, pairs, extra_q, extra_e, conflict: bool, capped: bool,

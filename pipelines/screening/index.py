@@ -19,7 +19,9 @@ A key shared by more than ``max_block_size`` entries is skipped (it says nothing
 initial, weaker by design, already above ``max_initial_block_size`` (``SMITH`` + ``J`` in a big
 list). At most ``max_candidates`` entries, those sharing most keys, are scored.
 
-Keys are strings (``P|ABDL|RHMN``) stored as their Python hashes in one sorted numpy array (8 bytes + 4 bytes per posting): compact enough
+Keys are strings (``P|ABDL|RHMN``) stored as their Python hashes: the distinct hashes in one sorted
+numpy array with where each one's postings start (CSR layout; 4 bytes a posting plus 16 bytes a
+distinct key, about half as many keys as postings): compact enough
 for a million entries in well under the memory budget, built once per worker (DoFn ``setup``).
 Python's string hash is salted per process, so an index is never shared between processes other
 than by fork; that is what "built once per worker" means anyway.
@@ -156,6 +158,8 @@ class CandidateIndex:
         self.dobs: list[tuple] = []
         self.docs: list[tuple[tuple[str, str | None], ...]] = []
         token_counts: Counter[str] = Counter()
+        token_people: Counter[str] = Counter()
+        people_seen: set[int] = set()
         use_docs = self.rules.get("document_number", True)
         no_dobs: tuple = ()
         for idx, entry in enumerate(entries):
@@ -177,14 +181,20 @@ class CandidateIndex:
             self.docs.append(docs)
             if len(forms) == 1:
                 entry_keys = _token_keys(forms[0].tokens, joined, pairs, with_initial, False)
-                token_counts.update(set(forms[0].tokens))
+                seen_tokens = set(forms[0].tokens)
             else:
                 entry_keys = set()
-                seen_tokens: set[str] = set()
+                seen_tokens = set()
                 for form in forms:
                     entry_keys |= _token_keys(form.tokens, joined, pairs, with_initial, False)
                     seen_tokens.update(form.tokens)
-                token_counts.update(seen_tokens)
+            token_counts.update(seen_tokens)
+            person = hash((frozenset(seen_tokens), tuple(listed) if listed else ()))
+            if person not in people_seen:
+                # one listed person (same name tokens and birth dates) counts once, however many
+                # partners list them: the same person on five lists does not make a surname common
+                people_seen.add(person)
+                token_people.update(seen_tokens)
             if any(f.loose or len(f.tokens) == 1 for f in forms):
                 # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
                 # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
@@ -198,15 +208,28 @@ class CandidateIndex:
         key_array = np.frombuffer(keys, dtype=np.int64) if len(keys) else np.zeros(0, dtype=np.int64)
         id_array = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
         order = np.argsort(key_array, kind="stable")
-        self._keys = key_array[order]
+        sorted_keys = key_array[order]
         self._ids = id_array[order]
         del keys, ids, order
+        # CSR layout: each distinct key once, with where its postings start; a lookup is one
+        # binary search over the distinct keys (fewer than the postings: less memory to touch)
+        # instead of a left and a right search over every posting
+        if sorted_keys.size:
+            first = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        else:
+            first = np.zeros(0, dtype=np.int64)
+        self._keys = sorted_keys[first]
+        self._starts = np.append(first, sorted_keys.size).astype(np.int64)
+        del sorted_keys, first
         self.year_lo = np.frombuffer(year_lo, dtype=np.int16).copy() if len(year_lo) else np.zeros(0, np.int16)
         self.year_hi = np.frombuffer(year_hi, dtype=np.int16).copy() if len(year_hi) else np.zeros(0, np.int16)
         self.name_people = self._name_people(self.forms, entries)
         limit = max(50, int(len(entries) * 0.002))
         self.common = frozenset(t for t, n in token_counts.items() if n > limit and not is_particle(t))
         self.token_counts = token_counts
+        #: per token, how many different listed people (name tokens + birth dates) carry it
+        self.token_people = token_people
+        del people_seen
 
     @staticmethod
     def _name_people(forms_of: list, entries: list[dict]) -> dict[int, int]:
@@ -236,7 +259,7 @@ class CandidateIndex:
 
     @property
     def postings(self) -> int:
-        return int(self._keys.size)
+        return int(self._ids.size)
 
     def query_keys(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]]) -> set[str]:
         keys: set[str] = set()
@@ -266,6 +289,16 @@ class CandidateIndex:
         name_keys = [k for k in keys if k[0] != "D"]
         if birth_year is not None and year_window is not None:
             names = self._lookup(name_keys, birth_year, year_window)
+            if len(names) > 1:
+                # small blocks skipped the birth-year filter above (cheaper per block to score them);
+                # one vectorised pass over the final list drops them before any Python work
+                found = np.array(names, dtype=np.int32)
+                near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
+                if not near.all():
+                    names = found[near].tolist()
+            elif names and not self.year_lo[names[0]] <= birth_year + year_window or \
+                    names and not self.year_hi[names[0]] >= birth_year - year_window:
+                names = []
         else:
             names = self._lookup(name_keys)
         if not by_document:
@@ -277,8 +310,11 @@ class CandidateIndex:
         if not keys:
             return []
         hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-        lo = np.searchsorted(self._keys, hashes, "left")
-        hi = np.searchsorted(self._keys, hashes, "right")
+        slot = np.searchsorted(self._keys, hashes)
+        slot[slot == self._keys.size] = 0  # past the end: any slot, the equality test rejects it
+        present = self._keys[slot] == hashes
+        lo = np.where(present, self._starts[slot], 0)
+        hi = np.where(present, self._starts[slot + 1], 0)
         blocks = []
         for i in np.nonzero(hi > lo)[0].tolist():
             found = self._ids[lo[i]:hi[i]]

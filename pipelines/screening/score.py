@@ -85,6 +85,11 @@ class Screener:
         self.names_compared = 0
         self._common_name_share = float(self._name_params.get("common_full_name_share", 2e-5))
         self._uncorroborated = float(self._name_params.get("uncorroborated_common_name_cap", 1.0))
+        self._name_only_cap = float(self._name_params.get("uncorroborated_name_cap", 1.0))
+        #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
+        self._weak_cache: dict[int, tuple[int, ...]] = {}
+        self._rare_limit = max(float(self._name_params.get("rare_token_min", 3)),
+                               len(self.index) * float(self._name_params.get("rare_token_share", 2e-5)))
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
         """Candidates for one traveller with score >= ``min_score`` (default: the settings' floor),
@@ -165,6 +170,45 @@ class Screener:
         people = self.index.people_named(form.tokens)
         return people >= max(3, len(self.index) * self._common_name_share)
 
+    def _weak_name_only(self, best) -> bool:
+        """A name-only match (no date of birth on one side, no document) that is neither the same
+        name nor agrees on a rare name part: ``SOFIA ORTIZ`` vs ``SOPHIA JIMENEZ ORTIZ``. Many
+        people share such a near-name with a listed person, so it may not alert alone. An identical
+        name (every part on both sides agreeing exactly) alerts as before, and so does one agreeing
+        on a part carried by few listed people (``rare_token_share`` of the list's entries, at
+        least ``rare_token_min``; one person listed by several partners counts once): a rare
+        surname is what narrows a name down when no date can."""
+        if best._query.loose or best._entry.loose:
+            return False  # syllables and abjad spellings as tokens: list frequency says little there
+        if not best.extra_query and not best.extra_entry and all(level == "exact" for *_, level in best.pairs):
+            return False
+        counts, limit = self.index.token_people, self._rare_limit
+        entry_tokens = best._entry.tokens
+        for _, e_text, sim, level in best.pairs:
+            if sim >= 0.7 and level != "initial":
+                # a joined unit (ABDUL RAHMAN -> ABDULRAHMAN) is as rare as its rarest part
+                count = counts.get(e_text, 0) if e_text in entry_tokens else \
+                    min((counts.get(t, 0) for t in entry_tokens if t in e_text), default=0)
+                if count <= limit:
+                    return False
+        return True
+
+    def _surely_weak_name_only(self, form, position: int) -> bool:
+        """Before the full comparison: is every possible outcome a weak name-only match (see
+        :meth:`_weak_name_only`)? True when no spelling of the entry has a rare token (so no pair
+        can agree on one) and none has as many letters as the traveller's name (an identical name,
+        every part exactly paired, needs the same letters). Then the name counts at most the
+        name-only cap and, with nothing else to add, the entry cannot reach an alert cut-off."""
+        cached = self._weak_cache.get(position)
+        if cached is None:
+            counts, limit = self.index.token_people, self._rare_limit
+            forms = self.index.forms[position]
+            rare = any(f.loose for f in forms) or any(counts.get(t, 0) <= limit for f in forms for t in f.tokens)
+            cached = self._weak_cache[position] = () if rare else tuple({sum(map(len, f.tokens)) for f in forms})
+        if cached == () or form.loose:
+            return False
+        return sum(map(len, form.tokens)) not in cached
+
     def _nationalities(self, position: int) -> tuple[str, ...]:
         nats = self._nats.get(position)
         if nats is None:
@@ -205,6 +249,10 @@ class Screener:
         others = dob_adjust + sex_adjust + nat_adjust
         if doc_floor is None and 1.0 + others < floor:
             return None  # even an identical name could not reach the floor
+        if (doc_floor is None and level == "missing" and form
+                and max(self._name_only_cap, self._uncorroborated) + others < floor
+                and self._surely_weak_name_only(form, position)):
+            return None  # a name-only match that the caps keep under the floor whatever the name
         best = None
         self.names_compared += 1
         if form:
@@ -216,11 +264,15 @@ class Screener:
         uncorroborated = (best is not None and doc_floor is None
                           and level == "missing"
                           and (best.common_only or self._common_full_name(form)))
+        name_only = (not uncorroborated and best is not None and doc_floor is None and level == "missing"
+                     and name_score > self._name_only_cap and self._weak_name_only(best))
         if uncorroborated:
             # a very common name and nothing that pins the person down (no date of birth on one
             # side, no document): thousands of people carry it, so it stays a candidate for
             # review but should not stop the traveller on its own
             name_score = min(name_score, self._uncorroborated)
+        elif name_only:
+            name_score = min(name_score, self._name_only_cap)
         score = min(1.0, max(0.0, name_score + others))
         if doc_floor is not None:
             score = max(score, doc_floor)
@@ -229,6 +281,9 @@ class Screener:
         lines = [best.text if best else "name: not on both sides"]
         if uncorroborated:
             lines.append(f"common name, no date of birth or document to compare: name counted at most {self._uncorroborated:.2f}")
+        elif name_only:
+            lines.append("name not identical and no rare part agrees, no date of birth or document to compare: "
+                         f"name counted at most {self._name_only_cap:.2f}")
         if level != "missing":
             listed = "|".join(entry.get("dates_of_birth") or [])
             lines.append(f"date_of_birth: {DOB_LEVELS[level]} ({traveller.date_of_birth} vs {listed}) {dob_adjust:+.2f}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import sys
 from dataclasses import dataclass, field
