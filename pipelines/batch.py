@@ -94,10 +94,8 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
         if not options.keys:
             raise ValueError("sharing (--rules) needs --keys: partner outputs are sealed to partner keys")
         shared = {"api": travellers, "pnr": pnrs} | "ShareWithPartners" >> ShareWithPartners(
-            options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids)
-        outputs["shared"] = shared["shared"]
-        stage_counts.append(shared["shared"] | "CountShared" >> _count_by(
-            "sharing", lambda r: ["records shared", f"to {r['recipient']} under {r['arrangement_id']}"]))
+            options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids, records=False)
+        stage_counts.append(shared["counts"])
     stage_counts_pc = (
         (stage_counts or [pipeline | "NoStageCounts" >> beam.Create([])])
         | "AllStageCounts" >> beam.Flatten()

@@ -12,6 +12,12 @@ and links to the previous segment's last hash. Truncating a segment is caught by
 dropping the newest segment whole is caught only against a head kept elsewhere (``verify(...,
 expected_head=...)``; each run prints its head and the pipeline records it in the run report).
 
+Many entries (one per disclosure) are cheap to chain: ``prepare`` turns an entry into its canonical
+JSON split where ``prev`` and ``seq`` go, wherever the entry is made (in parallel); the single
+sequential writer (``append_prepared_segment``) then only fills in ``prev`` and ``seq``, hashes
+and writes each line, with no JSON encoding. The lines it writes are canonical JSON with ``hash``
+appended; ``verify`` accepts any JSON layout, since it re-hashes the parsed entry.
+
 Storage is behind ``Store`` (list, read, create) so the Beam writer can use Beam FileSystems; this
 module never imports Beam.
 """
@@ -48,6 +54,40 @@ def chain(entries: Iterable[dict], prev_hash: str = GENESIS, start_seq: int = 1)
         linked["hash"] = prev_hash = entry_hash(linked)
         out.append(linked)
     return out
+
+
+_PREV_MARK = "\x00prev\x00"
+_SEQ_MARK = "\x00seq\x00"
+
+
+def prepare(entry: dict) -> tuple[str, str, str]:
+    """``(a, b, c)``: the entry's canonical JSON is ``a + '"PREV"' + b + 'SEQ' + c``.
+
+    ``seq``, ``prev`` and ``hash`` in ``entry`` are ignored (set when it is chained).
+    """
+    body = {k: v for k, v in entry.items() if k not in ("seq", "prev", "hash")}
+    body["prev"], body["seq"] = _PREV_MARK, _SEQ_MARK
+    text = _canonical(body).decode("utf-8")
+    prev_mark, seq_mark = json.dumps(_PREV_MARK), json.dumps(_SEQ_MARK)
+    if text.count(prev_mark) != 1 or text.count(seq_mark) != 1:  # a value holding a marker: no shortcut
+        raise ValueError("audit entry holds a reserved marker")
+    a, rest = text.split(prev_mark)
+    b, c = rest.split(seq_mark)
+    return a, b, c
+
+
+def link_prepared(prepared: Iterable[tuple[str, str, str]], prev_hash: str = GENESIS,
+                  start_seq: int = 1) -> tuple[list[str], str]:
+    """JSON lines (with ``seq``, ``prev``, ``hash``) for prepared entries, and the last hash."""
+    lines = []
+    sha256 = hashlib.sha256
+    seq = start_seq
+    for a, b, c in prepared:
+        body = f'{a}"{prev_hash}"{b}{seq}{c}'
+        digest = sha256(body.encode("utf-8")).hexdigest()
+        lines.append(f'{body[:-1]},"hash":"{digest}"}}\n')
+        prev_hash, seq = digest, seq + 1
+    return lines, prev_hash
 
 
 class Store(Protocol):
@@ -103,6 +143,20 @@ def append_segment(store: Store, entries: list[dict], run_id: str, time_utc: str
     name = f"{last_seq + 1:012d}-{safe_run}.jsonl"
     store.create(name, "".join(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in linked))
     return name, linked[-1]["hash"]
+
+
+def append_prepared_segment(store: Store, prepared: list[tuple[str, str, str]], run_id: str, time_utc: str,
+                            extra: dict | None = None) -> tuple[str, str]:
+    """``append_segment`` for entries already passed through ``prepare`` (in the given order)."""
+    last_seq, last_hash = head(store)
+    safe_run = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id) or "run"
+    start = {"event": "segment_start", "run_id": run_id, "time_utc": time_utc, "entries": len(prepared)}
+    if extra:
+        start.update(extra)
+    lines, new_head = link_prepared([prepare(start), *prepared], last_hash, last_seq + 1)
+    name = f"{last_seq + 1:012d}-{safe_run}.jsonl"
+    store.create(name, "".join(lines))
+    return name, new_head
 
 
 @dataclass

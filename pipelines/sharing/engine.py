@@ -17,20 +17,23 @@ in the API and PNR data sent under one arrangement, and unrelated pseudonyms und
 partners cannot join what they received. The record id is keyed the same way.
 
 Pure Python, deterministic (same input, rules, secrets, run id and time give the same bytes), no
-Beam import. ``SharingEngine.from_dirs(rules_dir, keys_dir)`` is the usual entry point.
+Beam import. Everything that depends only on the rules is worked out once per engine: each
+arrangement's allow-list becomes a tree of projection closures (one per data kind) with its
+treatments bound in, the HMAC key schedule is computed once and copied per value, and the parts
+of the envelope that never change are built once; per record there is one projection, one
+canonical JSON of the payload and one of the envelope (for the content hash). ``SharingEngine.from_dirs(rules_dir, keys_dir)`` is the usual entry point.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac as _hmac
 import json
 import re
 import secrets as _secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
-
-from cryptography.hazmat.primitives import hashes, hmac
 
 from pipelines.sharing.paths import FULL_NAME_FOR_KIND, split_path
 from pipelines.sharing.rules import Arrangement, Treatment, load_rules
@@ -134,12 +137,12 @@ def _compile(treatments: Iterable[Treatment]) -> dict:
 
 class _Pseudonymiser:
     def __init__(self, secret: bytes):
-        self._secret = secret
+        self._base = _hmac.new(secret, digestmod=hashlib.sha256)  # key schedule once; copied per value
 
     def digest(self, message: bytes) -> str:
-        mac = hmac.HMAC(self._secret, hashes.SHA256())
+        mac = self._base.copy()
         mac.update(message)
-        return mac.finalize().hex()
+        return mac.hexdigest()
 
     def pseudonym(self, value: str) -> str:
         return PSEUDONYM_PREFIX + self.digest(b"value\x00" + value.strip().upper().encode("utf-8"))[:32]
@@ -148,45 +151,80 @@ class _Pseudonymiser:
         return self.digest(f"record\x00{kind}\x00{source_id}".encode("utf-8"))[:32]
 
 
-def _treat_one(value, t: Treatment, pseudo: _Pseudonymiser):
-    if value is None:
-        return None
+def _treater(t: Treatment, pseudo: _Pseudonymiser):
+    """The treatment as a function of the value alone (None for ``keep``: the value as is); a
+    None value stays None, a value that is not a date generalises to None."""
     if t.kind == "keep":
-        return value
+        return None  # the value as is
     if t.kind == "mask":
-        text = str(value)
-        return MASK + (text[-t.keep_last:] if t.keep_last and len(text) > t.keep_last else "")
+        keep_last = t.keep_last
+
+        def mask(value):
+            if value is None:
+                return None
+            text = str(value)
+            return MASK + (text[-keep_last:] if keep_last and len(text) > keep_last else "")
+        return mask
     if t.kind == "generalise":
-        match = _DATE.match(str(value))
-        if not match:
-            return None
-        return match.group(1) if t.to == "year" else f"{match.group(1)}-{match.group(2)}"
+        year_only = t.to == "year"
+        match_date = _DATE.match
+
+        def generalise(value):
+            if value is None:
+                return None
+            match = match_date(str(value))
+            if not match:
+                return None
+            return match.group(1) if year_only else f"{match.group(1)}-{match.group(2)}"
+        return generalise
     if t.kind == "pseudonym":
-        return pseudo.pseudonym(str(value))
+        pseudonym = pseudo.pseudonym
+
+        def pseudonymise(value):
+            return None if value is None else pseudonym(str(value))
+        return pseudonymise
     raise ValueError(t.kind)
 
 
-def _project(src: dict, tree: dict, pseudo: _Pseudonymiser, sent: set) -> dict:
-    out = {}
+def _projector(tree: dict, pseudo: _Pseudonymiser):
+    """``project(src, sent)``: a new dict holding only the allowed paths of ``src`` (treated), built
+    from the compiled allow-list ``tree``; adds each path actually sent (not None, not []) to
+    ``sent``. A list under a leaf path is treated item by item."""
+    leaves, branches = [], []
     for name, spec in tree.items():
-        if name not in src:
-            continue
-        value = src[name]
         if isinstance(spec, _Branch):
+            branches.append((name, spec.array, _projector(spec.sub, pseudo)))
+        else:
+            leaves.append((name, _treater(spec, pseudo), spec.path))
+    leaves, branches = tuple(leaves), tuple(branches)
+
+    def project(src: dict, sent: set) -> dict:
+        out = {}
+        for name, treat, path in leaves:
+            if name not in src:
+                continue
+            value = src[name]
+            if treat is None:
+                out[name] = value
+            elif isinstance(value, list):
+                out[name] = [treat(v) for v in value]
+            else:
+                out[name] = treat(value)
+            if value is not None and value != []:
+                sent.add(path)
+        for name, array, sub in branches:
+            if name not in src:
+                continue
+            value = src[name]
             if value is None:
                 out[name] = None
-            elif spec.array:
-                out[name] = [_project(item, spec.sub, pseudo, sent) for item in value]
+            elif array:
+                out[name] = [sub(item, sent) for item in value]
             else:
-                out[name] = _project(value, spec.sub, pseudo, sent)
-            continue
-        if isinstance(value, list) and spec.kind != "keep":
-            out[name] = [_treat_one(v, spec, pseudo) for v in value]
-        else:
-            out[name] = _treat_one(value, spec, pseudo)
-        if value is not None and value != []:
-            sent.add(spec.path)
-    return out
+                out[name] = sub(value, sent)
+        return out  # key order is irrelevant: the payload is sent as canonical (sorted) JSON
+
+    return project
 
 
 class _Compiled:
@@ -195,6 +233,7 @@ class _Compiled:
         self.pseudo = _Pseudonymiser(secret)
         self.filter = SensitiveFilter(arrangement.extra_ssr_codes, arrangement.extra_terms, arrangement.free_text)
         self.trees = {kind: _compile(ts) for kind, ts in arrangement.fields.items()}
+        self.projectors = {kind: _projector(tree, self.pseudo) for kind, tree in self.trees.items()}
         self.treatments = {kind: {t.path: t.kind if t.kind != "mask" or not t.keep_last else f"mask(keep_last={t.keep_last})"
                                   for t in ts if t.kind != "drop"}
                            for kind, ts in arrangement.fields.items()}
@@ -229,6 +268,7 @@ class SharingEngine:
             raise KeyError_(f"no pseudonym secret for arrangement(s) {', '.join(missing)}")
         self._compiled = [_Compiled(a, secrets[a.id]) for a in self.arrangements]
         self._by_kind = {kind: [c for c in self._compiled if kind in c.a.data] for kind in ("API", "PNR")}
+        self._itineraries: dict = {}
 
     @classmethod
     def from_dirs(cls, rules_dir: str | Path | None, keys_dir: str | Path, provider: str | None = None) -> "SharingEngine":
@@ -241,11 +281,21 @@ class SharingEngine:
 
     # -- per record -------------------------------------------------------------------------
 
+    def _itinerary(self, legs, marked_in_transit: bool = False) -> Itinerary:
+        """``itinerary_of``, remembered per route: records on one flight share their itinerary."""
+        key = (marked_in_transit, *((leg.get("departure_airport"), leg.get("arrival_airport")) for leg in legs))
+        found = self._itineraries.get(key)
+        if found is None:
+            if len(self._itineraries) > 50_000:
+                self._itineraries.clear()
+            found = self._itineraries[key] = itinerary_of(legs, marked_in_transit)
+        return found
+
     def share_traveller(self, traveller: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
         """Shared records (with audit entries) for one ApiTraveller dict."""
         role = traveller.get("person", {}).get("role") or "PASSENGER"
         person_kind = _PERSON_KIND.get(role, "PASSENGER")
-        itinerary = itinerary_of(traveller.get("legs") or (), bool(traveller.get("in_transit")) or role.startswith("IN_TRANSIT"))
+        itinerary = self._itinerary(traveller.get("legs") or (), bool(traveller.get("in_transit")) or role.startswith("IN_TRANSIT"))
         legs = traveller.get("legs") or [{}]
         flight_date = traveller.get("flight_date") or ""
         departure = legs[0].get("departure_utc") or (f"{flight_date}T00:00:00Z" if flight_date else "")
@@ -255,7 +305,7 @@ class SharingEngine:
     def share_pnr(self, pnr: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
         """Shared records (with audit entries) for one Pnr dict; PNRs concern passengers."""
         segments = pnr.get("flights") or []
-        itinerary = itinerary_of(segments)
+        itinerary = self._itinerary(segments)
         first = (segments[0].get("departure_local") or "") if segments else ""
         flight_date = first[:10]
         departure = f"{flight_date}T00:00:00Z" if flight_date else ""
@@ -280,7 +330,7 @@ class SharingEngine:
                 filtered_cache[key] = c.filter.apply_pnr(record) if kind == "PNR" else c.filter.apply_api(record)
             clean = filtered_cache[key]
             sent: set = set()
-            payload = _project(clean, c.trees[kind], c.pseudo, sent)
+            payload = c.projectors[kind](clean, sent)
             shared = {
                 "schema_version": SHARED_SCHEMA_VERSION,
                 "record_id": c.pseudo.record_id(kind, source_id),

@@ -1,13 +1,20 @@
 """Per-partner output files: Avro container files of SharedRecords, sealed with HPKE.
 
-One file per partner per run (and shard), named deterministically so a re-run replaces it::
+A fixed number of files (shards) per partner per run, named deterministically so a re-run
+replaces them::
 
-    OUTPUT/partners/CAN/shared-CAN-RUN-00000-of-00001.avro.sealed
+    OUTPUT/partners/CAN/shared-CAN-RUN-00000-of-00002.avro.sealed
 
-The Avro bytes (schema ``schemas/shared_record.avsc``, records sorted by arrangement and record id)
-are sealed as a whole with ``pipelines.crypto.seal`` to the partner's current recipient key; the
-associated data binds the partner and the file name, so a file renamed or moved to another
-partner's folder fails to open. Sealing per file keeps the cost of HPKE to one operation per file.
+A record's shard follows from its (keyed) record id, so the same inputs always land in the same
+file. The Avro bytes (schema ``schemas/shared_record.avsc``, records sorted by arrangement, data
+kind and record id) are sealed as a whole with ``pipelines.crypto.seal`` to the partner's current
+recipient key; the associated data binds the partner and the file name, so a file renamed or moved
+to another partner's folder fails to open. Sealing per file keeps the cost of HPKE to one
+operation per file.
+
+Records can be encoded one at a time where they are made (``record_bytes``) and assembled into an
+Avro container file later (``container``): the pipeline ships compact bytes to the file writer
+instead of record dicts, and the writer only sorts and concatenates.
 """
 
 from __future__ import annotations
@@ -38,10 +45,60 @@ def file_metadata() -> dict[str, str]:
     return {schemas.META_SCHEMA_NAME: SCHEMA_NAME, schemas.META_SCHEMA_VERSION: "1"}
 
 
-def encode(records: list[dict]) -> bytes:
+BLOCK_RECORDS = 1000  # records per Avro block
+
+
+@functools.lru_cache(maxsize=1)
+def _header() -> bytes:
     buffer = io.BytesIO()
-    fastavro.writer(buffer, shared_schema(), records, metadata=file_metadata(), sync_marker=_SYNC)
+    fastavro.writer(buffer, shared_schema(), [], metadata=file_metadata(), sync_marker=_SYNC)
     return buffer.getvalue()
+
+
+def _long(value: int) -> bytes:
+    """Avro long: zig-zag, then base-128 varint."""
+    value = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while value & ~0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+class RecordEncoder:
+    """Encodes single SharedRecords to Avro binary (no container), reusing one buffer."""
+
+    def __init__(self):
+        self._schema = shared_schema()
+        self._buffer = io.BytesIO()
+
+    def __call__(self, record: dict) -> bytes:
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        fastavro.schemaless_writer(buffer, self._schema, record)
+        return buffer.getvalue()
+
+
+def record_bytes(record: dict) -> bytes:
+    """One SharedRecord as Avro binary, ready for ``container``."""
+    return RecordEncoder()(record)
+
+
+def container(encoded: list[bytes]) -> bytes:
+    """An Avro container file (null codec, fixed sync marker) from records encoded in order."""
+    parts = [_header()]
+    for start in range(0, len(encoded), BLOCK_RECORDS):
+        chunk = encoded[start:start + BLOCK_RECORDS]
+        data = b"".join(chunk)
+        parts += [_long(len(chunk)), _long(len(data)), data, _SYNC]
+    return b"".join(parts)
+
+
+def encode(records: list[dict]) -> bytes:
+    encoder = RecordEncoder()
+    return container([encoder(r) for r in records])
 
 
 def decode(data: bytes) -> list[dict]:
@@ -62,10 +119,22 @@ def aad(recipient: str, name: str) -> bytes:
     return f"paxshare-shared/v1\x00{recipient}\x00{Path(name).name}".encode("utf-8")
 
 
+def shard_of(record_id: str, shards: int) -> int:
+    """The shard (0..shards-1) a record goes to: from its record id, so re-runs agree."""
+    return int(record_id[:8], 16) % shards if shards > 1 else 0
+
+
 def seal_records(records: list[dict], public_key, recipient: str, name: str) -> bytes:
     from pipelines import crypto
 
     return crypto.seal(encode(records), public_key, aad(recipient, name))
+
+
+def seal_bytes(avro: bytes, public_key, recipient: str, name: str) -> bytes:
+    """Seal an Avro container file (from ``container``) for ``recipient`` under file ``name``."""
+    from pipelines import crypto
+
+    return crypto.seal(avro, public_key, aad(recipient, name))
 
 
 def open_records(blob: bytes, keyring, recipient: str, name: str) -> list[dict]:

@@ -122,3 +122,43 @@ def test_segments_are_never_overwritten(tmp_path):
     store = _log(tmp_path, sizes=(1,))
     with pytest.raises(FileExistsError):
         store.create(segment_names(store)[0], "x")
+
+
+# -- prepared entries (the pipeline's fast path) must chain exactly like chain() ---------------
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=12),
+                    st.lists(st.text(max_size=6), max_size=3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.dictionaries(st.text(min_size=1, max_size=8), _values, max_size=6), max_size=5))
+def test_prepared_entries_chain_like_chain(entries):
+    from pipelines.sharing.audit import GENESIS, chain, link_prepared, prepare
+
+    try:
+        prepared = [prepare(e) for e in entries]
+    except ValueError:  # an entry holding the reserved marker: the fast path refuses it
+        return
+    lines, head_hash = link_prepared(prepared, GENESIS, 5)
+    linked = chain(entries, GENESIS, 5)
+    assert [json.loads(line) for line in lines] == linked
+    assert head_hash == (linked[-1]["hash"] if linked else GENESIS)
+
+
+def test_prepared_segment_verifies_and_mixes_with_plain_segments(tmp_path):
+    from pipelines.sharing.audit import append_prepared_segment, prepare
+
+    store = LocalStore(tmp_path / "audit")
+    append_segment(store, _entries(2), "run-0", "2026-11-23T00:00:00Z")
+    name, new_head = append_prepared_segment(store, [prepare(e) for e in _entries(3, 10)], "run-1", "2026-11-23T01:00:00Z")
+    append_segment(store, _entries(1, 20), "run-2", "2026-11-23T02:00:00Z")
+    assert name.startswith("000000000004-")
+    result = verify(store)
+    assert result.ok and result.entries == 3 + 4 + 2
+    # tampering with a prepared line is caught like any other
+    path = tmp_path / "audit" / name
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].replace('"r11"', '"r99"')
+    path.write_text("\n".join(lines) + "\n")
+    broken = verify(store)
+    assert not broken.ok and broken.broken_at.startswith(f"{name}:3")

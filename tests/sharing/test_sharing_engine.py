@@ -205,3 +205,17 @@ def test_property_pseudonyms_differ_between_arrangements(value):
     other = SharingEngine([BY_ID["USA-MEX"]], {"USA-MEX": b"k" * 32})
     again = json.loads(other.share_traveller(traveller(route=("LAX", "MEX"), doc_number=value))[0].record["payload_json"])
     assert again["person"]["documents"][0]["number"] != pseudonym
+
+
+def test_avro_container_from_pre_encoded_records_round_trips():
+    arrangements = default_arrangements()
+    engine = SharingEngine(arrangements, secrets_for(arrangements))
+    records = [s.record for i in range(2500)
+               for s in engine.share_traveller(traveller(f"M{i}/1", ("LAX", "MEX"), surname=f"S{i}"), True)]
+    assert len(records) > output.BLOCK_RECORDS  # more than one block
+    encoder = output.RecordEncoder()
+    blob = output.container([encoder(r) for r in records])
+    assert output.decode(blob) == records
+    assert output.encode(records) == blob and output.decode(output.encode([])) == []
+    shards = {output.shard_of(r["record_id"], 4) for r in records}
+    assert shards == {0, 1, 2, 3} and output.shard_of(records[0]["record_id"], 1) == 0

@@ -15,7 +15,7 @@ from pipelines.sharing import cli_retention, output
 from pipelines.sharing.audit import LocalStore, verify
 from pipelines.sharing.engine import create_secret
 from pipelines.sharing.rules import load_rules
-from pipelines.sharing.transforms import ShareWithPartners
+from pipelines.sharing.transforms import DEFAULT_SHARDS, ShareWithPartners
 from sharing_samples import RULES, pnr, traveller
 
 
@@ -40,8 +40,29 @@ def _run(keys_dir, out, run_id, travellers, pnrs, flagged):
             RULES, keys_dir, out, run_id, flagged_traveller_ids=flags, shared_at="2026-11-23T12:00:00Z", provider="USA")
         ids = result["shared"] | beam.Map(lambda r: (r["arrangement_id"], r["data_kind"]))
         assert_that(ids, equal_to([("USA-CAN", "API"), ("USA-CAN", "PNR"), ("USA-MEX", "API"), ("USA-MEX", "API")]))
+        merged = result["counts"] | beam.CombinePerKey(_merge)
+        assert_that(merged, equal_to([("sharing", {"records shared": 4, "to CAN under USA-CAN": 2,
+                                                   "to MEX under USA-MEX": 2})]), label="counts")
         assert_that(result["files"] | beam.Map(lambda path: path.rsplit("/", 1)[-1]),
-                    equal_to([output.file_name(c, run_id).rsplit("/", 1)[-1] for c in ("CAN", "MEX")]), label="files")
+                    equal_to([name.rsplit("/", 1)[-1] for c in ("CAN", "MEX") for name in _names(c, run_id)]), label="files")
+
+
+def _merge(dicts):
+    total = {}
+    for d in dicts:
+        for k, v in d.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def _names(code, run_id):
+    return [output.file_name(code, run_id, shard, DEFAULT_SHARDS) for shard in range(DEFAULT_SHARDS)]
+
+
+def _open_all(out, keyring, code, run_id):
+    """Every record sent to ``code`` (all its shards), each file opened as itself."""
+    return [r for name in _names(code, run_id) if (out / name).exists()
+            for r in output.open_records((out / name).read_bytes(), keyring, code, name)]
 
 
 def test_share_with_partners_end_to_end(tmp_path, keys_dir):
@@ -57,8 +78,9 @@ def test_share_with_partners_end_to_end(tmp_path, keys_dir):
     _run(keys_dir, out, "run-1", travellers, pnrs, ["M1/1"])
 
     keyring = crypto.load_private_keys(keys_dir)
-    can_name = output.file_name("CAN", "run-1")
-    can = output.open_records((out / can_name).read_bytes(), keyring, "CAN", can_name)
+    can = _open_all(out, keyring, "CAN", "run-1")
+    can_name = next(name for name in _names("CAN", "run-1") if output.open_records(
+        (out / name).read_bytes(), keyring, "CAN", name))
     assert sorted(r["data_kind"] for r in can) == ["API", "PNR"]
     assert all(r["flagged"] and r["recipient"] == "CAN" for r in can)
     assert "MOML" not in json.dumps(can)
@@ -73,7 +95,7 @@ def test_share_with_partners_end_to_end(tmp_path, keys_dir):
 
     # a re-run replaces the partner files and appends a second audit segment
     _run(keys_dir, out, "run-1", travellers, pnrs, ["M1/1"])
-    assert len(list((out / "partners" / "CAN").iterdir())) == 1
+    assert len(list((out / "partners" / "CAN").iterdir())) == DEFAULT_SHARDS
     assert verify(LocalStore(out / "audit")).entries == 10
 
     # retention: 72 h after departure USA-CAN names are masked except flagged records (all are);
@@ -81,18 +103,36 @@ def test_share_with_partners_end_to_end(tmp_path, keys_dir):
     def retention(now):
         return cli_retention.main(argparse.Namespace(outputs=str(out), rules=str(RULES), keys=str(keys_dir), now=now,
                                                      audit=None, dry_run=False))
-    mex_name = output.file_name("MEX", "run-1")
     assert retention("2026-11-30T00:00:00Z") == 0
-    mex = output.open_records((out / mex_name).read_bytes(), keyring, "MEX", mex_name)
+    mex = _open_all(out, keyring, "MEX", "run-1")
+    assert len(mex) == 2
     assert all(json.loads(r["payload_json"])["person"]["surname"] != "****" for r in mex)
     assert retention("2027-06-01T00:00:00Z") == 0
-    mex = output.open_records((out / mex_name).read_bytes(), keyring, "MEX", mex_name)
+    mex = _open_all(out, keyring, "MEX", "run-1")
+    assert len(mex) == 2
     assert all(json.loads(r["payload_json"])["person"]["surname"] == "****" for r in mex)
     assert all(r["masked_fields"] == ["person.given_names", "person.surname"] for r in mex)
     assert retention("2032-01-01T00:00:00Z") == 0
-    assert not (out / mex_name).exists()
+    assert _open_all(out, keyring, "MEX", "run-1") == []  # deleted (a shard that held none stays, empty)
     assert (out / can_name).exists()  # flagged records are exempt
     result = verify(LocalStore(out / "audit"))
     assert result.ok
     events = [json.loads(line)["event"] for path in sorted((out / "audit").glob("*.jsonl")) for line in path.read_text().splitlines()]
     assert events.count("mask") == 2 and events.count("delete") == 2
+
+
+def test_records_false_leaves_out_the_records_but_writes_files_audit_and_counts(tmp_path, keys_dir):
+    travellers = [traveller("M2/1", ("LAX", "MEX")), traveller("M2/2", ("ORD", "LAX", "MEX"), surname="ROE")]
+    out = tmp_path / "out"
+    with TestPipeline(argv=["--runner=DirectRunner"]) as p:
+        api = p | "Api" >> beam.Create(travellers)
+        result = api | ShareWithPartners(RULES, keys_dir, out, "run-2", shared_at="2026-11-23T12:00:00Z",
+                                         provider="USA", records=False, shards=1)
+        assert "shared" not in result
+        assert_that(result["counts"] | beam.CombinePerKey(_merge),
+                    equal_to([("sharing", {"records shared": 2, "to MEX under USA-MEX": 2})]))
+    keyring = crypto.load_private_keys(keys_dir)
+    name = output.file_name("MEX", "run-2")  # shards=1: shared-MEX-run-2-00000-of-00001
+    assert len(output.open_records((out / name).read_bytes(), keyring, "MEX", name)) == 2
+    assert (out / output.file_name("CAN", "run-2")).exists()  # a partner with nothing still gets its file
+    assert verify(LocalStore(out / "audit")).entries == 1 + 2
