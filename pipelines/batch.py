@@ -41,7 +41,6 @@ from pipelines.validation.validator import pnr_flight_date
 #: append-only and never cleared.)
 OUTPUT_FOLDERS = ("valid/api_travellers", "valid/pnr", "dead_letter", "matches", "report")
 REPORT_FILE = "report/run_report.json"
-STAGE_COUNTS = "stage_counts"
 
 
 def expand_inputs(inputs: Iterable[str]) -> list[str]:
@@ -113,16 +112,16 @@ def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
 
     watchlists = expand_watchlists(options.watchlists)
     settings = load_settings(options.screening_settings) if options.screening_settings else None
-    screen = ScreenTravellers(watchlists, settings=settings, cleared_path=options.cleared_travellers)
-    valid_candidates = travellers | "ScreenTravellers" >> screen
+    # One screening pass (one watchlist index per worker) over valid and rejected travellers alike;
+    # the rejected ones are recognised afterwards by id.
     reasons_by_id = unvalidated | "UnvalidatedById" >> beam.Map(lambda pair: (pair[0]["traveller_id"], pair[1]))
-    unvalidated_candidates = (
-        unvalidated
-        | "UnvalidatedTravellers" >> beam.Map(lambda pair: pair[0])
-        | "ScreenUnvalidated" >> ScreenTravellers(watchlists, settings=settings,
-                                                  cleared_path=options.cleared_travellers)
+    rejected = unvalidated | "UnvalidatedTravellers" >> beam.Map(lambda pair: pair[0])
+    candidates = (
+        (travellers, rejected)
+        | "AllScreenableTravellers" >> beam.Flatten()
+        | "ScreenTravellers" >> ScreenTravellers(watchlists, settings=settings,
+                                                 cleared_path=options.cleared_travellers)
         | "SayValidationFailed" >> beam.Map(_note_validation_failure, beam.pvalue.AsDict(reasons_by_id)))
-    candidates = (valid_candidates, unvalidated_candidates) | "AllCandidates" >> beam.Flatten()
     candidates | "WriteMatches" >> WriteAvroByDate(
         f"{output}/matches", "match_candidate", lambda c: c["flight_key"].rsplit("/", 1)[-1])
     counts = candidates | "CountCandidates" >> _count_by("screening", lambda c: [
@@ -132,7 +131,10 @@ def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
 
 
 def _note_validation_failure(candidate: dict, reasons_by_id: dict) -> dict:
-    reasons = "; ".join(reasons_by_id.get(candidate["traveller_id"], ()))
+    """A candidate for a traveller rejected by validation says so; others pass unchanged."""
+    if candidate["traveller_id"] not in reasons_by_id:
+        return candidate
+    reasons = "; ".join(reasons_by_id[candidate["traveller_id"]])
     return dict(candidate, explanation=candidate["explanation"]
                 + f"\nNOTE: this traveller's record failed validation ({reasons}); screened anyway, not shared.")
 

@@ -60,6 +60,12 @@ def departure_date(manifest: dict) -> dt.date | None:
     return first.date() if first else None
 
 
+def first_segment_departure(pnr: dict) -> dt.datetime | None:
+    """Local departure of a PNR's first itinerary segment, or None."""
+    flights = pnr.get("flights") or []
+    return parse_local_time(flights[0].get("departure_local")) if flights else None
+
+
 def manifest_row(manifest: dict) -> dict:
     """Manifest-level columns: flight identity and formats, leg times, declared counts."""
     flight = manifest.get("flight") or {}

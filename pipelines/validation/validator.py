@@ -205,10 +205,9 @@ def _flight_key_or_none(record: dict) -> str | None:
         if flight.get("carrier") and flight.get("number") and date:
             return flight_key(flight["carrier"], flight["number"], date.isoformat())
     flights = record.get("flights") or []
-    if flights and flights[0].get("carrier") and flights[0].get("number"):
-        when = derive.parse_local_time(flights[0].get("departure_local"))
-        if when:
-            return flight_key(flights[0]["carrier"], flights[0]["number"], when.date().isoformat())
+    when = derive.first_segment_departure(record)
+    if when and flights[0].get("carrier") and flights[0].get("number"):
+        return flight_key(flights[0]["carrier"], flights[0]["number"], when.date().isoformat())
     return None
 
 
@@ -225,6 +224,5 @@ def _reason(check: Check, value: Any) -> Reason:
 
 def pnr_flight_date(pnr: dict) -> str:
     """Local departure date of a PNR's first segment: how PNR outputs are partitioned."""
-    flights = pnr.get("flights") or []
-    when = derive.parse_local_time(flights[0].get("departure_local")) if flights else None
+    when = derive.first_segment_departure(pnr)
     return when.date().isoformat() if when else "unknown"
