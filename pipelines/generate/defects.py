@@ -185,18 +185,13 @@ def plant_person(rng: Random, kind, person: dict, dep_ord: int) -> None:
 
 # --- manifests -------------------------------------------------------------------------------
 
-PASSENGER_MANIFEST_KINDS = [
-    (R.COUNT_MISMATCH, "declared_passenger_count"),
+FLIGHT_FORMAT_KINDS = [
     (R.BAD_FORMAT, "flight.number"),
     (R.BAD_FORMAT, "flight.carrier"),
     (R.BAD_FORMAT, "flight.legs[0].departure_airport"),
 ]
-CREW_MANIFEST_KINDS = [
-    (R.COUNT_MISMATCH, "declared_crew_count"),
-    (R.BAD_FORMAT, "flight.number"),
-    (R.BAD_FORMAT, "flight.carrier"),
-    (R.BAD_FORMAT, "flight.legs[0].departure_airport"),
-]
+PASSENGER_MANIFEST_KINDS = [(R.COUNT_MISMATCH, "declared_passenger_count")] + FLIGHT_FORMAT_KINDS
+CREW_MANIFEST_KINDS = [(R.COUNT_MISMATCH, "declared_crew_count")] + FLIGHT_FORMAT_KINDS
 
 
 def plant_manifest(rng: Random, kind, manifest: dict) -> None:
