@@ -7,15 +7,14 @@ re-run produces the same ids and never a duplicate. No Beam here.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import fastavro
 
+from pipelines import schemas
 from pipelines.flags.routing import TRAVELLER_FIELDS, Unit, UnitsConfig, route
 
 __all__ = [
@@ -34,22 +33,14 @@ SCHEMA_NAME = "risk_flag"
 WITHHELD = "[withheld]"
 
 
-@functools.lru_cache(maxsize=1)
-def _raw_schema() -> dict:
-    from pipelines.schemas import schema_dir
-
-    return json.loads((schema_dir() / f"{SCHEMA_NAME}.avsc").read_text(encoding="utf-8"))
-
-
-@functools.lru_cache(maxsize=1)
 def schema() -> dict:
-    """The parsed risk_flag schema (loaded here until ``pipelines.schemas`` registers it)."""
-    return fastavro.parse_schema(_raw_schema())
+    """The parsed risk_flag schema."""
+    return schemas.load(SCHEMA_NAME)
 
 
 def schema_version() -> int:
     """Current risk_flag schema version (default of its ``schema_version`` field)."""
-    return next(int(f["default"]) for f in _raw_schema()["fields"] if f["name"] == "schema_version")
+    return schemas.version(SCHEMA_NAME)
 
 
 def flag_id(traveller_id: str, entry_id: str, unit_id: str) -> str:

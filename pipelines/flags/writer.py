@@ -27,7 +27,7 @@ from typing import Any
 
 import fastavro
 
-from pipelines import crypto
+from pipelines import crypto, schemas
 from pipelines.flags import records
 
 __all__ = [
@@ -96,8 +96,7 @@ def encode_flags_avro(flags: Iterable[Mapping[str, Any]], unit_id: str, run_id: 
             raise ValueError(f"flag {flag.get('flag_id')} belongs to {flag.get('unit_id')}/{flag.get('run_id')}, not {unit_id}/{run_id}")
     buffer = io.BytesIO()
     metadata = {
-        "paxshare.schema": records.SCHEMA_NAME,
-        "paxshare.schema_version": str(records.schema_version()),
+        **schemas.file_metadata(records.SCHEMA_NAME),
         "paxshare.unit_id": unit_id,
         "paxshare.run_id": run_id,
     }

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import re
 from pathlib import Path
 
@@ -37,12 +36,11 @@ _SYNC = b"paxshare-shared!"  # fixed sync marker: same records give the same Avr
 
 @functools.lru_cache(maxsize=1)
 def shared_schema() -> dict:
-    path = schemas.schema_dir() / f"{SCHEMA_NAME}.avsc"
-    return fastavro.parse_schema(json.loads(path.read_text(encoding="utf-8")))
+    return schemas.load(SCHEMA_NAME)
 
 
 def file_metadata() -> dict[str, str]:
-    return {schemas.META_SCHEMA_NAME: SCHEMA_NAME, schemas.META_SCHEMA_VERSION: "1"}
+    return schemas.file_metadata(SCHEMA_NAME)
 
 
 BLOCK_RECORDS = 1000  # records per Avro block

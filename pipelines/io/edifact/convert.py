@@ -164,9 +164,7 @@ def write_result(result: ConversionResult, out_dir: str | os.PathLike, stem: str
 
     A file of a kind this input no longer produces is removed, so a re-run replaces, not adds.
     """
-    import fastavro
-
-    from pipelines import schemas
+    from pipelines.io.avro_files import write_records
 
     written: dict[str, str] = {}
     for folder, schema_name, attribute in OUTPUTS:
@@ -179,8 +177,7 @@ def write_result(result: ConversionResult, out_dir: str | os.PathLike, stem: str
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".avro.tmp")
         with open(temporary, "wb") as handle:
-            fastavro.writer(handle, schemas.load(schema_name), records, metadata=schemas.file_metadata(schema_name),
-                            codec="deflate")
+            write_records(handle, schema_name, records)
         temporary.replace(path)
         written[folder] = str(path)
     return written
