@@ -5,6 +5,13 @@ A date is parsed into ``(year, month, day)`` with ``None`` for what is unknown. 
 1 January for an unknown birthday), so a 1 January date is compared as year-only *as well as* in
 full. Day and month swapped (``1980-05-07`` vs ``1980-07-05``) is the commonest keying error.
 
+How much a disagreement counts depends on how precise both dates are. Two *full* dates (year,
+month and day known, not a 01-01 placeholder) that differ in exactly one part by a plausible
+keying error (the day, the month, or the year by one) are weak evidence against: a typo in one
+field happens. Two full dates that differ in two or more parts are two different birthdays: a
+strong disagreement. A partial date (year or year-month) or a placeholder cannot tell, so it
+keeps the lenient levels ("circa" years on lists).
+
 :func:`compare_dob` returns a level name; what each level is worth lives in the settings.
 """
 
@@ -22,10 +29,13 @@ DOB_LEVELS = {
     "day_month_swap": "day and month swapped",
     "partial_agree": "agrees as far as the partial date goes",
     "placeholder_agree": "same year; one side has a 01-01 placeholder",
-    "year_off_by_one": "birth year differs by 1",
+    "day_or_month_typo": "same year, full dates differing only in the day or only in the month (one keying error)",
+    "month_differs": "same year, different month (a year-month date)",
+    "year_typo": "same day and month, birth year differs by 1 (one keying error)",
+    "year_off_by_one": "birth year differs by 1 (a partial or placeholder date)",
+    "different_birthday": "full dates differing in two or more parts (different birthdays)",
     "year_off_2_3": "birth year differs by 2-3",
     "year_far": "birth year differs by more than 3",
-    "month_differs": "same year, different month/day",
     "missing": "not on both sides",
 }
 
@@ -54,6 +64,11 @@ def _is_placeholder(date: tuple[int, int | None, int | None]) -> bool:
     return date[1] == 1 and date[2] == 1
 
 
+def _is_full(date: tuple[int, int | None, int | None]) -> bool:
+    """Year, month and day known, and not a 01-01 placeholder."""
+    return date[1] is not None and date[2] is not None and not _is_placeholder(date)
+
+
 def compare_dob(a: tuple | None, b: tuple | None) -> str:
     """Level of agreement between two parsed dates (see :data:`DOB_LEVELS`)."""
     if a is None or b is None:
@@ -61,6 +76,9 @@ def compare_dob(a: tuple | None, b: tuple | None) -> str:
     year_gap = abs(a[0] - b[0])
     if year_gap:
         if year_gap == 1:
+            if _is_full(a) and _is_full(b):
+                # a one-digit slip in the year keeps day and month; anything more is another birthday
+                return "year_typo" if (a[1], a[2]) == (b[1], b[2]) else "different_birthday"
             return "year_off_by_one"
         if year_gap <= 3:
             return "year_off_2_3"
@@ -75,7 +93,8 @@ def compare_dob(a: tuple | None, b: tuple | None) -> str:
         return "day_month_swap"
     if _is_placeholder(a) or _is_placeholder(b):
         return "placeholder_agree"
-    return "month_differs"
+    # both full dates, same year: one part differing is a keying error, both is another birthday
+    return "day_or_month_typo" if a[1] == b[1] or a[2] == b[2] else "different_birthday"
 
 
 def _is_placeholder_month(a: tuple, b: tuple) -> bool:

@@ -38,8 +38,9 @@ from pipelines.screening.watchlist import Traveller
 __all__ = ["Candidate", "Screener", "LOST_STOLEN"]
 
 LOST_STOLEN = "LOST_STOLEN_DOCUMENT"
-_DOB_ORDER = ["exact", "day_month_swap", "partial_agree", "placeholder_agree", "month_differs",
-              "year_off_by_one", "year_off_2_3", "year_far", "missing"]
+_DOB_ORDER = ["exact", "day_month_swap", "partial_agree", "placeholder_agree", "day_or_month_typo",
+              "month_differs", "year_typo", "year_off_by_one", "different_birthday", "year_off_2_3",
+              "year_far", "missing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,10 @@ class Screener:
             return None
         if 1.0 + self._dob.get("year_off_2_3", -1.0) + best_other >= cutoff:
             return 3
-        if 1.0 + self._dob.get("year_off_by_one", -1.0) + best_other >= cutoff:
+        # one year apart the best level is a keying error (year_typo) or a partial date
+        # (year_off_by_one); two different full birthdays can be one year apart as well
+        best_one_year = max(self._dob.get(k, -1.0) for k in ("year_typo", "year_off_by_one", "different_birthday"))
+        if 1.0 + best_one_year + best_other >= cutoff:
             return 1
         return 0
 
