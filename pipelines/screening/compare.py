@@ -25,7 +25,8 @@ from __future__ import annotations
 import functools
 from rapidfuzz.distance import OSA
 
-from pipelines.screening.names import COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, skeleton
+from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, is_patronymic,
+                                       skeleton)
 from pipelines.screening.nicknames import are_nicknames
 
 __all__ = ["token_similarity", "compare_names", "NameComparison"]
@@ -89,7 +90,25 @@ def _vowel_distinct(a: str, b: str) -> bool:
     left out: Arabic romanisation varies exactly there (``ISSA``/``ESSA``/``EESA``, ``AL``/``EL``),
     and it cost recall on the arabnamer variants for one false alert that the name-only cap
     (:mod:`pipelines.screening.score`) already removes."""
-    return len(a) >= 4 and len(a) == len(b) and a[:-1] == b[:-1] and (a[-1], b[-1]) in _GENDERED_ENDINGS
+    if len(a) >= 4 and len(a) == len(b) and a[:-1] == b[:-1] and (a[-1], b[-1]) in _GENDERED_ENDINGS:
+        return True
+    return _feminine_a(a, b) or _feminine_a(b, a)
+
+
+def _feminine_a(fem: str, masc: str) -> bool:
+    """``fem`` is the feminine form of the Slavic surname ``masc`` (same skeleton, checked by the
+    caller): East and West Slavic surnames are inflected for sex (``PETROVA``/``PETROV``,
+    ``BARANOVA``/``BARANOV``, ``ALIYEVA``/``ALIYEV``, ``KOWALSKA``/``KOWALSKI``,
+    ``ZELENSKAYA``/``ZELENSKIY``): a wife, sister or daughter, not a
+    spelling of the same name. Only these endings: a final ``-A`` against a consonant is not a sex
+    marker in general (Hindi ``NARENDRA``/``NARENDER``, ``RAMA``/``RAM`` are one name; Arabic
+    ``FATIMA``/``FATIMAH``)."""
+    return len(masc) >= 4 and fem.endswith(_FEMININE_ENDINGS) and masc.endswith(_MASCULINE_ENDINGS)
+
+
+# -INA/-IN and Czech -NA/-NY are left out: given names end so too (EVELINA/EVELYN, EDNA/EDNY)
+_FEMININE_ENDINGS = ("OVA", "EVA", "SKA", "CKA", "SKAYA", "SKAJA")
+_MASCULINE_ENDINGS = ("OV", "EV", "SKI", "SKY", "SKIY", "SKIJ", "SKII", "CKI", "CKY")
 
 
 class NameComparison:
@@ -137,9 +156,9 @@ def _weight(token: str, is_surname: bool, common: frozenset[str], params: dict) 
 
 
 _DEFAULT_PARAMS = {
-    "exact": 1.0, "phonetic": 0.92, "nickname": 0.90, "initial": 0.50, "min_token_similarity": 0.55,
+    "exact": 1.0, "phonetic": 0.92, "nickname": 0.90, "initial": 0.74, "min_token_similarity": 0.55,
     "conflict_weight": 1.0, "extra_weight": 0.25, "common_token_weight": 0.6, "particle_weight": 0.2,
-    "surname_weight": 1.2, "low_quality_alias_factor": 0.92,
+    "surname_weight": 1.2, "low_quality_alias_factor": 0.92, "missing_patronymic_weight": 0.2,
 }
 
 
@@ -177,6 +196,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     numerator = 0.0
     strong_tokens = 0
     q_particle = _particles(q_tokens)
+    e_particle = _particles(e_tokens)
     for sim, _, q_idx, e_idx, q_text, e_text, level in scored:
         if used_q.intersection(q_idx) or used_e.intersection(e_idx):
             continue
@@ -187,7 +207,9 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         numerator += weight * sim
         pairs.append((q_text, e_text, sim, level))
         if sim >= 0.7 and level != "initial" and not all(q_particle[i] for i in q_idx):
-            strong_tokens += len(q_idx) if len(q_idx) > 1 else 1
+            # a token agreeing with several run together on the other side (POLPOT ~ POL POT)
+            # agrees on each of them
+            strong_tokens += max(len(q_idx), sum(1 for i in e_idx if not e_particle[i]))
     extra_q = tuple(t for i, t in enumerate(q_tokens) if i not in used_q)
     extra_e = tuple(t for i, t in enumerate(e_tokens) if i not in used_e)
     left_q = sum(q_w[i] for i in range(len(q_tokens)) if i not in used_q)
@@ -201,6 +223,15 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
                 left_q += sum(weights[i] for i in surname_idx) * lost
             else:
                 left_e += sum(weights[i] for i in surname_idx) * lost
+    # a patronymic missing on one side is expected (passports do not write it): when it is all the
+    # other name lacks it weighs missing_patronymic_weight of itself; against a leftover on the
+    # other side (a different father, or a surname ending -EVICH) it conflicts in full
+    pat_q = _patronymic_left(q_tokens, query.surname, used_q, q_w)
+    pat_e = _patronymic_left(e_tokens, entry.surname, used_e, e_w)
+    if pat_q > 0 and left_e == 0:
+        left_q -= pat_q * (1.0 - p.get("missing_patronymic_weight", 0.2))
+    elif pat_e > 0 and left_q == 0:
+        left_e -= pat_e * (1.0 - p.get("missing_patronymic_weight", 0.2))
     conflict = min(left_q, left_e)
     extra = max(left_q, left_e) - conflict
     denominator = matched_weight + p["conflict_weight"] * conflict + p["extra_weight"] * extra
@@ -227,6 +258,16 @@ def _weights(tokens: tuple[str, ...], surname: tuple[bool, ...], common: frozens
     """Each token's weight (cached: list spellings and travellers' names repeat)."""
     params = {"particle_weight": particle, "common_token_weight": common_weight, "surname_weight": surname_weight}
     return tuple(_weight(t, s, common, params) for t, s in zip(tokens, surname))
+
+
+def _patronymic_left(tokens: tuple[str, ...], surname: tuple[bool, ...], used: set[int],
+                     weights: tuple[float, ...]) -> float:
+    """Weight of the unpaired tokens that are patronymics (not from a surname field)."""
+    total = 0.0
+    for i, token in enumerate(tokens):
+        if i not in used and not surname[i] and is_patronymic(token):
+            total += weights[i]
+    return total
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -37,7 +37,7 @@ from pipelines.mrz import transliterate as mrz_transliterate
 
 __all__ = [
     "NameForm", "name_form", "normalise", "skeleton", "tokens", "is_particle", "is_title",
-    "script_of", "COMMON_TOKENS", "coarse", "syllabic",
+    "script_of", "COMMON_TOKENS", "coarse", "syllabic", "is_patronymic",
 ]
 
 
@@ -92,7 +92,7 @@ KOREAN_SURNAMES = {
     "HYEON": "HYUN", "SEONG": "SUNG", "GANG": "KANG",
 }
 _SPLIT = re.compile(r"[\s\-‐‑‒–—'’`´.,/_()]+")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 
 
 def script_of(char: str) -> str:
@@ -145,7 +145,12 @@ def normalise(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Normalised words of a name, in order, titles and particles included."""
+    """Normalised words of a name, in order, titles and particles included. A lower-case letter
+    followed by a capital inside a word is a word boundary whose space was lost (``SergeiLavrov``,
+    ``RamiMakhlouf`` -> two tokens); prefixed surnames written that way (``McDonald``,
+    ``DeVries``) still meet their one-word spelling through joined tokens in the comparison."""
+    if text and not text.isupper():
+        text = _CAMEL.sub(" ", text)
     return [t for t in _SPLIT.split(normalise(text)) if t]
 
 
@@ -155,6 +160,22 @@ def is_particle(token: str) -> bool:
 
 def is_title(token: str) -> bool:
     return token in TITLES
+
+
+#: East Slavic patronymic endings as Latin spellings write them (ICAO, BGN/PCGN, GOST, German and
+#: French transliterations): masculine -OVICH/-EVICH (Ukrainian -OVYCH/-EVYCH), feminine
+#: -OVNA/-EVNA (Ukrainian -IVNA) and -ICHNA (ILYINICHNA).
+_PATRONYMIC_ENDINGS = ("OVICH", "EVICH", "OVYCH", "EVYCH", "OVITCH", "EVITCH", "OWITSCH", "EWITSCH",
+                       "OVNA", "EVNA", "IVNA", "ICHNA")
+
+
+@functools.lru_cache(maxsize=200_000)
+def is_patronymic(token: str) -> bool:
+    """Does the token look like an East Slavic patronymic (``VIKTOROVICH``, ``OLEKSANDROVYCH``,
+    ``PETROVNA``)? Lists record the patronymic; the passport's machine-readable zone, and so the
+    airline's data, does not (Russian, Ukrainian and Belarusian travel documents write surname
+    and given name only). At least three letters before the ending: ``DIVNA`` is a given name."""
+    return any(token.endswith(end) and len(token) >= len(end) + 3 for end in _PATRONYMIC_ENDINGS)
 
 
 _SKELETON_RULES = (

@@ -70,3 +70,62 @@ def test_name_score_is_bounded_and_identity_is_best(a, b):
     assert 0.0 <= score <= 1.0
     if fa:
         assert compare_names(fa, fa).score >= score - 1e-9
+
+
+# --- nomenklatura nk_checks round: rules from how names work -----------------------------------
+
+def _score(a, b):
+    return compare_names(name_form(full_name=a), name_form(full_name=b)).score
+
+
+def test_slavic_feminine_surname_is_not_a_spelling_of_the_masculine():
+    # sister/wife/daughter: same skeleton, but a different person's name
+    assert token_similarity("PETROVA", "PETROV")[1] != "phonetic"
+    assert token_similarity("KOWALSKA", "KOWALSKI")[1] != "phonetic"
+    assert token_similarity("ZELENSKAYA", "ZELENSKIY")[1] != "phonetic"
+    assert _score("Olga Barynova", "Oleg Baranov") < 0.6
+    # an -A against a consonant is not a sex marker in general: Hindi schwa, Arabic ta marbuta
+    assert token_similarity("NARENDRA", "NARENDER")[1] == "phonetic"
+    assert token_similarity("FATIMA", "FATIMAH")[1] == "phonetic"
+
+
+def test_missing_patronymic_costs_little_a_different_one_conflicts():
+    from pipelines.screening.names import is_patronymic
+    assert is_patronymic("VIKTOROVICH") and is_patronymic("OLEKSANDROVYCH") and is_patronymic("PETROVNA")
+    assert not is_patronymic("DIVNA") and not is_patronymic("FRIEDRICH")
+    missing = _score("Volodymyr Zelenskyy", "Volodymyr Oleksandrovych Zelenskyy")
+    other_middle = _score("Volodymyr Zelenskyy", "Volodymyr Oleksandr Zelenskyy")
+    assert missing > other_middle and missing >= 0.95
+    assert _score("Sergey Ivanovich Lavrov", "Sergey Viktorovich Lavrov") < 0.7
+    # a surname that looks like a patronymic, against another surname, still conflicts in full
+    assert _score("Alexander Lukashevich", "Alexander Lukashenko") < 0.5
+
+
+def test_agreeing_initial_costs_no_more_than_a_missing_name():
+    initial = _score("Ali A. Velayati", "Ali Akbar Velayati")
+    assert initial >= _score("Ali Velayati", "Ali Akbar Velayati")
+    assert initial > 0.85
+    # a different initial is still a conflict
+    assert _score("Hans O Friedrich", "Hans Joachim Friedrich") < initial
+
+
+def test_run_together_name_agrees_on_each_part():
+    from pipelines.screening.names import tokens
+    assert tokens("SergeiLavrov") == ["SERGEI", "LAVROV"]
+    assert tokens("MCDONALD") == ["MCDONALD"]
+    assert _score("PolPot", "Pol Pot") == 1.0
+    assert _score("POLPOT", "POL POT") == 1.0  # one token against two run together
+    assert _score("McDonald", "MCDONALD") >= 0.9
+    # one token agreeing with a surname joined from particles still agrees on one part only
+    assert _score("DELACRUZ", "JUAN DE LA CRUZ") < 0.7
+
+
+def test_honorifics_are_dropped():
+    assert name_form(full_name="Monsieur Ilie-Gabril Bolojan").tokens == ("ILIE", "GABRIL", "BOLOJAN")
+    assert name_form(full_name="Präsident Barack Obama").tokens == ("BARACK", "OBAMA")
+
+
+def test_initial_stays_under_every_spelling_level():
+    # L R ~ LEROY: the joined LR agrees on the spelling level; the initial must not win the tie
+    score = _score("Leroy Mueller", "L.R. Mueller")
+    assert score > 0.8
