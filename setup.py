@@ -51,6 +51,7 @@ setup(
         "airportsdata>=20240101",
         "unidecode>=1.3",
         "rapidfuzz>=3",
+        "numba>=0.60",
         "jellyfish>=1.0",
         "anyascii>=0.3",
         "flask>=3.0",

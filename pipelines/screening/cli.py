@@ -9,6 +9,7 @@ least ``--min-score`` is written, with whether it alerts at its category's thres
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 
@@ -47,14 +48,18 @@ def main(args: argparse.Namespace) -> int:
         out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
         try:
             for path in args.travellers:
-                for traveller in read_travellers(path):
-                    travellers += 1
-                    for candidate in screener.screen(traveller, min_score=min(args.min_score, settings.floor)):
-                        if candidate.score < args.min_score or (args.alerts_only and not candidate.alert):
-                            continue
-                        candidates += 1
-                        alerts += candidate.alert
-                        out.write(json_line(traveller, candidate) + "\n")
+                rows = read_travellers(path)
+                # batches: one call into the compiled pre-scoring per thousand travellers
+                while batch := list(itertools.islice(rows, 1000)):
+                    travellers += len(batch)
+                    found = screener.screen_many(batch, min_score=min(args.min_score, settings.floor))
+                    for traveller, batch_candidates in zip(batch, found):
+                        for candidate in batch_candidates:
+                            if candidate.score < args.min_score or (args.alerts_only and not candidate.alert):
+                                continue
+                            candidates += 1
+                            alerts += candidate.alert
+                            out.write(json_line(traveller, candidate) + "\n")
         finally:
             if out is not sys.stdout:
                 out.close()

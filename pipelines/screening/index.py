@@ -329,8 +329,7 @@ class CandidateIndex:
         if len(blocks) == 1:
             return blocks[0][: self.max_candidates].tolist()
         unique, counts = np.unique(np.concatenate(blocks), return_counts=True)
-        if unique.size > self.max_candidates:
-            top = np.argpartition(-counts, self.max_candidates)[: self.max_candidates]
-            unique, counts = unique[top], counts[top]
-        order = np.argsort(-counts, kind="stable")
+        # most shared keys first, then list order: a total order, so which entries the cap keeps
+        # never depends on sort internals (the compiled lookup in ``accelerate`` keeps the same)
+        order = np.lexsort((unique, -counts))[: self.max_candidates]
         return unique[order].tolist()

@@ -70,9 +70,14 @@ class Screener:
         screener = Screener(read_watchlists(paths), load_settings())
         for candidate in screener.screen(traveller):
             ...
+
+    ``accelerate`` (default on) pre-scores candidates in compiled code
+    (:mod:`pipelines.screening.accelerate`) so only entries that can reach ``min_score`` are
+    scored here; off, every candidate is scored in Python (the reference the tests compare with).
     """
 
-    def __init__(self, entries: list[dict], settings: Settings | None = None, suppressor: Suppressor | None = None):
+    def __init__(self, entries: list[dict], settings: Settings | None = None, suppressor: Suppressor | None = None,
+                 accelerate: bool = True):
         self.settings = settings or default_settings()
         self.index = CandidateIndex(entries, self.settings.blocking)
         self.suppressor = suppressor or Suppressor()
@@ -91,6 +96,10 @@ class Screener:
         self._weak_cache: dict[int, tuple[int, ...]] = {}
         self._rare_limit = max(float(self._name_params.get("rare_token_min", 3)),
                                len(self.index) * float(self._name_params.get("rare_token_share", 2e-5)))
+        self._accelerator = None
+        if accelerate:
+            from pipelines.screening.accelerate import Accelerator
+            self._accelerator = Accelerator(self)
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
         """Candidates for one traveller with score >= ``min_score`` (default: the settings' floor),
@@ -99,14 +108,30 @@ class Screener:
         The Beam transform asks only for alerting candidates (``min_score`` = the lowest category
         threshold, :attr:`alert_cutoff`); a higher ``min_score`` lets the engine skip more entries
         before scoring them (birth-year filtering of big blocks, field-only upper bounds)."""
+        return self.screen_many([traveller], min_score)[0]
+
+    def screen_many(self, travellers: list[Traveller], min_score: float | None = None) -> list[list[Candidate]]:
+        """:meth:`screen` for a batch of travellers (one list of candidates per traveller, same
+        order): with the compiled pre-scoring (:mod:`pipelines.screening.accelerate`) a batch is one
+        call into compiled code, which leaves only entries that can reach ``min_score`` for the
+        exact Python scoring below. The results are the same with or without it."""
         floor = self.settings.floor if min_score is None else min_score
-        form = name_form(traveller.surname, traveller.given_names, traveller.full_name)
-        forms = (form,) if form else ()
-        dob = parse_date(traveller.date_of_birth)
-        window = self._year_window(floor) if dob is not None else None
-        positions = self.index.candidates(forms, traveller.documents, dob[0] if window is not None else None, window)
-        if not positions:
-            return []
+        prepared = []
+        for traveller in travellers:
+            form = name_form(traveller.surname, traveller.given_names, traveller.full_name)
+            dob = parse_date(traveller.date_of_birth)
+            window = self._year_window(floor) if dob is not None else None
+            prepared.append((traveller, form, dob, window))
+        if self._accelerator is not None:
+            positions_of = self._accelerator.survivors(prepared, floor)
+        else:
+            positions_of = [self.index.candidates((form,) if form else (), traveller.documents,
+                                                  dob[0] if window is not None else None, window)
+                            for traveller, form, dob, window in prepared]
+        return [self._screen_positions(traveller, form, dob, positions, floor) if positions else []
+                for (traveller, form, dob, _), positions in zip(prepared, positions_of)]
+
+    def _screen_positions(self, traveller: Traveller, form, dob, positions: list[int], floor: float) -> list[Candidate]:
         out = []
         identity = frozenset(form.tokens) if form else frozenset()
         text = skeleton_text(form) if form and not form.loose else None

@@ -29,7 +29,7 @@ NAMESPACE = "paxshare.screening"
 
 
 class ScreenTravellersFn(beam.DoFn):
-    """Scores each traveller against the watchlists indexed in ``setup()``."""
+    """Scores batches of travellers against the watchlists indexed in ``setup()``."""
 
     def __init__(self, watchlist_paths: list[str], settings_raw: dict[str, Any],
                  cleared_path: str | None = None, trusted_path: str | None = None):
@@ -54,17 +54,20 @@ class ScreenTravellersFn(beam.DoFn):
             counter = self._counters[name] = Metrics.counter(NAMESPACE, name)
         counter.inc()
 
-    def process(self, record: dict):
-        traveller = traveller_from_api(record)
-        self._screened.inc()
+    def process(self, records: list[dict]):
+        travellers = [traveller_from_api(record) for record in records]
+        self._screened.inc(len(travellers))
         # only alerts leave the transform, so ask the engine for nothing below the lowest threshold:
-        # that lets it skip entries a lower floor would have to score
-        for candidate in self._screener.screen(traveller, min_score=self._screener.alert_cutoff):
-            if candidate.score < candidate.threshold:
-                continue
-            self._count("candidates", candidate.entry)
-            self._count("suppressed" if candidate.suppressed_by else "alerts", candidate.entry)
-            yield match_candidate(traveller, candidate)
+        # that lets it skip entries a lower floor would have to score. A batch is one call into the
+        # compiled pre-scoring (see pipelines.screening.accelerate)
+        found = self._screener.screen_many(travellers, min_score=self._screener.alert_cutoff)
+        for traveller, candidates in zip(travellers, found):
+            for candidate in candidates:
+                if candidate.score < candidate.threshold:
+                    continue
+                self._count("candidates", candidate.entry)
+                self._count("suppressed" if candidate.suppressed_by else "alerts", candidate.entry)
+                yield match_candidate(traveller, candidate)
 
 
 class ScreenTravellers(beam.PTransform):
@@ -73,6 +76,9 @@ class ScreenTravellers(beam.PTransform):
     ``watchlist_paths``: Avro or CSV watchlists, any Beam filesystem. ``settings``: a
     :class:`Settings` (default: the packaged ``data/settings.yaml``). ``cleared_path`` /
     ``trusted_path``: optional suppression lists (local paths)."""
+
+    #: most travellers per call into the engine
+    MAX_BATCH = 1000
 
     def __init__(self, watchlist_paths: list[str], settings: Settings | None = None,
                  cleared_path: str | None = None, trusted_path: str | None = None, label: str | None = None):
@@ -83,5 +89,9 @@ class ScreenTravellers(beam.PTransform):
         self._trusted = trusted_path
 
     def expand(self, travellers):
-        return travellers | "ScoreAgainstWatchlists" >> beam.ParDo(
-            ScreenTravellersFn(self._paths, self._settings.raw, self._cleared, self._trusted))
+        # batches, so the engine pre-scores many travellers per call into compiled code; batching
+        # is per window and per bundle, so streaming latency stays bounded by the bundle
+        return (travellers
+                | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.MAX_BATCH)
+                | "ScoreAgainstWatchlists" >> beam.ParDo(
+                    ScreenTravellersFn(self._paths, self._settings.raw, self._cleared, self._trusted)))

@@ -64,7 +64,7 @@ def test_pre_comparison_skip_changes_no_result_on_a_synthetic_list():
     entries = list(fake_entries(6000, seed=5))
     travellers = [traveller_from_api({"traveller_id": f"{m['message_id']}/{p['person_id']}", "person": p})
                   for m in fake_manifests(8, 50, seed=6) for p in m["persons"]]
-    fast, full = Screener(entries), Screener(entries)
+    fast, full = Screener(entries, accelerate=False), Screener(entries, accelerate=False)
     full._surely_weak_name_only = lambda form, position: False  # never skip: every entry fully compared
     for min_score in (fast.alert_cutoff, 0.8, 0.9, None):
         assert _results(fast, travellers, min_score) == _results(full, travellers, min_score)
@@ -77,7 +77,7 @@ def test_pre_comparison_skip_keeps_every_planted_match(tmp_path):
     entries = read_watchlists([v["avro"] for v in summary["lists"].values()])
     truth = [json.loads(line) for line in open(summary["truth"], encoding="utf-8")]
     travellers = list(read_travellers(manifest))
-    fast, full = Screener(entries), Screener(entries)
+    fast, full = Screener(entries, accelerate=False), Screener(entries, accelerate=False)
     full._surely_weak_name_only = lambda form, position: False
     assert _results(fast, travellers, fast.alert_cutoff) == _results(full, travellers, full.alert_cutoff)
     alerts = {t.traveller_id: {c.entry_id for c in fast.screen(t, min_score=fast.alert_cutoff) if c.alert}

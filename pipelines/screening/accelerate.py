@@ -1,0 +1,493 @@
+"""Compiled pre-scoring: which candidate entries could reach the caller's ``min_score`` at all.
+
+The Python engine (:class:`pipelines.screening.score.Screener`) is the reference: it scores a
+traveller against an entry field by field and writes the explanation. At a million entries most
+of its time went into entries that end far below any threshold (a block of ``JAMES JOHN``
+entries whose surname conflicts, namesakes born in another year), each costing tens of
+microseconds of Python. This module does the same arithmetic for a whole batch of travellers in
+numba-compiled loops over flat arrays and hands the engine only the entries whose score can
+reach ``min_score``; the engine then scores those exactly as before. So results are those of the
+Python engine by construction, provided the compiled score is never below the Python one: the
+tests compare the two on every candidate of synthetic and planted lists.
+
+Three stages, each the compiled twin of a Python method:
+
+* :func:`_lookup_batch`: :meth:`CandidateIndex.candidates` (blocking keys, birth-year filter of
+  big blocks, block limits, ranking by shared keys, the ``max_candidates`` cap);
+* :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality;
+  entries found by document, lost/stolen documents and travellers without a name always go to the
+  Python engine);
+* :class:`pipelines.screening.fast_names.NameTables`: ``compare_names`` and the name caps.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from rapidfuzz import process
+from rapidfuzz.fuzz import token_set_ratio
+
+from pipelines.screening.index import skeleton_text
+from pipelines.screening.fast_names import NameTables
+
+__all__ = ["Accelerator", "DOB_KERNEL_LEVELS"]
+
+_KIND_NAME, _KIND_INITIAL, _KIND_DOCUMENT = 0, 1, 2
+# statuses per (traveller, entry) pair after the field stage
+_PRUNED, _NEEDS_NAME, _TO_ENGINE = 0, 1, 2
+_SEX = {"M": 1, "F": 2}
+# key look-up: a directory over the top bits of the (uniform) 64-bit key hashes points into the
+# sorted distinct keys, so a look-up touches a few neighbouring keys instead of ~23 cache lines
+# of a binary search over millions
+_DIRECTORY_BITS = 20
+_DIRECTORY_SHIFT = 64 - _DIRECTORY_BITS
+_DIRECTORY_HALF = 1 << (_DIRECTORY_BITS - 1)
+_NO_SUCH_NATIONALITY = 1 << 30  # a traveller's nationality no entry has: present, never agreeing
+
+
+# ----------------------------------------------------------------------------------------------
+# compiled kernels
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank(found, n_found, counter, touched, max_candidates, out, out_at):
+    """Count how many blocks each entry is in; write up to ``max_candidates`` entries, most shared
+    keys first, then by list position (the order ``CandidateIndex._lookup`` uses)."""
+    n_touched = 0
+    for i in range(n_found):
+        p = found[i]
+        if counter[p] == 0:
+            touched[n_touched] = p
+            n_touched += 1
+        counter[p] += 1
+    keys = np.empty(n_touched, dtype=np.int64)
+    big = np.int64(1) << 32
+    for i in range(n_touched):
+        p = touched[i]
+        keys[i] = (np.int64(1 << 20) - counter[p]) * big + p
+        counter[p] = 0
+    keys.sort()
+    n = min(n_touched, max_candidates)
+    for i in range(n):
+        out[out_at + i] = np.int32(keys[i] & (big - 1))
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, q_kinds, lo, hi, want_documents,
+                birth_year, window, max_block, max_initial, max_candidates, counter, touched, scratch, out, out_at):
+    """One traveller's name keys (or document keys), as ``CandidateIndex._lookup``."""
+    n_found = 0
+    n_blocks = 0
+    first_block_at = 0
+    first_block_len = 0
+    filtered = window >= 0
+    for k in range(lo, hi):
+        kind = q_kinds[k]
+        if (kind == _KIND_DOCUMENT) != want_documents:
+            continue
+        h = q_hashes[k]
+        bucket = (h >> _DIRECTORY_SHIFT) + _DIRECTORY_HALF
+        slot = directory[bucket]
+        end = directory[bucket + 1]
+        while slot < end and index_keys[slot] < h:
+            slot += 1
+        if slot >= end or index_keys[slot] != h:
+            continue
+        b_lo, b_hi = starts[slot], starts[slot + 1]
+        limit = max_initial if kind == _KIND_INITIAL else max_block
+        size = b_hi - b_lo
+        block_at = n_found
+        if filtered and size > 8:
+            for j in range(b_lo, b_hi):
+                if post_lo[j] <= birth_year + window and post_hi[j] >= birth_year - window:
+                    if n_found < scratch.size:
+                        scratch[n_found] = ids[j]
+                    n_found += 1
+                    if n_found - block_at > limit:
+                        break  # over the limit already: the block is skipped whatever follows
+            size = n_found - block_at
+            if size == 0 or size > limit:
+                n_found = block_at
+                continue
+        else:
+            if size == 0 or size > limit:
+                continue
+            for j in range(b_lo, b_hi):
+                if n_found < scratch.size:
+                    scratch[n_found] = ids[j]
+                n_found += 1
+        if n_found > scratch.size:
+            return -1  # scratch too small: the caller grows it and retries
+        if n_blocks == 0:
+            first_block_at, first_block_len = block_at, size
+        n_blocks += 1
+    if n_blocks == 0:
+        return 0
+    if n_blocks == 1:
+        n = min(first_block_len, max_candidates)
+        for i in range(n):
+            out[out_at + i] = scratch[first_block_at + i]
+        return n
+    return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at)
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, year_lo, year_hi, q_hashes, q_kinds, q_offsets,
+                  birth_years, windows, max_block, max_initial, max_candidates, counter, touched, scratch):
+    """Candidate entry positions of every traveller in a batch (CSR: ``positions``, ``offsets``),
+    and whether each was found by a document key. Returns (positions, by_document, offsets) or an
+    empty offsets array when ``scratch`` was too small."""
+    n_travellers = q_offsets.size - 1
+    positions = np.empty(n_travellers * 2 * max_candidates, dtype=np.int32)
+    by_document = np.zeros(n_travellers * 2 * max_candidates, dtype=np.bool_)
+    offsets = np.zeros(n_travellers + 1, dtype=np.int64)
+    docs = np.empty(max_candidates, dtype=np.int32)
+    names = np.empty(max_candidates, dtype=np.int32)
+    at = 0
+    for t in range(n_travellers):
+        lo, hi = q_offsets[t], q_offsets[t + 1]
+        n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, q_kinds, lo, hi, True,
+                             0, -1, max_block, max_initial, max_candidates, counter, touched, scratch, docs, 0)
+        if n_docs < 0:
+            return positions, by_document, np.zeros(0, dtype=np.int64)
+        year, window = birth_years[t], windows[t]
+        n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, q_kinds, lo, hi, False,
+                              year, window, max_block, max_initial, max_candidates, counter, touched, scratch, names, 0)
+        if n_names < 0:
+            return positions, by_document, np.zeros(0, dtype=np.int64)
+        for i in range(n_docs):
+            positions[at] = docs[i]
+            by_document[at] = True
+            at += 1
+        for i in range(n_names):
+            p = names[i]
+            if window >= 0 and not (year_lo[p] <= year + window and year_hi[p] >= year - window):
+                continue
+            seen = False
+            for j in range(n_docs):
+                if docs[j] == p:
+                    seen = True
+                    break
+            if not seen:
+                positions[at] = p
+                at += 1
+        offsets[t + 1] = at
+    return positions[:at], by_document[:at], offsets
+
+
+#: the date-of-birth levels the compiled twin of ``dates.compare_dob`` returns, by name; the
+#: Accelerator maps them to the engine's own order (``score._DOB_ORDER``) and adjustments
+DOB_KERNEL_LEVELS = ("exact", "day_month_swap", "partial_agree", "placeholder_agree", "day_or_month_typo",
+                     "month_differs", "year_typo", "year_off_by_one", "different_birthday", "year_off_2_3",
+                     "year_far")
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_full(m, d):
+    return m != 0 and d != 0 and not (m == 1 and d == 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _dob_level(ty, tm, td, ey, em, ed):
+    """``dates.compare_dob`` as an index into :data:`DOB_KERNEL_LEVELS` (0 stands for an unknown
+    month or day; tests hold the two equal on every combination of a grid of dates)."""
+    gap = abs(ty - ey)
+    if gap:
+        if gap == 1:
+            if _is_full(tm, td) and _is_full(em, ed):
+                return 6 if (tm == em and td == ed) else 8
+            return 7
+        if gap <= 3:
+            return 9
+        return 10
+    if tm == em and td == ed and tm != 0 and td != 0:
+        return 0
+    if tm == 0 or em == 0:
+        return 2
+    if td == 0 or ed == 0:
+        if tm == em:
+            return 2
+        if (tm == 1 and (td == 0 or td == 1)) or (em == 1 and (ed == 0 or ed == 1)):
+            return 3
+        return 5
+    if tm == ed and td == em:
+        return 1
+    if (tm == 1 and td == 1) or (em == 1 and ed == 1):
+        return 3
+    return 4 if (tm == em or td == ed) else 8
+
+
+@numba.njit(cache=True, nogil=True)
+def _fields_batch(offsets, positions, by_document, t_year, t_month, t_day, t_sex, t_nat, t_named,
+                  t_doc_offsets, t_docs, e_doc_offsets, e_docs,
+                  dob_offsets, dob_year, dob_month, dob_day, e_sex, nat_offsets, nat_codes, lost_stolen,
+                  level_rank, dob_adjust, missing_level, sex_agree, sex_differ, nat_agree, nat_differ, floor):
+    """Per (traveller, entry) pair: the adjustment from the fields other than the name, the date
+    of birth level, and whether the pair is pruned (even an identical name cannot reach
+    ``floor``), needs a name score, or goes straight to the Python engine."""
+    n = positions.size
+    others = np.zeros(n, dtype=np.float64)
+    levels = np.full(n, missing_level, dtype=np.int8)
+    status = np.zeros(n, dtype=np.int8)
+    for t in range(offsets.size - 1):
+        for i in range(offsets[t], offsets[t + 1]):
+            p = positions[i]
+            if by_document[i] or not t_named[t]:
+                status[i] = _TO_ENGINE
+                continue
+            same_number = False
+            for j in range(e_doc_offsets[p], e_doc_offsets[p + 1]):
+                for k in range(t_doc_offsets[t], t_doc_offsets[t + 1]):
+                    if e_docs[j] == t_docs[k]:
+                        same_number = True
+            if same_number:
+                # a document number in common (found by name, or document keys are off): the
+                # engine weighs the document
+                status[i] = _TO_ENGINE
+                continue
+            if lost_stolen[p]:
+                # matched on the document alone: without a document agreement it scores 0
+                status[i] = _TO_ENGINE if floor <= 0.0 else _PRUNED
+                continue
+            level = missing_level
+            if t_year[t] != 0:
+                for j in range(dob_offsets[p], dob_offsets[p + 1]):
+                    candidate = level_rank[_dob_level(t_year[t], t_month[t], t_day[t], dob_year[j], dob_month[j], dob_day[j])]
+                    if candidate < level:
+                        level = candidate
+            adjust = dob_adjust[level]
+            s_t, s_e = t_sex[t], e_sex[p]
+            if s_t != 0 and s_e != 0:
+                adjust += sex_agree if s_t == s_e else sex_differ
+            if t_nat[t] >= 0 and nat_offsets[p + 1] > nat_offsets[p]:
+                agree = False
+                for j in range(nat_offsets[p], nat_offsets[p + 1]):
+                    if nat_codes[j] == t_nat[t]:
+                        agree = True
+                adjust += nat_agree if agree else nat_differ
+            others[i] = adjust
+            levels[i] = level
+            status[i] = _PRUNED if 1.0 + adjust < floor else _NEEDS_NAME
+    return others, levels, status
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+class Accelerator:
+    """Flat arrays of one :class:`Screener`'s index and settings, and the batch pre-scoring.
+
+    Built once with the screener (in the Beam DoFn's ``setup()``); :meth:`survivors` returns, per
+    traveller, the candidate positions worth the Python engine's exact scoring."""
+
+    #: score slack on the compiled side: the engine rounds scores to 4 places before comparing
+    SLACK = 1e-4
+
+    def __init__(self, screener) -> None:
+        from pipelines.screening.score import _DOB_ORDER, LOST_STOLEN
+        index = screener.index
+        settings = screener.settings
+        self._screener = screener
+        self._index = index
+        n = len(index)
+        self._post_lo = index.year_lo[index._ids] if index._ids.size else np.zeros(0, np.int16)
+        self._post_hi = index.year_hi[index._ids] if index._ids.size else np.zeros(0, np.int16)
+        bounds = (np.arange(-_DIRECTORY_HALF, _DIRECTORY_HALF + 1, dtype=np.int64) << _DIRECTORY_SHIFT)
+        bounds[-1] = np.iinfo(np.int64).max  # the last bucket runs to the largest hash
+        self._directory = np.searchsorted(index._keys, bounds).astype(np.int64)
+        self._directory[-1] = index._keys.size
+        self._counter = np.zeros(max(n, 1), dtype=np.int32)
+        self._touched = np.zeros(max(n, 1), dtype=np.int32)
+        self._scratch = np.zeros(1 << 16, dtype=np.int32)
+        self._use_docs = bool(index.rules.get("document_number", True))
+        # entry fields
+        dob_counts = np.fromiter((len(d) for d in index.dobs), dtype=np.int64, count=n)
+        self._dob_offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(dob_counts, out=self._dob_offsets[1:])
+        flat = [d for dobs in index.dobs for d in dobs]
+        self._dob_year = np.fromiter((d[0] for d in flat), dtype=np.int32, count=len(flat))
+        self._dob_month = np.fromiter((d[1] or 0 for d in flat), dtype=np.int32, count=len(flat))
+        self._dob_day = np.fromiter((d[2] or 0 for d in flat), dtype=np.int32, count=len(flat))
+        self._e_sex = np.fromiter((_SEX.get(e.get("sex"), 0) for e in index.entries), dtype=np.int8, count=n)
+        self._nat_code: dict[str, int] = {}
+        nat_lists = [screener._nationalities(p) for p in range(n)]
+        self._nat_offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, nat_lists), dtype=np.int64, count=n), out=self._nat_offsets[1:])
+        code = self._nat_code.setdefault
+        self._nat_codes = np.fromiter((code(x, len(self._nat_code)) for nats in nat_lists for x in nats),
+                                      dtype=np.int32, count=int(self._nat_offsets[-1]))
+        doc_lists = [[hash(number) for number, _ in docs] for docs in index.docs]
+        self._doc_offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, doc_lists), dtype=np.int64, count=n), out=self._doc_offsets[1:])
+        self._docs = np.fromiter((h for hashes in doc_lists for h in hashes), dtype=np.int64,
+                                 count=int(self._doc_offsets[-1]))
+        del doc_lists
+        self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in index.entries), dtype=np.bool_, count=n)
+        self._dob_adjust = np.array([screener._dob.get(level, 0.0) if level != "missing" else 0.0
+                                     for level in _DOB_ORDER], dtype=np.float64)
+        self._missing_level = _DOB_ORDER.index("missing")
+        # kernel level -> rank in the engine's best-first order (the engine keeps the best level)
+        self._level_rank = np.array([_DOB_ORDER.index(name) for name in DOB_KERNEL_LEVELS], dtype=np.int8)
+        self._sex = (float(settings.sex["agree"]), float(settings.sex["differ"]))
+        self._nat = (float(settings.nationality["agree"]), float(settings.nationality["differ"]))
+        # names
+        self.names = NameTables(screener._name_params, index.common, index.token_people, screener._rare_limit)
+        form_counts = np.fromiter(map(len, index.forms), dtype=np.int64, count=n)
+        self._form_offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(form_counts, out=self._form_offsets[1:])
+        add = self.names.add_form
+        self._form_ids = np.fromiter((add(f) for forms in index.forms for f in forms), dtype=np.int32,
+                                     count=int(self._form_offsets[-1]))
+        self._key_cache: dict = {}
+        # each spelling's skeleton text for the pre-check, None where the entry has a loose-script
+        # spelling (the engine never pre-checks those)
+        self._form_texts = np.array([text for texts, forms in zip(index.texts, index.forms)
+                                     for text in (texts if texts is not None else (None,) * len(forms))], dtype=object)
+        self._precheck_ratio = screener._precheck
+        self._unc_cap = screener._uncorroborated
+        self._name_cap = screener._name_only_cap
+
+    def _name_keys(self, form) -> tuple[np.ndarray, np.ndarray]:
+        """A name's blocking keys as hashes and kinds (cached: travellers' names repeat)."""
+        cached = self._key_cache.get(form)
+        if cached is None:
+            keys = self._index.query_keys((form,), ())
+            hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+            kinds = np.fromiter((_KIND_INITIAL if k[0] == "I" else _KIND_NAME for k in keys), dtype=np.uint8,
+                                count=len(keys))
+            if len(self._key_cache) >= 100_000:
+                self._key_cache.clear()
+            cached = self._key_cache[form] = (hashes, kinds)
+        return cached
+
+    def _precheck(self, t_text: np.ndarray, owners: np.ndarray, form_index: np.ndarray) -> np.ndarray | None:
+        """Per (pair, entry spelling) row: does rapidfuzz ``token_set_ratio`` over consonant
+        skeletons reach ``precheck_min_ratio``, as in ``Screener._worth_scoring``? Rows with a
+        spelling in a loose script on either side always pass. None when nothing is checked."""
+        queries = t_text[owners]
+        choices = self._form_texts[form_index]
+        checked = np.flatnonzero((queries != None) & (choices != None))  # noqa: E711 (elementwise)
+        if not checked.size:
+            return None
+        passed = np.ones(queries.size, dtype=np.bool_)
+        scores = process.cpdist(queries[checked], choices[checked], scorer=token_set_ratio,
+                                score_cutoff=self._precheck_ratio, dtype=np.float64)
+        passed[checked] = (scores >= self._precheck_ratio) & (scores > 0)
+        return passed
+
+    def survivors(self, prepared: list, min_score: float) -> list[list[int]]:
+        """``prepared``: per traveller ``(form, dob, window)`` as ``Screener.screen`` computes
+        them, plus the traveller. Returns per traveller the candidate positions (in
+        ``CandidateIndex.candidates`` order) that can reach ``min_score``."""
+        n = len(prepared)
+        hashes, kinds, offsets = [], [], np.zeros(n + 1, dtype=np.int64)
+        years = np.zeros(n, dtype=np.int32)
+        months = np.zeros(n, dtype=np.int32)
+        days = np.zeros(n, dtype=np.int32)
+        windows = np.full(n, -1, dtype=np.int32)
+        t_sex = np.zeros(n, dtype=np.int8)
+        t_nat = np.full(n, -1, dtype=np.int32)
+        t_named = np.zeros(n, dtype=np.bool_)
+        t_common = np.zeros(n, dtype=np.bool_)
+        q_forms = np.zeros(n, dtype=np.int32)
+        t_text = np.full(n, None, dtype=object)
+        t_doc_offsets = np.zeros(n + 1, dtype=np.int64)
+        t_docs: list[int] = []
+        screener = self._screener
+        for t, (traveller, form, dob, window) in enumerate(prepared):
+            count = 0
+            if form:
+                h, k = self._name_keys(form)
+                hashes.append(h)
+                kinds.append(k)
+                count += h.size
+                t_named[t] = True
+                q_forms[t] = self.names.add_form(form)
+                if not form.loose:
+                    t_text[t] = skeleton_text(form)
+                t_common[t] = screener._common_full_name(form)
+            t_docs.extend(hash(number) for number, _ in traveller.documents if number)
+            t_doc_offsets[t + 1] = len(t_docs)
+            if self._use_docs and traveller.documents:
+                doc_keys = {"D|" + number for number, _ in traveller.documents if number}
+                if doc_keys:
+                    hashes.append(np.fromiter(map(hash, doc_keys), dtype=np.int64, count=len(doc_keys)))
+                    kinds.append(np.full(len(doc_keys), _KIND_DOCUMENT, dtype=np.uint8))
+                    count += len(doc_keys)
+            offsets[t + 1] = offsets[t] + count
+            if dob is not None:
+                years[t], months[t], days[t] = dob[0], dob[1] or 0, dob[2] or 0
+                if window is not None:
+                    windows[t] = window
+            t_sex[t] = _SEX.get(traveller.sex, 0)
+            if traveller.nationality:
+                t_nat[t] = self._nat_code.get(traveller.nationality, _NO_SUCH_NATIONALITY)
+        q_hashes = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
+        q_kinds = np.concatenate(kinds) if kinds else np.zeros(0, np.uint8)
+        index = self._index
+        if not index._keys.size:
+            return [[] for _ in range(n)]
+        while True:
+            positions, by_document, cand_offsets = _lookup_batch(
+                self._directory, index._keys, index._starts, index._ids, self._post_lo, self._post_hi, index.year_lo, index.year_hi,
+                q_hashes, q_kinds, offsets, years, windows, index.max_block, index.max_initial_block,
+                index.max_candidates, self._counter, self._touched, self._scratch)
+            if cand_offsets.size:
+                break
+            self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)
+        floor = min_score
+        others, levels, status = _fields_batch(
+            cand_offsets, positions, by_document, years, months, days, t_sex, t_nat, t_named,
+            t_doc_offsets, np.array(t_docs, dtype=np.int64), self._doc_offsets, self._docs,
+            self._dob_offsets, self._dob_year, self._dob_month, self._dob_day, self._e_sex,
+            self._nat_offsets, self._nat_codes, self._lost, self._level_rank, self._dob_adjust, self._missing_level,
+            self._sex[0], self._sex[1], self._nat[0], self._nat[1], floor - self.SLACK)
+        keep = status == _TO_ENGINE
+        need = np.flatnonzero(status == _NEEDS_NAME)
+        if need.size:
+            owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(cand_offsets))
+            pair_pos = positions[need]
+            f_lo, f_hi = self._form_offsets[pair_pos], self._form_offsets[pair_pos + 1]
+            per = f_hi - f_lo
+            has_forms = per > 0
+            # pairs whose entry has no usable name: name score 0 (the engine decides; rare)
+            keep[need[~has_forms]] = (others[need[~has_forms]] >= floor - self.SLACK)
+            need, f_lo, per = need[has_forms], f_lo[has_forms], per[has_forms]
+            if need.size:
+                pair_of_form = np.repeat(np.arange(need.size), per)
+                starts = np.repeat(f_lo - np.cumsum(per) + per, per)
+                form_index = starts + np.arange(pair_of_form.size)
+                # the engine's cheap pre-check (Screener._worth_scoring), for all pairs in one C call:
+                # an entry none of whose spellings passes is never scored there, so it is dropped here
+                passed = self._precheck(t_text, owner[need][pair_of_form], form_index)
+                if passed is not None:
+                    pair_passed = np.zeros(need.size, dtype=np.bool_)
+                    np.logical_or.at(pair_passed, pair_of_form, passed)
+                    need, f_lo, per = need[pair_passed], f_lo[pair_passed], per[pair_passed]
+                    pair_of_form = np.repeat(np.arange(need.size), per)
+                    starts = np.repeat(f_lo - np.cumsum(per) + per, per)
+                    form_index = starts + np.arange(pair_of_form.size)
+                entry_form = self._form_ids[form_index]
+                query_form = q_forms[owner[need]][pair_of_form]
+                # namesakes share spellings: each distinct (traveller name, list spelling) once
+                distinct, inverse = np.unique((query_form.astype(np.int64) << 32) | entry_form, return_inverse=True)
+                score, common_only, weak = self.names.compare_pairs(distinct >> 32, distinct & 0xFFFFFFFF)
+                score, common_only, weak = score[inverse], common_only[inverse], weak[inverse]
+                missing = (levels[need] == self._missing_level)[pair_of_form]
+                unc = missing & (common_only | t_common[owner[need]][pair_of_form])
+                name_only = ~unc & missing & (score > self._name_cap) & weak
+                capped = np.where(unc, np.minimum(score, self._unc_cap),
+                                  np.where(name_only, np.minimum(score, self._name_cap), score))
+                best = np.full(need.size, -1.0)
+                np.maximum.at(best, pair_of_form, capped)
+                total = np.clip(best + others[need], 0.0, 1.0)
+                keep[need] = total >= floor - self.SLACK
+        out: list[list[int]] = []
+        kept_positions = positions.tolist()
+        keep_list = keep.tolist()
+        bounds = cand_offsets.tolist()
+        for t in range(n):
+            out.append([kept_positions[i] for i in range(bounds[t], bounds[t + 1]) if keep_list[i]])
+        return out

@@ -1,0 +1,602 @@
+"""Compiled twin of :func:`pipelines.screening.compare.compare_names`, used as an exact pre-filter.
+
+Why this exists: at a million-entry list the pure-Python name comparison (~50 us a call, about 15
+calls per traveller) dominates screening. :class:`NameTables` interns every token, joined unit
+(``ABDUL RAHMAN`` -> ``ABDULRAHMAN``) and name form into flat numpy arrays once, and a numba
+kernel (:func:`_compare_batch`) scores a whole batch of (traveller form, entry form) pairs in one
+call. For each pair it returns
+
+* ``score``: exactly ``compare_names(query, entry, params, common).score`` before its
+  ``round(..., 4)`` (same token similarity levels, same alignment order as Python's
+  ``scored.sort(reverse=True)``, same greedy pairing, weights, penalties, caps and factors, in the
+  same floating-point operation order, so the values are bit-identical);
+* ``common_only``: the :class:`~pipelines.screening.compare.NameComparison` flag of that name;
+* ``weak``: what :meth:`pipelines.screening.score.Screener._weak_name_only` returns for it.
+
+The kernel only decides which pairs are worth the Python call: :func:`compare_names` stays the
+reference and writes the explanations. It must never score a pair *lower* than Python (a lost
+match), so it is held exactly equal to it by ``tests/screening/test_screening_fast_names.py``
+(real list/traveller pairs, six non-Latin scripts, hand-written edge cases, random token lists).
+Any change to :mod:`pipelines.screening.compare`, :mod:`pipelines.screening.names` (skeleton,
+coarse keys, Korean surnames, particles, common tokens) or the nickname table must be mirrored
+here; those tests fail otherwise.
+
+Empty forms: Python returns score 0.0 and ``common_only`` False; ``weak`` is then False when a
+form is loose or both are empty, else True (``_weak_name_only`` itself cannot be called there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numba
+import numpy as np
+
+from pipelines.screening.compare import _FEMININE_ENDINGS, _MASCULINE_ENDINGS, _weight
+from pipelines.screening.compare import _units as _py_units
+from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, is_patronymic,
+                                       skeleton)
+from pipelines.screening.nicknames import groups_of
+
+__all__ = ["NameTables"]
+
+# similarity levels (codes used in the kernel)
+EXACT, PHONETIC, NICKNAME, TYPO, INITIAL, DIFFER = 0, 1, 2, 3, 4, 5
+
+
+class _Buf:
+    """A growable 1-D numpy array: values are appended to a Python list and moved into the array
+    (capacity doubling) when :meth:`view` is asked for."""
+
+    __slots__ = ("a", "n", "pending")
+
+    def __init__(self, dtype, capacity: int = 1024):
+        self.a = np.zeros(capacity, dtype=dtype)
+        self.n = 0
+        self.pending: list = []
+
+    def __len__(self) -> int:
+        return self.n + len(self.pending)
+
+    def view(self) -> np.ndarray:
+        k = len(self.pending)
+        if k:
+            need = self.n + k
+            if need > len(self.a):
+                cap = len(self.a)
+                while cap < need:
+                    cap *= 2
+                grown = np.zeros(cap, dtype=self.a.dtype)
+                grown[:self.n] = self.a[:self.n]
+                self.a = grown
+            self.a[self.n:need] = self.pending
+            self.n = need
+            self.pending = []
+        return self.a[:self.n]
+
+    @property
+    def nbytes(self) -> int:
+        return self.a.nbytes
+
+    def widen(self, dtype) -> None:
+        self.view()
+        self.a = self.a.astype(dtype)
+
+
+class NameTables:
+    """Interned tokens and name forms as flat numpy arrays for the compiled comparison.
+
+    ``params`` is ``Settings.name``; ``common`` the index's frequent-token set (passed to
+    ``compare_names`` as ``common``); ``token_people`` and ``rare_limit`` what
+    ``Screener._weak_name_only`` reads (``index.token_people``, ``Screener._rare_limit``).
+    Forms can be added at any time (list forms first, travellers' forms at query time)."""
+
+    def __init__(self, params: dict, common: frozenset[str], token_people: Mapping[str, int], rare_limit: float):
+        self.common = common
+        self.token_people = token_people
+        self.rare_limit = float(rare_limit)
+        self._weight_params = {"particle_weight": params["particle_weight"],
+                               "common_token_weight": params["common_token_weight"],
+                               "surname_weight": params["surname_weight"]}
+        self._scalars = np.array([
+            float(params["min_token_similarity"]), float(params["nickname"]), float(params["phonetic"]),
+            float(params["initial"]), float(params["conflict_weight"]), float(params["extra_weight"]),
+            float(params.get("lost_surname_extra", 1.0)), float(params.get("common_name_factor", 0.9)),
+            float(params["low_quality_alias_factor"]), float(params.get("missing_patronymic_weight", 0.2)),
+        ], dtype=np.float64)
+        # strings (tokens, units, skeletons, coarse keys, Korean-mapped spellings)
+        self._sids: dict[str, int] = {}
+        self._s_start, self._s_len, self._s_chars = _Buf(np.int64), _Buf(np.int32), _Buf(np.uint8, 8192)
+        # tokens (and joined units)
+        self._tids: dict[str, int] = {}
+        self._t_sid, self._t_sk, self._t_skb, self._t_co, self._t_kor = (_Buf(np.int32) for _ in range(5))
+        self._t_part, self._t_common, self._t_pat = _Buf(np.uint8), _Buf(np.uint8), _Buf(np.uint8)
+        self._t_fem, self._t_masc = _Buf(np.uint8), _Buf(np.uint8)
+        self._t_nstart, self._t_nlen, self._nick = _Buf(np.int64), _Buf(np.int32), _Buf(np.int32)
+        # forms
+        self._fids: dict[tuple, int] = {}
+        self._f_tstart, self._f_ntok = _Buf(np.int64), _Buf(np.int32)
+        self._f_loose, self._f_lowq = _Buf(np.uint8), _Buf(np.uint8)
+        self._f_ustart, self._f_nunits = _Buf(np.int64), _Buf(np.int32)
+        self._ft_tok, self._ft_w, self._ft_sur = _Buf(np.int32, 4096), _Buf(np.float64, 4096), _Buf(np.uint8, 4096)
+        self._u_first, self._u_len = _Buf(np.int32, 8192), _Buf(np.int32, 8192)
+        self._u_tok, self._u_rare = _Buf(np.int32, 8192), _Buf(np.uint8, 8192)
+        self._max_len = 1
+        self._max_tok = 1
+        self._max_units = 1
+
+    # -- interning ------------------------------------------------------------------------------
+
+    def _sid(self, text: str) -> int:
+        sid = self._sids.get(text)
+        if sid is None:
+            sid = self._sids[text] = len(self._sids)
+            try:
+                data = text.encode("latin-1")  # one byte a letter: extends the list at C speed
+            except UnicodeEncodeError:
+                data = [ord(ch) for ch in text]
+                if self._s_chars.a.dtype == np.uint8:
+                    # normalised tokens are A-Z; anything else still compares exactly, in wider cells
+                    self._s_chars.widen(np.uint32)
+            self._s_start.pending.append(len(self._s_chars))
+            self._s_len.pending.append(len(data))
+            self._s_chars.pending.extend(data)
+            if len(data) > self._max_len:
+                self._max_len = len(data)
+        return sid
+
+    def _tid(self, token: str) -> int:
+        tid = self._tids.get(token)
+        if tid is None:
+            tid = self._tids[token] = len(self._tids)
+            ska = skeleton(token)
+            self._t_sid.pending.append(self._sid(token))
+            self._t_sk.pending.append(self._sid(ska))
+            self._t_skb.pending.append(self._sid(ska.lstrip("A") or ska))
+            self._t_co.pending.append(self._sid(coarse(token)))
+            self._t_kor.pending.append(self._sid(KOREAN_SURNAMES.get(token, token)))
+            self._t_part.pending.append(1 if is_particle(token) else 0)
+            self._t_common.pending.append(1 if (token in COMMON_TOKENS or token in self.common) else 0)
+            self._t_pat.pending.append(1 if is_patronymic(token) else 0)
+            # compare._feminine_a, split by side: a feminine / masculine Slavic surname ending
+            self._t_fem.pending.append(1 if token.endswith(_FEMININE_ENDINGS) else 0)
+            self._t_masc.pending.append(1 if len(token) >= 4 and token.endswith(_MASCULINE_ENDINGS) else 0)
+            groups = sorted(groups_of(token))
+            self._t_nstart.pending.append(len(self._nick))
+            self._t_nlen.pending.append(len(groups))
+            self._nick.pending.extend(groups)
+        return tid
+
+    def add_form(self, form: NameForm) -> int:
+        """The id of ``form`` (the same id for an equal form: tokens, surname, loose, low_quality)."""
+        key = (form.tokens, form.surname, bool(form.loose), bool(form.low_quality))
+        fid = self._fids.get(key)
+        if fid is not None:
+            return fid
+        fid = self._fids[key] = len(self._fids)
+        tokens = form.tokens
+        self._f_tstart.pending.append(len(self._ft_tok))
+        self._f_ntok.pending.append(len(tokens))
+        self._f_loose.pending.append(1 if form.loose else 0)
+        self._f_lowq.pending.append(1 if form.low_quality else 0)
+        wp, common = self._weight_params, self.common
+        for token, is_surname in zip(tokens, form.surname):
+            self._ft_tok.pending.append(self._tid(token))
+            self._ft_w.pending.append(_weight(token, is_surname, common, wp))
+            self._ft_sur.pending.append(1 if is_surname else 0)
+        units = _py_units(tokens) if tokens else ()
+        self._f_ustart.pending.append(len(self._u_first))
+        self._f_nunits.pending.append(len(units))
+        counts, limit = self.token_people, self.rare_limit
+        for idx, text in units:
+            self._u_first.pending.append(idx[0])
+            self._u_len.pending.append(len(idx))
+            self._u_tok.pending.append(self._tid(text))
+            # as Screener._weak_name_only: a joined unit is as rare as its rarest part
+            count = counts.get(text, 0) if text in tokens else \
+                min((counts.get(t, 0) for t in tokens if t in text), default=0)
+            self._u_rare.pending.append(1 if count <= limit else 0)
+        self._max_tok = max(self._max_tok, len(tokens))
+        self._max_units = max(self._max_units, len(units))
+        return fid
+
+    def __len__(self) -> int:
+        return len(self._fids)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the numpy tables (capacity, not counting the Python intern dicts)."""
+        return sum(b.nbytes for b in self.__dict__.values() if isinstance(b, _Buf))
+
+    def _arrays(self):
+        strings = (self._s_start.view(), self._s_len.view(), self._s_chars.view())
+        tokens = (self._t_sid.view(), self._t_sk.view(), self._t_skb.view(), self._t_co.view(), self._t_kor.view(),
+                  self._t_part.view(), self._t_common.view(), self._t_nstart.view(), self._t_nlen.view(),
+                  self._nick.view(), self._t_pat.view(), self._t_fem.view(), self._t_masc.view())
+        forms = (self._f_tstart.view(), self._f_ntok.view(), self._f_loose.view(), self._f_lowq.view(),
+                 self._f_ustart.view(), self._f_nunits.view(), self._ft_tok.view(), self._ft_w.view(),
+                 self._ft_sur.view(), self._u_first.view(), self._u_len.view(), self._u_tok.view(),
+                 self._u_rare.view())
+        return strings, tokens, forms
+
+    def compare_pairs(self, query_ids: np.ndarray, entry_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """int32 arrays of equal length -> (score float64, common_only bool, weak bool) per pair."""
+        q = np.ascontiguousarray(query_ids, dtype=np.int32)
+        e = np.ascontiguousarray(entry_ids, dtype=np.int32)
+        if q.shape != e.shape or q.ndim != 1:
+            raise ValueError("query_ids and entry_ids must be 1-D arrays of equal length")
+        n_forms = len(self._fids)
+        if len(q) and (q.min() < 0 or e.min() < 0 or q.max() >= n_forms or e.max() >= n_forms):
+            raise IndexError("form id out of range")
+        strings, tokens, forms = self._arrays()
+        score = np.zeros(len(q), dtype=np.float64)
+        common_only = np.zeros(len(q), dtype=np.bool_)
+        weak = np.zeros(len(q), dtype=np.bool_)
+        _compare_batch(q, e, strings, tokens, forms, self._scalars,
+                       self._max_len, self._max_tok, self._max_units, score, common_only, weak)
+        return score, common_only, weak
+
+
+# -- kernel -------------------------------------------------------------------------------------
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def _str_eq(chars, a0, la, b0, lb):
+    if la != lb:
+        return False
+    for k in range(la):
+        if chars[a0 + k] != chars[b0 + k]:
+            return False
+    return True
+
+
+@_jit
+def _osa(chars, a0, n, b0, m, work):
+    """Optimal string alignment distance (rapidfuzz ``OSA.distance``)."""
+    if n == 0:
+        return m
+    if m == 0:
+        return n
+    # rows of work: r2 = row i-2, r1 = row i-1, r0 = row i (rotated by index)
+    i2, i1, i0 = 0, 1, 2
+    for j in range(m + 1):
+        work[i1, j] = j
+    for i in range(1, n + 1):
+        work[i0, 0] = i
+        ai = chars[a0 + i - 1]
+        for j in range(1, m + 1):
+            bj = chars[b0 + j - 1]
+            cost = 0 if ai == bj else 1
+            v = work[i1, j] + 1
+            t = work[i0, j - 1] + 1
+            if t < v:
+                v = t
+            t = work[i1, j - 1] + cost
+            if t < v:
+                v = t
+            if i > 1 and j > 1 and ai == chars[b0 + j - 2] and chars[a0 + i - 2] == bj:
+                t = work[i2, j - 2] + 1
+                if t < v:
+                    v = t
+            work[i0, j] = v
+        i2, i1, i0 = i1, i0, i2
+    return work[i1, m]
+
+
+@_jit
+def _bag_bound(chars, a0, la, b0, lb, hist):
+    """A lower bound of the OSA distance: letters one side has more of than the other (an edit
+    changes at most one letter count per side; a transposition none). Letters outside A-Z share
+    one bucket, which only weakens the bound."""
+    for k in range(27):
+        hist[k] = 0
+    for k in range(la):
+        c = chars[a0 + k]
+        hist[c - 65 if 65 <= c <= 90 else 26] += 1
+    for k in range(lb):
+        c = chars[b0 + k]
+        hist[c - 65 if 65 <= c <= 90 else 26] -= 1
+    more = 0
+    fewer = 0
+    for k in range(27):
+        if hist[k] > 0:
+            more += hist[k]
+        else:
+            fewer -= hist[k]
+    return max(more, fewer)
+
+
+@_jit
+def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, strings, tokens, work, hist):
+    """compare.token_similarity on token ids -> (similarity, level code)."""
+    if ta == tb:
+        return 1.0, EXACT
+    s_start, s_len, chars = strings
+    t_sid, t_sk, t_skb, t_co, t_kor, t_part, t_common, t_nstart, t_nlen, nick, t_pat, t_fem, t_masc = tokens
+    if t_kor[ta] == t_kor[tb]:
+        return phonetic, PHONETIC
+    sa, sb = t_sid[ta], t_sid[tb]
+    a0, la, b0, lb = s_start[sa], s_len[sa], s_start[sb], s_len[sb]
+    if la == 1 or lb == 1:
+        if chars[a0] == chars[b0]:
+            return initial, INITIAL
+        return 0.0, DIFFER
+    ska, skb = t_sk[ta], t_sk[tb]
+    longest = max(la, lb)
+    same_skeleton = ska == skb and (s_len[ska] >= 2 or la <= 3)
+    hopeless = False
+    if not same_skeleton and min_sim > 0.0:
+        hopeless = 1.0 - 1.6 * abs(la - lb) / longest < min_sim or \
+            1.0 - 1.6 * _bag_bound(chars, a0, la, b0, lb, hist) / longest < min_sim
+    if hopeless:
+        # the typo level cannot reach min_sim (OSA >= these bounds): the distance is not needed,
+        # a typo score under min_sim is dropped by the caller whatever its value
+        distance = longest
+    else:
+        distance = _osa(chars, a0, la, b0, lb, work)
+    if same_skeleton:
+        # _vowel_distinct: FERNANDO/FERNANDA
+        distinct = False
+        if la >= 4 and la == lb and _str_eq(chars, a0, la - 1, b0, lb - 1):
+            ea, eb = chars[a0 + la - 1], chars[b0 + lb - 1]
+            distinct = (ea == 65 and eb == 79) or (ea == 79 and eb == 65)  # A/O
+        if not distinct:
+            # _feminine_a: PETROVA/PETROV, KOWALSKA/KOWALSKI (Slavic surnames inflected for sex)
+            distinct = (t_fem[ta] != 0 and t_masc[tb] != 0) or (t_fem[tb] != 0 and t_masc[ta] != 0)
+        if not distinct:
+            if distance <= max(2, longest // 3):
+                return phonetic, PHONETIC
+            return phonetic - 0.17, PHONETIC
+    # nicknames: a != b here, so sharing a group is enough
+    na0, nna, nb0, nnb = t_nstart[ta], t_nlen[ta], t_nstart[tb], t_nlen[tb]
+    if nna and nnb:
+        i = 0
+        j = 0
+        while i < nna and j < nnb:
+            ga, gb = nick[na0 + i], nick[nb0 + j]
+            if ga == gb:
+                return nickname, NICKNAME
+            if ga < gb:
+                i += 1
+            else:
+                j += 1
+    typo = 1.0 - 1.6 * distance / longest
+    best = typo
+    level = TYPO
+    if loose:
+        sba, sbb = t_skb[ta], t_skb[tb]
+        if sba == sbb:
+            return phonetic * 0.97, PHONETIC
+        la_, lb_ = s_len[sba], s_len[sbb]
+        sk_len = max(la_, lb_)
+        if sk_len >= 3:
+            sk_sim = (1.0 - 1.4 * _osa(chars, s_start[sba], la_, s_start[sbb], lb_, work) / sk_len) * 0.92
+        else:
+            sk_sim = 0.0
+        if sk_sim > best:
+            best = sk_sim
+            level = PHONETIC
+        ca, cb = t_co[ta], t_co[tb]
+        lca, lcb = s_len[ca], s_len[cb]
+        c_len = max(lca, lcb)
+        if c_len >= 3:
+            if ca == cb:
+                c_sim = 0.88
+            else:
+                c_sim = (1.0 - 1.4 * _osa(chars, s_start[ca], lca, s_start[cb], lcb, work) / c_len) * 0.86
+            if c_sim > best:
+                best = c_sim
+                level = PHONETIC
+    if best > 0:
+        return best, level
+    return 0.0, DIFFER
+
+
+@_jit
+def _before(i, j, c_sim, c_lensum, c_qkey, c_ekey):
+    """Does candidate i come before j in Python's ``scored.sort(reverse=True)``?"""
+    if c_sim[i] != c_sim[j]:
+        return c_sim[i] > c_sim[j]
+    if c_lensum[i] != c_lensum[j]:
+        return c_lensum[i] < c_lensum[j]
+    if c_qkey[i] != c_qkey[j]:
+        return c_qkey[i] > c_qkey[j]
+    return c_ekey[i] > c_ekey[j]
+
+
+@_jit
+def _take_unit(used, ft_w, t0, first, length):
+    """Mark a unit's tokens paired; the unit weighs as its heaviest token."""
+    weight = ft_w[t0 + first]
+    used[first] = True
+    for i in range(first + 1, first + length):
+        used[i] = True
+        if ft_w[t0 + i] > weight:
+            weight = ft_w[t0 + i]
+    return weight
+
+
+@_jit
+def _lost_surname(ft_sur, ft_w, t0, n, used):
+    """Weight of a name's surname tokens when none of them was paired (else 0)."""
+    total = 0.0
+    has_surname = False
+    for i in range(n):
+        if ft_sur[t0 + i]:
+            has_surname = True
+            total += ft_w[t0 + i]
+            if used[i]:
+                return 0.0
+    return total if has_surname else 0.0
+
+
+@_jit
+def _compare_one(qf, ef, strings, tokens, forms, scalars, work, hist, c_sim, c_lensum, c_qkey, c_ekey, c_qu, c_eu,
+                 c_level, order, used_q, used_e):
+    (f_tstart, f_ntok, f_loose, f_lowq, f_ustart, f_nunits, ft_tok, ft_w, ft_sur,
+     u_first, u_len, u_tok, u_rare) = forms
+    t_part, t_common, t_pat = tokens[5], tokens[6], tokens[10]
+    min_sim, nickname, phonetic, initial = scalars[0], scalars[1], scalars[2], scalars[3]
+    conflict_weight, extra_weight, lost, common_factor, lowq_factor, patronymic_weight = \
+        scalars[4], scalars[5], scalars[6], scalars[7], scalars[8], scalars[9]
+    qn, en = f_ntok[qf], f_ntok[ef]
+    loose = f_loose[qf] != 0 or f_loose[ef] != 0
+    if qn == 0 or en == 0:
+        return 0.0, False, not loose and not (qn == 0 and en == 0)
+    qt0, et0 = f_tstart[qf], f_tstart[ef]
+    qu0, nqu, eu0, neu = f_ustart[qf], f_nunits[qf], f_ustart[ef], f_nunits[ef]
+    # candidate pairs
+    nc = 0
+    for a in range(qu0, qu0 + nqu):
+        q_multi = u_len[a] >= 2
+        for b in range(eu0, eu0 + neu):
+            if q_multi and u_len[b] >= 2:
+                continue
+            sim, level = _token_similarity(u_tok[a], u_tok[b], loose, nickname, phonetic, initial, min_sim,
+                                           strings, tokens, work, hist)
+            if sim >= min_sim or (level == INITIAL and sim > 0):
+                c_sim[nc] = sim
+                c_lensum[nc] = u_len[a] + u_len[b]
+                c_qkey[nc] = u_first[a] * 8 + u_len[a]  # index tuples are contiguous: lexicographic
+                c_ekey[nc] = u_first[b] * 8 + u_len[b]
+                c_qu[nc] = a
+                c_eu[nc] = b
+                c_level[nc] = level
+                nc += 1
+    # insertion sort (few candidates) into Python's order
+    for k in range(nc):
+        order[k] = k
+    for k in range(1, nc):
+        x = order[k]
+        m = k - 1
+        while m >= 0 and _before(x, order[m], c_sim, c_lensum, c_qkey, c_ekey):
+            order[m + 1] = order[m]
+            m -= 1
+        order[m + 1] = x
+    for k in range(qn):
+        used_q[k] = False
+    for k in range(en):
+        used_e[k] = False
+    matched_weight = 0.0
+    numerator = 0.0
+    strong_tokens = 0
+    n_pairs = 0
+    all_common = True
+    all_exact = True
+    rare_hit = False
+    for k in range(nc):
+        c = order[k]
+        a, b = c_qu[c], c_eu[c]
+        qa, qlen, eb, elen = u_first[a], u_len[a], u_first[b], u_len[b]
+        taken = False
+        for i in range(qa, qa + qlen):
+            if used_q[i]:
+                taken = True
+        for i in range(eb, eb + elen):
+            if used_e[i]:
+                taken = True
+        if taken:
+            continue
+        wq = _take_unit(used_q, ft_w, qt0, qa, qlen)
+        we = _take_unit(used_e, ft_w, et0, eb, elen)
+        sim = c_sim[c]
+        level = c_level[c]
+        weight = (wq + we) / 2
+        matched_weight += weight
+        numerator += weight * sim
+        n_pairs += 1
+        if sim >= 0.7 and level != INITIAL:
+            all_particle = True
+            for i in range(qa, qa + qlen):
+                if t_part[ft_tok[qt0 + i]] == 0:
+                    all_particle = False
+            if not all_particle:
+                e_real_unit = 0
+                for i in range(eb, eb + elen):
+                    if t_part[ft_tok[et0 + i]] == 0:
+                        e_real_unit += 1
+                strong_tokens += max(qlen, e_real_unit)
+            if u_rare[b]:
+                rare_hit = True
+        qt, et = u_tok[a], u_tok[b]
+        if not (t_common[qt] or t_common[et] or t_part[qt]):
+            all_common = False
+        if level != EXACT:
+            all_exact = False
+    left_q = 0.0
+    any_extra = False
+    for i in range(qn):
+        if not used_q[i]:
+            left_q += ft_w[qt0 + i]
+            any_extra = True
+    left_e = 0.0
+    for i in range(en):
+        if not used_e[i]:
+            left_e += ft_w[et0 + i]
+            any_extra = True
+    # a surname with no part agreeing is a conflict
+    left_q += _lost_surname(ft_sur, ft_w, qt0, qn, used_q) * lost
+    left_e += _lost_surname(ft_sur, ft_w, et0, en, used_e) * lost
+    # a patronymic missing on one side (compare._patronymic_left)
+    pat_q = 0.0
+    for i in range(qn):
+        if not used_q[i] and not ft_sur[qt0 + i] and t_pat[ft_tok[qt0 + i]]:
+            pat_q += ft_w[qt0 + i]
+    pat_e = 0.0
+    for i in range(en):
+        if not used_e[i] and not ft_sur[et0 + i] and t_pat[ft_tok[et0 + i]]:
+            pat_e += ft_w[et0 + i]
+    if pat_q > 0 and left_e == 0.0:
+        left_q -= pat_q * (1.0 - patronymic_weight)
+    elif pat_e > 0 and left_q == 0.0:
+        left_e -= pat_e * (1.0 - patronymic_weight)
+    conflict = min(left_q, left_e)
+    extra = max(left_q, left_e) - conflict
+    denominator = matched_weight + conflict_weight * conflict + extra_weight * extra
+    score = numerator / denominator if denominator != 0.0 else 0.0
+    q_real = qn
+    for i in range(qn):
+        q_real -= t_part[ft_tok[qt0 + i]]
+    e_real = en
+    for i in range(en):
+        e_real -= t_part[ft_tok[et0 + i]]
+    if strong_tokens < 2 and max(q_real, e_real) >= 2:
+        score *= 0.7
+    common_only = n_pairs > 0 and all_common
+    if common_only:
+        score *= common_factor
+    if f_lowq[ef] or f_lowq[qf]:
+        score *= lowq_factor
+    if loose:
+        weak = False
+    elif not any_extra and all_exact:
+        weak = False
+    else:
+        weak = not rare_hit
+    return score, common_only, weak
+
+
+@_jit
+def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok, max_units,
+                   out_score, out_common, out_weak):
+    work = np.zeros((3, max_len + 1), dtype=np.int64)
+    hist = np.zeros(27, dtype=np.int64)
+    cap = max_units * max_units
+    c_sim = np.zeros(cap, dtype=np.float64)
+    c_lensum = np.zeros(cap, dtype=np.int64)
+    c_qkey = np.zeros(cap, dtype=np.int64)
+    c_ekey = np.zeros(cap, dtype=np.int64)
+    c_qu = np.zeros(cap, dtype=np.int64)
+    c_eu = np.zeros(cap, dtype=np.int64)
+    c_level = np.zeros(cap, dtype=np.int64)
+    order = np.zeros(cap, dtype=np.int64)
+    used_q = np.zeros(max_tok, dtype=np.bool_)
+    used_e = np.zeros(max_tok, dtype=np.bool_)
+    for p in range(len(qids)):
+        s, c, w = _compare_one(qids[p], eids[p], strings, tokens, forms, scalars, work, hist, c_sim, c_lensum, c_qkey,
+                               c_ekey, c_qu, c_eu, c_level, order, used_q, used_e)
+        out_score[p] = s
+        out_common[p] = c
+        out_weak[p] = w
