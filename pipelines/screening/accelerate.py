@@ -404,7 +404,6 @@ class Accelerator:
                 kinds.append(k)
                 count += h.size
                 t_named[t] = True
-                q_forms[t] = self.names.add_form(form)
                 if not form.loose:
                     t_text[t] = skeleton_text(form)
                 t_common[t] = screener._common_full_name(form)
@@ -470,6 +469,11 @@ class Accelerator:
                     starts = np.repeat(f_lo - np.cumsum(per) + per, per)
                     form_index = starts + np.arange(pair_of_form.size)
                 entry_form = self._form_ids[form_index]
+                # travellers' spellings join the name tables only when a pair needs them (a new
+                # spelling costs tens of microseconds to intern)
+                add = self.names.add_form
+                for t in np.unique(owner[need]).tolist():
+                    q_forms[t] = add(prepared[t][1])
                 query_form = q_forms[owner[need]][pair_of_form]
                 # namesakes share spellings: each distinct (traveller name, list spelling) once
                 distinct, inverse = np.unique((query_form.astype(np.int64) << 32) | entry_form, return_inverse=True)
