@@ -111,7 +111,7 @@ def run_one(size: int, n_travellers: int, workers: int) -> dict:
         # batches, as Beam workers do)
         others = _travellers(n_travellers, seed=101)
         chunks = [others[i::workers * 4] for i in range(workers * 4)]
-        # what the Beam DoFn does after building the index: move it out of the collector's reach, so a
+        # as the Beam DoFn does after building the index: move it out of the collector's reach, so a
         # forked worker's collections do not write to (and so copy) every page of the shared index
         gc.freeze()
         context = multiprocessing.get_context("fork")

@@ -12,6 +12,7 @@ audit). Counters ``candidates/<list_id>/<category>``, ``alerts/<list_id>/<catego
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import apache_beam as beam
@@ -45,6 +46,10 @@ class ScreenTravellersFn(beam.DoFn):
         suppressor = Suppressor(load_cleared(self._cleared) if self._cleared else (),
                                 load_trusted(self._trusted) if self._trusted else ())
         self._screener = Screener(entries, Settings(self._settings_raw), suppressor)
+        # the index is millions of long-lived objects: keep the cyclic collector from walking them
+        # on every full collection (pauses of seconds at a million entries), and from writing to
+        # their pages in processes forked from this one
+        gc.freeze()
         self._screened = Metrics.counter(NAMESPACE, "travellers_screened")
 
     def _count(self, kind: str, entry: dict) -> None:
