@@ -95,6 +95,12 @@ _SPLIT = re.compile(r"[\s\-‐‑‒–—'’`´.,/_()]+")
 _CAMEL = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 
 
+#: Brahmic scripts of South and South-East Asia: vowels are signs attached to consonants
+#: (combining marks, which normalisation drops), so their names compare on consonants, like abjads
+_ABUGIDAS = frozenset({"DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL", "TELUGU", "KANNADA",
+                       "MALAYALAM", "SINHALA", "THAI", "LAO", "TIBETAN", "MYANMAR", "KHMER"})
+
+
 def script_of(char: str) -> str:
     """The Unicode script family of a letter, from its character name: 'LATIN', 'ARABIC',
     'CYRILLIC', 'CJK', 'HANGUL', ... ('OTHER' for digits and punctuation)."""
@@ -104,7 +110,7 @@ def script_of(char: str) -> str:
         return "OTHER"
     first = name.split(" ", 1)[0]
     if first in ("LATIN", "ARABIC", "CYRILLIC", "HEBREW", "GREEK", "HANGUL", "HIRAGANA",
-                 "KATAKANA", "DEVANAGARI", "BENGALI", "THAI", "GEORGIAN", "ARMENIAN", "ETHIOPIC"):
+                 "KATAKANA", "GEORGIAN", "ARMENIAN", "ETHIOPIC") or first in _ABUGIDAS:
         return first
     if first == "CJK":
         return "CJK"
@@ -247,8 +253,7 @@ class NameForm:
         return bool(self.tokens)
 
 
-_LOOSE_SCRIPTS = frozenset({"ARABIC", "HEBREW", "KATAKANA", "HIRAGANA", "HANGUL", "CJK", "ETHIOPIC",
-                            "DEVANAGARI", "BENGALI", "THAI"})
+_LOOSE_SCRIPTS = frozenset({"ARABIC", "HEBREW", "KATAKANA", "HIRAGANA", "HANGUL", "CJK", "ETHIOPIC"}) | _ABUGIDAS
 
 
 _SYLLABIC_SCRIPTS = frozenset({"KATAKANA", "HIRAGANA", "HANGUL", "CJK"})

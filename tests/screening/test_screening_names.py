@@ -129,3 +129,13 @@ def test_initial_stays_under_every_spelling_level():
     # L R ~ LEROY: the joined LR agrees on the spelling level; the initial must not win the tie
     score = _score("Leroy Mueller", "L.R. Mueller")
     assert score > 0.8
+
+
+def test_brahmic_scripts_compare_on_consonants_like_abjads():
+    # vowel signs are combining marks that normalisation drops: Khmer, Tamil, Sinhala ... names
+    # keep their consonants only, so they must take the loose (consonant-skeleton) comparison
+    from pipelines.screening.names import name_form
+    for text in ("ប៉ុល ពត", "தமிழ் செல்வன்", "ලලිත් කොතලාවල", "ສີສະຫວາດ"):
+        form = name_form(full_name=text)
+        assert form.tokens and form.loose, text
+    assert not name_form(full_name="Pol Pot").loose
