@@ -27,6 +27,7 @@ form is loose or both are empty, else True (``_weak_name_only`` itself cannot be
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 
 import numba
@@ -34,8 +35,9 @@ import numpy as np
 
 from pipelines.screening.compare import _FEMININE_ENDINGS, _MASCULINE_ENDINGS, _weight
 from pipelines.screening.compare import _units as _py_units
-from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, is_patronymic,
-                                       skeleton)
+from pipelines.screening import names as _names
+from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
+                                       is_patronymic, skeleton)
 from pipelines.screening.nicknames import groups_of
 
 __all__ = ["NameTables"]
@@ -45,15 +47,19 @@ EXACT, PHONETIC, NICKNAME, TYPO, INITIAL, DIFFER = 0, 1, 2, 3, 4, 5
 
 
 class _Buf:
-    """A growable 1-D numpy array: values are appended to a Python list and moved into the array
-    (capacity doubling) when :meth:`view` is asked for."""
+    """A growable 1-D numpy array: values are appended to a typed ``array.array`` (C values: no
+    Python object per value, nothing for the cyclic collector to traverse) and moved into the
+    array (capacity doubling) when :meth:`view` is asked for."""
 
     __slots__ = ("a", "n", "pending")
+
+    _CODES = {np.dtype(np.int64): "q", np.dtype(np.int32): "i", np.dtype(np.uint8): "B",
+              np.dtype(np.uint32): "I", np.dtype(np.float64): "d"}
 
     def __init__(self, dtype, capacity: int = 1024):
         self.a = np.zeros(capacity, dtype=dtype)
         self.n = 0
-        self.pending: list = []
+        self.pending = array(self._CODES[self.a.dtype])
 
     def __len__(self) -> int:
         return self.n + len(self.pending)
@@ -69,9 +75,9 @@ class _Buf:
                 grown = np.zeros(cap, dtype=self.a.dtype)
                 grown[:self.n] = self.a[:self.n]
                 self.a = grown
-            self.a[self.n:need] = self.pending
+            self.a[self.n:need] = np.frombuffer(self.pending, dtype=self.a.dtype)
             self.n = need
-            self.pending = []
+            self.pending = array(self.pending.typecode)
         return self.a[:self.n]
 
     @property
@@ -81,6 +87,7 @@ class _Buf:
     def widen(self, dtype) -> None:
         self.view()
         self.a = self.a.astype(dtype)
+        self.pending = array(self._CODES[self.a.dtype])
 
 
 class NameTables:
@@ -131,16 +138,17 @@ class NameTables:
         sid = self._sids.get(text)
         if sid is None:
             sid = self._sids[text] = len(self._sids)
+            chars = self._s_chars
             try:
                 data = text.encode("latin-1")  # one byte a letter: extends the list at C speed
             except UnicodeEncodeError:
                 data = [ord(ch) for ch in text]
-                if self._s_chars.a.dtype == np.uint8:
+                if chars.a.dtype == np.uint8:
                     # normalised tokens are A-Z; anything else still compares exactly, in wider cells
-                    self._s_chars.widen(np.uint32)
-            self._s_start.pending.append(len(self._s_chars))
+                    chars.widen(np.uint32)
+            self._s_start.pending.append(chars.n + len(chars.pending))
             self._s_len.pending.append(len(data))
-            self._s_chars.pending.extend(data)
+            chars.pending.extend(data)
             if len(data) > self._max_len:
                 self._max_len = len(data)
         return sid
@@ -149,55 +157,79 @@ class NameTables:
         tid = self._tids.get(token)
         if tid is None:
             tid = self._tids[token] = len(self._tids)
+            sids, new_sid = self._sids, self._sid
             ska = skeleton(token)
-            self._t_sid.pending.append(self._sid(token))
-            self._t_sk.pending.append(self._sid(ska))
-            self._t_skb.pending.append(self._sid(ska.lstrip("A") or ska))
-            self._t_co.pending.append(self._sid(coarse(token)))
-            self._t_kor.pending.append(self._sid(KOREAN_SURNAMES.get(token, token)))
+            token_sid = new_sid(token)
+            self._t_sid.pending.append(token_sid)
+            sk_sid = sids.get(ska)
+            if sk_sid is None:
+                sk_sid = new_sid(ska)
+            self._t_sk.pending.append(sk_sid)
+            # skeleton without its leading vowel mark: the skeleton itself when it has none
+            self._t_skb.pending.append(new_sid(ska.lstrip("A") or ska) if ska[:1] == "A" else sk_sid)
+            self._t_co.pending.append(new_sid(coarse(token)))
+            korean = KOREAN_SURNAMES.get(token)
+            self._t_kor.pending.append(token_sid if korean is None else new_sid(korean))
             self._t_part.pending.append(1 if is_particle(token) else 0)
             self._t_common.pending.append(1 if (token in COMMON_TOKENS or token in self.common) else 0)
-            self._t_pat.pending.append(1 if is_patronymic(token) else 0)
+            # is_patronymic only where an ending matches (its own first test; most tokens fail it)
+            self._t_pat.pending.append(1 if token.endswith(_names._PATRONYMIC_ENDINGS) and is_patronymic(token)
+                                       else 0)
             # compare._feminine_a, split by side: a feminine / masculine Slavic surname ending
             self._t_fem.pending.append(1 if token.endswith(_FEMININE_ENDINGS) else 0)
             self._t_masc.pending.append(1 if len(token) >= 4 and token.endswith(_MASCULINE_ENDINGS) else 0)
-            groups = sorted(groups_of(token))
-            self._t_nstart.pending.append(len(self._nick))
-            self._t_nlen.pending.append(len(groups))
-            self._nick.pending.extend(groups)
+            nick = self._nick
+            self._t_nstart.pending.append(nick.n + len(nick.pending))
+            groups = groups_of(token)
+            if groups:
+                groups = sorted(groups)
+                self._t_nlen.pending.append(len(groups))
+                nick.pending.extend(groups)
+            else:
+                self._t_nlen.pending.append(0)
         return tid
 
     def add_form(self, form: NameForm) -> int:
         """The id of ``form`` (the same id for an equal form: tokens, surname, loose, low_quality)."""
-        key = (form.tokens, form.surname, bool(form.loose), bool(form.low_quality))
+        tokens = form.tokens
+        key = (tokens, form.surname, bool(form.loose), bool(form.low_quality))
         fid = self._fids.get(key)
         if fid is not None:
             return fid
         fid = self._fids[key] = len(self._fids)
-        tokens = form.tokens
-        self._f_tstart.pending.append(len(self._ft_tok))
+        tids, new_tid = self._tids, self._tid
+        ft_tok = self._ft_tok
+        self._f_tstart.pending.append(ft_tok.n + len(ft_tok.pending))
         self._f_ntok.pending.append(len(tokens))
         self._f_loose.pending.append(1 if form.loose else 0)
         self._f_lowq.pending.append(1 if form.low_quality else 0)
         wp, common = self._weight_params, self.common
+        tok_append, w_append, sur_append = ft_tok.pending.append, self._ft_w.pending.append, self._ft_sur.pending.append
         for token, is_surname in zip(tokens, form.surname):
-            self._ft_tok.pending.append(self._tid(token))
-            self._ft_w.pending.append(_weight(token, is_surname, common, wp))
-            self._ft_sur.pending.append(1 if is_surname else 0)
+            tid = tids.get(token)
+            tok_append(new_tid(token) if tid is None else tid)
+            w_append(_weight(token, is_surname, common, wp))
+            sur_append(1 if is_surname else 0)
         units = _py_units(tokens) if tokens else ()
-        self._f_ustart.pending.append(len(self._u_first))
+        u_first = self._u_first
+        self._f_ustart.pending.append(u_first.n + len(u_first.pending))
         self._f_nunits.pending.append(len(units))
         counts, limit = self.token_people, self.rare_limit
+        first_append, len_append = u_first.pending.append, self._u_len.pending.append
+        utok_append, rare_append = self._u_tok.pending.append, self._u_rare.pending.append
         for idx, text in units:
-            self._u_first.pending.append(idx[0])
-            self._u_len.pending.append(len(idx))
-            self._u_tok.pending.append(self._tid(text))
+            first_append(idx[0])
+            len_append(len(idx))
+            tid = tids.get(text)
+            utok_append(new_tid(text) if tid is None else tid)
             # as Screener._weak_name_only: a joined unit is as rare as its rarest part
             count = counts.get(text, 0) if text in tokens else \
                 min((counts.get(t, 0) for t in tokens if t in text), default=0)
-            self._u_rare.pending.append(1 if count <= limit else 0)
-        self._max_tok = max(self._max_tok, len(tokens))
-        self._max_units = max(self._max_units, len(units))
+            rare_append(1 if count <= limit else 0)
+        if len(tokens) > self._max_tok:
+            self._max_tok = len(tokens)
+        if len(units) > self._max_units:
+            self._max_units = len(units)
         return fid
 
     def __len__(self) -> int:

@@ -39,7 +39,7 @@ import numpy as np
 
 from pipelines.screening.dates import parse_date
 from pipelines.screening.documents import normalise_number
-from pipelines.screening.names import NameForm, coarse, is_particle, name_form, skeleton
+from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, name_form, skeleton
 from pipelines.screening.nicknames import variants
 
 __all__ = ["CandidateIndex", "entry_forms", "form_keys", "skeleton_text"]
@@ -106,6 +106,43 @@ def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial
     return frozenset(keys)
 
 
+def _entry_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
+                sks: list[str]) -> set[str]:
+    """``_token_keys(tokens, joined, pairs, with_initial, False)`` for the build, uncached (list
+    names are mostly distinct: a cache would only hold memory) and without the per-option sets:
+    without nickname expansion every option is one skeleton. ``sks``: ``skeleton`` of each token."""
+    particles = PARTICLES
+    real = [i for i, t in enumerate(tokens) if t not in particles] or list(range(len(tokens)))
+    del real[_MAX_KEY_TOKENS:]
+    options = [sks[i] for i in real]
+    n = len(tokens)
+    if joined:
+        for i in range(min(n, _MAX_KEY_TOKENS) - 1):
+            options.append(skeleton(tokens[i] + tokens[i + 1]))
+            if i + 2 < n and tokens[i] in particles and tokens[i + 1] in particles:
+                options.append(skeleton("".join(tokens[i:i + 3])))  # DE LA CRUZ -> DELACRUZ
+    keys: set[str] = set()
+    n_real = len(real)
+    if n_real == 1:
+        keys.add("S|" + options[0])
+    elif joined and n <= 4:
+        keys.add("S|" + skeleton("".join(tokens)))
+    if pairs:
+        distinct = sorted(set(options))
+        for x, a in enumerate(distinct):
+            prefix = "P|" + a + "|"
+            for b in distinct[x + 1:]:
+                keys.add(prefix + b)
+    if with_initial and n_real > 1:
+        initials = [tokens[i][0] for i in real]
+        for i, sk in enumerate(options[:n_real]):
+            prefix = "I|" + sk + "|"
+            for j, letter in enumerate(initials):
+                if i != j:
+                    keys.add(prefix + letter)
+    return keys
+
+
 @functools.lru_cache(maxsize=100_000)
 def coarse_keys(tokens: tuple[str, ...]) -> frozenset[str]:
     """``C`` keys: the whole name's :func:`coarse` key, and unordered pairs of tokens' coarse
@@ -149,7 +186,7 @@ class CandidateIndex:
         joined, pairs = bool(self.rules.get("joined_tokens", True)), bool(self.rules.get("token_pairs", True))
         with_initial = bool(self.rules.get("key_with_initial", True))
         keys = array("q")
-        ids = array("i")
+        key_counts = array("i")
         year_lo = array("h")
         year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []
@@ -160,62 +197,100 @@ class CandidateIndex:
         token_counts: Counter[str] = Counter()
         token_people: Counter[str] = Counter()
         people_seen: set[int] = set()
+        # how many different people (name + birth dates) carry each full name, kept for names
+        # carried by 3 or more: a name many listed people share is common in the population too,
+        # and alone it identifies nobody (counted in the same pass)
+        name_counts: Counter[int] = Counter()
+        name_seen: set[int] = set()
         use_docs = self.rules.get("document_number", True)
         no_dobs: tuple = ()
-        for idx, entry in enumerate(entries):
+        particles = PARTICLES
+        forms_append, texts_append = self.forms.append, self.texts.append
+        dobs_append, docs_append = self.dobs.append, self.docs.append
+        lo_append, hi_append, count_append = year_lo.append, year_hi.append, key_counts.append
+        keys_extend = keys.extend
+        for entry in entries:
             forms = entry_forms(entry)
-            self.forms.append(forms)
-            self.texts.append(None if any(f.loose for f in forms) else tuple(skeleton_text(f) for f in forms))
+            forms_append(forms)
             listed = entry.get("dates_of_birth")
+            listed_key = tuple(listed) if listed else ()
             dobs = tuple(d for d in map(parse_date, listed) if d) if listed else no_dobs
-            self.dobs.append(dobs)
+            dobs_append(dobs)
             if dobs:
-                year_lo.append(min(d[0] for d in dobs))
-                year_hi.append(max(d[0] for d in dobs))
+                lo_append(min(d[0] for d in dobs))
+                hi_append(max(d[0] for d in dobs))
             else:
-                year_lo.append(_NO_YEAR_LO)
-                year_hi.append(_NO_YEAR_HI)
+                lo_append(_NO_YEAR_LO)
+                hi_append(_NO_YEAR_HI)
             documents = entry.get("documents")
             docs = tuple((n, d.get("issuer")) for d in documents if (n := normalise_number(d.get("number")))) \
                 if documents else ()
-            self.docs.append(docs)
-            if len(forms) == 1:
-                entry_keys = _token_keys(forms[0].tokens, joined, pairs, with_initial, False)
-                seen_tokens = set(forms[0].tokens)
-            else:
+            docs_append(docs)
+            texts = []
+            loose_or_single = False
+            entry_keys: set[str] | None = None
+            seen_tokens: set[str] = set()
+            for form in forms:
+                tokens = form.tokens
+                sks = [skeleton(t) for t in tokens]
+                texts.append(" ".join(sks))
+                form_keys_ = _entry_keys(tokens, joined, pairs, with_initial, sks)
+                if entry_keys is None:
+                    entry_keys = form_keys_
+                else:
+                    entry_keys |= form_keys_
+                seen_tokens.update(tokens)
+                if form.loose or len(tokens) == 1:
+                    loose_or_single = True
+                # one person per (name, birth dates): the same person on two partners' lists once
+                name = hash(frozenset([t for t in tokens if t not in particles]))
+                person = hash((name, listed_key))
+                if person not in name_seen:
+                    name_seen.add(person)
+                    name_counts[name] += 1
+            if entry_keys is None:
                 entry_keys = set()
-                seen_tokens = set()
-                for form in forms:
-                    entry_keys |= _token_keys(form.tokens, joined, pairs, with_initial, False)
-                    seen_tokens.update(form.tokens)
+            texts_append(None if any(f.loose for f in forms) else tuple(texts))
             token_counts.update(seen_tokens)
-            person = hash((frozenset(seen_tokens), tuple(listed) if listed else ()))
+            person = hash((frozenset(seen_tokens), listed_key))
             if person not in people_seen:
                 # one listed person (same name tokens and birth dates) counts once, however many
                 # partners list them: the same person on five lists does not make a surname common
                 people_seen.add(person)
                 token_people.update(seen_tokens)
-            if any(f.loose or len(f.tokens) == 1 for f in forms):
+            if loose_or_single:
                 # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
                 # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
-                entry_keys = set(entry_keys) | {k for f in forms if f.loose or len(f.tokens) == 1
-                                                for k in coarse_keys(f.tokens)}
+                for f in forms:
+                    if f.loose or len(f.tokens) == 1:
+                        entry_keys |= coarse_keys(f.tokens)
             if use_docs and docs:
-                entry_keys = set(entry_keys) | {"D|" + number for number, _ in docs}
-            for key in entry_keys:
-                keys.append(hash(key))
-            ids.extend([idx] * len(entry_keys))
-        key_array = np.frombuffer(keys, dtype=np.int64) if len(keys) else np.zeros(0, dtype=np.int64)
-        id_array = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
+                entry_keys.update(["D|" + number for number, _ in docs])
+            keys_extend(map(hash, entry_keys))
+            count_append(len(entry_keys))
+        del people_seen, name_seen
+        n_postings = len(keys)
+        key_array = np.frombuffer(keys, dtype=np.int64) if n_postings else np.zeros(0, dtype=np.int64)
         order = np.argsort(key_array, kind="stable")
         sorted_keys = key_array[order]
-        self._ids = id_array[order]
-        del keys, ids, order
+        del key_array, keys
+        # the entry of each posting (postings were appended entry by entry)
+        if n_postings:
+            owners = np.repeat(np.arange(len(key_counts), dtype=np.int32), np.frombuffer(key_counts, dtype=np.int32))
+            self._ids = owners[order]
+            del owners
+        else:
+            self._ids = np.zeros(0, dtype=np.int32)
+        del order, key_counts
         # CSR layout: each distinct key once, with where its postings start; a lookup is one
         # binary search over the distinct keys (fewer than the postings: less memory to touch)
         # instead of a left and a right search over every posting
         if sorted_keys.size:
-            first = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+            change = np.empty(sorted_keys.size, dtype=np.bool_)
+            change[0] = True
+            np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
+            first = np.flatnonzero(change)
+            del change
         else:
             first = np.zeros(0, dtype=np.int64)
         self._keys = sorted_keys[first]
@@ -223,32 +298,13 @@ class CandidateIndex:
         del sorted_keys, first
         self.year_lo = np.frombuffer(year_lo, dtype=np.int16).copy() if len(year_lo) else np.zeros(0, np.int16)
         self.year_hi = np.frombuffer(year_hi, dtype=np.int16).copy() if len(year_hi) else np.zeros(0, np.int16)
-        self.name_people = self._name_people(self.forms, entries)
+        self.name_people = {name: n for name, n in name_counts.items() if n >= 3}
+        del name_counts
         limit = max(50, int(len(entries) * 0.002))
         self.common = frozenset(t for t, n in token_counts.items() if n > limit and not is_particle(t))
         self.token_counts = token_counts
         #: per token, how many different listed people (name tokens + birth dates) carry it
         self.token_people = token_people
-        del people_seen
-
-    @staticmethod
-    def _name_people(forms_of: list, entries: list[dict]) -> dict[int, int]:
-        """How many different people (name + birth dates) on the list carry each full name, kept
-        only for names carried by 3 or more: a name many listed people share is common in the
-        population too, and alone it identifies nobody."""
-        counts: Counter[int] = Counter()
-        seen: set[int] = set()
-        for forms, entry in zip(forms_of, entries):
-            listed = entry.get("dates_of_birth")
-            for form in forms:
-                name = name_key(form.tokens)
-                # one person per (name, birth dates): the same person on two partners' lists once
-                person = hash((name, tuple(listed) if listed else ()))
-                if person in seen:
-                    continue
-                seen.add(person)
-                counts[name] += 1
-        return {name: n for name, n in counts.items() if n >= 3}
 
     def people_named(self, tokens: tuple[str, ...]) -> int:
         """Different listed people with exactly this name (token set), 0 when fewer than 3."""
