@@ -14,8 +14,10 @@ them (batches of 1,000, ``min_score`` = the lowest alert threshold):
 * ``single_process_per_s``: as many *other* travellers, one process (steady state: the caches
   hold the first pass's names, so common names are cached and rare ones are new, as in a running
   job; never the same travellers twice);
-* ``<workers>_process_per_s``: other travellers again, shared out between ``--workers`` processes
-  forked after start-up (one index shared copy-on-write; Beam workers each build their own);
+* ``<workers>_process_per_s``: other travellers again, shared out between ``--workers`` worker
+  processes screening at the same time, each with its own index built from scratch (as Beam
+  workers do: ``worker_build_s``, ``peak_worker_mb``) and warmed up on its share of the first
+  travellers;
 * ``floor_per_s``: the steady-state pass again when every candidate down to the settings' floor
   (0.50) is wanted, as ``paxshare screen --min-score 0.5`` does.
 
@@ -67,6 +69,20 @@ def _screen_chunk(chunk, floor=False, batch=1000):
     return candidates, alerts, alerting
 
 
+def _independent_worker(entries, first, other, barrier, results) -> None:
+    global _SCREENER
+    from pipelines.screening.score import Screener
+    started = time.perf_counter()
+    _SCREENER = Screener(entries)
+    built = time.perf_counter() - started
+    gc.freeze()  # as ScreenTravellersFn.setup() does
+    _screen_chunk(first)
+    barrier.wait()
+    started = time.perf_counter()
+    _screen_chunk(other)
+    results.put((time.perf_counter() - started, built, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
 def run_one(size: int, n_travellers: int, workers: int) -> dict:
     global _SCREENER
     from pipelines.screening.score import Screener
@@ -107,20 +123,26 @@ def run_one(size: int, n_travellers: int, workers: int) -> dict:
               "floor_per_cpu_s": round(n_travellers / floor_cpu),
               "floor_candidates_per_traveller": round(floor_candidates / n_travellers, 2)}
     if workers > 1:
-        # new travellers again, shared out between forked workers (each screens its chunks in
-        # batches, as Beam workers do)
-        others = _travellers(n_travellers, seed=101)
-        chunks = [others[i::workers * 4] for i in range(workers * 4)]
-        # as the Beam DoFn does after building the index: move it out of the collector's reach, so a
-        # forked worker's collections do not write to (and so copy) every page of the shared index
-        gc.freeze()
+        # as Beam runs it: each worker process builds its own index (no memory shared), warms up on
+        # its share of the first travellers, then all screen their share of new travellers at once
+        first_shares = [first[i::workers] for i in range(workers)]
+        other = _travellers(n_travellers, seed=101)
+        other_shares = [other[i::workers] for i in range(workers)]
+        _SCREENER = None
+        gc.collect()
         context = multiprocessing.get_context("fork")
-        started = time.perf_counter()
-        with context.Pool(workers) as pool:
-            pool.map(_screen_chunk, chunks)
-        result[f"{workers}_process_per_s"] = round(n_travellers / (time.perf_counter() - started))
-        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        result["peak_child_mb"] = round(children)
+        barrier, results = context.Barrier(workers), context.Queue()
+        processes = [context.Process(target=_independent_worker,
+                                     args=(entries, first_shares[i], other_shares[i], barrier, results))
+                     for i in range(workers)]
+        for process in processes:
+            process.start()
+        outcomes = [results.get() for _ in processes]
+        for process in processes:
+            process.join()
+        result[f"{workers}_process_per_s"] = round(n_travellers / max(elapsed for elapsed, _, _ in outcomes))
+        result["worker_build_s"] = round(max(built for _, built, _ in outcomes), 1)
+        result["peak_worker_mb"] = round(max(peak for _, _, peak in outcomes))
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result
 

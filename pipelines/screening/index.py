@@ -13,6 +13,9 @@ the list's size. Keys (each rule can be turned off in the settings' ``blocking``
   consonant typo in one token, or an initial, still meets the entry.
 * ``S`` single token: only for one-token names (mononyms) on both sides.
 * ``D`` document number alone: lost/stolen documents and listed persons' documents.
+* ``C`` coarse keys (see :func:`coarse_keys`) on entries written in a loose script or of one
+  word, queried by every traveller; ``W`` the whole name's coarse key on Latin entries of 2-4
+  tokens, queried only by travellers written in a loose script (:func:`whole_coarse_key`).
 
 At query time given names also try their nickname variants (``BILL`` queries as ``WILLIAM``).
 A key shared by more than ``max_block_size`` entries is skipped (it says nothing); a key with
@@ -159,6 +162,19 @@ def coarse_keys(tokens: tuple[str, ...]) -> frozenset[str]:
     return frozenset(keys)
 
 
+#: most tokens of a Latin name that carries a ``W`` key (names longer than this are not written
+#: as one run of syllables in practice)
+_MAX_WHOLE_TOKENS = 4
+
+
+def whole_coarse_key(tokens: tuple[str, ...]) -> str:
+    """``W`` key: the whole name run together, as its :func:`coarse` key. Latin entries of 2-4
+    tokens carry it; only travellers whose name is written in a loose script (Chinese, Korean,
+    Japanese, Arabic, Khmer, ...) query it, so ``贝拉克·奥巴马`` finds ``BARACK OBAMA``; Latin
+    travellers never do (they meet Latin entries through the other keys)."""
+    return "W|" + coarse("".join(tokens))
+
+
 _NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
 
 
@@ -258,6 +274,12 @@ class CandidateIndex:
                 # partners list them: the same person on five lists does not make a surname common
                 people_seen.add(person)
                 token_people.update(seen_tokens)
+            for f in forms:
+                if not f.loose and 2 <= len(f.tokens) <= _MAX_WHOLE_TOKENS:
+                    # the whole name's coarse key, queried only by travellers written in a loose
+                    # script (their names come as syllables or consonants: 贝拉克·奥巴马 is
+                    # BEI LA KE AO BA MA, coarse BLGBM like BARACK OBAMA)
+                    entry_keys.add(whole_coarse_key(f.tokens))
             if loose_or_single:
                 # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
                 # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
@@ -322,6 +344,8 @@ class CandidateIndex:
         for form in forms:
             keys |= form_keys(form, self.rules, expand_nicknames=True)
             keys |= coarse_keys(form.tokens)
+            if form.loose:
+                keys.add(whole_coarse_key(form.tokens))
         if self.rules.get("document_number", True):
             keys.update("D|" + number for number, _ in documents if number)
         return keys

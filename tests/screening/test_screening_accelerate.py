@@ -115,3 +115,16 @@ def test_the_candidate_cap_keeps_the_entries_sharing_most_keys_then_list_order()
     assert found[:len(shared_most)] == shared_most
     assert found[len(shared_most):] == [i for i in range(120) if i % 3][:len(found) - len(shared_most)]
     assert np.all(np.diff(found[len(shared_most):]) > 0)
+
+
+def test_a_traveller_written_in_chinese_or_khmer_finds_the_latin_entry():
+    from pipelines.screening.names import name_form
+    entries = [_entry("E1", "OBAMA", "BARACK"), _entry("E2", "POT", "POL"), _entry("E3", "SMITH", "JOHN")]
+    for accelerate in (True, False):
+        screener = Screener(entries, accelerate=accelerate)
+        found = screener.screen_many([Traveller("T1", full_name="贝拉克·奥巴马")], min_score=0.5)
+        assert [c.entry_id for c in found[0]] == ["E1"] and found[0][0].score >= 0.8
+    # retrieved through the whole name's coarse key (how well it then scores is the comparison's job)
+    assert screener.index.candidates((name_form(full_name="ប៉ុល ពត"),)) == [1]
+    # a Latin traveller does not query it: JOHN SMITH's coarse run-together is nobody's business
+    assert "W|" not in "".join(screener.index.query_keys((name_form("SMITH", "JOHN"),), ()))
