@@ -206,7 +206,10 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         matched_weight += weight
         numerator += weight * sim
         pairs.append((q_text, e_text, sim, level))
-        if sim >= 0.7 and level != "initial" and not all(q_particle[i] for i in q_idx):
+        if sim >= 0.7 and level != "initial" and not all(q_particle[i] for i in q_idx) \
+                and not (len(q_text) == 1 and len(e_text) == 1):
+            # (an initial agreeing with an initial is still only an initial: E A WENDT vs J A WENDT
+            # agree on one real part)
             # a token agreeing with several run together on the other side (POLPOT ~ POL POT)
             # agrees on each of them
             strong_tokens += max(len(q_idx), sum(1 for i in e_idx if not e_particle[i]))

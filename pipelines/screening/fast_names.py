@@ -470,6 +470,7 @@ def _compare_one(qf, ef, strings, tokens, forms, scalars, work, hist, c_sim, c_l
     (f_tstart, f_ntok, f_loose, f_lowq, f_ustart, f_nunits, ft_tok, ft_w, ft_sur,
      u_first, u_len, u_tok, u_rare) = forms
     t_part, t_common, t_pat = tokens[5], tokens[6], tokens[10]
+    t_sid, s_len = tokens[0], strings[1]
     min_sim, nickname, phonetic, initial = scalars[0], scalars[1], scalars[2], scalars[3]
     conflict_weight, extra_weight, lost, common_factor, lowq_factor, patronymic_weight = \
         scalars[4], scalars[5], scalars[6], scalars[7], scalars[8], scalars[9]
@@ -540,11 +541,13 @@ def _compare_one(qf, ef, strings, tokens, forms, scalars, work, hist, c_sim, c_l
         numerator += weight * sim
         n_pairs += 1
         if sim >= 0.7 and level != INITIAL:
+            # an initial agreeing with an initial is not a strong part (compare_names)
+            one_letters = s_len[t_sid[u_tok[a]]] == 1 and s_len[t_sid[u_tok[b]]] == 1
             all_particle = True
             for i in range(qa, qa + qlen):
                 if t_part[ft_tok[qt0 + i]] == 0:
                     all_particle = False
-            if not all_particle:
+            if not all_particle and not one_letters:
                 e_real_unit = 0
                 for i in range(eb, eb + elen):
                     if t_part[ft_tok[et0 + i]] == 0:

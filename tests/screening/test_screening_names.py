@@ -139,3 +139,14 @@ def test_brahmic_scripts_compare_on_consonants_like_abjads():
         form = name_form(full_name=text)
         assert form.tokens and form.loose, text
     assert not name_form(full_name="Pol Pot").loose
+
+
+def test_an_initial_agreeing_with_an_initial_is_not_a_strong_part():
+    from pipelines.screening.compare import compare_names
+    from pipelines.screening.names import name_form
+    # ERIC / JOSH conflict; A = A is an initial, WENDT the only real part agreeing: capped
+    assert compare_names(name_form(full_name="Eric A. Wendt"), name_form(full_name="Josh A. Wendt")).score < 0.5
+    # with the given name agreeing too it is a strong name
+    assert compare_names(name_form(full_name="Josh A. Wendt"), name_form(full_name="Josh A Wendt")).score == 1.0
+    # a one-letter Korean surname spelling against the passport's is a real part (I ~ LEE)
+    assert compare_names(name_form(full_name="I Min Ho"), name_form(full_name="Lee Min Ho")).score > 0.85
