@@ -21,6 +21,7 @@ above threshold and not suppressed) and ``explanation``: one line per compared f
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from rapidfuzz.fuzz import token_set_ratio
@@ -96,6 +97,7 @@ class Screener:
         self._weak_cache: dict[int, tuple[int, ...]] = {}
         self._rare_limit = max(float(self._name_params.get("rare_token_min", 3)),
                                len(self.index) * float(self._name_params.get("rare_token_share", 2e-5)))
+        self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
             from pipelines.screening.accelerate import Accelerator
@@ -115,6 +117,10 @@ class Screener:
         order): with the compiled pre-scoring (:mod:`pipelines.screening.accelerate`) a batch is one
         call into compiled code, which leaves only entries that can reach ``min_score`` for the
         exact Python scoring below. The results are the same with or without it."""
+        with self._lock:  # one batch at a time: the compiled stage reuses scratch arrays
+            return self._screen_many(travellers, min_score)
+
+    def _screen_many(self, travellers: list[Traveller], min_score: float | None) -> list[list[Candidate]]:
         floor = self.settings.floor if min_score is None else min_score
         prepared = []
         for traveller in travellers:

@@ -13,10 +13,12 @@ audit). Counters ``candidates/<list_id>/<category>``, ``alerts/<list_id>/<catego
 from __future__ import annotations
 
 import gc
+import json
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.utils import shared
 
 from pipelines.screening.records import match_candidate
 from pipelines.screening.score import Screener
@@ -40,16 +42,24 @@ class ScreenTravellersFn(beam.DoFn):
         self._trusted = trusted_path
         self._screener: Screener | None = None
         self._counters: dict[str, Any] = {}
+        # one index per worker process, however many threads (DoFn instances) the runner starts
+        # there: a million-entry index is ~4 GB, so one per thread would not fit
+        self._shared = shared.Shared()
 
-    def setup(self) -> None:
+    def _build(self) -> Screener:
         entries = read_watchlists(self._paths)
         suppressor = Suppressor(load_cleared(self._cleared) if self._cleared else (),
                                 load_trusted(self._trusted) if self._trusted else ())
-        self._screener = Screener(entries, Settings(self._settings_raw), suppressor)
+        screener = Screener(entries, Settings(self._settings_raw), suppressor)
         # the index is millions of long-lived objects: keep the cyclic collector from walking them
         # on every full collection (pauses of seconds at a million entries), and from writing to
         # their pages in processes forked from this one
         gc.freeze()
+        return screener
+
+    def setup(self) -> None:
+        tag = json.dumps([self._paths, self._settings_raw, self._cleared, self._trusted], sort_keys=True, default=str)
+        self._screener = self._shared.acquire(self._build, tag=tag)
         self._screened = Metrics.counter(NAMESPACE, "travellers_screened")
 
     def _count(self, kind: str, entry: dict) -> None:

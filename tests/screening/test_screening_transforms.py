@@ -35,3 +35,22 @@ def test_screen_travellers_transform(tmp_path):
                     label="pairs")
         assert_that(out | "Shape" >> beam.Map(lambda c: sorted(c) == sorted(fields) and c["score"] >= c["threshold"]),
                     equal_to([True, True]), label="shape")
+
+
+def test_dofn_instances_in_one_process_share_one_index(tmp_path):
+    # runners start several DoFn instances (threads) per worker process: one million-entry index
+    # per thread would not fit, so setup() shares one per process and configuration
+    import pickle
+    from pipelines.screening.settings import default_settings
+    from pipelines.screening.transforms import ScreenTravellersFn
+    path, other = tmp_path / "wl.csv", tmp_path / "other.csv"
+    path.write_text(WL, encoding="utf-8")
+    other.write_text(WL, encoding="utf-8")
+    first = ScreenTravellersFn([str(path)], default_settings().raw)
+    second = pickle.loads(pickle.dumps(first))  # as a runner ships it to another thread
+    third = ScreenTravellersFn([str(other)], default_settings().raw)
+    for fn in (first, second, third):
+        fn.setup()
+    assert first._screener is second._screener
+    assert third._screener is not first._screener  # another list, another index
+    assert len(list(first.process([_traveller("M1/1", "KARIMOV", "RUSTAM", "1971-03-14")]))) == 1
