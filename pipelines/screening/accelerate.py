@@ -377,9 +377,58 @@ class Accelerator:
         passed[checked] = (scores >= self._precheck_ratio) & (scores > 0)
         return passed
 
+    @staticmethod
+    def _rows(f_lo: np.ndarray, per: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs expanded to one row per entry spelling: (pair of each row, spelling index)."""
+        pair_of_form = np.repeat(np.arange(per.size), per)
+        return pair_of_form, np.repeat(f_lo - np.cumsum(per) + per, per) + np.arange(pair_of_form.size)
+
+    def _name_stage(self, prepared: list, need: np.ndarray, owners: np.ndarray, pair_pos: np.ndarray,
+                    others: np.ndarray, levels: np.ndarray, t_text: np.ndarray, t_common: np.ndarray,
+                    floor: float) -> np.ndarray:
+        """For the pairs the fields left in: can the best of the entry's spellings, with the
+        engine's pre-check and name caps, reach ``floor``? One bool per pair."""
+        keep = np.zeros(need.size, dtype=np.bool_)
+        f_lo, f_hi = self._form_offsets[pair_pos], self._form_offsets[pair_pos + 1]
+        per = f_hi - f_lo
+        # an entry without a usable name: name score 0 (the engine decides; rare)
+        keep[per == 0] = others[per == 0] >= floor - self.SLACK
+        alive = np.flatnonzero(per > 0)
+        pair_of_form, form_index = self._rows(f_lo[alive], per[alive])
+        # the engine's cheap pre-check (Screener._worth_scoring), for all rows in one C call: an
+        # entry none of whose spellings passes is never scored there, so it is dropped here
+        passed = self._precheck(t_text, owners[alive][pair_of_form], form_index)
+        if passed is not None:
+            pair_passed = np.zeros(alive.size, dtype=np.bool_)
+            np.logical_or.at(pair_passed, pair_of_form, passed)
+            alive = alive[pair_passed]
+            pair_of_form, form_index = self._rows(f_lo[alive], per[alive])
+        if not alive.size:
+            return keep
+        # travellers' spellings join the name tables only when a pair needs them (a new spelling
+        # costs tens of microseconds to intern)
+        travellers, of_pair = np.unique(owners[alive], return_inverse=True)
+        form_ids = np.array([self.names.add_form(prepared[t][1]) for t in travellers.tolist()], dtype=np.int64)
+        query_form = form_ids[of_pair][pair_of_form]
+        entry_form = self._form_ids[form_index]
+        # namesakes share spellings: each distinct (traveller name, list spelling) once
+        distinct, inverse = np.unique((query_form << 32) | entry_form, return_inverse=True)
+        score, common_only, weak = self.names.compare_pairs(distinct >> 32, distinct & 0xFFFFFFFF)
+        score, common_only, weak = score[inverse], common_only[inverse], weak[inverse]
+        # the name caps of Screener._score (only ever lower a score)
+        missing = (levels[alive] == self._missing_level)[pair_of_form]
+        uncorroborated = missing & (common_only | t_common[owners[alive]][pair_of_form])
+        name_only = ~uncorroborated & missing & (score > self._name_cap) & weak
+        capped = np.where(uncorroborated, np.minimum(score, self._unc_cap),
+                          np.where(name_only, np.minimum(score, self._name_cap), score))
+        best = np.full(alive.size, -1.0)
+        np.maximum.at(best, pair_of_form, capped)
+        keep[alive] = np.clip(best + others[alive], 0.0, 1.0) >= floor - self.SLACK
+        return keep
+
     def survivors(self, prepared: list, min_score: float) -> list[list[int]]:
-        """``prepared``: per traveller ``(form, dob, window)`` as ``Screener.screen`` computes
-        them, plus the traveller. Returns per traveller the candidate positions (in
+        """``prepared``: per traveller ``(traveller, form, dob, window)`` as ``Screener.screen_many``
+        computes them. Returns per traveller the candidate positions (in
         ``CandidateIndex.candidates`` order) that can reach ``min_score``."""
         n = len(prepared)
         hashes, kinds, offsets = [], [], np.zeros(n + 1, dtype=np.int64)
@@ -391,7 +440,6 @@ class Accelerator:
         t_nat = np.full(n, -1, dtype=np.int32)
         t_named = np.zeros(n, dtype=np.bool_)
         t_common = np.zeros(n, dtype=np.bool_)
-        q_forms = np.zeros(n, dtype=np.int32)
         t_text = np.full(n, None, dtype=object)
         t_doc_offsets = np.zeros(n + 1, dtype=np.int64)
         t_docs: list[int] = []
@@ -447,47 +495,8 @@ class Accelerator:
         need = np.flatnonzero(status == _NEEDS_NAME)
         if need.size:
             owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(cand_offsets))
-            pair_pos = positions[need]
-            f_lo, f_hi = self._form_offsets[pair_pos], self._form_offsets[pair_pos + 1]
-            per = f_hi - f_lo
-            has_forms = per > 0
-            # pairs whose entry has no usable name: name score 0 (the engine decides; rare)
-            keep[need[~has_forms]] = (others[need[~has_forms]] >= floor - self.SLACK)
-            need, f_lo, per = need[has_forms], f_lo[has_forms], per[has_forms]
-            if need.size:
-                pair_of_form = np.repeat(np.arange(need.size), per)
-                starts = np.repeat(f_lo - np.cumsum(per) + per, per)
-                form_index = starts + np.arange(pair_of_form.size)
-                # the engine's cheap pre-check (Screener._worth_scoring), for all pairs in one C call:
-                # an entry none of whose spellings passes is never scored there, so it is dropped here
-                passed = self._precheck(t_text, owner[need][pair_of_form], form_index)
-                if passed is not None:
-                    pair_passed = np.zeros(need.size, dtype=np.bool_)
-                    np.logical_or.at(pair_passed, pair_of_form, passed)
-                    need, f_lo, per = need[pair_passed], f_lo[pair_passed], per[pair_passed]
-                    pair_of_form = np.repeat(np.arange(need.size), per)
-                    starts = np.repeat(f_lo - np.cumsum(per) + per, per)
-                    form_index = starts + np.arange(pair_of_form.size)
-                entry_form = self._form_ids[form_index]
-                # travellers' spellings join the name tables only when a pair needs them (a new
-                # spelling costs tens of microseconds to intern)
-                add = self.names.add_form
-                for t in np.unique(owner[need]).tolist():
-                    q_forms[t] = add(prepared[t][1])
-                query_form = q_forms[owner[need]][pair_of_form]
-                # namesakes share spellings: each distinct (traveller name, list spelling) once
-                distinct, inverse = np.unique((query_form.astype(np.int64) << 32) | entry_form, return_inverse=True)
-                score, common_only, weak = self.names.compare_pairs(distinct >> 32, distinct & 0xFFFFFFFF)
-                score, common_only, weak = score[inverse], common_only[inverse], weak[inverse]
-                missing = (levels[need] == self._missing_level)[pair_of_form]
-                unc = missing & (common_only | t_common[owner[need]][pair_of_form])
-                name_only = ~unc & missing & (score > self._name_cap) & weak
-                capped = np.where(unc, np.minimum(score, self._unc_cap),
-                                  np.where(name_only, np.minimum(score, self._name_cap), score))
-                best = np.full(need.size, -1.0)
-                np.maximum.at(best, pair_of_form, capped)
-                total = np.clip(best + others[need], 0.0, 1.0)
-                keep[need] = total >= floor - self.SLACK
+            keep[need] = self._name_stage(prepared, need, owner[need], positions[need], others[need],
+                                          levels[need], t_text, t_common, floor)
         out: list[list[int]] = []
         kept_positions = positions.tolist()
         keep_list = keep.tolist()
