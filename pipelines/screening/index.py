@@ -74,21 +74,25 @@ def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> se
                            bool(rules.get("key_with_initial", True)), expand_nicknames))
 
 
+@functools.lru_cache(maxsize=100_000)
+def _alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
+    """A token's skeleton, and its nicknames' skeletons when asked (cached: given names repeat
+    across travellers even when whole names do not)."""
+    if not expand_nicknames:
+        return frozenset((skeleton(token),))
+    return frozenset({skeleton(token)} | {skeleton(v) for v in variants(token)})
+
+
 @functools.lru_cache(maxsize=200_000)
 def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
                 expand_nicknames: bool) -> frozenset[str]:
     real = [t for t in tokens if not is_particle(t)] or list(tokens)
-    options: list[set[str]] = []
-    for token in real[:_MAX_KEY_TOKENS]:
-        alternatives = {skeleton(token)}
-        if expand_nicknames:
-            alternatives.update(skeleton(v) for v in variants(token))
-        options.append(alternatives)
+    options: list[frozenset[str]] = [_alternatives(token, expand_nicknames) for token in real[:_MAX_KEY_TOKENS]]
     if joined:
         for i in range(min(len(tokens), _MAX_KEY_TOKENS) - 1):
-            options.append({skeleton(tokens[i] + tokens[i + 1])})
+            options.append(frozenset((skeleton(tokens[i] + tokens[i + 1]),)))
             if i + 2 < len(tokens) and is_particle(tokens[i]) and is_particle(tokens[i + 1]):
-                options.append({skeleton("".join(tokens[i:i + 3]))})  # DE LA CRUZ -> DELACRUZ
+                options.append(frozenset((skeleton("".join(tokens[i:i + 3])),)))  # DE LA CRUZ -> DELACRUZ
     keys: set[str] = set()
     if len(real) == 1:
         keys.update("S|" + sk for sk in options[0])
