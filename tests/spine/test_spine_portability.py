@@ -64,6 +64,7 @@ def outputs(folder: Path) -> dict:
         "pnrs": sorted(json.dumps(p, sort_keys=True) for p in records("valid/pnr/*.avro")),
         "dead_letters": sorted(json.dumps(d, sort_keys=True, default=str) for d in records("dead_letter/*.avro")),
         "partitions": sorted(Path(p).name.split("-0")[0] for p in glob.glob(str(folder / "valid/*/*.avro"))),
+        "matches": sorted(json.dumps(m, sort_keys=True) for m in records("matches/*.avro")),
         "report": {k: v for k, v in report.items()},
     }
 
@@ -76,7 +77,14 @@ def test_portable_runner_gives_the_same_outputs(tmp_path: Path, worker_pool: int
                  declared_passenger_count=20 if i % 4 else 19) for i in range(12)]))
     (inputs / "pnr.avro").write_bytes(avro_bytes("pnr", [pnr("ABC123"), pnr("bad")]))
     (inputs / "junk.avro").write_bytes(b"\x00\x01 not avro")
-    common = [f"--input={inputs}", "--run_id=portability"]
+    # screening too: the compiled pre-scoring and the per-process shared index in SDK workers
+    watchlist = tmp_path / "watchlist.csv"
+    watchlist.write_text(
+        "entry_id,surname,given_names,full_name,aliases,date_of_birth,gender,nationality,document_number,"
+        "document_issuer,category\n"
+        "E1,Tremblay,Marie Claire,,,1984-03-09,F,CAN,,,LOOKOUT\n"
+        "E2,,,,,,,,AB000003,CAN,LOST_STOLEN_DOCUMENT\n", encoding="utf-8")
+    common = [f"--input={inputs}", "--run_id=portability", f"--watchlists={watchlist}"]
 
     run(common + [f"--output={tmp_path / 'local'}", "--runner=DirectRunner"])
     run(common + [f"--output={tmp_path / 'portable'}", "--runner=PortableRunner", "--job_endpoint=embed",
@@ -84,4 +92,5 @@ def test_portable_runner_gives_the_same_outputs(tmp_path: Path, worker_pool: int
 
     local, portable = outputs(tmp_path / "local"), outputs(tmp_path / "portable")
     assert len(local["travellers"]) == 9 * 19  # 3 manifests rejected for counts, one bad person in each other
+    assert local["matches"] and any('"E2"' in m for m in local["matches"])
     assert local == portable
