@@ -86,17 +86,42 @@ def _alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
 @functools.lru_cache(maxsize=200_000)
 def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
                 expand_nicknames: bool) -> frozenset[str]:
-    real = [t for t in tokens if not is_particle(t)] or list(tokens)
-    options: list[frozenset[str]] = [_alternatives(token, expand_nicknames) for token in real[:_MAX_KEY_TOKENS]]
+    real = _real_tokens(tokens)
+    return frozenset(_keys(tokens, real, [_alternatives(tokens[i], expand_nicknames) for i in real],
+                           joined, pairs, with_initial))
+
+
+def _entry_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
+                sks: list[str]) -> set[str]:
+    """``_token_keys(tokens, joined, pairs, with_initial, False)`` for the build: uncached (list
+    names are mostly distinct: a cache would only hold memory), from the skeletons the build has
+    already computed (``sks``: ``skeleton`` of each token)."""
+    real = _real_tokens(tokens)
+    return _keys(tokens, real, [(sks[i],) for i in real], joined, pairs, with_initial)
+
+
+def _real_tokens(tokens: tuple[str, ...]) -> list[int]:
+    """Positions of the tokens that key a name: not particles (all of them when all are), at most
+    ``_MAX_KEY_TOKENS``."""
+    real = [i for i, t in enumerate(tokens) if t not in PARTICLES] or list(range(len(tokens)))
+    return real[:_MAX_KEY_TOKENS]
+
+
+def _keys(tokens: tuple[str, ...], real: list[int], alternatives: list, joined: bool, pairs: bool,
+          with_initial: bool) -> set[str]:
+    """The blocking keys of one spelling (module docstring); ``alternatives[k]``: the skeletons
+    token ``real[k]`` may take (its own, and its nicknames' at query time)."""
+    options = list(alternatives)
+    n = len(tokens)
     if joined:
-        for i in range(min(len(tokens), _MAX_KEY_TOKENS) - 1):
-            options.append(frozenset((skeleton(tokens[i] + tokens[i + 1]),)))
-            if i + 2 < len(tokens) and is_particle(tokens[i]) and is_particle(tokens[i + 1]):
-                options.append(frozenset((skeleton("".join(tokens[i:i + 3])),)))  # DE LA CRUZ -> DELACRUZ
+        for i in range(min(n, _MAX_KEY_TOKENS) - 1):
+            options.append((skeleton(tokens[i] + tokens[i + 1]),))
+            if i + 2 < n and tokens[i] in PARTICLES and tokens[i + 1] in PARTICLES:
+                options.append((skeleton("".join(tokens[i:i + 3])),))  # DE LA CRUZ -> DELACRUZ
     keys: set[str] = set()
     if len(real) == 1:
         keys.update("S|" + sk for sk in options[0])
-    elif joined and len(tokens) <= 4:
+    elif joined and n <= 4:
         # the whole name run together: 'XI JIN PING' meets 'XIJINPING'
         keys.add("S|" + skeleton("".join(tokens)))
     if pairs:
@@ -106,47 +131,11 @@ def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial
                     if a != b:
                         keys.add(f"P|{a}|{b}" if a < b else f"P|{b}|{a}")
     if with_initial and len(real) > 1:
-        for i, alternatives in enumerate(options[:min(len(real), _MAX_KEY_TOKENS)]):
-            for j, other in enumerate(real[:_MAX_KEY_TOKENS]):
-                if i != j:
-                    keys.update(f"I|{sk}|{other[0]}" for sk in alternatives)
-    return frozenset(keys)
-
-
-def _entry_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
-                sks: list[str]) -> set[str]:
-    """``_token_keys(tokens, joined, pairs, with_initial, False)`` for the build, uncached (list
-    names are mostly distinct: a cache would only hold memory) and without the per-option sets:
-    without nickname expansion every option is one skeleton. ``sks``: ``skeleton`` of each token."""
-    particles = PARTICLES
-    real = [i for i, t in enumerate(tokens) if t not in particles] or list(range(len(tokens)))
-    del real[_MAX_KEY_TOKENS:]
-    options = [sks[i] for i in real]
-    n = len(tokens)
-    if joined:
-        for i in range(min(n, _MAX_KEY_TOKENS) - 1):
-            options.append(skeleton(tokens[i] + tokens[i + 1]))
-            if i + 2 < n and tokens[i] in particles and tokens[i + 1] in particles:
-                options.append(skeleton("".join(tokens[i:i + 3])))  # DE LA CRUZ -> DELACRUZ
-    keys: set[str] = set()
-    n_real = len(real)
-    if n_real == 1:
-        keys.add("S|" + options[0])
-    elif joined and n <= 4:
-        keys.add("S|" + skeleton("".join(tokens)))
-    if pairs:
-        distinct = sorted(set(options))
-        for x, a in enumerate(distinct):
-            prefix = "P|" + a + "|"
-            for b in distinct[x + 1:]:
-                keys.add(prefix + b)
-    if with_initial and n_real > 1:
         initials = [tokens[i][0] for i in real]
-        for i, sk in enumerate(options[:n_real]):
-            prefix = "I|" + sk + "|"
+        for k, skeletons in enumerate(options[:len(real)]):
             for j, letter in enumerate(initials):
-                if i != j:
-                    keys.add(prefix + letter)
+                if k != j:
+                    keys.update(f"I|{sk}|{letter}" for sk in skeletons)
     return keys
 
 
