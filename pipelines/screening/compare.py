@@ -103,7 +103,17 @@ def _feminine_a(fem: str, masc: str) -> bool:
     spelling of the same name. Only these endings: a final ``-A`` against a consonant is not a sex
     marker in general (Hindi ``NARENDRA``/``NARENDER``, ``RAMA``/``RAM`` are one name; Arabic
     ``FATIMA``/``FATIMAH``)."""
-    return len(masc) >= 4 and fem.endswith(_FEMININE_ENDINGS) and masc.endswith(_MASCULINE_ENDINGS)
+    return feminine_surname_ending(fem) and masculine_surname_ending(masc)
+
+
+def feminine_surname_ending(token: str) -> bool:
+    """Ends like a feminine East/West Slavic surname (-OVA, -EVA, -SKA, -SKAYA, ...)."""
+    return token.endswith(_FEMININE_ENDINGS)
+
+
+def masculine_surname_ending(token: str) -> bool:
+    """Ends like the masculine form of one (-OV, -EV, -SKI, -SKIY, ...), at least 4 letters."""
+    return len(token) >= 4 and token.endswith(_MASCULINE_ENDINGS)
 
 
 # -INA/-IN and Czech -NA/-NY are left out: given names end so too (EVELINA/EVELYN, EDNA/EDNY)

@@ -33,9 +33,9 @@ from collections.abc import Mapping
 import numba
 import numpy as np
 
-from pipelines.screening.compare import _FEMININE_ENDINGS, _MASCULINE_ENDINGS, _weight
+from pipelines.screening.compare import _weight, feminine_surname_ending, masculine_surname_ending
 from pipelines.screening.compare import _units as _py_units
-from pipelines.screening import names as _names
+from pipelines.screening.index import people_carrying
 from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
                                        is_patronymic, skeleton)
 from pipelines.screening.nicknames import groups_of
@@ -172,12 +172,10 @@ class NameTables:
             self._t_kor.pending.append(token_sid if korean is None else new_sid(korean))
             self._t_part.pending.append(1 if is_particle(token) else 0)
             self._t_common.pending.append(1 if (token in COMMON_TOKENS or token in self.common) else 0)
-            # is_patronymic only where an ending matches (its own first test; most tokens fail it)
-            self._t_pat.pending.append(1 if token.endswith(_names._PATRONYMIC_ENDINGS) and is_patronymic(token)
-                                       else 0)
-            # compare._feminine_a, split by side: a feminine / masculine Slavic surname ending
-            self._t_fem.pending.append(1 if token.endswith(_FEMININE_ENDINGS) else 0)
-            self._t_masc.pending.append(1 if len(token) >= 4 and token.endswith(_MASCULINE_ENDINGS) else 0)
+            self._t_pat.pending.append(1 if is_patronymic(token) else 0)
+            # compare._feminine_a, split by side
+            self._t_fem.pending.append(1 if feminine_surname_ending(token) else 0)
+            self._t_masc.pending.append(1 if masculine_surname_ending(token) else 0)
             nick = self._nick
             self._t_nstart.pending.append(nick.n + len(nick.pending))
             groups = groups_of(token)
@@ -222,10 +220,7 @@ class NameTables:
             len_append(len(idx))
             tid = tids.get(text)
             utok_append(new_tid(text) if tid is None else tid)
-            # as Screener._weak_name_only: a joined unit is as rare as its rarest part
-            count = counts.get(text, 0) if text in tokens else \
-                min((counts.get(t, 0) for t in tokens if t in text), default=0)
-            rare_append(1 if count <= limit else 0)
+            rare_append(1 if people_carrying(text, tokens, counts) <= limit else 0)
         if len(tokens) > self._max_tok:
             self._max_tok = len(tokens)
         if len(units) > self._max_units:

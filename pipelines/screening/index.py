@@ -171,6 +171,14 @@ def whole_coarse_key(tokens: tuple[str, ...]) -> str:
 _NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
 
 
+def people_carrying(unit: str, tokens: tuple[str, ...], token_people) -> int:
+    """How many listed people carry a name part (``token_people``: per token); a unit joined from
+    several tokens (``ABDUL RAHMAN`` -> ``ABDULRAHMAN``) is as rare as its rarest part."""
+    if unit in tokens:
+        return token_people.get(unit, 0)
+    return min((token_people.get(t, 0) for t in tokens if t in unit), default=0)
+
+
 def name_key(tokens: tuple[str, ...]) -> int:
     """Order-free hash of a name's non-particle tokens (``JOSE GARCIA`` = ``GARCIA JOSE``)."""
     return hash(frozenset(t for t in tokens if not is_particle(t)))

@@ -181,7 +181,8 @@ def is_patronymic(token: str) -> bool:
     ``PETROVNA``)? Lists record the patronymic; the passport's machine-readable zone, and so the
     airline's data, does not (Russian, Ukrainian and Belarusian travel documents write surname
     and given name only). At least three letters before the ending: ``DIVNA`` is a given name."""
-    return any(token.endswith(end) and len(token) >= len(end) + 3 for end in _PATRONYMIC_ENDINGS)
+    return token.endswith(_PATRONYMIC_ENDINGS) and \
+        any(token.endswith(end) and len(token) >= len(end) + 3 for end in _PATRONYMIC_ENDINGS)
 
 
 _SKELETON_RULES = (

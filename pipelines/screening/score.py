@@ -30,7 +30,7 @@ from pipelines.screening.compare import compare_names
 from pipelines.screening.countries import to_alpha3
 from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
 from pipelines.screening.documents import compare_document
-from pipelines.screening.index import CandidateIndex, skeleton_text
+from pipelines.screening.index import CandidateIndex, people_carrying, skeleton_text
 from pipelines.screening.names import name_form
 from pipelines.screening.settings import Settings, default_settings
 from pipelines.screening.suppression import Suppressor
@@ -221,10 +221,7 @@ class Screener:
         entry_tokens = best._entry.tokens
         for _, e_text, sim, level in best.pairs:
             if sim >= 0.7 and level != "initial":
-                # a joined unit (ABDUL RAHMAN -> ABDULRAHMAN) is as rare as its rarest part
-                count = counts.get(e_text, 0) if e_text in entry_tokens else \
-                    min((counts.get(t, 0) for t in entry_tokens if t in e_text), default=0)
-                if count <= limit:
+                if people_carrying(e_text, entry_tokens, counts) <= limit:
                     return False
         return True
 
