@@ -276,6 +276,13 @@ def _fields_batch(offsets, positions, by_document, t_year, t_month, t_day, t_sex
 # ----------------------------------------------------------------------------------------------
 
 
+def _offsets(lists) -> np.ndarray:
+    """CSR offsets of a list of per-entry sequences: entry i's values are [offsets[i], offsets[i+1])."""
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)), out=offsets[1:])
+    return offsets
+
+
 class Accelerator:
     """Flat arrays of one :class:`Screener`'s index and settings, and the batch pre-scoring.
 
@@ -301,11 +308,8 @@ class Accelerator:
         self._counter = np.zeros(max(n, 1), dtype=np.int32)
         self._touched = np.zeros(max(n, 1), dtype=np.int32)
         self._scratch = np.zeros(1 << 16, dtype=np.int32)
-        self._use_docs = bool(index.rules.get("document_number", True))
         # entry fields
-        dob_counts = np.fromiter((len(d) for d in index.dobs), dtype=np.int64, count=n)
-        self._dob_offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(dob_counts, out=self._dob_offsets[1:])
+        self._dob_offsets = _offsets(index.dobs)
         flat = [d for dobs in index.dobs for d in dobs]
         self._dob_year = np.fromiter((d[0] for d in flat), dtype=np.int32, count=len(flat))
         self._dob_month = np.fromiter((d[1] or 0 for d in flat), dtype=np.int32, count=len(flat))
@@ -313,14 +317,12 @@ class Accelerator:
         self._e_sex = np.fromiter((_SEX.get(e.get("sex"), 0) for e in index.entries), dtype=np.int8, count=n)
         self._nat_code: dict[str, int] = {}
         nat_lists = [screener._nationalities(p) for p in range(n)]
-        self._nat_offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, nat_lists), dtype=np.int64, count=n), out=self._nat_offsets[1:])
+        self._nat_offsets = _offsets(nat_lists)
         code = self._nat_code.setdefault
         self._nat_codes = np.fromiter((code(x, len(self._nat_code)) for nats in nat_lists for x in nats),
                                       dtype=np.int32, count=int(self._nat_offsets[-1]))
         doc_lists = [[hash(number) for number, _ in docs] for docs in index.docs]
-        self._doc_offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, doc_lists), dtype=np.int64, count=n), out=self._doc_offsets[1:])
+        self._doc_offsets = _offsets(doc_lists)
         self._docs = np.fromiter((h for hashes in doc_lists for h in hashes), dtype=np.int64,
                                  count=int(self._doc_offsets[-1]))
         del doc_lists
@@ -334,9 +336,7 @@ class Accelerator:
         self._nat = (float(settings.nationality["agree"]), float(settings.nationality["differ"]))
         # names
         self.names = NameTables(screener._name_params, index.common, index.token_people, screener._rare_limit)
-        form_counts = np.fromiter(map(len, index.forms), dtype=np.int64, count=n)
-        self._form_offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(form_counts, out=self._form_offsets[1:])
+        self._form_offsets = _offsets(index.forms)
         add = self.names.add_form
         self._form_ids = np.fromiter((add(f) for forms in index.forms for f in forms), dtype=np.int32,
                                      count=int(self._form_offsets[-1]))
@@ -457,8 +457,8 @@ class Accelerator:
                 t_common[t] = screener._common_full_name(form)
             t_docs.extend(hash(number) for number, _ in traveller.documents if number)
             t_doc_offsets[t + 1] = len(t_docs)
-            if self._use_docs and traveller.documents:
-                doc_keys = {"D|" + number for number, _ in traveller.documents if number}
+            if traveller.documents:
+                doc_keys = self._index.query_keys((), traveller.documents)  # empty when document keys are off
                 if doc_keys:
                     hashes.append(np.fromiter(map(hash, doc_keys), dtype=np.int64, count=len(doc_keys)))
                     kinds.append(np.full(len(doc_keys), _KIND_DOCUMENT, dtype=np.uint8))
