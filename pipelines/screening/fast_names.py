@@ -114,6 +114,7 @@ class NameTables:
         # strings (tokens, units, skeletons, coarse keys, Korean-mapped spellings)
         self._sids: dict[str, int] = {}
         self._s_start, self._s_len, self._s_chars = _Buf(np.int64), _Buf(np.int32), _Buf(np.uint8, 8192)
+        self._s_mask, self._n_masked = np.zeros(0, dtype=np.uint32), 0
         # tokens (and joined units)
         self._tids: dict[str, int] = {}
         self._t_sid, self._t_sk, self._t_skb, self._t_co, self._t_kor = (_Buf(np.int32) for _ in range(5))
@@ -236,7 +237,16 @@ class NameTables:
         return sum(b.nbytes for b in self.__dict__.values() if isinstance(b, _Buf))
 
     def _arrays(self):
-        strings = (self._s_start.view(), self._s_len.view(), self._s_chars.view())
+        starts, lengths, chars = self._s_start.view(), self._s_len.view(), self._s_chars.view()
+        if self._s_mask.size < lengths.size:
+            # letter sets of the strings added since the last call (for the cheap typo bound)
+            grown = np.zeros(max(lengths.size, 2 * self._s_mask.size), dtype=np.uint32)
+            grown[:self._n_masked] = self._s_mask[:self._n_masked]
+            self._s_mask = grown
+        if self._n_masked < lengths.size:
+            _letter_masks(starts, lengths, chars, self._s_mask, self._n_masked)
+            self._n_masked = lengths.size
+        strings = (starts, lengths, chars, self._s_mask)
         tokens = (self._t_sid.view(), self._t_sk.view(), self._t_skb.view(), self._t_co.view(), self._t_kor.view(),
                   self._t_part.view(), self._t_common.view(), self._t_nstart.view(), self._t_nlen.view(),
                   self._nick.view(), self._t_pat.view(), self._t_fem.view(), self._t_masc.view())
@@ -313,6 +323,25 @@ def _osa(chars, a0, n, b0, m, work):
 
 
 @_jit
+def _letter_masks(starts, lengths, chars, out, first):
+    """Each string's set of letters as bits (A-Z; anything else shares bit 26), from ``first`` on."""
+    for i in range(first, lengths.size):
+        mask = np.uint32(0)
+        for k in range(starts[i], starts[i] + lengths[i]):
+            c = chars[k]
+            mask |= np.uint32(1) << np.uint32(c - 65 if 65 <= c <= 90 else 26)
+        out[i] = mask
+
+
+@_jit
+def _popcount(x):
+    x = x - ((x >> np.uint32(1)) & np.uint32(0x55555555))
+    x = (x & np.uint32(0x33333333)) + ((x >> np.uint32(2)) & np.uint32(0x33333333))
+    x = (x + (x >> np.uint32(4))) & np.uint32(0x0F0F0F0F)
+    return np.uint32(x * np.uint32(0x01010101)) >> np.uint32(24)
+
+
+@_jit
 def _bag_bound(chars, a0, la, b0, lb, hist):
     """A lower bound of the OSA distance: letters one side has more of than the other (an edit
     changes at most one letter count per side; a transposition none). Letters outside A-Z share
@@ -335,13 +364,16 @@ def _bag_bound(chars, a0, la, b0, lb, hist):
     return max(more, fewer)
 
 
-@_jit
-def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, strings, tokens, work, hist):
-    """compare.token_similarity on token ids -> (similarity, level code)."""
+@numba.njit(cache=True, nogil=True, inline="always")
+def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, s_start, s_len, chars, s_mask,
+                      t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, work, hist):
+    """compare.token_similarity on token ids -> (similarity, level code).
+
+    Arrays come one by one, not as tuples, and the function is inlined: numba takes a reference
+    to every array unpacked from a tuple, which cost more than the similarity itself (~25 calls
+    a name pair)."""
     if ta == tb:
         return 1.0, EXACT
-    s_start, s_len, chars = strings
-    t_sid, t_sk, t_skb, t_co, t_kor, t_part, t_common, t_nstart, t_nlen, nick, t_pat, t_fem, t_masc = tokens
     if t_kor[ta] == t_kor[tb]:
         return phonetic, PHONETIC
     sa, sb = t_sid[ta], t_sid[tb]
@@ -355,7 +387,11 @@ def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, strin
     same_skeleton = ska == skb and (s_len[ska] >= 2 or la <= 3)
     hopeless = False
     if not same_skeleton and min_sim > 0.0:
+        # lower bounds of the OSA distance, cheapest first: the length difference; letters one
+        # side has and the other lacks altogether (each needs an edit); letter counts
+        ma, mb = s_mask[sa], s_mask[sb]
         hopeless = 1.0 - 1.6 * abs(la - lb) / longest < min_sim or \
+            1.0 - 1.6 * max(_popcount(ma & ~mb), _popcount(mb & ~ma)) / longest < min_sim or \
             1.0 - 1.6 * _bag_bound(chars, a0, la, b0, lb, hist) / longest < min_sim
     if hopeless:
         # the typo level cannot reach min_sim (OSA >= these bounds): the distance is not needed,
@@ -422,195 +458,18 @@ def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, strin
 
 
 @_jit
-def _before(i, j, c_sim, c_lensum, c_qkey, c_ekey):
-    """Does candidate i come before j in Python's ``scored.sort(reverse=True)``?"""
-    if c_sim[i] != c_sim[j]:
-        return c_sim[i] > c_sim[j]
-    if c_lensum[i] != c_lensum[j]:
-        return c_lensum[i] < c_lensum[j]
-    if c_qkey[i] != c_qkey[j]:
-        return c_qkey[i] > c_qkey[j]
-    return c_ekey[i] > c_ekey[j]
-
-
-@_jit
-def _take_unit(used, ft_w, t0, first, length):
-    """Mark a unit's tokens paired; the unit weighs as its heaviest token."""
-    weight = ft_w[t0 + first]
-    used[first] = True
-    for i in range(first + 1, first + length):
-        used[i] = True
-        if ft_w[t0 + i] > weight:
-            weight = ft_w[t0 + i]
-    return weight
-
-
-@_jit
-def _lost_surname(ft_sur, ft_w, t0, n, used):
-    """Weight of a name's surname tokens when none of them was paired (else 0)."""
-    total = 0.0
-    has_surname = False
-    for i in range(n):
-        if ft_sur[t0 + i]:
-            has_surname = True
-            total += ft_w[t0 + i]
-            if used[i]:
-                return 0.0
-    return total if has_surname else 0.0
-
-
-@_jit
-def _compare_one(qf, ef, strings, tokens, forms, scalars, work, hist, c_sim, c_lensum, c_qkey, c_ekey, c_qu, c_eu,
-                 c_level, order, used_q, used_e):
+def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok, max_units,
+                   out_score, out_common, out_weak):
+    """``compare_names`` for each (query form, entry form) pair. One function with the loop inside:
+    numba takes a reference to every array unpacked from a tuple, which per pair (or per token
+    similarity) cost more than the comparison itself."""
     (f_tstart, f_ntok, f_loose, f_lowq, f_ustart, f_nunits, ft_tok, ft_w, ft_sur,
      u_first, u_len, u_tok, u_rare) = forms
-    t_part, t_common, t_pat = tokens[5], tokens[6], tokens[10]
-    t_sid, s_len = tokens[0], strings[1]
+    s_start, s_len, chars, s_mask = strings
+    t_sid, t_sk, t_skb, t_co, t_kor, t_part, t_common, t_nstart, t_nlen, nick, t_pat, t_fem, t_masc = tokens
     min_sim, nickname, phonetic, initial = scalars[0], scalars[1], scalars[2], scalars[3]
     conflict_weight, extra_weight, lost, common_factor, lowq_factor, patronymic_weight = \
         scalars[4], scalars[5], scalars[6], scalars[7], scalars[8], scalars[9]
-    qn, en = f_ntok[qf], f_ntok[ef]
-    loose = f_loose[qf] != 0 or f_loose[ef] != 0
-    if qn == 0 or en == 0:
-        return 0.0, False, not loose and not (qn == 0 and en == 0)
-    qt0, et0 = f_tstart[qf], f_tstart[ef]
-    qu0, nqu, eu0, neu = f_ustart[qf], f_nunits[qf], f_ustart[ef], f_nunits[ef]
-    # candidate pairs
-    nc = 0
-    for a in range(qu0, qu0 + nqu):
-        q_multi = u_len[a] >= 2
-        for b in range(eu0, eu0 + neu):
-            if q_multi and u_len[b] >= 2:
-                continue
-            sim, level = _token_similarity(u_tok[a], u_tok[b], loose, nickname, phonetic, initial, min_sim,
-                                           strings, tokens, work, hist)
-            if sim >= min_sim or (level == INITIAL and sim > 0):
-                c_sim[nc] = sim
-                c_lensum[nc] = u_len[a] + u_len[b]
-                c_qkey[nc] = u_first[a] * 8 + u_len[a]  # index tuples are contiguous: lexicographic
-                c_ekey[nc] = u_first[b] * 8 + u_len[b]
-                c_qu[nc] = a
-                c_eu[nc] = b
-                c_level[nc] = level
-                nc += 1
-    # insertion sort (few candidates) into Python's order
-    for k in range(nc):
-        order[k] = k
-    for k in range(1, nc):
-        x = order[k]
-        m = k - 1
-        while m >= 0 and _before(x, order[m], c_sim, c_lensum, c_qkey, c_ekey):
-            order[m + 1] = order[m]
-            m -= 1
-        order[m + 1] = x
-    for k in range(qn):
-        used_q[k] = False
-    for k in range(en):
-        used_e[k] = False
-    matched_weight = 0.0
-    numerator = 0.0
-    strong_tokens = 0
-    n_pairs = 0
-    all_common = True
-    all_exact = True
-    rare_hit = False
-    for k in range(nc):
-        c = order[k]
-        a, b = c_qu[c], c_eu[c]
-        qa, qlen, eb, elen = u_first[a], u_len[a], u_first[b], u_len[b]
-        taken = False
-        for i in range(qa, qa + qlen):
-            if used_q[i]:
-                taken = True
-        for i in range(eb, eb + elen):
-            if used_e[i]:
-                taken = True
-        if taken:
-            continue
-        wq = _take_unit(used_q, ft_w, qt0, qa, qlen)
-        we = _take_unit(used_e, ft_w, et0, eb, elen)
-        sim = c_sim[c]
-        level = c_level[c]
-        weight = (wq + we) / 2
-        matched_weight += weight
-        numerator += weight * sim
-        n_pairs += 1
-        if sim >= 0.7 and level != INITIAL:
-            # an initial agreeing with an initial is not a strong part (compare_names)
-            one_letters = s_len[t_sid[u_tok[a]]] == 1 and s_len[t_sid[u_tok[b]]] == 1
-            all_particle = True
-            for i in range(qa, qa + qlen):
-                if t_part[ft_tok[qt0 + i]] == 0:
-                    all_particle = False
-            if not all_particle and not one_letters:
-                e_real_unit = 0
-                for i in range(eb, eb + elen):
-                    if t_part[ft_tok[et0 + i]] == 0:
-                        e_real_unit += 1
-                strong_tokens += max(qlen, e_real_unit)
-            if u_rare[b]:
-                rare_hit = True
-        qt, et = u_tok[a], u_tok[b]
-        if not (t_common[qt] or t_common[et] or t_part[qt]):
-            all_common = False
-        if level != EXACT:
-            all_exact = False
-    left_q = 0.0
-    any_extra = False
-    for i in range(qn):
-        if not used_q[i]:
-            left_q += ft_w[qt0 + i]
-            any_extra = True
-    left_e = 0.0
-    for i in range(en):
-        if not used_e[i]:
-            left_e += ft_w[et0 + i]
-            any_extra = True
-    # a surname with no part agreeing is a conflict
-    left_q += _lost_surname(ft_sur, ft_w, qt0, qn, used_q) * lost
-    left_e += _lost_surname(ft_sur, ft_w, et0, en, used_e) * lost
-    # a patronymic missing on one side (compare._patronymic_left)
-    pat_q = 0.0
-    for i in range(qn):
-        if not used_q[i] and not ft_sur[qt0 + i] and t_pat[ft_tok[qt0 + i]]:
-            pat_q += ft_w[qt0 + i]
-    pat_e = 0.0
-    for i in range(en):
-        if not used_e[i] and not ft_sur[et0 + i] and t_pat[ft_tok[et0 + i]]:
-            pat_e += ft_w[et0 + i]
-    if pat_q > 0 and left_e == 0.0:
-        left_q -= pat_q * (1.0 - patronymic_weight)
-    elif pat_e > 0 and left_q == 0.0:
-        left_e -= pat_e * (1.0 - patronymic_weight)
-    conflict = min(left_q, left_e)
-    extra = max(left_q, left_e) - conflict
-    denominator = matched_weight + conflict_weight * conflict + extra_weight * extra
-    score = numerator / denominator if denominator != 0.0 else 0.0
-    q_real = qn
-    for i in range(qn):
-        q_real -= t_part[ft_tok[qt0 + i]]
-    e_real = en
-    for i in range(en):
-        e_real -= t_part[ft_tok[et0 + i]]
-    if strong_tokens < 2 and max(q_real, e_real) >= 2:
-        score *= 0.7
-    common_only = n_pairs > 0 and all_common
-    if common_only:
-        score *= common_factor
-    if f_lowq[ef] or f_lowq[qf]:
-        score *= lowq_factor
-    if loose:
-        weak = False
-    elif not any_extra and all_exact:
-        weak = False
-    else:
-        weak = not rare_hit
-    return score, common_only, weak
-
-
-@_jit
-def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok, max_units,
-                   out_score, out_common, out_weak):
     work = np.zeros((3, max_len + 1), dtype=np.int64)
     hist = np.zeros(27, dtype=np.int64)
     cap = max_units * max_units
@@ -625,8 +484,205 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
     used_q = np.zeros(max_tok, dtype=np.bool_)
     used_e = np.zeros(max_tok, dtype=np.bool_)
     for p in range(len(qids)):
-        s, c, w = _compare_one(qids[p], eids[p], strings, tokens, forms, scalars, work, hist, c_sim, c_lensum, c_qkey,
-                               c_ekey, c_qu, c_eu, c_level, order, used_q, used_e)
-        out_score[p] = s
-        out_common[p] = c
-        out_weak[p] = w
+        qf, ef = qids[p], eids[p]
+        qn, en = f_ntok[qf], f_ntok[ef]
+        loose = f_loose[qf] != 0 or f_loose[ef] != 0
+        if qn == 0 or en == 0:
+            out_score[p] = 0.0
+            out_common[p] = False
+            out_weak[p] = not loose and not (qn == 0 and en == 0)
+            continue
+        qt0, et0 = f_tstart[qf], f_tstart[ef]
+        qu0, nqu, eu0, neu = f_ustart[qf], f_nunits[qf], f_ustart[ef], f_nunits[ef]
+        # candidate pairs
+        nc = 0
+        for a in range(qu0, qu0 + nqu):
+            q_multi = u_len[a] >= 2
+            for b in range(eu0, eu0 + neu):
+                if q_multi and u_len[b] >= 2:
+                    continue
+                ta, tb = u_tok[a], u_tok[b]
+                # most token pairs are settled here, written out rather than called: numba takes
+                # a reference to each array a function is passed, per call, which cost more than
+                # the similarity. The same answers as _token_similarity: two different Latin
+                # tokens (not initials) with different skeletons, no nickname group on one side
+                # and a typo level that cannot reach min_sim (lower bounds of the distance)
+                settled = False
+                if ta == tb:
+                    sim, level = 1.0, EXACT
+                    settled = True
+                elif not loose and min_sim > 0.0 and t_kor[ta] != t_kor[tb] and t_sk[ta] != t_sk[tb] \
+                        and (t_nlen[ta] == 0 or t_nlen[tb] == 0):
+                    sa, sb = t_sid[ta], t_sid[tb]
+                    la, lb = s_len[sa], s_len[sb]
+                    if la > 1 and lb > 1:
+                        longest = max(la, lb)
+                        ma, mb = s_mask[sa], s_mask[sb]
+                        if 1.0 - 1.6 * abs(la - lb) / longest < min_sim or \
+                                1.0 - 1.6 * max(_popcount(ma & ~mb), _popcount(mb & ~ma)) / longest < min_sim:
+                            sim, level = 0.0, DIFFER
+                            settled = True
+                if not settled:
+                    sim, level = _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim,
+                                                   s_start, s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor,
+                                                   t_nstart, t_nlen, nick, t_fem, t_masc, work, hist)
+                if sim >= min_sim or (level == INITIAL and sim > 0):
+                    c_sim[nc] = sim
+                    c_lensum[nc] = u_len[a] + u_len[b]
+                    c_qkey[nc] = u_first[a] * 8 + u_len[a]  # index tuples are contiguous: lexicographic
+                    c_ekey[nc] = u_first[b] * 8 + u_len[b]
+                    c_qu[nc] = a
+                    c_eu[nc] = b
+                    c_level[nc] = level
+                    nc += 1
+        # insertion sort (few candidates) into Python's order
+        for k in range(nc):
+            order[k] = k
+        for k in range(1, nc):
+            x = order[k]
+            m = k - 1
+            while m >= 0:
+                y = order[m]
+                # Python's scored.sort(reverse=True): similarity, fewer tokens, then positions
+                if c_sim[x] != c_sim[y]:
+                    first = c_sim[x] > c_sim[y]
+                elif c_lensum[x] != c_lensum[y]:
+                    first = c_lensum[x] < c_lensum[y]
+                elif c_qkey[x] != c_qkey[y]:
+                    first = c_qkey[x] > c_qkey[y]
+                else:
+                    first = c_ekey[x] > c_ekey[y]
+                if not first:
+                    break
+                order[m + 1] = y
+                m -= 1
+            order[m + 1] = x
+        for k in range(qn):
+            used_q[k] = False
+        for k in range(en):
+            used_e[k] = False
+        matched_weight = 0.0
+        numerator = 0.0
+        strong_tokens = 0
+        n_pairs = 0
+        all_common = True
+        all_exact = True
+        rare_hit = False
+        for k in range(nc):
+            c = order[k]
+            a, b = c_qu[c], c_eu[c]
+            qa, qlen, eb, elen = u_first[a], u_len[a], u_first[b], u_len[b]
+            taken = False
+            for i in range(qa, qa + qlen):
+                if used_q[i]:
+                    taken = True
+            for i in range(eb, eb + elen):
+                if used_e[i]:
+                    taken = True
+            if taken:
+                continue
+            # the units' tokens are paired; a unit weighs as its heaviest token
+            wq = ft_w[qt0 + qa]
+            for i in range(qa, qa + qlen):
+                used_q[i] = True
+                if ft_w[qt0 + i] > wq:
+                    wq = ft_w[qt0 + i]
+            we = ft_w[et0 + eb]
+            for i in range(eb, eb + elen):
+                used_e[i] = True
+                if ft_w[et0 + i] > we:
+                    we = ft_w[et0 + i]
+            sim = c_sim[c]
+            level = c_level[c]
+            weight = (wq + we) / 2
+            matched_weight += weight
+            numerator += weight * sim
+            n_pairs += 1
+            if sim >= 0.7 and level != INITIAL:
+                # an initial agreeing with an initial is not a strong part (compare_names)
+                one_letters = s_len[t_sid[u_tok[a]]] == 1 and s_len[t_sid[u_tok[b]]] == 1
+                all_particle = True
+                for i in range(qa, qa + qlen):
+                    if t_part[ft_tok[qt0 + i]] == 0:
+                        all_particle = False
+                if not all_particle and not one_letters:
+                    e_real_unit = 0
+                    for i in range(eb, eb + elen):
+                        if t_part[ft_tok[et0 + i]] == 0:
+                            e_real_unit += 1
+                    strong_tokens += max(qlen, e_real_unit)
+                if u_rare[b]:
+                    rare_hit = True
+            qt, et = u_tok[a], u_tok[b]
+            if not (t_common[qt] or t_common[et] or t_part[qt]):
+                all_common = False
+            if level != EXACT:
+                all_exact = False
+        left_q = 0.0
+        any_extra = False
+        for i in range(qn):
+            if not used_q[i]:
+                left_q += ft_w[qt0 + i]
+                any_extra = True
+        left_e = 0.0
+        for i in range(en):
+            if not used_e[i]:
+                left_e += ft_w[et0 + i]
+                any_extra = True
+        # a surname with no part agreeing is a conflict
+        # (the weight of a name's surname tokens when none of them was paired)
+        lost_q = 0.0
+        for i in range(qn):
+            if ft_sur[qt0 + i]:
+                if used_q[i]:
+                    lost_q = 0.0
+                    break
+                lost_q += ft_w[qt0 + i]
+        lost_e = 0.0
+        for i in range(en):
+            if ft_sur[et0 + i]:
+                if used_e[i]:
+                    lost_e = 0.0
+                    break
+                lost_e += ft_w[et0 + i]
+        left_q += lost_q * lost
+        left_e += lost_e * lost
+        # a patronymic missing on one side (compare._patronymic_left)
+        pat_q = 0.0
+        for i in range(qn):
+            if not used_q[i] and not ft_sur[qt0 + i] and t_pat[ft_tok[qt0 + i]]:
+                pat_q += ft_w[qt0 + i]
+        pat_e = 0.0
+        for i in range(en):
+            if not used_e[i] and not ft_sur[et0 + i] and t_pat[ft_tok[et0 + i]]:
+                pat_e += ft_w[et0 + i]
+        if pat_q > 0 and left_e == 0.0:
+            left_q -= pat_q * (1.0 - patronymic_weight)
+        elif pat_e > 0 and left_q == 0.0:
+            left_e -= pat_e * (1.0 - patronymic_weight)
+        conflict = min(left_q, left_e)
+        extra = max(left_q, left_e) - conflict
+        denominator = matched_weight + conflict_weight * conflict + extra_weight * extra
+        score = numerator / denominator if denominator != 0.0 else 0.0
+        q_real = qn
+        for i in range(qn):
+            q_real -= t_part[ft_tok[qt0 + i]]
+        e_real = en
+        for i in range(en):
+            e_real -= t_part[ft_tok[et0 + i]]
+        if strong_tokens < 2 and max(q_real, e_real) >= 2:
+            score *= 0.7
+        common_only = n_pairs > 0 and all_common
+        if common_only:
+            score *= common_factor
+        if f_lowq[ef] or f_lowq[qf]:
+            score *= lowq_factor
+        if loose:
+            weak = False
+        elif not any_extra and all_exact:
+            weak = False
+        else:
+            weak = not rare_hit
+        out_score[p] = score
+        out_common[p] = common_only
+        out_weak[p] = weak
