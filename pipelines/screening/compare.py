@@ -26,7 +26,7 @@ import functools
 from rapidfuzz.distance import OSA
 
 from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, is_patronymic,
-                                       skeleton)
+                                       particle_flags, skeleton)
 from pipelines.screening.nicknames import are_nicknames
 
 __all__ = ["token_similarity", "compare_names", "NameComparison"]
@@ -39,7 +39,42 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
 
     ``loose`` is set when either side came from a script that does not write vowels or spells
     consonants by syllable (Arabic, Hebrew, kana): then consonant skeletons are compared with
-    edit distance too."""
+    edit distance too.
+
+    Latvian writes every masculine name, foreign ones included, with a nominative ``-S`` after the
+    stem (``SERGEJS LAVROVS`` for Sergey Lavrov, ``VLADIMIRS PUTINS``): a token ending in a
+    consonant + ``S`` is also compared without that ``S`` against a token not ending in ``S``, at
+    most at the phonetic level, and only when that reaches 0.7 (a strong part). Not on the loose
+    path: there a stem would only out-bid the syllable alignment (``SCOGGINS``/``스코긴스``)."""
+    sim, level = _token_similarity(a, b, loose, nickname, phonetic, initial)
+    if sim < phonetic and not loose:  # a Latin spelling's ending (syllabic/abjad sources have skeleton levels)
+        for x, y in ((a, b), (b, a)):
+            stem = baltic_stem(x)
+            if stem is not None and y[-1] != "S":
+                alt, alt_level = _token_similarity(stem, y, loose, nickname, phonetic, initial)
+                alt = min(alt, phonetic)
+                if alt >= 0.7 and alt > sim and alt_level != "initial":
+                    sim, level = alt, ("phonetic" if alt_level == "exact" else alt_level)
+    return sim, level
+
+
+@functools.lru_cache(maxsize=100_000)
+def baltic_stem(token: str) -> str | None:
+    """The stem of a token with a Latvian nominative ``-S`` (None when it has none): a consonant +
+    ``S`` with at least four letters before it (``LAVROVS`` -> ``LAVROV``; not ``JAMES``,
+    ``ANDREAS``, ``HANS``). Latvian writes the y-glide ``J``, so a stem ending in a vowel + ``J``
+    ends in ``Y`` as other spellings write it (``SERGEJS`` -> ``SERGEY``, ``NIKOLAJS`` ->
+    ``NIKOLAY``)."""
+    if len(token) < 5 or token[-1] != "S" or token[-2] in "AEIOUYS":
+        return None
+    stem = token[:-1]
+    if stem[-1] == "J" and stem[-2] in "AEIOU":
+        stem = stem[:-1] + "Y"
+    return stem
+
+
+def _token_similarity(a: str, b: str, loose: bool, nickname: float, phonetic: float,
+                      initial: float) -> tuple[float, str]:
     if a == b:
         return 1.0, "exact"
     if KOREAN_SURNAMES.get(a, a) == KOREAN_SURNAMES.get(b, b):
@@ -49,7 +84,9 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
     ska, skb = skeleton(a), skeleton(b)
     longest = max(len(a), len(b))
     distance = OSA.distance(a, b)
-    if ska == skb and (len(ska) >= 2 or len(a) <= 3) and not _vowel_distinct(a, b):
+    # a one-consonant skeleton is trusted when either token is short (SHA ~ SHAH: a silent final
+    # H): symmetric, so the level never depends on which side is the traveller
+    if ska == skb and (len(ska) >= 2 or min(len(a), len(b)) <= 3) and not _vowel_distinct(a, b):
         # same consonants; a long way apart in letters (HASSAN/HOSSEINI) is weaker evidence
         return (phonetic, "phonetic") if distance <= max(2, longest // 3) else (phonetic - 0.17, "phonetic")
     if are_nicknames(a, b):
@@ -158,8 +195,8 @@ class NameComparison:
         return f"NameComparison(score={self.score}, text={self.text!r})"
 
 
-def _weight(token: str, is_surname: bool, common: frozenset[str], params: dict) -> float:
-    if is_particle(token):
+def _weight(token: str, is_surname: bool, common: frozenset[str], params: dict, particle: bool | None = None) -> float:
+    if is_particle(token) if particle is None else particle:
         return params["particle_weight"]
     weight = params["common_token_weight"] if (token in COMMON_TOKENS or token in common) else 1.0
     return weight * (params["surname_weight"] if is_surname else 1.0)
@@ -181,8 +218,10 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     loose = query.loose or entry.loose
     q_tokens, e_tokens = query.tokens, entry.tokens
     weight_args = (common, p["particle_weight"], p["common_token_weight"], p["surname_weight"])
-    q_w = _weights(q_tokens, query.surname, *weight_args)
-    e_w = _weights(e_tokens, entry.surname, *weight_args)
+    q_particle = particle_flags(query)
+    e_particle = particle_flags(entry)
+    q_w = _weights(q_tokens, query.surname, q_particle, *weight_args)
+    e_w = _weights(e_tokens, entry.surname, e_particle, *weight_args)
     q_units = _units(q_tokens)
     e_units = _units(e_tokens)
     min_sim = p["min_token_similarity"]
@@ -205,8 +244,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     matched_weight = 0.0
     numerator = 0.0
     strong_tokens = 0
-    q_particle = _particles(q_tokens)
-    e_particle = _particles(e_tokens)
+    pair_particle = []  # per pair: is the traveller's side a particle (common_only below)
     for sim, _, q_idx, e_idx, q_text, e_text, level in scored:
         if used_q.intersection(q_idx) or used_e.intersection(e_idx):
             continue
@@ -216,6 +254,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         matched_weight += weight
         numerator += weight * sim
         pairs.append((q_text, e_text, sim, level))
+        pair_particle.append(q_particle[q_idx[0]] if len(q_idx) == 1 else is_particle(q_text))
         if sim >= 0.7 and level != "initial" and not all(q_particle[i] for i in q_idx) \
                 and not (len(q_text) == 1 and len(e_text) == 1):
             # (an initial agreeing with an initial is still only an initial: E A WENDT vs J A WENDT
@@ -250,13 +289,13 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     denominator = matched_weight + p["conflict_weight"] * conflict + p["extra_weight"] * extra
     score = numerator / denominator if denominator else 0.0
     q_real = len(q_tokens) - sum(q_particle)
-    e_real = len(e_tokens) - sum(_particles(e_tokens))
+    e_real = len(e_tokens) - sum(e_particle)
     capped = False
     if strong_tokens < 2 and max(q_real, e_real) >= 2:
         score *= 0.7
         capped = True
     common_only = bool(pairs) and all(q in COMMON_TOKENS or q in common or e in COMMON_TOKENS or e in common
-                                      or is_particle(q) for q, e, _, _ in pairs)
+                                      or particle for (q, e, _, _), particle in zip(pairs, pair_particle))
     if common_only:
         score *= p.get("common_name_factor", 0.9)
     if entry.low_quality or query.low_quality:
@@ -266,11 +305,11 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
 
 
 @functools.lru_cache(maxsize=200_000)
-def _weights(tokens: tuple[str, ...], surname: tuple[bool, ...], common: frozenset[str], particle: float,
-             common_weight: float, surname_weight: float) -> tuple[float, ...]:
+def _weights(tokens: tuple[str, ...], surname: tuple[bool, ...], particles: tuple[bool, ...], common: frozenset[str],
+             particle: float, common_weight: float, surname_weight: float) -> tuple[float, ...]:
     """Each token's weight (cached: list spellings and travellers' names repeat)."""
     params = {"particle_weight": particle, "common_token_weight": common_weight, "surname_weight": surname_weight}
-    return tuple(_weight(t, s, common, params) for t, s in zip(tokens, surname))
+    return tuple(_weight(t, s, common, params, p) for t, s, p in zip(tokens, surname, particles))
 
 
 def _patronymic_left(tokens: tuple[str, ...], surname: tuple[bool, ...], used: set[int],
@@ -281,11 +320,6 @@ def _patronymic_left(tokens: tuple[str, ...], surname: tuple[bool, ...], used: s
         if i not in used and not surname[i] and is_patronymic(token):
             total += weights[i]
     return total
-
-
-@functools.lru_cache(maxsize=200_000)
-def _particles(tokens: tuple[str, ...]) -> tuple[bool, ...]:
-    return tuple(is_particle(t) for t in tokens)
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -33,11 +33,11 @@ from collections.abc import Mapping
 import numba
 import numpy as np
 
-from pipelines.screening.compare import _weight, feminine_surname_ending, masculine_surname_ending
+from pipelines.screening.compare import _weight, baltic_stem, feminine_surname_ending, masculine_surname_ending
 from pipelines.screening.compare import _units as _py_units
 from pipelines.screening.index import people_carrying
 from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
-                                       is_patronymic, skeleton)
+                                       is_patronymic, particle_flags, skeleton)
 from pipelines.screening.nicknames import groups_of
 
 __all__ = ["NameTables"]
@@ -120,6 +120,7 @@ class NameTables:
         self._t_sid, self._t_sk, self._t_skb, self._t_co, self._t_kor = (_Buf(np.int32) for _ in range(5))
         self._t_part, self._t_common, self._t_pat = _Buf(np.uint8), _Buf(np.uint8), _Buf(np.uint8)
         self._t_fem, self._t_masc = _Buf(np.uint8), _Buf(np.uint8)
+        self._t_strip = _Buf(np.int32)  # the token without its Latvian -S (compare.baltic_stem), else -1
         self._t_nstart, self._t_nlen, self._nick = _Buf(np.int64), _Buf(np.int32), _Buf(np.int32)
         # forms
         self._fids: dict[tuple, int] = {}
@@ -127,6 +128,7 @@ class NameTables:
         self._f_loose, self._f_lowq = _Buf(np.uint8), _Buf(np.uint8)
         self._f_ustart, self._f_nunits = _Buf(np.int64), _Buf(np.int32)
         self._ft_tok, self._ft_w, self._ft_sur = _Buf(np.int32, 4096), _Buf(np.float64, 4096), _Buf(np.uint8, 4096)
+        self._ft_part = _Buf(np.uint8, 4096)  # per form token: a particle in this name (names.particle_flags)
         self._u_first, self._u_len = _Buf(np.int32, 8192), _Buf(np.int32, 8192)
         self._u_tok, self._u_rare = _Buf(np.int32, 8192), _Buf(np.uint8, 8192)
         self._max_len = 1
@@ -186,12 +188,21 @@ class NameTables:
                 nick.pending.extend(groups)
             else:
                 self._t_nlen.pending.append(0)
+            strip = self._t_strip
+            strip.pending.append(-1)
+            stem_text = baltic_stem(token)
+            if stem_text is not None:
+                # interned after this token's own rows are complete, then patched in
+                stem = self._tids.get(stem_text)
+                if stem is None:
+                    stem = self._tid(stem_text)
+                strip.pending[tid - strip.n] = stem
         return tid
 
     def add_form(self, form: NameForm) -> int:
         """The id of ``form`` (the same id for an equal form: tokens, surname, loose, low_quality)."""
         tokens = form.tokens
-        key = (tokens, form.surname, bool(form.loose), bool(form.low_quality))
+        key = (tokens, form.surname, bool(form.loose), bool(form.low_quality), form.particles)
         fid = self._fids.get(key)
         if fid is not None:
             return fid
@@ -204,11 +215,13 @@ class NameTables:
         self._f_lowq.pending.append(1 if form.low_quality else 0)
         wp, common = self._weight_params, self.common
         tok_append, w_append, sur_append = ft_tok.pending.append, self._ft_w.pending.append, self._ft_sur.pending.append
-        for token, is_surname in zip(tokens, form.surname):
+        part_append = self._ft_part.pending.append
+        for token, is_surname, particle in zip(tokens, form.surname, particle_flags(form)):
             tid = tids.get(token)
             tok_append(new_tid(token) if tid is None else tid)
-            w_append(_weight(token, is_surname, common, wp))
+            w_append(_weight(token, is_surname, common, wp, particle))
             sur_append(1 if is_surname else 0)
+            part_append(1 if particle else 0)
         units = _py_units(tokens) if tokens else ()
         u_first = self._u_first
         self._f_ustart.pending.append(u_first.n + len(u_first.pending))
@@ -249,11 +262,11 @@ class NameTables:
         strings = (starts, lengths, chars, self._s_mask)
         tokens = (self._t_sid.view(), self._t_sk.view(), self._t_skb.view(), self._t_co.view(), self._t_kor.view(),
                   self._t_part.view(), self._t_common.view(), self._t_nstart.view(), self._t_nlen.view(),
-                  self._nick.view(), self._t_pat.view(), self._t_fem.view(), self._t_masc.view())
+                  self._nick.view(), self._t_pat.view(), self._t_fem.view(), self._t_masc.view(), self._t_strip.view())
         forms = (self._f_tstart.view(), self._f_ntok.view(), self._f_loose.view(), self._f_lowq.view(),
                  self._f_ustart.view(), self._f_nunits.view(), self._ft_tok.view(), self._ft_w.view(),
                  self._ft_sur.view(), self._u_first.view(), self._u_len.view(), self._u_tok.view(),
-                 self._u_rare.view())
+                 self._u_rare.view(), self._ft_part.view())
         return strings, tokens, forms
 
     def compare_pairs(self, query_ids: np.ndarray, entry_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -366,12 +379,36 @@ def _bag_bound(chars, a0, la, b0, lb, hist):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, s_start, s_len, chars, s_mask,
-                      t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, work, hist):
-    """compare.token_similarity on token ids -> (similarity, level code).
+                      t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, t_strip, work, hist):
+    """compare.token_similarity on token ids -> (similarity, level code), with its Latvian -S rule.
 
     Arrays come one by one, not as tuples, and the function is inlined: numba takes a reference
     to every array unpacked from a tuple, which cost more than the similarity itself (~25 calls
     a name pair)."""
+    sim, level = _token_similarity_core(ta, tb, loose, nickname, phonetic, initial, min_sim, s_start, s_len, chars,
+                                        s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem,
+                                        t_masc, work, hist)
+    if sim < phonetic and not loose:
+        for side in range(2):
+            x = ta if side == 0 else tb
+            y = tb if side == 0 else ta
+            stem = t_strip[x]
+            if stem >= 0 and chars[s_start[t_sid[y]] + s_len[t_sid[y]] - 1] != 83:  # 'S'
+                alt, alt_level = _token_similarity_core(stem, y, loose, nickname, phonetic, initial, min_sim, s_start,
+                                                        s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor,
+                                                        t_nstart, t_nlen, nick, t_fem, t_masc, work, hist)
+                if alt > phonetic:
+                    alt = phonetic
+                if alt >= 0.7 and alt > sim and alt_level != INITIAL:
+                    sim = alt
+                    level = PHONETIC if alt_level == EXACT else alt_level
+    return sim, level
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _token_similarity_core(ta, tb, loose, nickname, phonetic, initial, min_sim, s_start, s_len, chars, s_mask,
+                           t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, work, hist):
+    """compare._token_similarity on token ids -> (similarity, level code)."""
     if ta == tb:
         return 1.0, EXACT
     if t_kor[ta] == t_kor[tb]:
@@ -384,7 +421,7 @@ def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, s_sta
         return 0.0, DIFFER
     ska, skb = t_sk[ta], t_sk[tb]
     longest = max(la, lb)
-    same_skeleton = ska == skb and (s_len[ska] >= 2 or la <= 3)
+    same_skeleton = ska == skb and (s_len[ska] >= 2 or min(la, lb) <= 3)
     hopeless = False
     if not same_skeleton and min_sim > 0.0:
         # lower bounds of the OSA distance, cheapest first: the length difference; letters one
@@ -464,9 +501,9 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
     numba takes a reference to every array unpacked from a tuple, which per pair (or per token
     similarity) cost more than the comparison itself."""
     (f_tstart, f_ntok, f_loose, f_lowq, f_ustart, f_nunits, ft_tok, ft_w, ft_sur,
-     u_first, u_len, u_tok, u_rare) = forms
+     u_first, u_len, u_tok, u_rare, ft_part) = forms
     s_start, s_len, chars, s_mask = strings
-    t_sid, t_sk, t_skb, t_co, t_kor, t_part, t_common, t_nstart, t_nlen, nick, t_pat, t_fem, t_masc = tokens
+    t_sid, t_sk, t_skb, t_co, t_kor, t_part, t_common, t_nstart, t_nlen, nick, t_pat, t_fem, t_masc, t_strip = tokens
     min_sim, nickname, phonetic, initial = scalars[0], scalars[1], scalars[2], scalars[3]
     conflict_weight, extra_weight, lost, common_factor, lowq_factor, patronymic_weight = \
         scalars[4], scalars[5], scalars[6], scalars[7], scalars[8], scalars[9]
@@ -505,14 +542,15 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 # most token pairs are settled here, written out rather than called: numba takes
                 # a reference to each array a function is passed, per call, which cost more than
                 # the similarity. The same answers as _token_similarity: two different Latin
-                # tokens (not initials) with different skeletons, no nickname group on one side
+                # tokens (not initials) with different skeletons, no nickname group on one side,
+                # no Latvian stem (compare.baltic_stem)
                 # and a typo level that cannot reach min_sim (lower bounds of the distance)
                 settled = False
                 if ta == tb:
                     sim, level = 1.0, EXACT
                     settled = True
                 elif not loose and min_sim > 0.0 and t_kor[ta] != t_kor[tb] and t_sk[ta] != t_sk[tb] \
-                        and (t_nlen[ta] == 0 or t_nlen[tb] == 0):
+                        and (t_nlen[ta] == 0 or t_nlen[tb] == 0) and t_strip[ta] < 0 and t_strip[tb] < 0:
                     sa, sb = t_sid[ta], t_sid[tb]
                     la, lb = s_len[sa], s_len[sb]
                     if la > 1 and lb > 1:
@@ -525,7 +563,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 if not settled:
                     sim, level = _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim,
                                                    s_start, s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor,
-                                                   t_nstart, t_nlen, nick, t_fem, t_masc, work, hist)
+                                                   t_nstart, t_nlen, nick, t_fem, t_masc, t_strip, work, hist)
                 if sim >= min_sim or (level == INITIAL and sim > 0):
                     c_sim[nc] = sim
                     c_lensum[nc] = u_len[a] + u_len[b]
@@ -603,18 +641,20 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 one_letters = s_len[t_sid[u_tok[a]]] == 1 and s_len[t_sid[u_tok[b]]] == 1
                 all_particle = True
                 for i in range(qa, qa + qlen):
-                    if t_part[ft_tok[qt0 + i]] == 0:
+                    if ft_part[qt0 + i] == 0:
                         all_particle = False
                 if not all_particle and not one_letters:
                     e_real_unit = 0
                     for i in range(eb, eb + elen):
-                        if t_part[ft_tok[et0 + i]] == 0:
+                        if ft_part[et0 + i] == 0:
                             e_real_unit += 1
                     strong_tokens += max(qlen, e_real_unit)
                 if u_rare[b]:
                     rare_hit = True
             qt, et = u_tok[a], u_tok[b]
-            if not (t_common[qt] or t_common[et] or t_part[qt]):
+            # the traveller's side a particle: the token's flag in this name, a joined unit's spelling
+            q_part = ft_part[qt0 + qa] if qlen == 1 else t_part[qt]
+            if not (t_common[qt] or t_common[et] or q_part):
                 all_common = False
             if level != EXACT:
                 all_exact = False
@@ -666,10 +706,10 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         score = numerator / denominator if denominator != 0.0 else 0.0
         q_real = qn
         for i in range(qn):
-            q_real -= t_part[ft_tok[qt0 + i]]
+            q_real -= ft_part[qt0 + i]
         e_real = en
         for i in range(en):
-            e_real -= t_part[ft_tok[et0 + i]]
+            e_real -= ft_part[et0 + i]
         if strong_tokens < 2 and max(q_real, e_real) >= 2:
             score *= 0.7
         common_only = n_pairs > 0 and all_common

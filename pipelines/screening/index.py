@@ -44,13 +44,40 @@ from pipelines.screening.dates import parse_date
 from pipelines.screening.documents import normalise_number
 from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, name_form, skeleton
 from pipelines.screening.nicknames import variants
+from pipelines.screening.compare import baltic_stem
 
-__all__ = ["CandidateIndex", "entry_forms", "form_keys", "skeleton_text"]
+__all__ = ["CandidateIndex", "entry_forms", "form_keys", "nickname_texts", "skeleton_text"]
 
 
 def skeleton_text(form: NameForm) -> str:
     """A name as its tokens' consonant skeletons, for the cheap pre-check before scoring."""
     return " ".join(skeleton(t) for t in form.tokens)
+
+
+def nickname_texts(form: NameForm) -> tuple[str, ...]:
+    """The pre-check texts of a traveller's name with one token replaced by a nickname or formal
+    form of it (``ELIZABETH HARRIS`` -> ``BTS HRS`` for ``BETSY HARRIS``): the index retrieves an
+    entry through those variants (:func:`form_keys` at query time), so the pre-check must let it
+    through on the same grounds; a nickname shares few consonants with its formal name
+    (``KIT``/``CRISTOBAL``). Also the name with its Latvian -S endings removed (the index
+    queries those stems too). Empty when no token has a variant."""
+    return _nickname_texts(form.tokens)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _nickname_texts(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    sks = [skeleton(t) for t in tokens]
+    out: dict[str, None] = {}
+    for i, token in enumerate(tokens):
+        for variant in sorted(variants(token)):
+            sk = skeleton(variant)
+            if sk != sks[i]:
+                out.setdefault(" ".join(sks[:i] + [sk] + sks[i + 1:]))
+    stems = [baltic_stem(t) for t in tokens]
+    if any(stem is not None for stem in stems):
+        # Latvian nominative -S (SERGEJS LAVROVS): the stems, all at once
+        out.setdefault(" ".join(sk if stem is None else skeleton(stem) for stem, sk in zip(stems, sks)))
+    return tuple(out)
 
 _MAX_KEY_TOKENS = 7
 
@@ -71,39 +98,48 @@ def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> se
     (``P|ABDL|RHMN``): strings hash faster and weigh less than tuples. Cached per token tuple:
     names repeat a lot, on lists and among travellers."""
     return set(_token_keys(form.tokens, bool(rules.get("joined_tokens", True)), bool(rules.get("token_pairs", True)),
-                           bool(rules.get("key_with_initial", True)), expand_nicknames))
+                           bool(rules.get("key_with_initial", True)), expand_nicknames, form.particles))
 
 
 @functools.lru_cache(maxsize=100_000)
 def _alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
-    """A token's skeleton, and its nicknames' skeletons when asked (cached: given names repeat
-    across travellers even when whole names do not)."""
+    """A token's skeleton, and at query time (``expand_nicknames``) its nicknames' skeletons and,
+    for a token with a Latvian nominative -S (:func:`compare.baltic_stem`), its stem's (cached:
+    given names repeat across travellers even when whole names do not)."""
     if not expand_nicknames:
         return frozenset((skeleton(token),))
-    return frozenset({skeleton(token)} | {skeleton(v) for v in variants(token)})
+    out = {skeleton(token)} | {skeleton(v) for v in variants(token)}
+    stem = baltic_stem(token)
+    if stem is not None:
+        out.add(skeleton(stem))  # Latvian nominative -S: LAVROVS queries as LAVROV too
+    return frozenset(out)
 
 
 @functools.lru_cache(maxsize=200_000)
 def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
-                expand_nicknames: bool) -> frozenset[str]:
-    real = _real_tokens(tokens)
+                expand_nicknames: bool, particles: tuple[bool, ...] = ()) -> frozenset[str]:
+    real = _real_tokens(tokens, particles)
     return frozenset(_keys(tokens, real, [_alternatives(tokens[i], expand_nicknames) for i in real],
                            joined, pairs, with_initial))
 
 
 def _entry_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
-                sks: list[str]) -> set[str]:
+                sks: list[str], particles: tuple[bool, ...] = ()) -> set[str]:
     """``_token_keys(tokens, joined, pairs, with_initial, False)`` for the build: uncached (list
     names are mostly distinct: a cache would only hold memory), from the skeletons the build has
     already computed (``sks``: ``skeleton`` of each token)."""
-    real = _real_tokens(tokens)
+    real = _real_tokens(tokens, particles)
     return _keys(tokens, real, [(sks[i],) for i in real], joined, pairs, with_initial)
 
 
-def _real_tokens(tokens: tuple[str, ...]) -> list[int]:
+def _real_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) -> list[int]:
     """Positions of the tokens that key a name: not particles (all of them when all are), at most
-    ``_MAX_KEY_TOKENS``."""
-    real = [i for i, t in enumerate(tokens) if t not in PARTICLES] or list(range(len(tokens)))
+    ``_MAX_KEY_TOKENS``. ``particles``: the name's own flags (:func:`names.particle_flags`; empty:
+    every token spelled like a particle is one)."""
+    if particles:
+        real = [i for i, flag in enumerate(particles) if not flag] or list(range(len(tokens)))
+    else:
+        real = [i for i, t in enumerate(tokens) if t not in PARTICLES] or list(range(len(tokens)))
     return real[:_MAX_KEY_TOKENS]
 
 
@@ -137,6 +173,28 @@ def _keys(tokens: tuple[str, ...], real: list[int], alternatives: list, joined: 
                 if k != j:
                     keys.update(f"I|{sk}|{letter}" for sk in skeletons)
     return keys
+
+
+@functools.lru_cache(maxsize=100_000)
+def second_letter_keys(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) -> frozenset[str]:
+    """Query-side ``I`` keys with a token's *second* letter in place of its first: the most common
+    typing error, two letters swapped, moves the first letter when it hits the first two
+    (``RACHEL``/``ARCHEL``), and so does a dropped first letter (``RACHEL``/``ACHEL``); the list's
+    ``I`` key then carries the second letter of the traveller's token. Only travellers query these
+    (the index does not grow); tokens of 3+ letters whose first two letters differ."""
+    real = _real_tokens(tokens, particles)
+    if len(real) < 2:
+        return frozenset()
+    sks = [skeleton(tokens[i]) for i in real]
+    keys = set()
+    for j, i in enumerate(real):
+        token = tokens[i]
+        if len(token) < 3 or token[1] == token[0]:
+            continue
+        for k, sk in enumerate(sks):
+            if k != j:
+                keys.add(f"I|{sk}|{token[1]}")
+    return frozenset(keys)
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -251,7 +309,7 @@ class CandidateIndex:
                 tokens = form.tokens
                 sks = [skeleton(t) for t in tokens]
                 texts.append(" ".join(sks))
-                form_keys_ = _entry_keys(tokens, joined, pairs, with_initial, sks)
+                form_keys_ = _entry_keys(tokens, joined, pairs, with_initial, sks, form.particles)
                 if entry_keys is None:
                     entry_keys = form_keys_
                 else:
@@ -344,6 +402,8 @@ class CandidateIndex:
         keys: set[str] = set()
         for form in forms:
             keys |= form_keys(form, self.rules, expand_nicknames=True)
+            if self.rules.get("key_with_initial", True):
+                keys |= second_letter_keys(form.tokens, form.particles)
             keys |= coarse_keys(form.tokens)
             if form.loose:
                 keys.add(whole_coarse_key(form.tokens))

@@ -37,7 +37,7 @@ from pipelines.mrz import transliterate as mrz_transliterate
 
 __all__ = [
     "NameForm", "name_form", "normalise", "skeleton", "tokens", "is_particle", "is_title",
-    "script_of", "COMMON_TOKENS", "coarse", "syllabic", "is_patronymic",
+    "script_of", "COMMON_TOKENS", "coarse", "syllabic", "is_patronymic", "particle_flags",
 ]
 
 
@@ -249,9 +249,24 @@ class NameForm:
     loose: bool = False
     low_quality: bool = False
     original: str = ""
+    #: per token, is it a particle here; empty: every token spelled like a particle is one (the
+    #: usual case, see :func:`particle_flags`)
+    particles: tuple[bool, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.tokens)
+
+
+def particle_flags(form: NameForm) -> tuple[bool, ...]:
+    """Per token of ``form``: is it a particle (weighted low, never a key)? A token spelled like a
+    particle is one unless :func:`name_form` found it opening the given names (``VAN`` in
+    Vietnamese ``VAN DUC``)."""
+    return form.particles or _particle_flags(form.tokens)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _particle_flags(tokens: tuple[str, ...]) -> tuple[bool, ...]:
+    return tuple(t in PARTICLES for t in tokens)
 
 
 _LOOSE_SCRIPTS = frozenset({"ARABIC", "HEBREW", "KATAKANA", "HIRAGANA", "HANGUL", "CJK", "ETHIOPIC"}) | _ABUGIDAS
@@ -275,10 +290,18 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
     """A :class:`NameForm` from a surname + given names, or from a whole name when those are empty.
     Titles are dropped unless they are all there is."""
     parts: list[tuple[str, bool]] = []
+    given_name_particle = None
     if surname or given_names:
+        given = [t for t in tokens(given_names or "") if not is_title(t)]
         parts += [(t, False) for t in tokens(given_names or "")]
         parts += [(t, True) for t in tokens(surname or "")]
         original = " ".join(p for p in (given_names, surname) if p)
+        if given and given[0] in PARTICLES and (len(given) == 1 or given[1] not in PARTICLES) \
+                and any(t not in PARTICLES for t in tokens(surname or "")):
+            # a particle prefixes a surname (VAN GOGH, AL ASSAD, DE LEON); one that opens the given
+            # names (alone or before another given name) while the surname has its own field is a
+            # given name: Vietnamese VAN (Văn: VAN DUC / NGUYEN), BEN, ABU BAKR
+            given_name_particle = given[0]
     else:
         parts += [(t, False) for t in tokens(full_name or "")]
         original = full_name or ""
@@ -291,7 +314,10 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
             continue
         seen.add(token)
         out.append((token, is_surname))
+    flags: tuple[bool, ...] = ()
+    if given_name_particle is not None and out and out[0][0] == given_name_particle and not out[0][1]:
+        flags = (False,) + tuple(t in PARTICLES for t, _ in out[1:])
     return NameForm(
         tokens=tuple(t for t, _ in out), surname=tuple(s for _, s in out),
-        loose=_is_loose(original), low_quality=low_quality, original=original,
+        loose=_is_loose(original), low_quality=low_quality, original=original, particles=flags,
     )

@@ -30,7 +30,7 @@ from pipelines.screening.compare import compare_names
 from pipelines.screening.countries import to_alpha3
 from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
 from pipelines.screening.documents import compare_document
-from pipelines.screening.index import CandidateIndex, people_carrying, skeleton_text
+from pipelines.screening.index import CandidateIndex, nickname_texts, people_carrying, skeleton_text
 from pipelines.screening.names import name_form
 from pipelines.screening.settings import Settings, default_settings
 from pipelines.screening.suppression import Suppressor
@@ -141,10 +141,11 @@ class Screener:
         out = []
         identity = frozenset(form.tokens) if form else frozenset()
         text = skeleton_text(form) if form and not form.loose else None
+        alternates = nickname_texts(form) if text is not None else ()
         doc_numbers = {number for number, _ in traveller.documents}
         nationality = traveller.nationality
         for position in positions:
-            if text is not None and not self._worth_scoring(text, position, doc_numbers):
+            if text is not None and not self._worth_scoring(text, position, doc_numbers, alternates):
                 continue
             candidate = self._score(traveller, form, dob, nationality, position, floor)
             if candidate is None:
@@ -180,23 +181,29 @@ class Screener:
         return 0
 
     # ------------------------------------------------------------------------------------
-    def _worth_scoring(self, text: str, position: int, doc_numbers: set[str]) -> bool:
+    def _worth_scoring(self, text: str, position: int, doc_numbers: set[str], alternates: tuple[str, ...] = ()) -> bool:
         """Cheap pre-check (C speed) before the full comparison: some spelling of the entry must
         share enough consonants with the traveller's name in any token order (rapidfuzz
-        token_set_ratio over consonant skeletons, so extra/missing tokens and swaps pass). Entries
-        written in a script without vowels, and document agreements, always go to full scoring."""
+        token_set_ratio over consonant skeletons, so extra/missing tokens and swaps pass), or with
+        the name with one token replaced by a nickname of it (``alternates``,
+        :func:`~pipelines.screening.index.nickname_texts`: ``KIT CHAO`` for ``CRISTOBAL CHAO``).
+        Entries written in a script without vowels, and document agreements, always go to full
+        scoring."""
         index = self.index
         if doc_numbers:
             for number, _ in index.docs[position]:
                 if number in doc_numbers:
                     return True
         texts = index.texts[position]
-        if texts is None:
+        if texts is None or self._precheck <= 0:
             return True
         cutoff = self._precheck
         for other in texts:
             if token_set_ratio(text, other, score_cutoff=cutoff):
                 return True
+            for alternate in alternates:
+                if token_set_ratio(alternate, other, score_cutoff=cutoff):
+                    return True
         return False
 
     def _common_full_name(self, form) -> bool:

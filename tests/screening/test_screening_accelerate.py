@@ -128,3 +128,25 @@ def test_a_traveller_written_in_chinese_or_khmer_finds_the_latin_entry():
     assert screener.index.candidates((name_form(full_name="ប៉ុល ពត"),)) == [1]
     # a Latin traveller does not query it: JOHN SMITH's coarse run-together is nobody's business
     assert "W|" not in "".join(screener.index.query_keys((name_form("SMITH", "JOHN"),), ()))
+
+
+def test_first_letter_typos_nicknames_and_given_name_particles_are_found():
+    """A typo moving the first letter (second-letter query keys), a nickname sharing few consonants
+    with the formal name (pre-check on nickname alternates), a Vietnamese given name VAN (not a
+    particle when it opens the given names), a silent final H, Latvian -S endings (SERGEJS LAVROVS):
+    found with and without the compiled
+    pre-scoring."""
+    entries = [_entry("E1", "MARTIN", "ARCHEL"), _entry("E2", "HARRIS", "BETSY"), _entry("E3", "CHAO", "CRISTOBAL"),
+               _entry("E4", "NGUYEN", "VAN"), _entry("E5", "SHA", "KAVITA"), _entry("E6", "LAVROV", "SERGEY VIKTOROVICH")]
+    for entry in entries:
+        entry["dates_of_birth"] = ["1980-05-06"]
+    travellers = [Traveller("T1", surname="MARTIN", given_names="RACHEL", date_of_birth="1980-05-06"),
+                  Traveller("T2", surname="HARRIS", given_names="ELIZABETH", date_of_birth="1980-05-06"),
+                  Traveller("T3", surname="CHAO", given_names="KIT", date_of_birth="1980-05-06"),
+                  Traveller("T4", surname="NGUYEN", given_names="VAN DUC", date_of_birth="1980-05-06"),
+                  Traveller("T5", surname="SHAH", given_names="KAVITA", date_of_birth="1980-05-06"),
+                  Traveller("T6", surname="LAVROVS", given_names="SERGEJS", date_of_birth="1980-05-06")]
+    for accelerate in (True, False):
+        screener = Screener(entries, accelerate=accelerate)
+        found = screener.screen_many(travellers)
+        assert [[c.entry_id for c in cs if c.alert] for cs in found] == [["E1"], ["E2"], ["E3"], ["E4"], ["E5"], ["E6"]]

@@ -121,6 +121,20 @@ EDGE = [
     (_form("POLPOT"), _form("POL POT")),
     (_form("SergeiLavrov"), _form("SERGEI LAVROV")),
     (_form("DELACRUZ"), _form("JUAN DE LA CRUZ")),
+    # a particle opening the given names is a given name (Vietnamese VAN); a silent final H
+    (_form(surname="NGUYEN", given="VAN DUC"), _form(surname="NGUYEN", given="VAN")),
+    (_form(surname="LAM", given="VAN NAM"), _form("VAN NAM LAM")),
+    (_form(surname="VAN GOGH", given="VINCENT"), _form(surname="GOGH", given="VAN")),
+    (_form(surname="DER BERG", given="VAN"), _form("JAN VAN DER BERG")),
+    (_form(surname="DE LA CRUZ", given="DE LA"), _form(surname="CRUZ", given="DE")),
+    (_form(surname="SHAH", given="KAVITA"), _form(surname="SHA", given="KAVITA")),
+    # Latvian nominative -S (and J for the y-glide); not on the loose path
+    (_form("SERGEJS LAVROVS"), _form("SERGEY VIKTOROVICH LAVROV")),
+    (_form("VLADIMIRS PUTINS"), _form("VLADIMIR PUTIN")),
+    (_form("MATTHEWS SMITH"), _form("MATTY SMITH")),
+    (_form("EDWARDS JONES"), _form("EDWARD JONES")),
+    (_form("SCOGGINS"), _form("스코긴스")),
+    (_form("EDVINS"), _form("에드빈스")),
 ]
 
 

@@ -1,7 +1,7 @@
 from hypothesis import given, settings, strategies as st
 
 from pipelines.screening.compare import compare_names, token_similarity
-from pipelines.screening.names import name_form, normalise, skeleton
+from pipelines.screening.names import name_form, normalise, particle_flags, skeleton
 
 
 def test_latin_follows_doc9303():
@@ -150,3 +150,35 @@ def test_an_initial_agreeing_with_an_initial_is_not_a_strong_part():
     assert compare_names(name_form(full_name="Josh A. Wendt"), name_form(full_name="Josh A Wendt")).score == 1.0
     # a one-letter Korean surname spelling against the passport's is a real part (I ~ LEE)
     assert compare_names(name_form(full_name="I Min Ho"), name_form(full_name="Lee Min Ho")).score > 0.85
+
+
+def test_a_particle_opening_the_given_names_is_a_given_name():
+    # Vietnamese VAN (Văn) is a given/middle name; the Dutch VAN prefixes a surname
+    vietnamese = name_form("NGUYEN", "VAN DUC")
+    assert particle_flags(vietnamese) == (False, False, False)
+    assert particle_flags(name_form("NGUYEN", "VAN")) == (False, False)
+    assert particle_flags(name_form("VAN GOGH", "VINCENT")) == (False, True, False)
+    assert particle_flags(name_form(full_name="VAN DUC NGUYEN")) == (True, False, False)  # order unknown
+    assert name_form(full_name="JAN VAN DER BERG").particles == ()  # the usual case stores nothing
+    missing_middle = compare_names(vietnamese, name_form("NGUYEN", "VAN"))
+    assert missing_middle.score > 0.85 and "only one name part agrees" not in missing_middle.text
+    # a different given name still conflicts
+    assert compare_names(vietnamese, name_form("NGUYEN", "THI MAI")).score < 0.6
+
+
+def test_one_consonant_skeleton_level_does_not_depend_on_the_side():
+    # SHAH/SHA (silent final H): phonetic whichever side is the traveller
+    assert token_similarity("SHAH", "SHA") == token_similarity("SHA", "SHAH") == (0.92, "phonetic")
+
+
+def test_latvian_nominative_s_is_an_ending_not_a_letter():
+    from pipelines.screening.compare import baltic_stem
+    assert baltic_stem("LAVROVS") == "LAVROV" and baltic_stem("SERGEJS") == "SERGEY"
+    assert baltic_stem("JAMES") is baltic_stem("ANDREAS") is baltic_stem("HANS") is baltic_stem("ROSS") is None
+    assert token_similarity("LAVROVS", "LAVROV") == token_similarity("LAVROV", "LAVROVS") == (0.92, "phonetic")
+    assert token_similarity("SERGEJS", "SERGEY") == (0.92, "phonetic")
+    assert token_similarity("LAVROVS", "LAVROVS")[1] == "exact"
+    latvian = compare_names(name_form(full_name="Sergejs Lavrovs"), name_form(full_name="Sergey Viktorovich LAVROV"))
+    assert latvian.score > 0.85
+    # both sides with the ending compare as before; a stem that agrees weakly does not count
+    assert token_similarity("ROBERTS", "ROBERTSON")[1] != "phonetic"
