@@ -25,10 +25,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from rapidfuzz import process
-from rapidfuzz.fuzz import token_set_ratio
-
-from pipelines.screening.index import nickname_texts, skeleton_text
 from pipelines.screening.fast_names import NameTables
 
 __all__ = ["Accelerator", "DOB_KERNEL_LEVELS"]
@@ -341,11 +337,6 @@ class Accelerator:
         self._form_ids = np.fromiter((add(f) for forms in index.forms for f in forms), dtype=np.int32,
                                      count=int(self._form_offsets[-1]))
         self._key_cache: dict = {}
-        # each spelling's skeleton text for the pre-check, None where the entry has a loose-script
-        # spelling (the engine never pre-checks those)
-        self._form_texts = np.array([text for texts, forms in zip(index.texts, index.forms)
-                                     for text in (texts if texts is not None else (None,) * len(forms))], dtype=object)
-        self._precheck_ratio = screener._precheck
         self._unc_cap = screener._uncorroborated
         self._name_cap = screener._name_only_cap
 
@@ -362,35 +353,6 @@ class Accelerator:
             cached = self._key_cache[form] = (hashes, kinds)
         return cached
 
-    def _precheck(self, t_text: np.ndarray, owners: np.ndarray, form_index: np.ndarray,
-                  t_alternates: list | None = None) -> np.ndarray | None:
-        """Per (pair, entry spelling) row: does rapidfuzz ``token_set_ratio`` over consonant
-        skeletons reach ``precheck_min_ratio``, as in ``Screener._worth_scoring`` (the traveller's
-        text or one of its nickname alternates, ``t_alternates[t]``)? Rows with a spelling in a
-        loose script on either side always pass. None when nothing is checked."""
-        queries = t_text[owners]
-        choices = self._form_texts[form_index]
-        checked = np.flatnonzero((queries != None) & (choices != None))  # noqa: E711 (elementwise)
-        if not checked.size:
-            return None
-        passed = np.ones(queries.size, dtype=np.bool_)
-        scores = process.cpdist(queries[checked], choices[checked], scorer=token_set_ratio,
-                                score_cutoff=self._precheck_ratio, dtype=np.float64)
-        passed[checked] = (scores >= self._precheck_ratio) & (scores > 0)
-        if t_alternates is not None:
-            # rows that failed, again with each nickname alternate of the traveller's name
-            rows, texts = [], []
-            for row in checked[~passed[checked]].tolist():
-                for alternate in t_alternates[owners[row]]:
-                    rows.append(row)
-                    texts.append(alternate)
-            if rows:
-                rows_a = np.array(rows, dtype=np.int64)
-                alt = process.cpdist(np.array(texts, dtype=object), choices[rows_a], scorer=token_set_ratio,
-                                     score_cutoff=self._precheck_ratio, dtype=np.float64)
-                np.logical_or.at(passed, rows_a, (alt >= self._precheck_ratio) & (alt > 0))
-        return passed
-
     @staticmethod
     def _rows(f_lo: np.ndarray, per: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs expanded to one row per entry spelling: (pair of each row, spelling index)."""
@@ -398,10 +360,9 @@ class Accelerator:
         return pair_of_form, np.repeat(f_lo - np.cumsum(per) + per, per) + np.arange(pair_of_form.size)
 
     def _name_stage(self, prepared: list, need: np.ndarray, owners: np.ndarray, pair_pos: np.ndarray,
-                    others: np.ndarray, levels: np.ndarray, t_text: np.ndarray, t_common: np.ndarray,
-                    floor: float, t_alternates: list | None = None) -> np.ndarray:
+                    others: np.ndarray, levels: np.ndarray, t_common: np.ndarray, floor: float) -> np.ndarray:
         """For the pairs the fields left in: can the best of the entry's spellings, with the
-        engine's pre-check and name caps, reach ``floor``? One bool per pair."""
+        engine's name caps, reach ``floor``? One bool per pair."""
         keep = np.zeros(need.size, dtype=np.bool_)
         f_lo, f_hi = self._form_offsets[pair_pos], self._form_offsets[pair_pos + 1]
         per = f_hi - f_lo
@@ -409,17 +370,6 @@ class Accelerator:
         keep[per == 0] = others[per == 0] >= floor - self.SLACK
         alive = np.flatnonzero(per > 0)
         pair_of_form, form_index = self._rows(f_lo[alive], per[alive])
-        # the engine's cheap pre-check (Screener._worth_scoring), for all rows in one C call: an
-        # entry none of whose spellings passes is never scored there, so it is dropped here
-        passed = self._precheck(t_text, owners[alive][pair_of_form], form_index, t_alternates) \
-            if self._precheck_ratio > 0 else None
-        if passed is not None:
-            pair_passed = np.zeros(alive.size, dtype=np.bool_)
-            np.logical_or.at(pair_passed, pair_of_form, passed)
-            alive = alive[pair_passed]
-            pair_of_form, form_index = self._rows(f_lo[alive], per[alive])
-        if not alive.size:
-            return keep
         # travellers' spellings join the name tables only when a pair needs them (a new spelling
         # costs tens of microseconds to intern)
         travellers, of_pair = np.unique(owners[alive], return_inverse=True)
@@ -455,8 +405,6 @@ class Accelerator:
         t_nat = np.full(n, -1, dtype=np.int32)
         t_named = np.zeros(n, dtype=np.bool_)
         t_common = np.zeros(n, dtype=np.bool_)
-        t_text = np.full(n, None, dtype=object)
-        t_alternates: list = [()] * n
         t_doc_offsets = np.zeros(n + 1, dtype=np.int64)
         t_docs: list[int] = []
         screener = self._screener
@@ -468,9 +416,6 @@ class Accelerator:
                 kinds.append(k)
                 count += h.size
                 t_named[t] = True
-                if not form.loose:
-                    t_text[t] = skeleton_text(form)
-                    t_alternates[t] = nickname_texts(form)
                 t_common[t] = screener._common_full_name(form)
             t_docs.extend(hash(number) for number, _ in traveller.documents if number)
             t_doc_offsets[t + 1] = len(t_docs)
@@ -513,7 +458,7 @@ class Accelerator:
         if need.size:
             owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(cand_offsets))
             keep[need] = self._name_stage(prepared, need, owner[need], positions[need], others[need],
-                                          levels[need], t_text, t_common, floor, t_alternates)
+                                          levels[need], t_common, floor)
         out: list[list[int]] = []
         kept_positions = positions.tolist()
         keep_list = keep.tolist()

@@ -46,38 +46,7 @@ from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, 
 from pipelines.screening.nicknames import variants
 from pipelines.screening.compare import baltic_stem
 
-__all__ = ["CandidateIndex", "entry_forms", "form_keys", "nickname_texts", "skeleton_text"]
-
-
-def skeleton_text(form: NameForm) -> str:
-    """A name as its tokens' consonant skeletons, for the cheap pre-check before scoring."""
-    return " ".join(skeleton(t) for t in form.tokens)
-
-
-def nickname_texts(form: NameForm) -> tuple[str, ...]:
-    """The pre-check texts of a traveller's name with one token replaced by a nickname or formal
-    form of it (``ELIZABETH HARRIS`` -> ``BTS HRS`` for ``BETSY HARRIS``): the index retrieves an
-    entry through those variants (:func:`form_keys` at query time), so the pre-check must let it
-    through on the same grounds; a nickname shares few consonants with its formal name
-    (``KIT``/``CRISTOBAL``). Also the name with its Latvian -S endings removed (the index
-    queries those stems too). Empty when no token has a variant."""
-    return _nickname_texts(form.tokens)
-
-
-@functools.lru_cache(maxsize=100_000)
-def _nickname_texts(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    sks = [skeleton(t) for t in tokens]
-    out: dict[str, None] = {}
-    for i, token in enumerate(tokens):
-        for variant in sorted(variants(token)):
-            sk = skeleton(variant)
-            if sk != sks[i]:
-                out.setdefault(" ".join(sks[:i] + [sk] + sks[i + 1:]))
-    stems = [baltic_stem(t) for t in tokens]
-    if any(stem is not None for stem in stems):
-        # Latvian nominative -S (SERGEJS LAVROVS): the stems, all at once
-        out.setdefault(" ".join(sk if stem is None else skeleton(stem) for stem, sk in zip(stems, sks)))
-    return tuple(out)
+__all__ = ["CandidateIndex", "entry_forms", "form_keys"]
 
 _MAX_KEY_TOKENS = 7
 
@@ -246,8 +215,8 @@ class CandidateIndex:
     """Blocking index over watchlist entries plus the per-entry data scoring needs, all computed
     once at build so screening a traveller does no per-entry preparation.
 
-    ``entries`` are WatchlistEntry dicts; ``forms[i]`` their name spellings, ``texts[i]`` their
-    skeleton strings for the pre-check, ``dobs[i]`` parsed dates of birth, ``docs[i]`` normalised
+    ``entries`` are WatchlistEntry dicts; ``forms[i]`` their name spellings, ``dobs[i]`` parsed
+    dates of birth, ``docs[i]`` normalised
     documents, ``year_lo``/``year_hi`` the span of listed birth years (numpy, for filtering big
     blocks by birth year without touching Python objects), ``common`` tokens frequent in this
     list (weighted down when scoring)."""
@@ -265,8 +234,6 @@ class CandidateIndex:
         year_lo = array("h")
         year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []
-        #: per entry, its spellings as plain strings for the cheap pre-check (None: never pre-check)
-        self.texts: list[tuple[str, ...] | None] = []
         self.dobs: list[tuple] = []
         self.docs: list[tuple[tuple[str, str | None], ...]] = []
         token_counts: Counter[str] = Counter()
@@ -280,7 +247,7 @@ class CandidateIndex:
         use_docs = self.rules.get("document_number", True)
         no_dobs: tuple = ()
         particles = PARTICLES
-        forms_append, texts_append = self.forms.append, self.texts.append
+        forms_append = self.forms.append
         dobs_append, docs_append = self.dobs.append, self.docs.append
         lo_append, hi_append, count_append = year_lo.append, year_hi.append, key_counts.append
         keys_extend = keys.extend
@@ -301,14 +268,12 @@ class CandidateIndex:
             docs = tuple((n, d.get("issuer")) for d in documents if (n := normalise_number(d.get("number")))) \
                 if documents else ()
             docs_append(docs)
-            texts = []
             loose_or_single = False
             entry_keys: set[str] | None = None
             seen_tokens: set[str] = set()
             for form in forms:
                 tokens = form.tokens
                 sks = [skeleton(t) for t in tokens]
-                texts.append(" ".join(sks))
                 form_keys_ = _entry_keys(tokens, joined, pairs, with_initial, sks, form.particles)
                 if entry_keys is None:
                     entry_keys = form_keys_
@@ -325,7 +290,6 @@ class CandidateIndex:
                     name_counts[name] += 1
             if entry_keys is None:
                 entry_keys = set()
-            texts_append(None if any(f.loose for f in forms) else tuple(texts))
             token_counts.update(seen_tokens)
             person = hash((frozenset(seen_tokens), listed_key))
             if person not in people_seen:

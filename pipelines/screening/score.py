@@ -24,13 +24,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from rapidfuzz.fuzz import token_set_ratio
 
 from pipelines.screening.compare import compare_names
 from pipelines.screening.countries import to_alpha3
 from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
 from pipelines.screening.documents import compare_document
-from pipelines.screening.index import CandidateIndex, nickname_texts, people_carrying, skeleton_text
+from pipelines.screening.index import CandidateIndex, people_carrying
 from pipelines.screening.names import name_form
 from pipelines.screening.settings import Settings, default_settings
 from pipelines.screening.suppression import Suppressor
@@ -86,7 +85,6 @@ class Screener:
         self._dob = self.settings.dob
         self._best_dob_bonus = max(0.0, *self._dob.values())
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
-        self._precheck = float(self.settings.blocking.get("precheck_min_ratio", 70))
         self._nats: dict[int, tuple[str, ...]] = {}
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
@@ -140,13 +138,8 @@ class Screener:
     def _screen_positions(self, traveller: Traveller, form, dob, positions: list[int], floor: float) -> list[Candidate]:
         out = []
         identity = frozenset(form.tokens) if form else frozenset()
-        text = skeleton_text(form) if form and not form.loose else None
-        alternates = nickname_texts(form) if text is not None else ()
-        doc_numbers = {number for number, _ in traveller.documents}
         nationality = traveller.nationality
         for position in positions:
-            if text is not None and not self._worth_scoring(text, position, doc_numbers, alternates):
-                continue
             candidate = self._score(traveller, form, dob, nationality, position, floor)
             if candidate is None:
                 continue
@@ -181,31 +174,6 @@ class Screener:
         return 0
 
     # ------------------------------------------------------------------------------------
-    def _worth_scoring(self, text: str, position: int, doc_numbers: set[str], alternates: tuple[str, ...] = ()) -> bool:
-        """Cheap pre-check (C speed) before the full comparison: some spelling of the entry must
-        share enough consonants with the traveller's name in any token order (rapidfuzz
-        token_set_ratio over consonant skeletons, so extra/missing tokens and swaps pass), or with
-        the name with one token replaced by a nickname of it (``alternates``,
-        :func:`~pipelines.screening.index.nickname_texts`: ``KIT CHAO`` for ``CRISTOBAL CHAO``).
-        Entries written in a script without vowels, and document agreements, always go to full
-        scoring."""
-        index = self.index
-        if doc_numbers:
-            for number, _ in index.docs[position]:
-                if number in doc_numbers:
-                    return True
-        texts = index.texts[position]
-        if texts is None or self._precheck <= 0:
-            return True
-        cutoff = self._precheck
-        for other in texts:
-            if token_set_ratio(text, other, score_cutoff=cutoff):
-                return True
-            for alternate in alternates:
-                if token_set_ratio(alternate, other, score_cutoff=cutoff):
-                    return True
-        return False
-
     def _common_full_name(self, form) -> bool:
         """Is the traveller's full name carried by many different people on the list (scaled to
         its size: a name 1 in 50,000 listed people carry is common in the travelling population)?"""

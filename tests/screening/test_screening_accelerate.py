@@ -132,7 +132,7 @@ def test_a_traveller_written_in_chinese_or_khmer_finds_the_latin_entry():
 
 def test_first_letter_typos_nicknames_and_given_name_particles_are_found():
     """A typo moving the first letter (second-letter query keys), a nickname sharing few consonants
-    with the formal name (pre-check on nickname alternates), a Vietnamese given name VAN (not a
+    with the formal name (scored: there is no consonant pre-check any more), a Vietnamese given name VAN (not a
     particle when it opens the given names), a silent final H, Latvian -S endings (SERGEJS LAVROVS):
     found with and without the compiled
     pre-scoring."""
