@@ -40,6 +40,7 @@ _DIRECTORY_BITS = 20
 _DIRECTORY_SHIFT = 64 - _DIRECTORY_BITS
 _DIRECTORY_HALF = 1 << (_DIRECTORY_BITS - 1)
 _NO_SUCH_NATIONALITY = 1 << 30  # a traveller's nationality no entry has: present, never agreeing
+_NO_YEAR_LO = -32768  # index._NO_YEAR_LO: an entry without a date of birth
 
 
 # ----------------------------------------------------------------------------------------------
@@ -71,9 +72,27 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at):
 
 
 @numba.njit(cache=True, nogil=True)
-def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, q_kinds, lo, hi, want_documents,
-                birth_year, window, max_block, max_initial, max_candidates, counter, touched, scratch, out, out_at):
-    """One traveller's name keys (or document keys), as ``CandidateIndex._lookup``."""
+def _first_above(values, lo, hi, value):
+    """The first position in sorted ``values[lo:hi]`` holding more than ``value`` (``hi`` if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] > value:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
+                want_documents, birth_year, window, max_block, max_initial, max_candidates, counter, touched, scratch,
+                out, out_at):
+    """One traveller's name keys (or document keys), as ``CandidateIndex._lookup``.
+
+    A block's postings are in birth-year order (entries without a date first), so the birth-year
+    filter of a big block reads its undated entries and then only the run whose earliest year
+    can be in the window: from ``birth_year - window - block_span[slot]`` (the block's widest
+    span of listed years) to ``birth_year + window``."""
     n_found = 0
     n_blocks = 0
     first_block_at = 0
@@ -96,13 +115,22 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, 
         size = b_hi - b_lo
         block_at = n_found
         if filtered and size > 8:
-            for j in range(b_lo, b_hi):
-                if post_lo[j] <= birth_year + window and post_hi[j] >= birth_year - window:
-                    if n_found < scratch.size:
-                        scratch[n_found] = ids[j]
-                    n_found += 1
-                    if n_found - block_at > limit:
-                        break  # over the limit already: the block is skipped whatever follows
+            low, high = birth_year - window, birth_year + window
+            undated = _first_above(post_lo, b_lo, b_hi, _NO_YEAR_LO)
+            for j in range(b_lo, undated):
+                if n_found < scratch.size:
+                    scratch[n_found] = ids[j]
+                n_found += 1
+            if n_found - block_at <= limit:
+                for j in range(_first_above(post_lo, undated, b_hi, low - block_span[slot] - 1), b_hi):
+                    if post_lo[j] > high:
+                        break
+                    if post_hi[j] >= low:
+                        if n_found < scratch.size:
+                            scratch[n_found] = ids[j]
+                        n_found += 1
+                        if n_found - block_at > limit:
+                            break  # over the limit already: the block is skipped whatever follows
             size = n_found - block_at
             if size == 0 or size > limit:
                 n_found = block_at
@@ -122,15 +150,18 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, 
     if n_blocks == 0:
         return 0
     if n_blocks == 1:
+        # list order (a block's postings are in birth-year order)
+        block = np.sort(scratch[first_block_at:first_block_at + first_block_len])
         n = min(first_block_len, max_candidates)
         for i in range(n):
-            out[out_at + i] = scratch[first_block_at + i]
+            out[out_at + i] = block[i]
         return n
     return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at)
 
 
 @numba.njit(cache=True, nogil=True)
-def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, year_lo, year_hi, q_hashes, q_kinds, q_offsets,
+def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_span, year_lo, year_hi, q_hashes, q_kinds,
+                  q_offsets,
                   birth_years, windows, max_block, max_initial, max_candidates, counter, touched, scratch):
     """Candidate entry positions of every traveller in a batch (CSR: ``positions``, ``offsets``),
     and whether each was found by a document key. Returns (positions, by_document, offsets) or an
@@ -144,13 +175,14 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, year_lo,
     at = 0
     for t in range(n_travellers):
         lo, hi = q_offsets[t], q_offsets[t + 1]
-        n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, q_kinds, lo, hi, True,
-                             0, -1, max_block, max_initial, max_candidates, counter, touched, scratch, docs, 0)
+        n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
+                             True, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch, docs, 0)
         if n_docs < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         year, window = birth_years[t], windows[t]
-        n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, q_hashes, q_kinds, lo, hi, False,
-                              year, window, max_block, max_initial, max_candidates, counter, touched, scratch, names, 0)
+        n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo,
+                              hi, False, year, window, max_block, max_initial, max_candidates, counter, touched, scratch,
+                              names, 0)
         if n_names < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         for i in range(n_docs):
@@ -297,6 +329,14 @@ class Accelerator:
         n = len(index)
         self._post_lo = index.year_lo[index._ids] if index._ids.size else np.zeros(0, np.int16)
         self._post_hi = index.year_hi[index._ids] if index._ids.size else np.zeros(0, np.int16)
+        # per block, the widest span of listed birth years among its dated entries
+        if index._ids.size:
+            span = self._post_hi.astype(np.int32) - self._post_lo
+            span[self._post_lo == _NO_YEAR_LO] = 0
+            self._block_span = np.maximum.reduceat(span, index._starts[:-1]).astype(np.int32)
+            del span
+        else:
+            self._block_span = np.zeros(0, np.int32)
         bounds = (np.arange(-_DIRECTORY_HALF, _DIRECTORY_HALF + 1, dtype=np.int64) << _DIRECTORY_SHIFT)
         bounds[-1] = np.iinfo(np.int64).max  # the last bucket runs to the largest hash
         self._directory = np.searchsorted(index._keys, bounds).astype(np.int64)
@@ -440,7 +480,8 @@ class Accelerator:
             return [[] for _ in range(n)]
         while True:
             positions, by_document, cand_offsets = _lookup_batch(
-                self._directory, index._keys, index._starts, index._ids, self._post_lo, self._post_hi, index.year_lo, index.year_hi,
+                self._directory, index._keys, index._starts, index._ids, self._post_lo, self._post_hi, self._block_span,
+                index.year_lo, index.year_hi,
                 q_hashes, q_kinds, offsets, years, windows, index.max_block, index.max_initial_block,
                 index.max_candidates, self._counter, self._touched, self._scratch)
             if cand_offsets.size:

@@ -340,9 +340,20 @@ class CandidateIndex:
             first = np.zeros(0, dtype=np.int64)
         self._keys = sorted_keys[first]
         self._starts = np.append(first, sorted_keys.size).astype(np.int64)
-        del sorted_keys, first
+        del sorted_keys
         self.year_lo = np.frombuffer(year_lo, dtype=np.int16).copy() if len(year_lo) else np.zeros(0, np.int16)
         self.year_hi = np.frombuffer(year_hi, dtype=np.int16).copy() if len(year_hi) else np.zeros(0, np.int16)
+        if n_postings:
+            # within a block, postings in order of the entry's earliest listed birth year (entries
+            # without a date first), then list position: the entries near a traveller's birth year
+            # are then one short run of a big block (the compiled look-up reads only that run)
+            within = np.repeat(np.arange(first.size, dtype=np.int64) << 17, np.diff(self._starts))
+            within += self.year_lo[self._ids]
+            within += 32768
+            within = np.argsort(within, kind="stable")
+            self._ids = self._ids[within]
+            del within
+        del first
         self.name_people = {name: n for name, n in name_counts.items() if n >= 3}
         del name_counts
         limit = max(50, int(len(entries) * 0.002))
@@ -432,7 +443,8 @@ class CandidateIndex:
         if not blocks:
             return []
         if len(blocks) == 1:
-            return blocks[0][: self.max_candidates].tolist()
+            # list order (a block's postings are in birth-year order)
+            return np.sort(blocks[0])[: self.max_candidates].tolist()
         unique, counts = np.unique(np.concatenate(blocks), return_counts=True)
         # most shared keys first, then list order: a total order, so which entries the cap keeps
         # never depends on sort internals (the compiled lookup in ``accelerate`` keeps the same)

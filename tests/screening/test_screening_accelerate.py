@@ -117,6 +117,34 @@ def test_the_candidate_cap_keeps_the_entries_sharing_most_keys_then_list_order()
     assert np.all(np.diff(found[len(shared_most):]) > 0)
 
 
+def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near_a_birth_year():
+    """Big blocks are read in birth-year order (undated entries first, then only the run whose
+    years can reach the window, widened by the block's widest span of listed years): the same
+    candidates, in the same order, as ``CandidateIndex.candidates`` for every window."""
+    import random
+    rng = random.Random(3)
+    dates = [[], ["1961"], ["1975-03"], ["1960-01-01", "1975-03-04"], ["1939-02-03", "1990-12-12"]]
+    entries = []
+    for i in range(900):
+        dobs = rng.choice(dates) if i % 4 == 0 else [f"{rng.randint(1940, 2005)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"]
+        entry = _entry(f"E{i}", rng.choice(["GARCIA", "LOPEZ"]), rng.choice(["JOSE", "JOSE MARIA", "MARIA"]))
+        entry["dates_of_birth"] = dobs
+        entries.append(entry)
+    screener = Screener(entries)
+    from pipelines.screening.dates import parse_date
+    from pipelines.screening.names import name_form
+    prepared, expected = [], []
+    for i, (surname, given) in enumerate(itertools.product(["GARCIA", "LOPEZ"], ["JOSE", "JOSE MARIA", "MARIA"])):
+        for year, window in ((1961, 1), (1975, 0), (1939, 3), (2004, 2), (1990, 40), (1800, 1)):
+            traveller = Traveller(f"T{i}-{year}", surname=surname, given_names=given, date_of_birth=str(year))
+            form = name_form(surname, given)
+            prepared.append((traveller, form, parse_date(str(year)), window))
+            expected.append(screener.index.candidates((form,), (), year, window))
+    # a floor below any score: every candidate of the look-up survives the later stages
+    assert screener._accelerator.survivors(prepared, -1.0) == expected
+    assert any(len(found) == screener.index.max_candidates for found in expected)
+
+
 def test_a_traveller_written_in_chinese_or_khmer_finds_the_latin_entry():
     from pipelines.screening.names import name_form
     entries = [_entry("E1", "OBAMA", "BARACK"), _entry("E2", "POT", "POL"), _entry("E3", "SMITH", "JOHN")]
