@@ -319,6 +319,8 @@ class Accelerator:
 
     #: score slack on the compiled side: the engine rounds scores to 4 places before comparing
     SLACK = 1e-4
+    #: travellers' name spellings kept in the name tables before they are forgotten (memory bound)
+    MAX_TRAVELLER_FORMS = 200_000
 
     def __init__(self, screener) -> None:
         from pipelines.screening.score import _DOB_ORDER, LOST_STOLEN
@@ -376,6 +378,7 @@ class Accelerator:
         add = self.names.add_form
         self._form_ids = np.fromiter((add(f) for forms in index.forms for f in forms), dtype=np.int32,
                                      count=int(self._form_offsets[-1]))
+        self.names.mark()  # the list's names; travellers' are forgotten now and then (survivors)
         self._key_cache: dict = {}
         self._unc_cap = screener._uncorroborated
         self._name_cap = screener._name_only_cap
@@ -435,6 +438,10 @@ class Accelerator:
         """``prepared``: per traveller ``(traveller, form, dob, window)`` as ``Screener.screen_many``
         computes them. Returns per traveller the candidate positions (in
         ``CandidateIndex.candidates`` order) that can reach ``min_score``."""
+        if self.names.added_since_mark() > self.MAX_TRAVELLER_FORMS:
+            # a long-running worker meets new names forever: the name tables keep the list's
+            # names and drop the travellers' (re-interned when met again)
+            self.names.forget_since_mark()
         n = len(prepared)
         hashes, kinds, offsets = [], [], np.zeros(n + 1, dtype=np.int64)
         years = np.zeros(n, dtype=np.int32)

@@ -69,9 +69,9 @@ class _Buf:
         if k:
             need = self.n + k
             if need > len(self.a):
-                cap = len(self.a)
-                while cap < need:
-                    cap *= 2
+                # grow by a quarter, not double: at a million entries the tables are a few hundred
+                # MB, and the first travellers' names after the build would otherwise double them
+                cap = max(need, len(self.a) + len(self.a) // 4, 1024)
                 grown = np.zeros(cap, dtype=self.a.dtype)
                 grown[:self.n] = self.a[:self.n]
                 self.a = grown
@@ -134,6 +134,9 @@ class NameTables:
         self._max_len = 1
         self._max_tok = 1
         self._max_units = 1
+        #: after :meth:`mark`: the strings, tokens and forms interned since, and the buffer sizes then
+        self._since: tuple[list, list, list] | None = None
+        self._marked: dict[str, int] = {}
 
     # -- interning ------------------------------------------------------------------------------
 
@@ -141,6 +144,8 @@ class NameTables:
         sid = self._sids.get(text)
         if sid is None:
             sid = self._sids[text] = len(self._sids)
+            if self._since is not None:
+                self._since[0].append(text)
             chars = self._s_chars
             try:
                 data = text.encode("latin-1")  # one byte a letter: extends the list at C speed
@@ -160,6 +165,8 @@ class NameTables:
         tid = self._tids.get(token)
         if tid is None:
             tid = self._tids[token] = len(self._tids)
+            if self._since is not None:
+                self._since[1].append(token)
             sids, new_sid = self._sids, self._sid
             ska = skeleton(token)
             token_sid = new_sid(token)
@@ -207,6 +214,8 @@ class NameTables:
         if fid is not None:
             return fid
         fid = self._fids[key] = len(self._fids)
+        if self._since is not None:
+            self._since[2].append(key)
         tids, new_tid = self._tids, self._tid
         ft_tok = self._ft_tok
         self._f_tstart.pending.append(ft_tok.n + len(ft_tok.pending))
@@ -244,6 +253,33 @@ class NameTables:
     def __len__(self) -> int:
         return len(self._fids)
 
+    def mark(self) -> None:
+        """Remember the tables as they are (the list's own names, after the build) so that
+        :meth:`forget_since_mark` can drop what was interned afterwards (travellers' names)."""
+        self._marked = {name: len(buf) for name, buf in self.__dict__.items() if isinstance(buf, _Buf)}
+        self._since = ([], [], [])
+
+    def added_since_mark(self) -> int:
+        """Forms interned since :meth:`mark` (0 when never marked)."""
+        return len(self._since[2]) if self._since is not None else 0
+
+    def forget_since_mark(self) -> None:
+        """Drop every string, token and form interned since :meth:`mark`: a long-running worker
+        meets new travellers' names forever, and the tables must not grow with them. Only between
+        batches: form ids handed out since the mark become invalid."""
+        if self._since is None:
+            return
+        strings, tokens, forms = self._since
+        for table, keys in ((self._sids, strings), (self._tids, tokens), (self._fids, forms)):
+            for key in keys:
+                del table[key]
+        for name, size in self._marked.items():
+            buf = self.__dict__[name]
+            buf.view()
+            buf.n = size
+        self._n_masked = min(self._n_masked, self._marked["_s_len"])
+        self._since = ([], [], [])
+
     @property
     def nbytes(self) -> int:
         """Bytes held by the numpy tables (capacity, not counting the Python intern dicts)."""
@@ -253,7 +289,7 @@ class NameTables:
         starts, lengths, chars = self._s_start.view(), self._s_len.view(), self._s_chars.view()
         if self._s_mask.size < lengths.size:
             # letter sets of the strings added since the last call (for the cheap typo bound)
-            grown = np.zeros(max(lengths.size, 2 * self._s_mask.size), dtype=np.uint32)
+            grown = np.zeros(max(lengths.size, self._s_mask.size + self._s_mask.size // 4), dtype=np.uint32)
             grown[:self._n_masked] = self._s_mask[:self._n_masked]
             self._s_mask = grown
         if self._n_masked < lengths.size:
