@@ -15,9 +15,9 @@ them (batches of 1,000, ``min_score`` = the lowest alert threshold):
   hold the first pass's names, so common names are cached and rare ones are new, as in a running
   job; never the same travellers twice);
 * ``<workers>_process_per_s``: other travellers again, shared out between ``--workers`` worker
-  processes screening at the same time, each with its own index built from scratch (as Beam
-  workers do: ``worker_build_s``, ``peak_worker_mb``) and warmed up on its share of the first
-  travellers;
+  processes screening at the same time, each a fresh (spawned) process with its own index built
+  from scratch, all building at once (as Beam workers do: ``worker_build_s``, ``peak_worker_mb``)
+  and warmed up on its share of the first travellers;
 * ``floor_per_s``: the steady-state pass again when every candidate down to the settings' floor
   (0.50) is wanted, as ``paxshare screen --min-score 0.5`` does.
 
@@ -69,9 +69,14 @@ def _screen_chunk(chunk, floor=False, batch=1000):
     return candidates, alerts, alerting
 
 
-def _independent_worker(entries, first, other, barrier, results) -> None:
+def _independent_worker(size, first, other, barrier, results) -> None:
+    """A fresh process (spawned, as an SDK worker starts: nothing inherited from the parent): reads
+    its list (here: generates the same entries), builds its own index, warms up, then screens."""
     global _SCREENER
     from pipelines.screening.score import Screener
+    from pipelines.screening.synthetic import fake_entries
+    entries = list(fake_entries(size, seed=7))
+    barrier.wait()  # every worker builds at the same time, as a job's workers start together
     started = time.perf_counter()
     _SCREENER = Screener(entries)
     built = time.perf_counter() - started
@@ -129,11 +134,14 @@ def run_one(size: int, n_travellers: int, workers: int) -> dict:
         other = _travellers(n_travellers, seed=101)
         other_shares = [other[i::workers] for i in range(workers)]
         _SCREENER = None
+        del entries
         gc.collect()
-        context = multiprocessing.get_context("fork")
+        # spawned, not forked: a forked child would count the parent's pages (its list and
+        # screener) in its own peak memory
+        context = multiprocessing.get_context("spawn")
         barrier, results = context.Barrier(workers), context.Queue()
         processes = [context.Process(target=_independent_worker,
-                                     args=(entries, first_shares[i], other_shares[i], barrier, results))
+                                     args=(size, first_shares[i], other_shares[i], barrier, results))
                      for i in range(workers)]
         for process in processes:
             process.start()
