@@ -159,8 +159,9 @@ class Screener:
         out = []
         identity = frozenset(form.tokens) if form else frozenset()
         nationality = traveller.nationality
+        compared: dict = {}  # namesakes on the list share spellings: each compared once
         for position in positions:
-            candidate = self._score(traveller, form, dob, nationality, position, floor)
+            candidate = self._score(traveller, form, dob, nationality, position, floor, compared)
             if candidate is None:
                 continue
             if self.suppressor:
@@ -243,10 +244,12 @@ class Screener:
                                                              self.index.entries[position].get("nationalities") or []) if n)
         return nats
 
-    def _score(self, traveller: Traveller, form, dob, nationality, position: int, floor: float) -> Candidate | None:
+    def _score(self, traveller: Traveller, form, dob, nationality, position: int, floor: float,
+               compared: dict | None = None) -> Candidate | None:
         """Score one entry. The other fields are compared first (cheap): when even a perfect name
         could not lift the entry to ``floor`` the name comparison is skipped. The explanation is
-        built only for a candidate that is kept."""
+        built only for a candidate that is kept. ``compared``: this traveller's name comparisons
+        so far, by list spelling (a pure function of the two names)."""
         index = self.index
         entry = index.entries[position]
         category = entry.get("category") or ""
@@ -284,7 +287,11 @@ class Screener:
         self.names_compared += 1
         if form:
             for entry_form in index.forms[position]:
-                result = compare_names(form, entry_form, self._name_params, index.common)
+                result = compared.get(entry_form) if compared is not None else None
+                if result is None:
+                    result = compare_names(form, entry_form, self._name_params, index.common)
+                    if compared is not None:
+                        compared[entry_form] = result
                 if best is None or result.score > best.score:
                     best = result
         name_score = best.score if best else 0.0
