@@ -22,6 +22,7 @@ above threshold and not suppressed) and ``explanation``: one line per compared f
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import threading
 from dataclasses import dataclass
@@ -62,6 +63,13 @@ class Candidate:
     @property
     def entry_id(self) -> str:
         return self.entry["entry_id"]
+
+
+@functools.lru_cache(maxsize=4096)
+def alpha3_nationalities(listed: tuple[str, ...]) -> tuple[str, ...]:
+    """A listed entry's nationalities as alpha-3 codes, unknown ones left out (few distinct lists
+    of nationalities: cached, not stored per entry)."""
+    return tuple(n for n in map(to_alpha3, listed) if n)
 
 
 @contextlib.contextmanager
@@ -105,7 +113,6 @@ class Screener:
         self._dob = self.settings.dob
         self._best_dob_bonus = max(0.0, *self._dob.values())
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
-        self._nats: dict[int, tuple[str, ...]] = {}
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
         self._common_name_share = float(self._name_params.get("common_full_name_share", 2e-5))
@@ -238,11 +245,8 @@ class Screener:
         return sum(map(len, form.tokens)) not in cached
 
     def _nationalities(self, position: int) -> tuple[str, ...]:
-        nats = self._nats.get(position)
-        if nats is None:
-            nats = self._nats[position] = tuple(n for n in (to_alpha3(x) for x in
-                                                             self.index.entries[position].get("nationalities") or []) if n)
-        return nats
+        listed = self.index.entries[position].get("nationalities")
+        return alpha3_nationalities(tuple(listed)) if listed else ()
 
     def _score(self, traveller: Traveller, form, dob, nationality, position: int, floor: float,
                compared: dict | None = None) -> Candidate | None:
