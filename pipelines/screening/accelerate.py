@@ -416,7 +416,8 @@ class Accelerator:
         # travellers' spellings join the name tables only when a pair needs them (a new spelling
         # costs tens of microseconds to intern)
         travellers, of_pair = np.unique(owners[alive], return_inverse=True)
-        form_ids = np.array([self.names.add_form(prepared[t][1]) for t in travellers.tolist()], dtype=np.int64)
+        add = self.names.add_form
+        form_ids = np.array([add(prepared[t][1], query=True) for t in travellers.tolist()], dtype=np.int64)
         query_form = form_ids[of_pair][pair_of_form]
         entry_form = self._form_ids[form_index]
         # namesakes share spellings: each distinct (traveller name, list spelling) once
@@ -508,9 +509,9 @@ class Accelerator:
             keep[need] = self._name_stage(prepared, need, owner[need], positions[need], others[need],
                                           levels[need], t_common, floor)
         out: list[list[int]] = []
-        kept_positions = positions.tolist()
-        keep_list = keep.tolist()
-        bounds = cand_offsets.tolist()
+        kept = np.flatnonzero(keep)
+        kept_positions = positions[kept].tolist()
+        bounds = np.searchsorted(kept, cand_offsets).tolist()
         for t in range(n):
-            out.append([kept_positions[i] for i in range(bounds[t], bounds[t + 1]) if keep_list[i]])
+            out.append(kept_positions[bounds[t]:bounds[t + 1]])
         return out

@@ -206,8 +206,12 @@ class NameTables:
                 strip.pending[tid - strip.n] = stem
         return tid
 
-    def add_form(self, form: NameForm) -> int:
-        """The id of ``form`` (the same id for an equal form: tokens, surname, loose, low_quality)."""
+    def add_form(self, form: NameForm, query: bool = False) -> int:
+        """The id of ``form`` (the same id for an equal form: tokens, surname, loose, low_quality).
+
+        ``query``: a traveller's spelling, never compared as the list side, so its units' rarity
+        (read for the list side only) is not worked out. The list's spellings are all added
+        before any traveller's, so an equal list spelling keeps its own."""
         tokens = form.tokens
         key = (tokens, form.surname, bool(form.loose), bool(form.low_quality), form.particles)
         fid = self._fids.get(key)
@@ -243,7 +247,7 @@ class NameTables:
             len_append(len(idx))
             tid = tids.get(text)
             utok_append(new_tid(text) if tid is None else tid)
-            rare_append(1 if people_carrying(text, tokens, counts) <= limit else 0)
+            rare_append(0 if query else 1 if people_carrying(text, tokens, counts) <= limit else 0)
         if len(tokens) > self._max_tok:
             self._max_tok = len(tokens)
         if len(units) > self._max_units:
