@@ -17,7 +17,10 @@ the list's size. Keys (each rule can be turned off in the settings' ``blocking``
   word, queried by every traveller; ``W`` the whole name's coarse key on Latin entries of 2-4
   tokens, queried only by travellers written in a loose script (:func:`whole_coarse_key`).
 
-At query time given names also try their nickname variants (``BILL`` queries as ``WILLIAM``).
+At query time given names also try their nickname variants (``BILL`` queries as ``WILLIAM``),
+a token with a Latvian nominative -S its stem (``LAVROVS`` as ``LAVROV``), and the ``I`` keys
+are also asked with each token's second letter (``ARCHEL`` finds ``RACHEL``): query-side only,
+so the index does not grow.
 A key shared by more than ``max_block_size`` entries is skipped (it says nothing); a key with
 initial, weaker by design, already above ``max_initial_block_size`` (``SMITH`` + ``J`` in a big
 list). At most ``max_candidates`` entries, those sharing most keys, are scored.
@@ -40,11 +43,11 @@ from typing import Iterable
 
 import numpy as np
 
+from pipelines.screening.compare import baltic_stem
 from pipelines.screening.dates import parse_date
 from pipelines.screening.documents import normalise_number
 from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, name_form, skeleton
 from pipelines.screening.nicknames import variants
-from pipelines.screening.compare import baltic_stem
 
 __all__ = ["CandidateIndex", "entry_forms", "form_keys"]
 
