@@ -151,7 +151,8 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
         return 0
     if n_blocks == 1:
         # list order (a block's postings are in birth-year order)
-        block = np.sort(scratch[first_block_at:first_block_at + first_block_len])
+        block = scratch[first_block_at:first_block_at + first_block_len].astype(np.int64)
+        block.sort()  # (int64: the sort _rank compiles anyway)
         n = min(first_block_len, max_candidates)
         for i in range(n):
             out[out_at + i] = block[i]
