@@ -139,12 +139,15 @@ def _keys(tokens: tuple[str, ...], real: list[int], alternatives: list, joined: 
                     if a != b:
                         keys.add(f"P|{a}|{b}" if a < b else f"P|{b}|{a}")
     if with_initial and len(real) > 1:
-        initials = [tokens[i][0] for i in real]
-        for k, skeletons in enumerate(options[:len(real)]):
-            for j, letter in enumerate(initials):
-                if k != j:
-                    keys.update(f"I|{sk}|{letter}" for sk in skeletons)
+        keys.update(_initial_keys(options[:len(real)], [tokens[i][0] for i in real]))
     return keys
+
+
+def _initial_keys(skeletons: list, letters: list) -> set[str]:
+    """``I`` keys: each real token's skeletons (``skeletons[k]``) with every *other* real
+    token's letter (``letters[j]``, None for none)."""
+    return {f"I|{sk}|{letter}" for k, alternatives in enumerate(skeletons) for sk in alternatives
+            for j, letter in enumerate(letters) if k != j and letter is not None}
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -157,16 +160,8 @@ def second_letter_keys(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()
     real = _real_tokens(tokens, particles)
     if len(real) < 2:
         return frozenset()
-    sks = [skeleton(tokens[i]) for i in real]
-    keys = set()
-    for j, i in enumerate(real):
-        token = tokens[i]
-        if len(token) < 3 or token[1] == token[0]:
-            continue
-        for k, sk in enumerate(sks):
-            if k != j:
-                keys.add(f"I|{sk}|{token[1]}")
-    return frozenset(keys)
+    seconds = [t[1] if len(t) >= 3 and t[1] != t[0] else None for t in (tokens[i] for i in real)]
+    return frozenset(_initial_keys([(skeleton(tokens[i]),) for i in real], seconds))
 
 
 @functools.lru_cache(maxsize=100_000)
