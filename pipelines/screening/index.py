@@ -244,7 +244,6 @@ class CandidateIndex:
         name_seen: set[int] = set()
         use_docs = self.rules.get("document_number", True)
         no_dobs: tuple = ()
-        particles = PARTICLES
         forms_append = self.forms.append
         dobs_append, docs_append = self.dobs.append, self.docs.append
         lo_append, hi_append, count_append = year_lo.append, year_hi.append, key_counts.append
@@ -281,7 +280,7 @@ class CandidateIndex:
                 if form.loose or len(tokens) == 1:
                     loose_or_single = True
                 # one person per (name, birth dates): the same person on two partners' lists once
-                name = hash(frozenset([t for t in tokens if t not in particles]))
+                name = name_key(tokens)
                 person = hash((name, listed_key))
                 if person not in name_seen:
                     name_seen.add(person)
