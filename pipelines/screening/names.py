@@ -292,12 +292,13 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
     parts: list[tuple[str, bool]] = []
     given_name_particle = None
     if surname or given_names:
-        given = [t for t in tokens(given_names or "") if not is_title(t)]
-        parts += [(t, False) for t in tokens(given_names or "")]
-        parts += [(t, True) for t in tokens(surname or "")]
+        given_tokens, surname_tokens = tokens(given_names or ""), tokens(surname or "")
+        given = [t for t in given_tokens if not is_title(t)]
+        parts += [(t, False) for t in given_tokens]
+        parts += [(t, True) for t in surname_tokens]
         original = " ".join(p for p in (given_names, surname) if p)
         if given and given[0] in PARTICLES and (len(given) == 1 or given[1] not in PARTICLES) \
-                and any(t not in PARTICLES for t in tokens(surname or "")):
+                and any(t not in PARTICLES for t in surname_tokens):
             # a particle prefixes a surname (VAN GOGH, AL ASSAD, DE LEON); one that opens the given
             # names (alone or before another given name) while the surname has its own field is a
             # given name: Vietnamese VAN (Văn: VAN DUC / NGUYEN), BEN, ABU BAKR

@@ -27,7 +27,6 @@ import gc
 import threading
 from dataclasses import dataclass
 
-
 from pipelines.screening.compare import compare_names
 from pipelines.screening.countries import to_alpha3
 from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
