@@ -80,7 +80,6 @@ def _independent_worker(size, first, other, barrier, results) -> None:
     started = time.perf_counter()
     _SCREENER = Screener(entries)
     built = time.perf_counter() - started
-    gc.freeze()  # as ScreenTravellersFn.setup() does
     _screen_chunk(first)
     barrier.wait()
     started = time.perf_counter()

@@ -22,6 +22,8 @@ Three stages, each the compiled twin of a Python method:
 
 from __future__ import annotations
 
+import weakref
+
 import numba
 import numpy as np
 
@@ -327,7 +329,9 @@ class Accelerator:
         from pipelines.screening.score import _DOB_ORDER, LOST_STOLEN
         index = screener.index
         settings = screener.settings
-        self._screener = screener
+        # a weak reference: the screener owns this object, and a reference cycle between them
+        # would never be freed once the build has frozen both (Screener: gc.freeze)
+        self._screener = weakref.proxy(screener)
         self._index = index
         n = len(index)
         self._post_lo = index.year_lo[index._ids] if index._ids.size else np.zeros(0, np.int16)

@@ -12,7 +12,6 @@ audit). Counters ``candidates/<list_id>/<category>``, ``alerts/<list_id>/<catego
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any
 
@@ -50,12 +49,10 @@ class ScreenTravellersFn(beam.DoFn):
         entries = read_watchlists(self._paths)
         suppressor = Suppressor(load_cleared(self._cleared) if self._cleared else (),
                                 load_trusted(self._trusted) if self._trusted else ())
-        screener = Screener(entries, Settings(self._settings_raw), suppressor)
-        # the index is millions of long-lived objects: keep the cyclic collector from walking them
-        # on every full collection (pauses of seconds at a million entries), and from writing to
-        # their pages in processes forked from this one
-        gc.freeze()
-        return screener
+        # the Screener moves its index (millions of long-lived objects) to the collector's
+        # permanent generation when built (gc.freeze): no full collection walks them, and
+        # processes forked from this one do not write to their pages
+        return Screener(entries, Settings(self._settings_raw), suppressor)
 
     def setup(self) -> None:
         tag = json.dumps([self._paths, self._settings_raw, self._cleared, self._trusted], sort_keys=True, default=str)
