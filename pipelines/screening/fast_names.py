@@ -36,8 +36,8 @@ import numpy as np
 from pipelines.screening.compare import _weight, baltic_stem, feminine_surname_ending, masculine_surname_ending
 from pipelines.screening.compare import _units as _py_units
 from pipelines.screening.index import people_carrying
-from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
-                                       is_patronymic, particle_flags, skeleton)
+from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton, is_particle,
+                                       is_patronymic, joined_skeleton, particle_flags, skeleton)
 from pipelines.screening.nicknames import groups_of
 
 __all__ = ["NameTables"]
@@ -161,14 +161,15 @@ class NameTables:
                 self._max_len = len(data)
         return sid
 
-    def _tid(self, token: str) -> int:
+    def _tid(self, token: str, joined: bool = False) -> int:
+        """The id of a token (``joined``: of tokens run together, a unit: not cached elsewhere)."""
         tid = self._tids.get(token)
         if tid is None:
             tid = self._tids[token] = len(self._tids)
             if self._since is not None:
                 self._since[1].append(token)
             sids, new_sid = self._sids, self._sid
-            ska = skeleton(token)
+            ska = joined_skeleton(token) if joined else skeleton(token)
             token_sid = new_sid(token)
             self._t_sid.pending.append(token_sid)
             sk_sid = sids.get(ska)
@@ -177,7 +178,7 @@ class NameTables:
             self._t_sk.pending.append(sk_sid)
             # skeleton without its leading vowel mark: the skeleton itself when it has none
             self._t_skb.pending.append(new_sid(ska.lstrip("A") or ska) if ska[:1] == "A" else sk_sid)
-            self._t_co.pending.append(new_sid(coarse(token)))
+            self._t_co.pending.append(new_sid(coarse_of_skeleton(ska)))  # = coarse(token)
             korean = KOREAN_SURNAMES.get(token)
             self._t_kor.pending.append(token_sid if korean is None else new_sid(korean))
             self._t_part.pending.append(1 if is_particle(token) else 0)
@@ -246,7 +247,7 @@ class NameTables:
             first_append(idx[0])
             len_append(len(idx))
             tid = tids.get(text)
-            utok_append(new_tid(text) if tid is None else tid)
+            utok_append(new_tid(text, len(idx) > 1) if tid is None else tid)
             rare_append(0 if query else 1 if people_carrying(text, tokens, counts) <= limit else 0)
         if len(tokens) > self._max_tok:
             self._max_tok = len(tokens)

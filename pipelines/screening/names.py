@@ -193,12 +193,23 @@ _SKELETON_RULES = (
 _VOWELS = frozenset("AEIOUY")
 
 
+def joined_skeleton(text: str) -> str:
+    """:func:`skeleton` of tokens run together (``ABDUL`` + ``RAHMAN``), not cached: such strings
+    rarely repeat, and a million-entry list has more of them than any cache holds; passing them
+    through :func:`skeleton`'s cache would only push the tokens' skeletons out of it."""
+    return _skeleton(text)
+
+
 @functools.lru_cache(maxsize=500_000)
 def skeleton(token: str) -> str:
     """Consonant skeleton of a token: a phonetic key that absorbs vowel spellings, doubled
     letters and common transliteration digraphs. 'MOHAMMED', 'MUHAMMAD', 'MOHAMAD' -> 'MHMD';
     'SERGEY', 'SERGEI' -> 'SRG'; 'ABDULLAH', 'ABDALLA' -> 'ABDL'. A leading vowel is kept as 'A'
     (so 'OSAMA' and 'USAMA' agree but differ from 'SAMA')."""
+    return _skeleton(token)
+
+
+def _skeleton(token: str) -> str:
     s = KOREAN_SURNAMES.get(token, token)
     for old, new in _SKELETON_RULES:
         if old in s:
@@ -227,7 +238,13 @@ def coarse(token: str) -> str:
     from G, and spell S/Z/J/CH with one sign, so ``BARACK`` comes back as ``BALAKE`` (Chinese)
     or ``BEORAK`` (Korean). The skeleton's consonants are folded into those classes, H dropped,
     repeats merged: ``BARACK``, ``BALAKE``, ``BEORAK`` -> ``BLG``."""
-    folded = skeleton(token).translate(_COARSE)
+    return coarse_of_skeleton(skeleton(token))
+
+
+def coarse_of_skeleton(sk: str) -> str:
+    """:func:`coarse` from a token's :func:`skeleton` (uncached: for joined names, which rarely
+    repeat, when the skeleton is already at hand)."""
+    folded = sk.translate(_COARSE)
     out = []
     for ch in folded:
         if not out or out[-1] != ch:
