@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from pipelines.screening.fast_names import NameTables
+from pipelines.screening.keycodes import KeyBatch, code_of, is_initial
 
 __all__ = ["Accelerator", "DOB_KERNEL_LEVELS"]
 
@@ -324,6 +325,8 @@ class Accelerator:
     SLACK = 1e-4
     #: travellers' name spellings kept in the name tables before they are forgotten (memory bound)
     MAX_TRAVELLER_FORMS = 200_000
+    #: travellers' names whose key codes are kept (cleared when full: memory bound)
+    MAX_CACHED_NAMES = 100_000
 
     def __init__(self, screener) -> None:
         from pipelines.screening.score import _DOB_ORDER, LOST_STOLEN
@@ -388,18 +391,24 @@ class Accelerator:
         self._unc_cap = screener._uncorroborated
         self._name_cap = screener._name_only_cap
 
-    def _name_keys(self, form) -> tuple[np.ndarray, np.ndarray]:
-        """A name's blocking keys as hashes and kinds (cached: travellers' names repeat)."""
-        cached = self._key_cache.get(form)
-        if cached is None:
-            keys = self._index.query_keys((form,), ())
-            hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-            kinds = np.fromiter((_KIND_INITIAL if k[0] == "I" else _KIND_NAME for k in keys), dtype=np.uint8,
-                                count=len(keys))
-            if len(self._key_cache) >= 100_000:
-                self._key_cache.clear()
-            cached = self._key_cache[form] = (hashes, kinds)
-        return cached
+    def _name_codes(self, forms: list) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each name's blocking key codes and kinds (:mod:`keycodes`): the names not met lately
+        made in one compiled call, the others from the cache (travellers' names repeat)."""
+        cache = self._key_cache
+        new = list(dict.fromkeys(form for form in forms if form not in cache))
+        if new and len(cache) + len(new) > self.MAX_CACHED_NAMES:
+            cache.clear()  # bounded memory; this batch's names are all made again
+            new = list(dict.fromkeys(forms))
+        if new:
+            batch = KeyBatch(self._index.rules, query=True)
+            for form in new:
+                batch.add((form,))
+            codes, counts = batch.codes()
+            kinds = is_initial(codes).astype(np.uint8)  # _KIND_INITIAL or _KIND_NAME
+            ends = np.cumsum(counts).tolist()
+            for form, start, end in zip(new, [0] + ends[:-1], ends):
+                cache[form] = (codes[start:end], kinds[start:end])
+        return [cache[form] for form in forms]
 
     @staticmethod
     def _rows(f_lo: np.ndarray, per: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -461,10 +470,11 @@ class Accelerator:
         t_doc_offsets = np.zeros(n + 1, dtype=np.int64)
         t_docs: list[int] = []
         screener = self._screener
+        name_codes = iter(self._name_codes([form for _, form, _, _ in prepared if form]))
         for t, (traveller, form, dob, window) in enumerate(prepared):
             count = 0
             if form:
-                h, k = self._name_keys(form)
+                h, k = next(name_codes)
                 hashes.append(h)
                 kinds.append(k)
                 count += h.size
@@ -475,7 +485,7 @@ class Accelerator:
             if traveller.documents:
                 doc_keys = self._index.query_keys((), traveller.documents)  # empty when document keys are off
                 if doc_keys:
-                    hashes.append(np.fromiter(map(hash, doc_keys), dtype=np.int64, count=len(doc_keys)))
+                    hashes.append(np.fromiter(map(code_of, doc_keys), dtype=np.int64, count=len(doc_keys)))
                     kinds.append(np.full(len(doc_keys), _KIND_DOCUMENT, dtype=np.uint8))
                     count += len(doc_keys)
             offsets[t + 1] = offsets[t] + count

@@ -25,12 +25,16 @@ A key shared by more than ``max_block_size`` entries is skipped (it says nothing
 initial, weaker by design, already above ``max_initial_block_size`` (``SMITH`` + ``J`` in a big
 list). At most ``max_candidates`` entries, those sharing most keys, are scored.
 
-Keys are strings (``P|ABDL|RHMN``) stored as their Python hashes: the distinct hashes in one sorted
+The functions here state the keys as strings (``P|ABDL|RHMN``): the readable rules, and the
+reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.keycodes`:
+the key's kind mixed with the Python hashes of its parts), made for the whole list in compiled
+code at build and, by the compiled pre-scoring, for travellers' names; :func:`keycodes.code_of`
+gives a string key's code, and tests hold the two ways equal. The distinct codes are one sorted
 numpy array with where each one's postings start (CSR layout; 4 bytes a posting plus 16 bytes a
-distinct key, about half as many keys as postings): compact enough
-for a million entries in well under the memory budget, built once per worker (DoFn ``setup``).
-Python's string hash is salted per process, so an index is never shared between processes other
-than by fork; that is what "built once per worker" means anyway.
+distinct key, about half as many keys as postings): compact enough for a million entries in well
+under the memory budget, built once per worker (DoFn ``setup``). Python's string hash is salted
+per process, so an index is never shared between processes other than by fork; that is what
+"built once per worker" means anyway.
 """
 
 from __future__ import annotations
@@ -43,23 +47,26 @@ from typing import Iterable
 
 import numpy as np
 
-from pipelines.screening.compare import baltic_stem
 from pipelines.screening.dates import parse_date
 from pipelines.screening.documents import normalise_number
 from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, name_form, skeleton
-from pipelines.screening.nicknames import variants
+from pipelines.screening.keycodes import MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives, code_of, document_code, real_positions
 
-__all__ = ["CandidateIndex", "entry_forms", "form_keys"]
+__all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys"]
 
-_MAX_KEY_TOKENS = 7
-
-
-def entry_forms(entry: dict) -> tuple[NameForm, ...]:
-    """Every name spelling of an entry as a :class:`NameForm` (primary first)."""
+def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
+    """Every name spelling of an entry as a :class:`NameForm` (primary first). ``seen``: the
+    forms made so far in this build, by written name, so the same written name on many entries
+    is normalised once and all of them share one :class:`NameForm` (a third of a million-entry
+    list repeats a name; ``name_form``'s own cache is too small to hold a whole list)."""
     forms = []
     for name in entry.get("names") or []:
-        form = name_form(name.get("surname"), name.get("given_names"), name.get("full_name"),
-                         name.get("quality") == "LOW")
+        written = (name.get("surname"), name.get("given_names"), name.get("full_name"), name.get("quality") == "LOW")
+        form = seen.get(written) if seen is not None else None
+        if form is None:
+            form = name_form(*written)
+            if seen is not None:
+                seen[written] = form
         if form:
             forms.append(form)
     return tuple(forms)
@@ -73,56 +80,22 @@ def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> se
                            bool(rules.get("key_with_initial", True)), expand_nicknames, form.particles))
 
 
-@functools.lru_cache(maxsize=100_000)
-def _alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
-    """A token's skeleton, and at query time (``expand_nicknames``) its nicknames' skeletons and,
-    for a token with a Latvian nominative -S (:func:`compare.baltic_stem`), its stem's (cached:
-    given names repeat across travellers even when whole names do not)."""
-    if not expand_nicknames:
-        return frozenset((skeleton(token),))
-    out = {skeleton(token)} | {skeleton(v) for v in variants(token)}
-    stem = baltic_stem(token)
-    if stem is not None:
-        out.add(skeleton(stem))  # Latvian nominative -S: LAVROVS queries as LAVROV too
-    return frozenset(out)
-
-
 @functools.lru_cache(maxsize=200_000)
 def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
                 expand_nicknames: bool, particles: tuple[bool, ...] = ()) -> frozenset[str]:
-    real = _real_tokens(tokens, particles)
-    return frozenset(_keys(tokens, real, [_alternatives(tokens[i], expand_nicknames) for i in real],
+    real = real_positions(tokens, particles)
+    return frozenset(_keys(tokens, real, [alternatives(tokens[i], expand_nicknames) for i in real],
                            joined, pairs, with_initial))
 
 
-def _entry_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
-                sks: list[str], particles: tuple[bool, ...] = ()) -> set[str]:
-    """``_token_keys(tokens, joined, pairs, with_initial, False)`` for the build: uncached (list
-    names are mostly distinct: a cache would only hold memory), from the skeletons the build has
-    already computed (``sks``: ``skeleton`` of each token)."""
-    real = _real_tokens(tokens, particles)
-    return _keys(tokens, real, [(sks[i],) for i in real], joined, pairs, with_initial)
-
-
-def _real_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) -> list[int]:
-    """Positions of the tokens that key a name: not particles (all of them when all are), at most
-    ``_MAX_KEY_TOKENS``. ``particles``: the name's own flags (:func:`names.particle_flags`; empty:
-    every token spelled like a particle is one)."""
-    if particles:
-        real = [i for i, flag in enumerate(particles) if not flag] or list(range(len(tokens)))
-    else:
-        real = [i for i, t in enumerate(tokens) if t not in PARTICLES] or list(range(len(tokens)))
-    return real[:_MAX_KEY_TOKENS]
-
-
-def _keys(tokens: tuple[str, ...], real: list[int], alternatives: list, joined: bool, pairs: bool,
+def _keys(tokens: tuple[str, ...], real: list[int], choices: list, joined: bool, pairs: bool,
           with_initial: bool) -> set[str]:
-    """The blocking keys of one spelling (module docstring); ``alternatives[k]``: the skeletons
+    """The blocking keys of one spelling (module docstring); ``choices[k]``: the skeletons
     token ``real[k]`` may take (its own, and its nicknames' at query time)."""
-    options = list(alternatives)
+    options = list(choices)
     n = len(tokens)
     if joined:
-        for i in range(min(n, _MAX_KEY_TOKENS) - 1):
+        for i in range(min(n, MAX_KEY_TOKENS) - 1):
             options.append((skeleton(tokens[i] + tokens[i + 1]),))
             if i + 2 < n and tokens[i] in PARTICLES and tokens[i + 1] in PARTICLES:
                 options.append((skeleton("".join(tokens[i:i + 3])),))  # DE LA CRUZ -> DELACRUZ
@@ -143,6 +116,26 @@ def _keys(tokens: tuple[str, ...], real: list[int], alternatives: list, joined: 
     return keys
 
 
+def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]], rules: dict) -> set[str]:
+    """Every key of a list entry, as strings: the list-side rules (the build makes the same keys'
+    codes in compiled code, :class:`keycodes.KeyBatch`)."""
+    keys: set[str] = set()
+    for form in forms:
+        keys |= form_keys(form, rules)
+        if not form.loose and 2 <= len(form.tokens) <= MAX_WHOLE_TOKENS:
+            # the whole name's coarse key, queried only by travellers written in a loose script
+            # (their names come as syllables or consonants: 贝拉克·奥巴马 is BEI LA KE AO BA MA,
+            # coarse BLGBM like BARACK OBAMA)
+            keys.add(whole_coarse_key(form.tokens))
+        if form.loose or len(form.tokens) == 1:
+            # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
+            # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
+            keys |= coarse_keys(form.tokens)
+    if rules.get("document_number", True):
+        keys.update("D|" + number for number, _ in documents if number)
+    return keys
+
+
 def _initial_keys(skeletons: list, letters: list) -> set[str]:
     """``I`` keys: each real token's skeletons (``skeletons[k]``) with every *other* real
     token's letter (``letters[j]``, None for none)."""
@@ -157,7 +150,7 @@ def second_letter_keys(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()
     (``RACHEL``/``ARCHEL``), and so does a dropped first letter (``RACHEL``/``ACHEL``); the list's
     ``I`` key then carries the second letter of the traveller's token. Only travellers query these
     (the index does not grow); tokens of 3+ letters whose first two letters differ."""
-    real = _real_tokens(tokens, particles)
+    real = real_positions(tokens, particles)
     if len(real) < 2:
         return frozenset()
     seconds = [t[1] if len(t) >= 3 and t[1] != t[0] else None for t in (tokens[i] for i in real)]
@@ -175,14 +168,9 @@ def coarse_keys(tokens: tuple[str, ...]) -> frozenset[str]:
         whole = coarse("".join(tokens))
         if len(whole) >= 2:
             keys.add("C|" + whole)
-    codes = sorted({coarse(t) for t in real[:_MAX_KEY_TOKENS] if len(coarse(t)) >= 2})
+    codes = sorted({coarse(t) for t in real[:MAX_KEY_TOKENS] if len(coarse(t)) >= 2})
     keys.update(f"C|{a}|{b}" for a, b in itertools.combinations(codes, 2))
     return frozenset(keys)
-
-
-#: most tokens of a Latin name that carries a ``W`` key (names longer than this are not written
-#: as one run of syllables in practice)
-_MAX_WHOLE_TOKENS = 4
 
 
 def whole_coarse_key(tokens: tuple[str, ...]) -> str:
@@ -194,7 +182,6 @@ def whole_coarse_key(tokens: tuple[str, ...]) -> str:
 
 
 _NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
-
 
 def people_carrying(unit: str, tokens: tuple[str, ...], token_people) -> int:
     """How many listed people carry a name part (``token_people``: per token); a unit joined from
@@ -225,17 +212,14 @@ class CandidateIndex:
         self.max_block = int(self.rules.get("max_block_size", 5000))
         self.max_candidates = int(self.rules.get("max_candidates", 50))
         self.max_initial_block = int(self.rules.get("max_initial_block_size", 100))
-        joined, pairs = bool(self.rules.get("joined_tokens", True)), bool(self.rules.get("token_pairs", True))
-        with_initial = bool(self.rules.get("key_with_initial", True))
-        keys = array("q")
-        key_counts = array("i")
         year_lo = array("h")
         year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []
         self.dobs: list[tuple] = []
         self.docs: list[tuple[tuple[str, str | None], ...]] = []
-        token_counts: Counter[str] = Counter()
-        token_people: Counter[str] = Counter()
+        # every entry's distinct tokens, and every listed person's, counted in one go at the end
+        entry_tokens: list[str] = []
+        person_tokens: list[str] = []
         people_seen: set[int] = set()
         # how many different people (name + birth dates) carry each full name, kept for names
         # carried by 3 or more: a name many listed people share is common in the population too,
@@ -246,10 +230,11 @@ class CandidateIndex:
         no_dobs: tuple = ()
         forms_append = self.forms.append
         dobs_append, docs_append = self.dobs.append, self.docs.append
-        lo_append, hi_append, count_append = year_lo.append, year_hi.append, key_counts.append
-        keys_extend = keys.extend
+        lo_append, hi_append = year_lo.append, year_hi.append
+        written_names: dict[tuple, NameForm] = {}
+        batch = KeyBatch(self.rules, query=False)
         for entry in entries:
-            forms = entry_forms(entry)
+            forms = entry_forms(entry, written_names)
             forms_append(forms)
             listed = entry.get("dates_of_birth")
             listed_key = tuple(listed) if listed else ()
@@ -265,60 +250,38 @@ class CandidateIndex:
             docs = tuple((n, d.get("issuer")) for d in documents if (n := normalise_number(d.get("number")))) \
                 if documents else ()
             docs_append(docs)
-            loose_or_single = False
-            entry_keys: set[str] | None = None
             seen_tokens: set[str] = set()
             for form in forms:
                 tokens = form.tokens
-                sks = [skeleton(t) for t in tokens]
-                form_keys_ = _entry_keys(tokens, joined, pairs, with_initial, sks, form.particles)
-                if entry_keys is None:
-                    entry_keys = form_keys_
-                else:
-                    entry_keys |= form_keys_
                 seen_tokens.update(tokens)
-                if form.loose or len(tokens) == 1:
-                    loose_or_single = True
                 # one person per (name, birth dates): the same person on two partners' lists once
                 name = name_key(tokens)
                 person = hash((name, listed_key))
                 if person not in name_seen:
                     name_seen.add(person)
                     name_counts[name] += 1
-            if entry_keys is None:
-                entry_keys = set()
-            token_counts.update(seen_tokens)
+            entry_tokens.extend(seen_tokens)
             person = hash((frozenset(seen_tokens), listed_key))
             if person not in people_seen:
                 # one listed person (same name tokens and birth dates) counts once, however many
                 # partners list them: the same person on five lists does not make a surname common
                 people_seen.add(person)
-                token_people.update(seen_tokens)
-            for f in forms:
-                if not f.loose and 2 <= len(f.tokens) <= _MAX_WHOLE_TOKENS:
-                    # the whole name's coarse key, queried only by travellers written in a loose
-                    # script (their names come as syllables or consonants: 贝拉克·奥巴马 is
-                    # BEI LA KE AO BA MA, coarse BLGBM like BARACK OBAMA)
-                    entry_keys.add(whole_coarse_key(f.tokens))
-            if loose_or_single:
-                # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
-                # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
-                for f in forms:
-                    if f.loose or len(f.tokens) == 1:
-                        entry_keys |= coarse_keys(f.tokens)
-            if use_docs and docs:
-                entry_keys.update(["D|" + number for number, _ in docs])
-            keys_extend(map(hash, entry_keys))
-            count_append(len(entry_keys))
+                person_tokens.extend(seen_tokens)
+            batch.add(forms, [document_code(number) for number, _ in docs] if use_docs and docs else ())
         del people_seen, name_seen
-        n_postings = len(keys)
-        key_array = np.frombuffer(keys, dtype=np.int64) if n_postings else np.zeros(0, dtype=np.int64)
+        token_counts, token_people = Counter(entry_tokens), Counter(person_tokens)
+        del entry_tokens, person_tokens
+        # every entry's keys (its spellings', its documents'), made in one compiled call (keycodes:
+        # the codes of the string keys the module docstring lists), entry after entry
+        key_array, key_counts = batch.codes()
+        del batch, written_names
+        n_postings = key_array.size
         order = np.argsort(key_array, kind="stable")
         sorted_keys = key_array[order]
-        del key_array, keys
+        del key_array
         # the entry of each posting (postings were appended entry by entry)
         if n_postings:
-            owners = np.repeat(np.arange(len(key_counts), dtype=np.int32), np.frombuffer(key_counts, dtype=np.int32))
+            owners = np.repeat(np.arange(key_counts.size, dtype=np.int32), key_counts)
             self._ids = owners[order]
             del owners
         else:
@@ -422,7 +385,7 @@ class CandidateIndex:
     def _lookup(self, keys: list[str], birth_year: int | None = None, year_window: int = 0) -> list[int]:
         if not keys:
             return []
-        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+        hashes = np.fromiter(map(code_of, keys), dtype=np.int64, count=len(keys))
         slot = np.searchsorted(self._keys, hashes)
         slot[slot == self._keys.size] = 0  # past the end: any slot, the equality test rejects it
         present = self._keys[slot] == hashes

@@ -181,18 +181,21 @@ def test_first_letter_typos_nicknames_and_given_name_particles_are_found():
 
 
 def test_travellers_names_are_forgotten_between_batches_with_results_unchanged():
-    """A long-running worker must not grow its name tables with every new traveller: past a
-    bound the travellers' spellings are dropped between batches (the list's stay)."""
+    """A long-running worker must not grow its name tables (or its cache of names' key codes)
+    with every new traveller: past a bound the travellers' spellings are dropped between batches
+    (the list's stay)."""
     entries = list(fake_entries(3000, seed=15))
     travellers = _travellers(6, 50, seed=16)
     fast, reference = Screener(entries), Screener(entries, accelerate=False)
     tables = fast._accelerator.names
     list_forms = len(tables)
     fast._accelerator.MAX_TRAVELLER_FORMS = 20
+    fast._accelerator.MAX_CACHED_NAMES = 30  # the key codes' cache is cleared in every batch too
     batches = [travellers[i:i + 40] for i in range(0, len(travellers), 40)]
     for batch in batches + batches:  # the second round meets forgotten names again
         assert _results(fast, batch, fast.alert_cutoff) == _results(reference, batch, reference.alert_cutoff)
         assert len(tables) <= list_forms + 40 + 20
+        assert len(fast._accelerator._key_cache) <= 40
     assert tables.added_since_mark() > 0
     tables.forget_since_mark()
     assert len(tables) == list_forms and tables.added_since_mark() == 0

@@ -1,0 +1,380 @@
+"""Blocking keys as 64-bit codes, made in compiled code for a batch of spellings at once.
+
+:mod:`pipelines.screening.index` defines the keys as short strings (``P|ABDL|RHMN``: readable,
+and the reference this module is tested against). Making ~40 such strings for a traveller's new
+name and hashing them took ~45 us of Python, a fifth of a traveller's cost at a million entries,
+and ~10 us per list spelling at build. Here a key is a *code* mixed from the hashes of its parts:
+its kind (``S``, ``P``, ``I``, ...) and Python's hashes of the skeletons, letters or coarse keys
+it joins (``hash(str)`` is cached in the string, so a known token's parts cost nothing more).
+The combinations (token pairs with every nickname alternative, keys with initials, coarse
+pairs) are made by one numba loop over a batch of spellings; only each token's parts are looked
+up in Python, mostly from caches.
+
+:func:`code_of` maps a string key to the same code in plain Python, so the string rules and the
+compiled ones describe one key set (``tests/screening/test_screening_keycodes.py`` holds them equal
+on every key kind and rule switch). Python's string hash is salted per process, so, like the
+string keys before, codes mean something only inside the process that made them: the index is
+built once per worker (``Screener`` in ``setup()``).
+"""
+
+from __future__ import annotations
+
+import functools
+from array import array
+
+import numba
+import numpy as np
+
+from pipelines.screening.compare import baltic_stem
+from pipelines.screening.names import PARTICLES, coarse, coarse_of_skeleton, is_particle, joined_skeleton, skeleton
+from pipelines.screening.nicknames import variants
+
+__all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "document_code", "is_initial",
+           "real_positions"]
+
+#: key kind letter -> number mixed into the code (``C`` with one part and with two are different
+#: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
+KIND = {"S": 1, "P": 2, "I": 3, "C": 4, "W": 5, "D": 6, "C2": 7}
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def _mix_py(x: int) -> int:
+    """splitmix64's finaliser: every input bit reaches every output bit (the look-up's directory
+    reads the codes' top bits, so they must be uniform)."""
+    x ^= x >> 30
+    x = (x * _M1) & _MASK
+    x ^= x >> 27
+    x = (x * _M2) & _MASK
+    return x ^ (x >> 31)
+
+
+def _code_py(kind: int, a: int, b: int) -> int:
+    x = _mix_py(((a & _MASK) + kind * _GOLDEN) & _MASK)
+    x = _mix_py(x ^ (b & _MASK))
+    x = x | 1 if kind == KIND["I"] else x & ~1  # the lowest bit tells a key with initial (see is_initial)
+    return x - (1 << 64) if x >= 1 << 63 else x
+
+
+def is_initial(code):
+    """1 for a key with initial (``I``, whose blocks have their own, smaller size limit), else 0;
+    works on numpy arrays of codes too."""
+    return code & 1
+
+
+def code_of(key: str) -> int:
+    """The code of a string key (``P|ABDL|RHMN``, ``I|MHMD|A``, ``D|X123``, ...): unordered pairs
+    (``P``, two-part ``C``) in a fixed order, one-part keys with 0 as the second part."""
+    kind, *parts = key.split("|")
+    if len(parts) == 1:
+        return _code_py(KIND[kind], hash(parts[0]), 0)
+    a, b = hash(parts[0]), hash(parts[1])
+    if kind == "I":
+        return _code_py(KIND["I"], a, b)
+    if a > b:
+        a, b = b, a
+    return _code_py(KIND["C2" if kind == "C" else kind], a, b)
+
+
+# ----------------------------------------------------------------------------------------------
+# compiled twin of _code_py and the batch generator
+
+_U_GOLDEN, _U_M1, _U_M2 = np.uint64(_GOLDEN), np.uint64(_M1), np.uint64(_M2)
+_U30, _U27, _U31, _U1 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(1)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _mix(x):
+    x ^= x >> _U30
+    x *= _U_M1
+    x ^= x >> _U27
+    x *= _U_M2
+    return x ^ (x >> _U31)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _code(kind, a, b):
+    x = _mix(_mix(np.uint64(a) + np.uint64(kind) * _U_GOLDEN) ^ np.uint64(b))
+    if kind == 3:
+        x |= _U1
+    else:
+        x &= ~_U1
+    return np.int64(x)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pair(kind, a, b):
+    return _code(kind, a, b) if a < b else _code(kind, b, a)
+
+
+@numba.njit(cache=True, nogil=True)
+def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, cos_at, cos, cwhole, flags,
+          pairs, with_initial, out, at):
+    """Write spelling ``f``'s codes from ``out[at]`` on (duplicates included); returns the new end.
+    With ``out`` of size 0 it only counts (the first pass sizes the output)."""
+    write = out.size > 0
+    o_lo, o_hi = opt[f], opt[f + 1]
+    real = n_real[f]
+    fl = flags[f]
+    # S: a one-token name's skeletons, or the whole name run together
+    if real == 1:
+        for x in range(alt_at[o_lo], alt_at[o_lo + 1]):
+            if write:
+                out[at] = _code(1, alt[x], 0)
+            at += 1
+    elif has_whole[f]:
+        if write:
+            out[at] = _code(1, whole[f], 0)
+        at += 1
+    # P: every two options' alternatives (different skeletons)
+    if pairs:
+        for o1 in range(o_lo, o_hi):
+            for o2 in range(o1 + 1, o_hi):
+                for x in range(alt_at[o1], alt_at[o1 + 1]):
+                    a = alt[x]
+                    for y in range(alt_at[o2], alt_at[o2 + 1]):
+                        b = alt[y]
+                        if a != b:
+                            if write:
+                                out[at] = _pair(2, a, b)
+                            at += 1
+    # I: a real token's skeletons with every other real token's first letter (and, on the query
+    # side, its own skeleton with the other's second letter)
+    if with_initial and real > 1:
+        for k in range(o_lo, o_lo + real):
+            for j in range(o_lo, o_lo + real):
+                if j == k:
+                    continue
+                for x in range(alt_at[k], alt_at[k + 1]):
+                    if write:
+                        out[at] = _code(3, alt[x], letter[j])
+                    at += 1
+                if fl & 1 and second[j] != 0:
+                    if write:
+                        out[at] = _code(3, own[k], second[j])
+                    at += 1
+    # C: the whole name's coarse key and pairs of the tokens' coarse keys; W: the whole coarse key
+    if fl & 2:
+        if fl & 8:
+            if write:
+                out[at] = _code(4, cwhole[f], 0)
+            at += 1
+        for x in range(cos_at[f], cos_at[f + 1]):
+            for y in range(x + 1, cos_at[f + 1]):
+                if write:
+                    out[at] = _pair(7, cos[x], cos[y])
+                at += 1
+    if fl & 4:
+        if write:
+            out[at] = _code(5, cwhole[f], 0)
+        at += 1
+    return at
+
+
+@numba.njit(cache=True, nogil=True)
+def _generate(n_forms, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, cos_at, cos, cwhole,
+              flags, pairs, with_initial, group_at, group_forms, extra_at, extra):
+    """Codes per group (an entry: its spellings; a traveller: one), sorted, each once, plus the
+    group's extra codes (documents). Group ``g``'s spellings: ``group_forms[group_at[g]:group_at[g + 1]]``
+    (a spelling many entries share is gathered once)."""
+    empty = np.empty(0, dtype=np.int64)
+    n_groups = group_at.size - 1
+    form_count = np.empty(n_forms, dtype=np.int64)
+    for f in range(n_forms):
+        form_count[f] = _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, cos_at, cos,
+                              cwhole, flags, pairs, with_initial, empty, 0)
+    total = extra.size
+    for x in range(group_forms.size):
+        total += form_count[group_forms[x]]
+    out = np.empty(total, dtype=np.int64)
+    counts = np.zeros(n_groups, dtype=np.int64)
+    at = 0
+    for g in range(n_groups):
+        start = at
+        for x in range(group_at[g], group_at[g + 1]):
+            at = _emit(group_forms[x], opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, cos_at,
+                       cos, cwhole, flags, pairs, with_initial, out, at)
+        for x in range(extra_at[g], extra_at[g + 1]):
+            out[at] = extra[x]
+            at += 1
+        if at - start > 1:
+            # sort the group's codes and keep each once (a set, as the string rules build)
+            chunk = np.sort(out[start:at])
+            kept = start
+            for x in range(chunk.size):
+                if x == 0 or chunk[x] != chunk[x - 1]:
+                    out[kept] = chunk[x]
+                    kept += 1
+            at = kept
+        counts[g] = at - start
+    return out[:at].copy(), counts
+
+
+# ----------------------------------------------------------------------------------------------
+# gathering a batch's parts (Python, mostly cached per token)
+
+MAX_KEY_TOKENS = 7
+#: most tokens of a Latin name that carries a ``W`` key (names longer than this are not written
+#: as one run of syllables in practice)
+MAX_WHOLE_TOKENS = 4
+_ZEROS = array("q", [0] * 2 * MAX_KEY_TOKENS)
+
+
+@functools.lru_cache(maxsize=100_000)
+def alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
+    """A token's skeleton, and at query time (``expand_nicknames``) its nicknames' skeletons and,
+    for a token with a Latvian nominative -S (:func:`compare.baltic_stem`), its stem's (cached:
+    given names repeat across travellers even when whole names do not)."""
+    if not expand_nicknames:
+        return frozenset((skeleton(token),))
+    out = {skeleton(token)} | {skeleton(v) for v in variants(token)}
+    stem = baltic_stem(token)
+    if stem is not None:
+        out.add(skeleton(stem))  # Latvian nominative -S: LAVROVS queries as LAVROV too
+    return frozenset(out)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _alternative_hashes(token: str, expand_nicknames: bool) -> tuple[int, ...]:
+    return tuple(map(hash, alternatives(token, expand_nicknames)))
+
+
+def real_positions(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) -> list[int]:
+    """Positions of the tokens that key a name: not particles (all of them when all are), at most
+    ``MAX_KEY_TOKENS``. ``particles``: the name's own flags (:func:`names.particle_flags`; empty:
+    every token spelled like a particle is one)."""
+    if particles:
+        real = [i for i, flag in enumerate(particles) if not flag] or list(range(len(tokens)))
+    else:
+        real = [i for i, t in enumerate(tokens) if t not in PARTICLES] or list(range(len(tokens)))
+    return real[:MAX_KEY_TOKENS]
+
+
+def document_code(number: str) -> int:
+    """The code of ``D|<number>`` (a normalised document number)."""
+    return _code_py(KIND["D"], hash(number), 0)
+
+
+class KeyBatch:
+    """Collects spellings, grouped (an entry's spellings; a traveller's name), and makes every
+    group's codes in one compiled call. ``rules``: the settings' ``blocking`` section.
+
+    ``query=True`` is the traveller side: nickname alternatives, second-letter ``I`` keys, the
+    coarse keys for every name and the ``W`` key for loose-script names. Otherwise the list side:
+    own skeletons, coarse keys for loose-script and one-token spellings, ``W`` keys for Latin
+    names of 2-4 tokens (see :mod:`pipelines.screening.index`)."""
+
+    def __init__(self, rules: dict, query: bool):
+        self.query = query
+        self.joined = bool(rules.get("joined_tokens", True))
+        self.pairs = bool(rules.get("token_pairs", True))
+        self.with_initial = bool(rules.get("key_with_initial", True))
+        # flat int64 arrays, not lists: a million-entry build would hold ~20 M Python ints
+        self._opt, self._alt_at, self._alt = array("q", [0]), array("q", [0]), array("q")
+        self._n_real, self._letter, self._second, self._own = array("q"), array("q"), array("q"), array("q")
+        self._whole, self._has_whole, self._cwhole, self._flags = array("q"), array("b"), array("q"), array("i")
+        self._cos_at, self._cos = array("q", [0]), array("q")
+        self._group_at, self._group_forms = array("q", [0]), array("q")
+        self._extra_at, self._extra = array("q", [0]), array("q")
+        #: spellings gathered so far, by identity (list entries share NameForm objects: entry_forms),
+        #: and the spellings themselves, kept alive so that no other object takes over an id
+        self._row_of: dict[int, int] = {}
+        self._gathered: list = []
+
+    def add(self, forms, extra_codes=()) -> None:
+        """One group: its spellings (:class:`NameForm`) and extra codes (documents). A spelling
+        already gathered (the same object) is not gathered again."""
+        row_of = self._row_of
+        for form in forms:
+            row = row_of.get(id(form))
+            if row is None:
+                row = row_of[id(form)] = len(self._n_real)
+                self._gathered.append(form)
+                self._add_form(form)
+            self._group_forms.append(row)
+        self._group_at.append(len(self._group_forms))
+        self._extra.extend(extra_codes)
+        self._extra_at.append(len(self._extra))
+
+    def _add_form(self, form) -> None:
+        tokens, query = form.tokens, self.query
+        n = len(tokens)
+        real = real_positions(tokens, form.particles)
+        alt, alt_at = self._alt, self._alt_at
+        letter_append, second_append, own_append = self._letter.append, self._second.append, self._own.append
+        for i in real:
+            token = tokens[i]
+            if query:
+                alt.extend(_alternative_hashes(token, True))
+            else:
+                alt.append(hash(skeleton(token)))  # a list's tokens outnumber any cache; skeleton has one
+            alt_at.append(len(alt))
+            letter_append(hash(token[0]))
+            if query and len(token) >= 3 and token[1] != token[0]:
+                second_append(hash(token[1]))
+            else:
+                second_append(0)
+            own_append(hash(skeleton(token)) if query else 0)
+        options = len(real)
+        pair_skeleton = ""
+        if self.joined:
+            for i in range(min(n, MAX_KEY_TOKENS) - 1):
+                pair_skeleton = joined_skeleton(tokens[i] + tokens[i + 1])
+                alt.append(hash(pair_skeleton))
+                alt_at.append(len(alt))
+                options += 1
+                if i + 2 < n and tokens[i] in PARTICLES and tokens[i + 1] in PARTICLES:
+                    alt.append(hash(joined_skeleton("".join(tokens[i:i + 3]))))  # DE LA CRUZ -> DELACRUZ
+                    alt_at.append(len(alt))
+                    options += 1
+            padding = _ZEROS[:options - len(real)]
+            self._letter.extend(padding)
+            self._second.extend(padding)
+            self._own.extend(padding)
+        self._opt.append(self._opt[-1] + options)
+        self._n_real.append(len(real))
+        one = n == 1
+        coarse_keys = query or form.loose or one
+        whole_coarse = query and form.loose or not query and not form.loose and 2 <= n <= MAX_WHOLE_TOKENS
+        whole = len(real) != 1 and self.joined and n <= 4
+        whole_skeleton = ""
+        if whole or coarse_keys or whole_coarse:
+            # the whole name run together; a two-token name's is its joined pair, made above
+            whole_skeleton = pair_skeleton if n == 2 and pair_skeleton else \
+                (skeleton(tokens[0]) if n == 1 else joined_skeleton("".join(tokens)))
+        self._has_whole.append(whole)
+        self._whole.append(hash(whole_skeleton) if whole else 0)
+        flags = 0
+        cwhole = 0
+        if coarse_keys or whole_coarse:
+            joined_coarse = coarse_of_skeleton(whole_skeleton)
+            cwhole = hash(joined_coarse)
+        if coarse_keys:
+            flags |= 2
+            if n <= 6 and len(joined_coarse) >= 2:
+                flags |= 8
+            kept = [t for t in tokens if not is_particle(t)] or list(tokens)
+            codes = {c for c in map(coarse, kept[:MAX_KEY_TOKENS]) if len(c) >= 2}
+            self._cos.extend(hash(c) for c in codes)
+        self._cos_at.append(len(self._cos))
+        if whole_coarse:
+            flags |= 4
+        if query and self.with_initial:
+            flags |= 1
+        self._flags.append(flags)
+        self._cwhole.append(cwhole)
+
+    def __len__(self) -> int:
+        return len(self._group_at) - 1
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, counts): every group's distinct codes, sorted, one group after another."""
+        def view(values, dtype=np.int64):
+            return np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
+        return _generate(len(self._n_real), view(self._opt), view(self._alt_at), view(self._alt),
+                         view(self._n_real), view(self._letter), view(self._second), view(self._own),
+                         view(self._whole), view(self._has_whole, np.int8).astype(np.bool_), view(self._cos_at),
+                         view(self._cos), view(self._cwhole), view(self._flags, np.int32),
+                         self.pairs, self.with_initial, view(self._group_at), view(self._group_forms),
+                         view(self._extra_at), view(self._extra))
