@@ -22,6 +22,7 @@ DOC9303_LATIN = {
 _FILLER = "<"
 _NOT_MRZ = re.compile(r"[^A-Z0-9<]")
 _SPACES = re.compile(r"[\s\-'’.,]+")
+_NOT_LETTER = re.compile(r"[^A-Z]")
 
 
 def transliterate(name: str) -> str:
@@ -30,11 +31,14 @@ def transliterate(name: str) -> str:
     Latin letters with diacritics follow Doc 9303's table; other scripts go through unidecode, a
     reasonable stand-in for the national transliteration a passport office would use.
     """
-    upper = unicodedata.normalize("NFC", name).upper()
-    mapped = "".join(DOC9303_LATIN.get(ch, ch) for ch in upper)
-    ascii_text = unidecode(mapped).upper()
+    upper = (name if name.isascii() else unicodedata.normalize("NFC", name)).upper()
+    if upper.isascii():
+        ascii_text = upper  # the table and unidecode change only non-ASCII letters: nothing to do
+    else:
+        mapped = "".join(DOC9303_LATIN.get(ch, ch) for ch in upper)
+        ascii_text = unidecode(mapped).upper()
     words = _SPACES.sub(" ", ascii_text)
-    return " ".join(w for w in (re.sub(r"[^A-Z]", "", word) for word in words.split()) if w)
+    return " ".join(w for w in (_NOT_LETTER.sub("", word) for word in words.split()) if w)
 
 
 def check_digit(field: str) -> int:
