@@ -160,6 +160,13 @@ def tokens(text: str) -> list[str]:
     return [t for t in _SPLIT.split(normalise(text)) if t]
 
 
+@functools.lru_cache(maxsize=300_000)
+def _part_tokens(text: str) -> tuple[str, ...]:
+    """:func:`tokens` of one written name part, cached: given names and surnames repeat across
+    entries and travellers far more than whole names do."""
+    return tuple(tokens(text))
+
+
 def is_particle(token: str) -> bool:
     return token in PARTICLES
 
@@ -306,24 +313,23 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
               low_quality: bool = False) -> NameForm:
     """A :class:`NameForm` from a surname + given names, or from a whole name when those are empty.
     Titles are dropped unless they are all there is."""
-    parts: list[tuple[str, bool]] = []
     given_name_particle = None
     if surname or given_names:
-        given_tokens, surname_tokens = tokens(given_names or ""), tokens(surname or "")
-        given = [t for t in given_tokens if not is_title(t)]
-        parts += [(t, False) for t in given_tokens]
-        parts += [(t, True) for t in surname_tokens]
-        original = " ".join(p for p in (given_names, surname) if p)
-        if given and given[0] in PARTICLES and (len(given) == 1 or given[1] not in PARTICLES) \
-                and any(t not in PARTICLES for t in surname_tokens):
-            # a particle prefixes a surname (VAN GOGH, AL ASSAD, DE LEON); one that opens the given
-            # names (alone or before another given name) while the surname has its own field is a
-            # given name: Vietnamese VAN (Văn: VAN DUC / NGUYEN), BEN, ABU BAKR
-            given_name_particle = given[0]
+        given_tokens, surname_tokens = _part_tokens(given_names or ""), _part_tokens(surname or "")
+        parts = [(t, False) for t in given_tokens] + [(t, True) for t in surname_tokens]
+        original = f"{given_names} {surname}" if given_names and surname else (given_names or surname)
+        if given_tokens and (given_tokens[0] in PARTICLES or given_tokens[0] in TITLES):
+            given = [t for t in given_tokens if t not in TITLES]
+            if given and given[0] in PARTICLES and (len(given) == 1 or given[1] not in PARTICLES) \
+                    and any(t not in PARTICLES for t in surname_tokens):
+                # a particle prefixes a surname (VAN GOGH, AL ASSAD, DE LEON); one that opens the
+                # given names (alone or before another given name) while the surname has its own
+                # field is a given name: Vietnamese VAN (Văn: VAN DUC / NGUYEN), BEN, ABU BAKR
+                given_name_particle = given[0]
     else:
-        parts += [(t, False) for t in tokens(full_name or "")]
+        parts = [(t, False) for t in _part_tokens(full_name or "")]
         original = full_name or ""
-    kept = [(t, s) for t, s in parts if not is_title(t)] or parts
+    kept = [(t, s) for t, s in parts if t not in TITLES] or parts
     seen: set[str] = set()
     out: list[tuple[str, bool]] = []
     repeats_allowed = syllabic(original)  # 巴拉克奥巴马: BA ... BA are two syllables, not a repeat
@@ -335,7 +341,8 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
     flags: tuple[bool, ...] = ()
     if given_name_particle is not None and out and out[0][0] == given_name_particle and not out[0][1]:
         flags = (False,) + tuple(t in PARTICLES for t, _ in out[1:])
+    name_tokens, surname_flags = tuple(zip(*out)) if out else ((), ())
     return NameForm(
-        tokens=tuple(t for t, _ in out), surname=tuple(s for _, s in out),
+        tokens=name_tokens, surname=surname_flags,
         loose=_is_loose(original), low_quality=low_quality, original=original, particles=flags,
     )
