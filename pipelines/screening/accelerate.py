@@ -13,7 +13,8 @@ tests compare the two on every candidate of synthetic and planted lists.
 Three stages, each the compiled twin of a Python method:
 
 * :func:`_lookup_batch`: :meth:`CandidateIndex.candidates` (blocking keys, birth-year filter of
-  big blocks, block limits, ranking by shared keys, the ``max_candidates`` cap);
+  big blocks, block limits, ranking by shared keys, the ``max_candidates`` cap); the travellers'
+  key codes are made for the batch's new names in one compiled call (:mod:`keycodes`);
 * :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality;
   entries found by document, lost/stolen documents and travellers without a name always go to the
   Python engine);

@@ -50,9 +50,11 @@ import numpy as np
 from pipelines.screening.dates import parse_date
 from pipelines.screening.documents import normalise_number
 from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, name_form, skeleton
-from pipelines.screening.keycodes import MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives, code_of, document_code, real_positions
+from pipelines.screening.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives, code_of,
+                                          document_code, real_positions)
 
 __all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys"]
+
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
     """Every name spelling of an entry as a :class:`NameForm` (primary first). ``seen``: the

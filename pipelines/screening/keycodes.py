@@ -2,7 +2,7 @@
 
 :mod:`pipelines.screening.index` defines the keys as short strings (``P|ABDL|RHMN``: readable,
 and the reference this module is tested against). Making ~40 such strings for a traveller's new
-name and hashing them took ~45 us of Python, a fifth of a traveller's cost at a million entries,
+name and hashing them took ~55 us of Python, a quarter of a traveller's cost at a million entries,
 and ~10 us per list spelling at build. Here a key is a *code* mixed from the hashes of its parts:
 its kind (``S``, ``P``, ``I``, ...) and Python's hashes of the skeletons, letters or coarse keys
 it joins (``hash(str)`` is cached in the string, so a known token's parts cost nothing more).
@@ -26,15 +26,17 @@ import numba
 import numpy as np
 
 from pipelines.screening.compare import baltic_stem
-from pipelines.screening.names import PARTICLES, coarse, coarse_of_skeleton, is_particle, joined_skeleton, skeleton
+from pipelines.screening.names import (PARTICLES, coarse, coarse_of_skeleton, is_particle, joined_skeleton,
+                                       skeleton)
 from pipelines.screening.nicknames import variants
 
-__all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "document_code", "is_initial",
-           "real_positions"]
+__all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "document_code",
+           "is_initial", "real_positions"]
 
 #: key kind letter -> number mixed into the code (``C`` with one part and with two are different
 #: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
-KIND = {"S": 1, "P": 2, "I": 3, "C": 4, "W": 5, "D": 6, "C2": 7}
+_S, _P, _I, _C, _W, _D, _C2 = 1, 2, 3, 4, 5, 6, 7
+KIND = {"S": _S, "P": _P, "I": _I, "C": _C, "W": _W, "D": _D, "C2": _C2}
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
@@ -53,7 +55,7 @@ def _mix_py(x: int) -> int:
 def _code_py(kind: int, a: int, b: int) -> int:
     x = _mix_py(((a & _MASK) + kind * _GOLDEN) & _MASK)
     x = _mix_py(x ^ (b & _MASK))
-    x = x | 1 if kind == KIND["I"] else x & ~1  # the lowest bit tells a key with initial (see is_initial)
+    x = x | 1 if kind == _I else x & ~1  # the lowest bit tells a key with initial (see is_initial)
     return x - (1 << 64) if x >= 1 << 63 else x
 
 
@@ -96,7 +98,7 @@ def _mix(x):
 @numba.njit(cache=True, nogil=True, inline="always")
 def _code(kind, a, b):
     x = _mix(_mix(np.uint64(a) + np.uint64(kind) * _U_GOLDEN) ^ np.uint64(b))
-    if kind == 3:
+    if kind == _I:
         x |= _U1
     else:
         x &= ~_U1
@@ -121,11 +123,11 @@ def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, co
     if real == 1:
         for x in range(alt_at[o_lo], alt_at[o_lo + 1]):
             if write:
-                out[at] = _code(1, alt[x], 0)
+                out[at] = _code(_S, alt[x], 0)
             at += 1
     elif has_whole[f]:
         if write:
-            out[at] = _code(1, whole[f], 0)
+            out[at] = _code(_S, whole[f], 0)
         at += 1
     # P: every two options' alternatives (different skeletons)
     if pairs:
@@ -137,7 +139,7 @@ def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, co
                         b = alt[y]
                         if a != b:
                             if write:
-                                out[at] = _pair(2, a, b)
+                                out[at] = _pair(_P, a, b)
                             at += 1
     # I: a real token's skeletons with every other real token's first letter (and, on the query
     # side, its own skeleton with the other's second letter)
@@ -148,26 +150,26 @@ def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, co
                     continue
                 for x in range(alt_at[k], alt_at[k + 1]):
                     if write:
-                        out[at] = _code(3, alt[x], letter[j])
+                        out[at] = _code(_I, alt[x], letter[j])
                     at += 1
                 if fl & 1 and second[j] != 0:
                     if write:
-                        out[at] = _code(3, own[k], second[j])
+                        out[at] = _code(_I, own[k], second[j])
                     at += 1
     # C: the whole name's coarse key and pairs of the tokens' coarse keys; W: the whole coarse key
     if fl & 2:
         if fl & 8:
             if write:
-                out[at] = _code(4, cwhole[f], 0)
+                out[at] = _code(_C, cwhole[f], 0)
             at += 1
         for x in range(cos_at[f], cos_at[f + 1]):
             for y in range(x + 1, cos_at[f + 1]):
                 if write:
-                    out[at] = _pair(7, cos[x], cos[y])
+                    out[at] = _pair(_C2, cos[x], cos[y])
                 at += 1
     if fl & 4:
         if write:
-            out[at] = _code(5, cwhole[f], 0)
+            out[at] = _code(_W, cwhole[f], 0)
         at += 1
     return at
 
