@@ -35,7 +35,6 @@ import numpy as np
 
 from pipelines.screening.compare import _weight, baltic_stem, feminine_surname_ending, masculine_surname_ending
 from pipelines.screening.compare import _units as _py_units
-from pipelines.screening.index import people_carrying
 from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton, is_particle,
                                        is_patronymic, joined_skeleton, particle_flags, skeleton)
 from pipelines.screening.nicknames import groups_of
@@ -241,6 +240,11 @@ class NameTables:
         self._f_ustart.pending.append(u_first.n + len(u_first.pending))
         self._f_nunits.pending.append(len(units))
         counts, limit = self.token_people, self.rare_limit
+        # a unit is rare when index.people_carrying(unit, tokens) <= limit: a token's own count, or
+        # for tokens run together the smallest count of the tokens inside it, which is at or
+        # under the limit exactly when one of the name's rare tokens is inside it (one of its
+        # own parts always is, so the minimum is never over nothing)
+        rare_tokens = () if query else [t for t in tokens if counts.get(t, 0) <= limit]
         first_append, len_append = u_first.pending.append, self._u_len.pending.append
         utok_append, rare_append = self._u_tok.pending.append, self._u_rare.pending.append
         for idx, text in units:
@@ -248,7 +252,12 @@ class NameTables:
             len_append(len(idx))
             tid = tids.get(text)
             utok_append(new_tid(text, len(idx) > 1) if tid is None else tid)
-            rare_append(0 if query else 1 if people_carrying(text, tokens, counts) <= limit else 0)
+            if query or not rare_tokens:
+                rare_append(0)
+            elif len(idx) == 1 or text in tokens:
+                rare_append(1 if counts.get(text, 0) <= limit else 0)
+            else:
+                rare_append(1 if any(t in text for t in rare_tokens) else 0)
         if len(tokens) > self._max_tok:
             self._max_tok = len(tokens)
         if len(units) > self._max_units:
