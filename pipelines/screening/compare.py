@@ -27,14 +27,15 @@ from rapidfuzz.distance import OSA
 
 from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, is_patronymic,
                                        particle_flags, skeleton)
-from pipelines.screening.nicknames import are_nicknames
+from pipelines.screening.nicknames import DIRECT, nickname_relation
 
 __all__ = ["token_similarity", "compare_names", "NameComparison"]
 
 
 @functools.lru_cache(maxsize=400_000)
 def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90,
-                     phonetic: float = 0.92, initial: float = 0.50) -> tuple[float, str]:
+                     phonetic: float = 0.92, initial: float = 0.50,
+                     nickname_indirect: float = 0.85) -> tuple[float, str]:
     """Similarity of two normalised tokens in [0, 1] and the level that gave it.
 
     ``loose`` is set when either side came from a script that does not write vowels or spells
@@ -46,12 +47,12 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
     consonant + ``S`` is also compared without that ``S`` against a token not ending in ``S``, at
     most at the phonetic level, and only when that reaches 0.7 (a strong part). Not on the loose
     path: there a stem would only out-bid the syllable alignment (``SCOGGINS``/``스코긴스``)."""
-    sim, level = _token_similarity(a, b, loose, nickname, phonetic, initial)
+    sim, level = _token_similarity(a, b, loose, nickname, phonetic, initial, nickname_indirect)
     if sim < phonetic and not loose:  # a Latin spelling's ending (syllabic/abjad sources have skeleton levels)
         for x, y in ((a, b), (b, a)):
             stem = baltic_stem(x)
             if stem is not None and y[-1] != "S":
-                alt, alt_level = _token_similarity(stem, y, loose, nickname, phonetic, initial)
+                alt, alt_level = _token_similarity(stem, y, loose, nickname, phonetic, initial, nickname_indirect)
                 alt = min(alt, phonetic)
                 if alt >= 0.7 and alt > sim and alt_level != "initial":
                     sim, level = alt, ("phonetic" if alt_level == "exact" else alt_level)
@@ -74,7 +75,7 @@ def baltic_stem(token: str) -> str | None:
 
 
 def _token_similarity(a: str, b: str, loose: bool, nickname: float, phonetic: float,
-                      initial: float) -> tuple[float, str]:
+                      initial: float, nickname_indirect: float) -> tuple[float, str]:
     if a == b:
         return 1.0, "exact"
     if KOREAN_SURNAMES.get(a, a) == KOREAN_SURNAMES.get(b, b):
@@ -89,8 +90,10 @@ def _token_similarity(a: str, b: str, loose: bool, nickname: float, phonetic: fl
     if ska == skb and (len(ska) >= 2 or min(len(a), len(b)) <= 3) and not _vowel_distinct(a, b):
         # same consonants; a long way apart in letters (HASSAN/HOSSEINI) is weaker evidence
         return (phonetic, "phonetic") if distance <= max(2, longest // 3) else (phonetic - 0.17, "phonetic")
-    if are_nicknames(a, b):
-        return nickname, "nickname"
+    relation = nickname_relation(a, b)
+    if relation:
+        # a formal name and its own form (WILLIAM/BILL) vs two forms of one name (BILL/LIAM)
+        return (nickname if relation == DIRECT else nickname_indirect), "nickname"
     typo = 1.0 - 1.6 * distance / longest
     best, level = typo, "typo"
     if loose:
@@ -203,7 +206,8 @@ def _weight(token: str, is_surname: bool, common: frozenset[str], params: dict, 
 
 
 _DEFAULT_PARAMS = {
-    "exact": 1.0, "phonetic": 0.92, "nickname": 0.90, "initial": 0.74, "min_token_similarity": 0.55,
+    "exact": 1.0, "phonetic": 0.92, "nickname": 0.90, "nickname_indirect": 0.85, "initial": 0.74,
+    "min_token_similarity": 0.55,
     "conflict_weight": 1.0, "extra_weight": 0.25, "common_token_weight": 0.6, "particle_weight": 0.2,
     "surname_weight": 1.2, "low_quality_alias_factor": 0.92, "missing_patronymic_weight": 0.2,
 }
@@ -227,13 +231,14 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     min_sim = p["min_token_similarity"]
     similarity = token_similarity
     nickname, phonetic, initial = p["nickname"], p["phonetic"], p["initial"]
+    nickname_indirect = p.get("nickname_indirect", nickname)
     scored: list[tuple[float, int, tuple[int, ...], tuple[int, ...], str, str, str]] = []
     for q_idx, q_text in q_units:
         q_multi = len(q_idx) >= 2
         for e_idx, e_text in e_units:
             if q_multi and len(e_idx) >= 2:
                 continue
-            sim, level = similarity(q_text, e_text, loose, nickname, phonetic, initial)
+            sim, level = similarity(q_text, e_text, loose, nickname, phonetic, initial, nickname_indirect)
             if sim >= min_sim or (level == "initial" and sim > 0):
                 # prefer single-token pairs at equal similarity
                 scored.append((sim, -len(q_idx) - len(e_idx), q_idx, e_idx, q_text, e_text, level))

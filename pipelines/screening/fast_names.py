@@ -37,7 +37,7 @@ from pipelines.screening.compare import _weight, baltic_stem, feminine_surname_e
 from pipelines.screening.compare import _units as _py_units
 from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton, is_particle,
                                        is_patronymic, joined_skeleton, particle_flags, skeleton)
-from pipelines.screening.nicknames import groups_of
+from pipelines.screening.nicknames import formal_groups_of, groups_of
 
 __all__ = ["NameTables"]
 
@@ -109,6 +109,7 @@ class NameTables:
             float(params["initial"]), float(params["conflict_weight"]), float(params["extra_weight"]),
             float(params.get("lost_surname_extra", 1.0)), float(params.get("common_name_factor", 0.9)),
             float(params["low_quality_alias_factor"]), float(params.get("missing_patronymic_weight", 0.2)),
+            float(params.get("nickname_indirect", params["nickname"])),
         ], dtype=np.float64)
         # strings (tokens, units, skeletons, coarse keys, Korean-mapped spellings)
         self._sids: dict[str, int] = {}
@@ -190,9 +191,10 @@ class NameTables:
             self._t_nstart.pending.append(nick.n + len(nick.pending))
             groups = groups_of(token)
             if groups:
-                groups = sorted(groups)
+                # group id * 2 + 1 where the token is the group's formal name (nickname_relation)
+                formal = formal_groups_of(token)
                 self._t_nlen.pending.append(len(groups))
-                nick.pending.extend(groups)
+                nick.pending.extend(sorted(g * 2 + (g in formal) for g in groups))
             else:
                 self._t_nlen.pending.append(0)
             strip = self._t_strip
@@ -428,25 +430,27 @@ def _bag_bound(chars, a0, la, b0, lb, hist):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, s_start, s_len, chars, s_mask,
-                      t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, t_strip, work, hist):
+def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, s_start, s_len,
+                      chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, t_strip,
+                      work, hist):
     """compare.token_similarity on token ids -> (similarity, level code), with its Latvian -S rule.
 
     Arrays come one by one, not as tuples, and the function is inlined: numba takes a reference
     to every array unpacked from a tuple, which cost more than the similarity itself (~25 calls
     a name pair)."""
-    sim, level = _token_similarity_core(ta, tb, loose, nickname, phonetic, initial, min_sim, s_start, s_len, chars,
-                                        s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem,
-                                        t_masc, work, hist)
+    sim, level = _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim,
+                                        s_start, s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart,
+                                        t_nlen, nick, t_fem, t_masc, work, hist)
     if sim < phonetic and not loose:
         for side in range(2):
             x = ta if side == 0 else tb
             y = tb if side == 0 else ta
             stem = t_strip[x]
             if stem >= 0 and chars[s_start[t_sid[y]] + s_len[t_sid[y]] - 1] != 83:  # 'S'
-                alt, alt_level = _token_similarity_core(stem, y, loose, nickname, phonetic, initial, min_sim, s_start,
-                                                        s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor,
-                                                        t_nstart, t_nlen, nick, t_fem, t_masc, work, hist)
+                alt, alt_level = _token_similarity_core(stem, y, loose, nickname, nickname_indirect, phonetic,
+                                                        initial, min_sim, s_start, s_len, chars, s_mask, t_sid,
+                                                        t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem,
+                                                        t_masc, work, hist)
                 if alt > phonetic:
                     alt = phonetic
                 if alt >= 0.7 and alt > sim and alt_level != INITIAL:
@@ -456,8 +460,9 @@ def _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim, s_sta
 
 
 @_jit
-def _token_similarity_core(ta, tb, loose, nickname, phonetic, initial, min_sim, s_start, s_len, chars, s_mask,
-                           t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, work, hist):
+def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, s_start,
+                           s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem,
+                           t_masc, work, hist):
     """compare._token_similarity on token ids -> (similarity, level code). A call, not inlined:
     only token pairs the comparison loop could not settle get here, and inlining it (twice, with
     the Latvian stem) made the kernel take ~2.5 s longer to compile for no measurable gain."""
@@ -501,19 +506,28 @@ def _token_similarity_core(ta, tb, loose, nickname, phonetic, initial, min_sim, 
             if distance <= max(2, longest // 3):
                 return phonetic, PHONETIC
             return phonetic - 0.17, PHONETIC
-    # nicknames: a != b here, so sharing a group is enough
+    # nicknames: a != b here, so sharing a group is enough; direct when one of them is the formal
+    # name of a shared group (the lowest bit of the group codes), else indirect
     na0, nna, nb0, nnb = t_nstart[ta], t_nlen[ta], t_nstart[tb], t_nlen[tb]
     if nna and nnb:
         i = 0
         j = 0
+        shared = False
         while i < nna and j < nnb:
-            ga, gb = nick[na0 + i], nick[nb0 + j]
+            ca, cb = nick[na0 + i], nick[nb0 + j]
+            ga, gb = ca >> 1, cb >> 1
             if ga == gb:
-                return nickname, NICKNAME
-            if ga < gb:
+                if (ca | cb) & 1:
+                    return nickname, NICKNAME
+                shared = True
+                i += 1
+                j += 1
+            elif ga < gb:
                 i += 1
             else:
                 j += 1
+        if shared:
+            return nickname_indirect, NICKNAME
     typo = 1.0 - 1.6 * distance / longest
     best = typo
     level = TYPO
@@ -559,6 +573,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
     min_sim, nickname, phonetic, initial = scalars[0], scalars[1], scalars[2], scalars[3]
     conflict_weight, extra_weight, lost, common_factor, lowq_factor, patronymic_weight = \
         scalars[4], scalars[5], scalars[6], scalars[7], scalars[8], scalars[9]
+    nickname_indirect = scalars[10]
     work = np.zeros((3, max_len + 1), dtype=np.int64)
     hist = np.zeros(27, dtype=np.int64)
     cap = max_units * max_units
@@ -613,8 +628,8 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                             sim, level = 0.0, DIFFER
                             settled = True
                 if not settled:
-                    sim, level = _token_similarity(ta, tb, loose, nickname, phonetic, initial, min_sim,
-                                                   s_start, s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor,
+                    sim, level = _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial,
+                                                   min_sim, s_start, s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor,
                                                    t_nstart, t_nlen, nick, t_fem, t_masc, t_strip, work, hist)
                 if sim >= min_sim or (level == INITIAL and sim > 0):
                     c_sim[nc] = sim

@@ -4,6 +4,12 @@ The table ``data/nicknames.csv`` groups a formal given name with its short forms
 cross-language equivalents (``JOSEPH``/``YUSUF``); a token can sit in several groups (``ROB``:
 ``ROBERT`` and ``ROBIN``). Two tokens are nickname-equivalent when they share a group. Tokens are
 compared after :func:`pipelines.screening.names.normalise`, so the table is upper-case A-Z.
+
+Two relations are told apart (:func:`nickname_relation`): a formal name and one of its forms
+(``MATTHEW``/``MATTY``: the person called Matthew is called Matty) and two forms of one formal
+name, neither of them it (``MATTY``/``MATTHIAS``, ``BILL``/``LIAM``: each is a way of writing
+William or Matthew, but people called Liam are rarely called Bill). The second is weaker
+evidence and scores lower (settings: ``nickname_indirect``).
 """
 
 from __future__ import annotations
@@ -13,19 +19,38 @@ import functools
 import io
 from importlib import resources
 
-__all__ = ["groups_of", "are_nicknames", "variants"]
+__all__ = ["groups_of", "formal_groups_of", "are_nicknames", "nickname_relation", "variants",
+           "DIRECT", "INDIRECT"]
+
+#: :func:`nickname_relation` results
+DIRECT, INDIRECT = 2, 1
+
+
+@functools.lru_cache(maxsize=1)
+def _rows() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The table's rows: (formal name, its forms), in file order (a row's number is its group id)."""
+    text = resources.files("pipelines.screening").joinpath("data", "nicknames.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return tuple((row["formal"].strip().upper(),
+                  tuple(n.strip().upper() for n in row["nicknames"].split("|") if n.strip()))
+                 for row in csv.DictReader(io.StringIO("\n".join(lines))))
 
 
 @functools.lru_cache(maxsize=1)
 def _table() -> dict[str, frozenset[int]]:
-    text = resources.files("pipelines.screening").joinpath("data", "nicknames.csv").read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     groups: dict[str, set[int]] = {}
-    for number, row in enumerate(csv.DictReader(io.StringIO("\n".join(lines)))):
-        names = [row["formal"].strip().upper()] + [n.strip().upper() for n in row["nicknames"].split("|") if n.strip()]
-        for name in names:
+    for number, (formal, forms) in enumerate(_rows()):
+        for name in (formal,) + forms:
             groups.setdefault(name, set()).add(number)
     return {name: frozenset(ids) for name, ids in groups.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _formal() -> dict[str, frozenset[int]]:
+    formal: dict[str, set[int]] = {}
+    for number, (name, _) in enumerate(_rows()):
+        formal.setdefault(name, set()).add(number)
+    return {name: frozenset(ids) for name, ids in formal.items()}
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,9 +67,26 @@ def groups_of(token: str) -> frozenset[int]:
     return _table().get(token, frozenset())
 
 
+def formal_groups_of(token: str) -> frozenset[int]:
+    """Ids of the groups whose formal name the token is (``MATTHEW``: its own row)."""
+    return _formal().get(token, frozenset())
+
+
 def are_nicknames(a: str, b: str) -> bool:
     """True when two different tokens share a nickname group: 'BILL' ~ 'WILLIAM'."""
     return a != b and bool(groups_of(a) & groups_of(b))
+
+
+def nickname_relation(a: str, b: str) -> int:
+    """:data:`DIRECT` when one token is the formal name of a group both are in (``WILLIAM``/
+    ``BILL``), :data:`INDIRECT` when they share only groups whose formal name neither is
+    (``BILL``/``LIAM``), 0 when they are not nicknames of each other (or equal)."""
+    if a == b:
+        return 0
+    shared = groups_of(a) & groups_of(b)
+    if not shared:
+        return 0
+    return DIRECT if (formal_groups_of(a) | formal_groups_of(b)) & shared else INDIRECT
 
 
 @functools.lru_cache(maxsize=50_000)

@@ -135,6 +135,12 @@ EDGE = [
     (_form("EDWARDS JONES"), _form("EDWARD JONES")),
     (_form("SCOGGINS"), _form("스코긴스")),
     (_form("EDVINS"), _form("에드빈스")),
+    # nicknames: a formal name and its form (direct) vs two forms of one name (indirect)
+    (_form("MATTHIAS MUELLER"), _form("MATTY MUELLER")),
+    (_form("MATTHEW MUELLER"), _form("MATTY MUELLER")),
+    (_form("BILL SMITH"), _form("LIAM SMITH")),
+    (_form("KIT JONES"), _form("CRISTOBAL JONES")),
+    (_form("PACO GARCIA"), _form("FRANCISCO GARCIA")),
 ]
 
 
@@ -144,7 +150,8 @@ def test_edge_cases_equal():
     people = {"SMITH": 50, "CLINTON": 1, "RAHMAN": 2, "ABDUL": 40, "KHAN": 9, "CRUZ": 3}
     assert _check(pairs, common, people, 3.0) == len(pairs)
     # other parameters (initial above 0.7, no lost-surname rule, strong common factor)
-    params = dict(PARAMS, initial=0.75, lost_surname_extra=0.0, common_name_factor=0.5, min_token_similarity=0.3)
+    params = dict(PARAMS, initial=0.75, lost_surname_extra=0.0, common_name_factor=0.5, min_token_similarity=0.3,
+                  nickname_indirect=0.6)
     _check(pairs, common, people, 3.0, params=params)
 
 

@@ -182,3 +182,18 @@ def test_latvian_nominative_s_is_an_ending_not_a_letter():
     assert latvian.score > 0.85
     # both sides with the ending compare as before; a stem that agrees weakly does not count
     assert token_similarity("ROBERTS", "ROBERTSON")[1] != "phonetic"
+
+
+def test_a_formal_name_and_its_form_weigh_more_than_two_forms_of_one_name():
+    """MATTHEW/MATTY: the man called Matthew is called Matty. MATTHIAS/MATTY, BILL/LIAM: each is a
+    form of Matthew or William, but neither is the other's name; weaker evidence, lower level."""
+    from pipelines.screening.nicknames import DIRECT, INDIRECT, nickname_relation
+    assert nickname_relation("MATTHEW", "MATTY") == nickname_relation("MATTY", "MATTHEW") == DIRECT
+    assert nickname_relation("PACO", "FRANCISCO") == DIRECT
+    assert nickname_relation("MATTHIAS", "MATTY") == nickname_relation("BILL", "LIAM") == INDIRECT
+    assert nickname_relation("MATTY", "MATTY") == nickname_relation("MATTY", "BORIS") == 0
+    assert token_similarity("WILLIAM", "BILL") == (0.90, "nickname")
+    assert token_similarity("LIAM", "BILL") == (0.85, "nickname")
+    direct = compare_names(name_form(full_name="MATTHEW MUELLER"), name_form(full_name="MATTY MUELLER")).score
+    indirect = compare_names(name_form(full_name="MATTHIAS MUELLER"), name_form(full_name="MATTY MUELLER")).score
+    assert indirect < direct
