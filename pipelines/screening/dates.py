@@ -17,6 +17,7 @@ keeps the lenient levels ("circa" years on lists).
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["parse_date", "compare_dob", "DOB_LEVELS"]
@@ -40,9 +41,11 @@ DOB_LEVELS = {
 }
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_date(text: str | None) -> tuple[int, int | None, int | None] | None:
     """'1980', '1980-05', '1980-05-07' (also with / or . or none) -> (year, month, day); None if
-    unreadable. Month or day 0 count as unknown."""
+    unreadable. Month or day 0 count as unknown. Cached: birth dates repeat (a century of days is
+    36,525 dates), and a million-entry list then shares one tuple per date."""
     if not text:
         return None
     match = _DATE.match(str(text))
