@@ -41,6 +41,9 @@ from pipelines.screening.nicknames import formal_groups_of, groups_of
 
 __all__ = ["NameTables"]
 
+_patronymic_uncached = is_patronymic.__wrapped__
+_baltic_stem_uncached = baltic_stem.__wrapped__
+
 # similarity levels (codes used in the kernel)
 EXACT, PHONETIC, NICKNAME, TYPO, INITIAL, DIFFER = 0, 1, 2, 3, 4, 5
 
@@ -183,7 +186,8 @@ class NameTables:
             self._t_kor.pending.append(token_sid if korean is None else new_sid(korean))
             self._t_part.pending.append(1 if is_particle(token) else 0)
             self._t_common.pending.append(1 if (token in COMMON_TOKENS or token in self.common) else 0)
-            self._t_pat.pending.append(1 if is_patronymic(token) else 0)
+            # joined units rarely repeat: past the functions' caches (they would only churn them)
+            self._t_pat.pending.append(1 if (_patronymic_uncached if joined else is_patronymic)(token) else 0)
             # compare._feminine_a, split by side
             self._t_fem.pending.append(1 if feminine_surname_ending(token) else 0)
             self._t_masc.pending.append(1 if masculine_surname_ending(token) else 0)
@@ -199,7 +203,7 @@ class NameTables:
                 self._t_nlen.pending.append(0)
             strip = self._t_strip
             strip.pending.append(-1)
-            stem_text = baltic_stem(token)
+            stem_text = (_baltic_stem_uncached if joined else baltic_stem)(token)
             if stem_text is not None:
                 # interned after this token's own rows are complete, then patched in
                 stem = self._tids.get(stem_text)
