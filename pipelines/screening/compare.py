@@ -261,9 +261,12 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         pairs.append((q_text, e_text, sim, level))
         pair_particle.append(q_particle[q_idx[0]] if len(q_idx) == 1 else is_particle(q_text))
         if sim >= 0.7 and level != "initial" and not all(q_particle[i] for i in q_idx) \
-                and not (len(q_text) == 1 and len(e_text) == 1):
+                and not (len(q_text) == 1 and len(e_text) == 1) \
+                and not (len(e_text) < 3 and _initials_run_together(q_tokens, q_idx)) \
+                and not (len(q_text) < 3 and _initials_run_together(e_tokens, e_idx)):
             # (an initial agreeing with an initial is still only an initial: E A WENDT vs J A WENDT
-            # agree on one real part)
+            # agree on one real part; so are initials run together against a token of one or two
+            # letters, U A ~ AA, J R ~ JR; against a name spelled out they are one, L R ~ LEROY)
             # a token agreeing with several run together on the other side (POLPOT ~ POL POT)
             # agrees on each of them
             strong_tokens += max(len(q_idx), sum(1 for i in e_idx if not e_particle[i]))
@@ -325,6 +328,11 @@ def _patronymic_left(tokens: tuple[str, ...], surname: tuple[bool, ...], used: s
         if i not in used and not surname[i] and is_patronymic(token):
             total += weights[i]
     return total
+
+
+def _initials_run_together(tokens: tuple[str, ...], idx: tuple[int, ...]) -> bool:
+    """Is the unit ``idx`` several one-letter tokens joined (``L R`` -> ``LR``)?"""
+    return len(idx) > 1 and all(len(tokens[i]) == 1 for i in idx)
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -708,8 +708,20 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
             numerator += weight * sim
             n_pairs += 1
             if sim >= 0.7 and level != INITIAL:
-                # an initial agreeing with an initial is not a strong part (compare_names)
-                one_letters = s_len[t_sid[u_tok[a]]] == 1 and s_len[t_sid[u_tok[b]]] == 1
+                # an initial agreeing with an initial is not a strong part, nor are initials run
+                # together against a token of one or two letters (compare_names)
+                len_a, len_b = s_len[t_sid[u_tok[a]]], s_len[t_sid[u_tok[b]]]
+                one_letters = len_a == 1 and len_b == 1
+                if not one_letters and qlen > 1 and len_b < 3:
+                    one_letters = True
+                    for i in range(qa, qa + qlen):
+                        if s_len[t_sid[ft_tok[qt0 + i]]] != 1:
+                            one_letters = False
+                if not one_letters and elen > 1 and len_a < 3:
+                    one_letters = True
+                    for i in range(eb, eb + elen):
+                        if s_len[t_sid[ft_tok[et0 + i]]] != 1:
+                            one_letters = False
                 all_particle = True
                 for i in range(qa, qa + qlen):
                     if ft_part[qt0 + i] == 0:

@@ -141,6 +141,10 @@ EDGE = [
     (_form("BILL SMITH"), _form("LIAM SMITH")),
     (_form("KIT JONES"), _form("CRISTOBAL JONES")),
     (_form("PACO GARCIA"), _form("FRANCISCO GARCIA")),
+    # initials run together are still initials
+    (_form("uA"), _form("AA")),
+    (_form("J R SMITH"), _form("JR SMITH")),
+    (_form("J R"), _form("JR")),
 ]
 
 

@@ -72,6 +72,17 @@ def test_name_score_is_bounded_and_identity_is_best(a, b):
         assert compare_names(fa, fa).score >= score - 1e-9
 
 
+def test_initials_run_together_are_still_initials():
+    """U A (two initials) against AA: the joined UA spells like AA, but two initials agreeing
+    with a one- or two-letter token are no stronger than the initials themselves; a name is never
+    closer to another name than to itself (found by the property test above). Against a name
+    spelled out (L R ~ LEROY) they are a strong part (test_initial_stays_under_every_spelling_level)."""
+    u_a, aa = name_form(full_name="uA"), name_form(full_name="AA")
+    assert compare_names(u_a, aa).score <= compare_names(u_a, u_a).score
+    assert compare_names(aa, u_a).score <= compare_names(aa, aa).score
+    assert "only one name part agrees" in compare_names(name_form(full_name="J R"), name_form(full_name="JR")).text
+
+
 # --- nomenklatura nk_checks round: rules from how names work -----------------------------------
 
 def _score(a, b):
