@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from pipelines.screening.fast_names import NameTables
-from pipelines.screening.keycodes import KeyBatch, code_of, is_initial
+from pipelines.screening.keycodes import KeyBatch, is_initial
 
 __all__ = ["Accelerator", "DOB_KERNEL_LEVELS"]
 
@@ -484,11 +484,11 @@ class Accelerator:
             t_docs.extend(hash(number) for number, _ in traveller.documents if number)
             t_doc_offsets[t + 1] = len(t_docs)
             if traveller.documents:
-                doc_keys = self._index.query_keys((), traveller.documents)  # empty when document keys are off
-                if doc_keys:
-                    hashes.append(np.fromiter(map(code_of, doc_keys), dtype=np.int64, count=len(doc_keys)))
-                    kinds.append(np.full(len(doc_keys), _KIND_DOCUMENT, dtype=np.uint8))
-                    count += len(doc_keys)
+                doc_codes = self._index.document_codes(traveller.documents)  # empty when document keys are off
+                if doc_codes:
+                    hashes.append(np.array(doc_codes, dtype=np.int64))
+                    kinds.append(np.full(len(doc_codes), _KIND_DOCUMENT, dtype=np.uint8))
+                    count += len(doc_codes)
             offsets[t + 1] = offsets[t] + count
             if dob is not None:
                 years[t], months[t], days[t] = dob[0], dob[1] or 0, dob[2] or 0

@@ -49,9 +49,9 @@ import numpy as np
 
 from pipelines.screening.dates import parse_date
 from pipelines.screening.documents import normalise_number
-from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, name_form, skeleton
+from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
 from pipelines.screening.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives, code_of,
-                                          document_code, real_positions)
+                                          document_code, real_positions, second_letter)
 
 __all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys"]
 
@@ -98,15 +98,15 @@ def _keys(tokens: tuple[str, ...], real: list[int], choices: list, joined: bool,
     n = len(tokens)
     if joined:
         for i in range(min(n, MAX_KEY_TOKENS) - 1):
-            options.append((skeleton(tokens[i] + tokens[i + 1]),))
+            options.append((joined_skeleton(tokens[i] + tokens[i + 1]),))
             if i + 2 < n and tokens[i] in PARTICLES and tokens[i + 1] in PARTICLES:
-                options.append((skeleton("".join(tokens[i:i + 3])),))  # DE LA CRUZ -> DELACRUZ
+                options.append((joined_skeleton("".join(tokens[i:i + 3])),))  # DE LA CRUZ -> DELACRUZ
     keys: set[str] = set()
     if len(real) == 1:
         keys.update("S|" + sk for sk in options[0])
     elif joined and n <= 4:
         # the whole name run together: 'XI JIN PING' meets 'XIJINPING'
-        keys.add("S|" + skeleton("".join(tokens)))
+        keys.add("S|" + joined_skeleton("".join(tokens)))
     if pairs:
         for first, second in itertools.combinations(options, 2):
             for a in first:
@@ -155,7 +155,7 @@ def second_letter_keys(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()
     real = real_positions(tokens, particles)
     if len(real) < 2:
         return frozenset()
-    seconds = [t[1] if len(t) >= 3 and t[1] != t[0] else None for t in (tokens[i] for i in real)]
+    seconds = [second_letter(tokens[i]) for i in real]
     return frozenset(_initial_keys([(skeleton(tokens[i]),) for i in real], seconds))
 
 
@@ -228,7 +228,6 @@ class CandidateIndex:
         # and alone it identifies nobody (counted in the same pass)
         name_counts: Counter[int] = Counter()
         name_seen: set[int] = set()
-        use_docs = self.rules.get("document_number", True)
         no_dobs: tuple = ()
         forms_append = self.forms.append
         dobs_append, docs_append = self.dobs.append, self.docs.append
@@ -269,7 +268,7 @@ class CandidateIndex:
                 # partners list them: the same person on five lists does not make a surname common
                 people_seen.add(person)
                 person_tokens.extend(seen_tokens)
-            batch.add(forms, [document_code(number) for number, _ in docs] if use_docs and docs else ())
+            batch.add(forms, self.document_codes(docs))
         del people_seen, name_seen
         token_counts, token_people = Counter(entry_tokens), Counter(person_tokens)
         del entry_tokens, person_tokens
@@ -347,6 +346,13 @@ class CandidateIndex:
         if self.rules.get("document_number", True):
             keys.update("D|" + number for number, _ in documents if number)
         return keys
+
+    def document_codes(self, documents: Iterable[tuple[str, str | None]]) -> list[int]:
+        """The codes of the ``D`` keys of normalised documents (none when document keys are off):
+        the codes of :meth:`query_keys`' and :func:`entry_keys`' document keys, made directly."""
+        if not self.rules.get("document_number", True):
+            return []
+        return [document_code(number) for number, _ in documents if number]
 
     def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),
                    birth_year: int | None = None, year_window: int | None = None) -> list[int]:

@@ -31,11 +31,13 @@ from pipelines.screening.names import (PARTICLES, coarse, coarse_of_skeleton, is
 from pipelines.screening.nicknames import variants
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "document_code",
-           "is_initial", "real_positions"]
+           "is_initial", "real_positions", "second_letter"]
 
 #: key kind letter -> number mixed into the code (``C`` with one part and with two are different
 #: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
 _S, _P, _I, _C, _W, _D, _C2 = 1, 2, 3, 4, 5, 6, 7
+# per spelling, which optional keys the kernel makes (bits of KeyBatch's ``flags``)
+_SECOND_LETTERS, _COARSE_PAIRS, _WHOLE_COARSE_W, _WHOLE_COARSE_C = 1, 2, 4, 8
 KIND = {"S": _S, "P": _P, "I": _I, "C": _C, "W": _W, "D": _D, "C2": _C2}
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -152,13 +154,13 @@ def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, co
                     if write:
                         out[at] = _code(_I, alt[x], letter[j])
                     at += 1
-                if fl & 1 and second[j] != 0:
+                if fl & _SECOND_LETTERS and second[j] != 0:
                     if write:
                         out[at] = _code(_I, own[k], second[j])
                     at += 1
     # C: the whole name's coarse key and pairs of the tokens' coarse keys; W: the whole coarse key
-    if fl & 2:
-        if fl & 8:
+    if fl & _COARSE_PAIRS:
+        if fl & _WHOLE_COARSE_C:
             if write:
                 out[at] = _code(_C, cwhole[f], 0)
             at += 1
@@ -167,7 +169,7 @@ def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, co
                 if write:
                     out[at] = _pair(_C2, cos[x], cos[y])
                 at += 1
-    if fl & 4:
+    if fl & _WHOLE_COARSE_W:
         if write:
             out[at] = _code(_W, cwhole[f], 0)
         at += 1
@@ -253,6 +255,13 @@ def real_positions(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) ->
     return real[:MAX_KEY_TOKENS]
 
 
+def second_letter(token: str) -> str | None:
+    """The letter a query-side second-letter ``I`` key carries for ``token``
+    (:func:`index.second_letter_keys`): its second, for tokens of 3+ letters whose first two
+    letters differ; None otherwise."""
+    return token[1] if len(token) >= 3 and token[1] != token[0] else None
+
+
 def document_code(number: str) -> int:
     """The code of ``D|<number>`` (a normalised document number)."""
     return _code_py(KIND["D"], hash(number), 0)
@@ -313,10 +322,8 @@ class KeyBatch:
                 alt.append(hash(skeleton(token)))  # a list's tokens outnumber any cache; skeleton has one
             alt_at.append(len(alt))
             letter_append(hash(token[0]))
-            if query and len(token) >= 3 and token[1] != token[0]:
-                second_append(hash(token[1]))
-            else:
-                second_append(0)
+            second = second_letter(token) if query else None
+            second_append(0 if second is None else hash(second))
             own_append(hash(skeleton(token)) if query else 0)
         options = len(real)
         pair_skeleton = ""
@@ -353,17 +360,17 @@ class KeyBatch:
             joined_coarse = coarse_of_skeleton(whole_skeleton)
             cwhole = hash(joined_coarse)
         if coarse_keys:
-            flags |= 2
+            flags |= _COARSE_PAIRS
             if n <= 6 and len(joined_coarse) >= 2:
-                flags |= 8
+                flags |= _WHOLE_COARSE_C
             kept = [t for t in tokens if not is_particle(t)] or list(tokens)
             codes = {c for c in map(coarse, kept[:MAX_KEY_TOKENS]) if len(c) >= 2}
             self._cos.extend(hash(c) for c in codes)
         self._cos_at.append(len(self._cos))
         if whole_coarse:
-            flags |= 4
+            flags |= _WHOLE_COARSE_W
         if query and self.with_initial:
-            flags |= 1
+            flags |= _SECOND_LETTERS
         self._flags.append(flags)
         self._cwhole.append(cwhole)
 

@@ -103,3 +103,11 @@ def test_the_lowest_bit_marks_keys_with_initial():
     assert code_of("P|MHMD|SMT") == code_of("P|SMT|MHMD")
     assert code_of("C|BLG|BM") == code_of("C|BM|BLG")
     assert code_of("I|MHMD|A") != code_of("I|A|MHMD")
+
+
+@pytest.mark.parametrize("documents", [True, False])
+def test_document_codes_are_the_codes_of_the_document_keys(documents):
+    index = CandidateIndex([], {"document_number": documents})
+    docs = [("X1234567", "USA"), ("", "CAN"), ("AB99", None)]
+    assert sorted(index.document_codes(docs)) == sorted(code_of(k) for k in index.query_keys((), docs))
+    assert bool(index.document_codes(docs)) == documents
