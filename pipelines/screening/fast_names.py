@@ -118,6 +118,10 @@ class NameTables:
         self._sids: dict[str, int] = {}
         self._s_start, self._s_len, self._s_chars = _Buf(np.int64), _Buf(np.int32), _Buf(np.uint8, 8192)
         self._s_mask, self._n_masked = np.zeros(0, dtype=np.uint32), 0
+        # per token and per form, what the comparison reads for nearly every pair, side by side in
+        # one record (one cache line read instead of one per column: see _records); the columns
+        # below stay the tables' own, the records are copies made before each comparison call
+        self._t_rec, self._f_rec, self._n_t_rec, self._n_f_rec = _aligned_rows(0), _aligned_rows(0), 0, 0
         # tokens (and joined units)
         self._tids: dict[str, int] = {}
         self._t_sid, self._t_sk, self._t_skb, self._t_co, self._t_kor = (_Buf(np.int32) for _ in range(5))
@@ -130,10 +134,13 @@ class NameTables:
         self._f_tstart, self._f_ntok = _Buf(np.int64), _Buf(np.int32)
         self._f_loose, self._f_lowq = _Buf(np.uint8), _Buf(np.uint8)
         self._f_ustart, self._f_nunits = _Buf(np.int64), _Buf(np.int32)
-        self._ft_tok, self._ft_w, self._ft_sur = _Buf(np.int32, 4096), _Buf(np.float64, 4096), _Buf(np.uint8, 4096)
-        self._ft_part = _Buf(np.uint8, 4096)  # per form token: a particle in this name (names.particle_flags)
-        self._u_first, self._u_len = _Buf(np.int32, 8192), _Buf(np.int32, 8192)
-        self._u_tok, self._u_rare = _Buf(np.int32, 8192), _Buf(np.uint8, 8192)
+        # a form's tokens: four int32 each, side by side (_FT_*): the token, its weight (a code:
+        # a name part weighs one of a handful of values, kept in _weight_codes' order), surname,
+        # particle in this name (names.particle_flags)
+        self._form_tokens = _Buf(np.int32, 4 * 4096)
+        self._weight_codes: dict[float, int] = {}
+        # units (a token, or adjacent tokens run together): four int32 each, side by side (_U_*)
+        self._units = _Buf(np.int32, 4 * 8192)
         self._max_len = 1
         self._max_tok = 1
         self._max_units = 1
@@ -227,23 +234,25 @@ class NameTables:
         if self._since is not None:
             self._since[2].append(key)
         tids, new_tid = self._tids, self._tid
-        ft_tok = self._ft_tok
-        self._f_tstart.pending.append(ft_tok.n + len(ft_tok.pending))
+        rows = self._form_tokens
+        self._f_tstart.pending.append(len(rows) // 4)
         self._f_ntok.pending.append(len(tokens))
         self._f_loose.pending.append(1 if form.loose else 0)
         self._f_lowq.pending.append(1 if form.low_quality else 0)
         wp, common = self._weight_params, self.common
-        tok_append, w_append, sur_append = ft_tok.pending.append, self._ft_w.pending.append, self._ft_sur.pending.append
-        part_append = self._ft_part.pending.append
+        row_extend, weight_codes = rows.pending.extend, self._weight_codes
         for token, is_surname, particle in zip(tokens, form.surname, particle_flags(form)):
             tid = tids.get(token)
-            tok_append(new_tid(token) if tid is None else tid)
-            w_append(_weight(token, is_surname, common, wp, particle))
-            sur_append(1 if is_surname else 0)
-            part_append(1 if particle else 0)
+            if tid is None:
+                tid = new_tid(token)
+            weight = _weight(token, is_surname, common, wp, particle)
+            code = weight_codes.get(weight)
+            if code is None:
+                code = weight_codes[weight] = len(weight_codes)
+            row_extend((tid, code, 1 if is_surname else 0, 1 if particle else 0))
         units = _py_units(tokens) if tokens else ()
-        u_first = self._u_first
-        self._f_ustart.pending.append(u_first.n + len(u_first.pending))
+        unit_rows = self._units
+        self._f_ustart.pending.append(len(unit_rows) // 4)
         self._f_nunits.pending.append(len(units))
         counts, limit = self.token_people, self.rare_limit
         # a unit is rare when index.people_carrying(unit, tokens) <= limit: a token's own count, or
@@ -251,19 +260,18 @@ class NameTables:
         # under the limit exactly when one of the name's rare tokens is inside it (one of its
         # own parts always is, so the minimum is never over nothing)
         rare_tokens = () if query else [t for t in tokens if counts.get(t, 0) <= limit]
-        first_append, len_append = u_first.pending.append, self._u_len.pending.append
-        utok_append, rare_append = self._u_tok.pending.append, self._u_rare.pending.append
+        unit_extend = unit_rows.pending.extend
         for idx, text in units:
-            first_append(idx[0])
-            len_append(len(idx))
             tid = tids.get(text)
-            utok_append(new_tid(text, len(idx) > 1) if tid is None else tid)
+            if tid is None:
+                tid = new_tid(text, len(idx) > 1)
             if query or not rare_tokens:
-                rare_append(0)
+                rare = 0
             elif len(idx) == 1 or text in tokens:
-                rare_append(1 if counts.get(text, 0) <= limit else 0)
+                rare = 1 if counts.get(text, 0) <= limit else 0
             else:
-                rare_append(1 if any(t in text for t in rare_tokens) else 0)
+                rare = 1 if any(t in text for t in rare_tokens) else 0
+            unit_extend((idx[0], len(idx), tid, rare))  # _U_FIRST, _U_LEN, _U_TOK, _U_RARE
         if len(tokens) > self._max_tok:
             self._max_tok = len(tokens)
         if len(units) > self._max_units:
@@ -298,12 +306,15 @@ class NameTables:
             buf.view()
             buf.n = size
         self._n_masked = min(self._n_masked, self._marked["_s_len"])
+        self._n_t_rec = min(self._n_t_rec, self._marked["_t_sid"])
+        self._n_f_rec = min(self._n_f_rec, self._marked["_f_ntok"])
         self._since = ([], [], [])
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the numpy tables (capacity, not counting the Python intern dicts)."""
-        return sum(b.nbytes for b in self.__dict__.values() if isinstance(b, _Buf))
+        return (sum(b.nbytes for b in self.__dict__.values() if isinstance(b, _Buf))
+                + self._s_mask.nbytes + self._t_rec.nbytes + self._f_rec.nbytes)
 
     def _arrays(self):
         starts, lengths, chars = self._s_start.view(), self._s_len.view(), self._s_chars.view()
@@ -315,15 +326,53 @@ class NameTables:
         if self._n_masked < lengths.size:
             _letter_masks(starts, lengths, chars, self._s_mask, self._n_masked)
             self._n_masked = lengths.size
-        strings = (starts, lengths, chars, self._s_mask)
-        tokens = (self._t_sid.view(), self._t_sk.view(), self._t_skb.view(), self._t_co.view(), self._t_kor.view(),
-                  self._t_part.view(), self._t_common.view(), self._t_nstart.view(), self._t_nlen.view(),
-                  self._nick.view(), self._t_pat.view(), self._t_fem.view(), self._t_masc.view(), self._t_strip.view())
-        forms = (self._f_tstart.view(), self._f_ntok.view(), self._f_loose.view(), self._f_lowq.view(),
-                 self._f_ustart.view(), self._f_nunits.view(), self._ft_tok.view(), self._ft_w.view(),
-                 self._ft_sur.view(), self._u_first.view(), self._u_len.view(), self._u_tok.view(),
-                 self._u_rare.view(), self._ft_part.view())
+        self._records(lengths)
+        strings = (starts, lengths, chars)
+        tokens = (self._t_rec, self._t_skb.view(), self._t_co.view(), self._t_nstart.view(), self._nick.view(),
+                  self._t_fem.view(), self._t_masc.view())
+        forms = (self._f_rec, self._form_tokens.view().reshape(-1, 4),
+                 np.array(list(self._weight_codes), dtype=np.float64), self._units.view().reshape(-1, 4))
         return strings, tokens, forms
+
+    def _records(self, lengths: np.ndarray) -> None:
+        """Bring the packed records up to date with the tokens and forms added since last time.
+
+        The comparison meets each list spelling in random order, so every column it reads for it
+        is a cache miss: at a million entries those misses, not the arithmetic, were most of its
+        time. A token's record holds what the cheap settling of a token pair reads (Korean
+        spelling, skeleton, nickname groups, Latvian stem, string, length, letter set); a form's
+        its token and unit offsets, counts and flags."""
+        n_tok = len(self._t_sid)
+        if self._n_t_rec < n_tok:
+            if len(self._t_rec) < n_tok:
+                self._t_rec = _grown_rows(self._t_rec, self._n_t_rec, n_tok)
+            new = slice(self._n_t_rec, n_tok)
+            sid = self._t_sid.view()[new]
+            rec = self._t_rec[new]
+            rec[:, _T_KOR] = self._t_kor.view()[new]
+            rec[:, _T_SK] = self._t_sk.view()[new]
+            rec[:, _T_NLEN] = self._t_nlen.view()[new]
+            rec[:, _T_STRIP] = self._t_strip.view()[new]
+            rec[:, _T_SID] = sid
+            rec[:, _T_LEN] = lengths[sid]
+            rec[:, _T_MASK] = self._s_mask[sid].view(np.int32)  # 27 bits: never negative
+            rec[:, _T_FLAGS] = (self._t_common.view()[new].astype(np.int32) * _COMMON
+                                | self._t_part.view()[new].astype(np.int32) * _PARTICLE
+                                | self._t_pat.view()[new].astype(np.int32) * _PATRONYMIC)
+            self._n_t_rec = n_tok
+        n_forms = len(self._f_ntok)
+        if self._n_f_rec < n_forms:
+            if len(self._f_rec) < n_forms:
+                self._f_rec = _grown_rows(self._f_rec, self._n_f_rec, n_forms)
+            new = slice(self._n_f_rec, n_forms)
+            rec = self._f_rec[new]
+            rec[:, _F_TSTART] = self._f_tstart.view()[new]
+            rec[:, _F_NTOK] = self._f_ntok.view()[new]
+            rec[:, _F_USTART] = self._f_ustart.view()[new]
+            rec[:, _F_NUNITS] = self._f_nunits.view()[new]
+            rec[:, _F_LOOSE] = self._f_loose.view()[new]
+            rec[:, _F_LOWQ] = self._f_lowq.view()[new]
+            self._n_f_rec = n_forms
 
     def compare_pairs(self, query_ids: np.ndarray, entry_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """int32 arrays of equal length -> (score float64, common_only bool, weak bool) per pair."""
@@ -341,6 +390,30 @@ class NameTables:
         _compare_batch(q, e, strings, tokens, forms, self._scalars,
                        self._max_len, self._max_tok, self._max_units, score, common_only, weak)
         return score, common_only, weak
+
+
+#: columns of the packed token and form records (int32, 8 to a row: 32 bytes, aligned)
+_T_KOR, _T_SK, _T_NLEN, _T_STRIP, _T_SID, _T_LEN, _T_MASK, _T_FLAGS = range(8)
+#: bits of a token record's flags
+_COMMON, _PARTICLE, _PATRONYMIC = 1, 2, 4
+_F_TSTART, _F_NTOK, _F_USTART, _F_NUNITS, _F_LOOSE, _F_LOWQ = range(6)
+#: columns of a unit's row
+_U_FIRST, _U_LEN, _U_TOK, _U_RARE = range(4)
+#: columns of a form token's row
+_FT_TOK, _FT_WEIGHT, _FT_SURNAME, _FT_PARTICLE = range(4)
+
+
+def _aligned_rows(n: int) -> np.ndarray:
+    """An int32 array of ``n`` rows of 8 whose rows never straddle a 64-byte cache line."""
+    raw = np.zeros(n * 8 + 16, dtype=np.int32)
+    skip = (-raw.ctypes.data % 64) // 4
+    return raw[skip:skip + n * 8].reshape(n, 8)
+
+
+def _grown_rows(rows: np.ndarray, used: int, need: int) -> np.ndarray:
+    grown = _aligned_rows(max(need, len(rows) + len(rows) // 4, 1024))
+    grown[:used] = rows[:used]
+    return grown
 
 
 # -- kernel -------------------------------------------------------------------------------------
@@ -434,27 +507,25 @@ def _bag_bound(chars, a0, la, b0, lb, hist):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, s_start, s_len,
-                      chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem, t_masc, t_strip,
-                      work, hist):
+def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, t_rec, s_start, s_len,
+                      chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist):
     """compare.token_similarity on token ids -> (similarity, level code), with its Latvian -S rule.
 
     Arrays come one by one, not as tuples, and the function is inlined: numba takes a reference
     to every array unpacked from a tuple, which cost more than the similarity itself (~25 calls
     a name pair)."""
     sim, level = _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim,
-                                        s_start, s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart,
-                                        t_nlen, nick, t_fem, t_masc, work, hist)
+                                        t_rec, s_start, s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc,
+                                        work, hist)
     if sim < phonetic and not loose:
         for side in range(2):
             x = ta if side == 0 else tb
             y = tb if side == 0 else ta
-            stem = t_strip[x]
-            if stem >= 0 and chars[s_start[t_sid[y]] + s_len[t_sid[y]] - 1] != 83:  # 'S'
+            stem = t_rec[x, _T_STRIP]
+            if stem >= 0 and chars[s_start[t_rec[y, _T_SID]] + t_rec[y, _T_LEN] - 1] != 83:  # 'S'
                 alt, alt_level = _token_similarity_core(stem, y, loose, nickname, nickname_indirect, phonetic,
-                                                        initial, min_sim, s_start, s_len, chars, s_mask, t_sid,
-                                                        t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem,
-                                                        t_masc, work, hist)
+                                                        initial, min_sim, t_rec, s_start, s_len, chars, t_skb, t_co,
+                                                        t_nstart, nick, t_fem, t_masc, work, hist)
                 if alt > phonetic:
                     alt = phonetic
                 if alt >= 0.7 and alt > sim and alt_level != INITIAL:
@@ -464,30 +535,29 @@ def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, init
 
 
 @_jit
-def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, s_start,
-                           s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor, t_nstart, t_nlen, nick, t_fem,
-                           t_masc, work, hist):
+def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, t_rec, s_start,
+                           s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist):
     """compare._token_similarity on token ids -> (similarity, level code). A call, not inlined:
     only token pairs the comparison loop could not settle get here, and inlining it (twice, with
     the Latvian stem) made the kernel take ~2.5 s longer to compile for no measurable gain."""
     if ta == tb:
         return 1.0, EXACT
-    if t_kor[ta] == t_kor[tb]:
+    if t_rec[ta, _T_KOR] == t_rec[tb, _T_KOR]:
         return phonetic, PHONETIC
-    sa, sb = t_sid[ta], t_sid[tb]
-    a0, la, b0, lb = s_start[sa], s_len[sa], s_start[sb], s_len[sb]
+    sa, sb = t_rec[ta, _T_SID], t_rec[tb, _T_SID]
+    a0, la, b0, lb = s_start[sa], t_rec[ta, _T_LEN], s_start[sb], t_rec[tb, _T_LEN]
     if la == 1 or lb == 1:
         if chars[a0] == chars[b0]:
             return initial, INITIAL
         return 0.0, DIFFER
-    ska, skb = t_sk[ta], t_sk[tb]
+    ska, skb = t_rec[ta, _T_SK], t_rec[tb, _T_SK]
     longest = max(la, lb)
     same_skeleton = ska == skb and (s_len[ska] >= 2 or min(la, lb) <= 3)
     hopeless = False
     if not same_skeleton and min_sim > 0.0:
         # lower bounds of the OSA distance, cheapest first: the length difference; letters one
         # side has and the other lacks altogether (each needs an edit); letter counts
-        ma, mb = s_mask[sa], s_mask[sb]
+        ma, mb = np.uint32(t_rec[ta, _T_MASK]), np.uint32(t_rec[tb, _T_MASK])
         hopeless = 1.0 - 1.6 * abs(la - lb) / longest < min_sim or \
             1.0 - 1.6 * max(_popcount(ma & ~mb), _popcount(mb & ~ma)) / longest < min_sim or \
             1.0 - 1.6 * _bag_bound(chars, a0, la, b0, lb, hist) / longest < min_sim
@@ -512,7 +582,8 @@ def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic,
             return phonetic - 0.17, PHONETIC
     # nicknames: a != b here, so sharing a group is enough; direct when one of them is the formal
     # name of a shared group (the lowest bit of the group codes), else indirect
-    na0, nna, nb0, nnb = t_nstart[ta], t_nlen[ta], t_nstart[tb], t_nlen[tb]
+    nna, nnb = t_rec[ta, _T_NLEN], t_rec[tb, _T_NLEN]
+    na0, nb0 = t_nstart[ta], t_nstart[tb]
     if nna and nnb:
         i = 0
         j = 0
@@ -570,16 +641,23 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
     """``compare_names`` for each (query form, entry form) pair. One function with the loop inside:
     numba takes a reference to every array unpacked from a tuple, which per pair (or per token
     similarity) cost more than the comparison itself."""
-    (f_tstart, f_ntok, f_loose, f_lowq, f_ustart, f_nunits, ft_tok, ft_w, ft_sur,
-     u_first, u_len, u_tok, u_rare, ft_part) = forms
-    s_start, s_len, chars, s_mask = strings
-    t_sid, t_sk, t_skb, t_co, t_kor, t_part, t_common, t_nstart, t_nlen, nick, t_pat, t_fem, t_masc, t_strip = tokens
+    f_rec, form_tokens, weights, units = forms
+    s_start, s_len, chars = strings
+    t_rec, t_skb, t_co, t_nstart, nick, t_fem, t_masc = tokens
     min_sim, nickname, phonetic, initial = scalars[0], scalars[1], scalars[2], scalars[3]
     conflict_weight, extra_weight, lost, common_factor, lowq_factor, patronymic_weight = \
         scalars[4], scalars[5], scalars[6], scalars[7], scalars[8], scalars[9]
     nickname_indirect = scalars[10]
     work = np.zeros((3, max_len + 1), dtype=np.int64)
     hist = np.zeros(27, dtype=np.int64)
+    # per length of the longer token: the most edits whose typo level still reaches min_sim (the
+    # same float expression as the level itself, so `d > within[n]` is exactly `typo < min_sim`)
+    within = np.zeros(max_len + 1, dtype=np.int64)
+    for n in range(1, max_len + 1):
+        k = 0
+        while k < n and 1.0 - 1.6 * (k + 1) / n >= min_sim:
+            k += 1
+        within[n] = k
     cap = max_units * max_units
     c_sim = np.zeros(cap, dtype=np.float64)
     c_lensum = np.zeros(cap, dtype=np.int64)
@@ -593,23 +671,23 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
     used_e = np.zeros(max_tok, dtype=np.bool_)
     for p in range(len(qids)):
         qf, ef = qids[p], eids[p]
-        qn, en = f_ntok[qf], f_ntok[ef]
-        loose = f_loose[qf] != 0 or f_loose[ef] != 0
+        qn, en = f_rec[qf, _F_NTOK], f_rec[ef, _F_NTOK]
+        loose = f_rec[qf, _F_LOOSE] != 0 or f_rec[ef, _F_LOOSE] != 0
         if qn == 0 or en == 0:
             out_score[p] = 0.0
             out_common[p] = False
             out_weak[p] = not loose and not (qn == 0 and en == 0)
             continue
-        qt0, et0 = f_tstart[qf], f_tstart[ef]
-        qu0, nqu, eu0, neu = f_ustart[qf], f_nunits[qf], f_ustart[ef], f_nunits[ef]
+        qt0, et0 = f_rec[qf, _F_TSTART], f_rec[ef, _F_TSTART]
+        qu0, nqu, eu0, neu = f_rec[qf, _F_USTART], f_rec[qf, _F_NUNITS], f_rec[ef, _F_USTART], f_rec[ef, _F_NUNITS]
         # candidate pairs
         nc = 0
         for a in range(qu0, qu0 + nqu):
-            q_multi = u_len[a] >= 2
+            q_multi = units[a, _U_LEN] >= 2
             for b in range(eu0, eu0 + neu):
-                if q_multi and u_len[b] >= 2:
+                if q_multi and units[b, _U_LEN] >= 2:
                     continue
-                ta, tb = u_tok[a], u_tok[b]
+                ta, tb = units[a, _U_TOK], units[b, _U_TOK]
                 # most token pairs are settled here, written out rather than called: numba takes
                 # a reference to each array a function is passed, per call, which cost more than
                 # the similarity. The same answers as _token_similarity: two different Latin
@@ -620,26 +698,30 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 if ta == tb:
                     sim, level = 1.0, EXACT
                     settled = True
-                elif not loose and min_sim > 0.0 and t_kor[ta] != t_kor[tb] and t_sk[ta] != t_sk[tb] \
-                        and (t_nlen[ta] == 0 or t_nlen[tb] == 0) and t_strip[ta] < 0 and t_strip[tb] < 0:
-                    sa, sb = t_sid[ta], t_sid[tb]
-                    la, lb = s_len[sa], s_len[sb]
+                elif not loose and min_sim > 0.0 and t_rec[ta, _T_KOR] != t_rec[tb, _T_KOR] \
+                        and t_rec[ta, _T_SK] != t_rec[tb, _T_SK] \
+                        and (t_rec[ta, _T_NLEN] == 0 or t_rec[tb, _T_NLEN] == 0) \
+                        and t_rec[ta, _T_STRIP] < 0 and t_rec[tb, _T_STRIP] < 0:
+                    la, lb = t_rec[ta, _T_LEN], t_rec[tb, _T_LEN]
                     if la > 1 and lb > 1:
-                        longest = max(la, lb)
-                        ma, mb = s_mask[sa], s_mask[sb]
-                        if 1.0 - 1.6 * abs(la - lb) / longest < min_sim or \
-                                1.0 - 1.6 * max(_popcount(ma & ~mb), _popcount(mb & ~ma)) / longest < min_sim:
+                        edits = within[max(la, lb)]
+                        if abs(la - lb) > edits:
                             sim, level = 0.0, DIFFER
                             settled = True
+                        else:
+                            ma, mb = np.uint32(t_rec[ta, _T_MASK]), np.uint32(t_rec[tb, _T_MASK])
+                            if max(_popcount(ma & ~mb), _popcount(mb & ~ma)) > edits:
+                                sim, level = 0.0, DIFFER
+                                settled = True
                 if not settled:
                     sim, level = _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial,
-                                                   min_sim, s_start, s_len, chars, s_mask, t_sid, t_sk, t_skb, t_co, t_kor,
-                                                   t_nstart, t_nlen, nick, t_fem, t_masc, t_strip, work, hist)
+                                                   min_sim, t_rec, s_start, s_len, chars, t_skb, t_co, t_nstart, nick,
+                                                   t_fem, t_masc, work, hist)
                 if sim >= min_sim or (level == INITIAL and sim > 0):
                     c_sim[nc] = sim
-                    c_lensum[nc] = u_len[a] + u_len[b]
-                    c_qkey[nc] = u_first[a] * 8 + u_len[a]  # index tuples are contiguous: lexicographic
-                    c_ekey[nc] = u_first[b] * 8 + u_len[b]
+                    c_lensum[nc] = units[a, _U_LEN] + units[b, _U_LEN]
+                    c_qkey[nc] = units[a, _U_FIRST] * 8 + units[a, _U_LEN]  # index tuples are contiguous: lexicographic
+                    c_ekey[nc] = units[b, _U_FIRST] * 8 + units[b, _U_LEN]
                     c_qu[nc] = a
                     c_eu[nc] = b
                     c_level[nc] = level
@@ -680,7 +762,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         for k in range(nc):
             c = order[k]
             a, b = c_qu[c], c_eu[c]
-            qa, qlen, eb, elen = u_first[a], u_len[a], u_first[b], u_len[b]
+            qa, qlen, eb, elen = units[a, _U_FIRST], units[a, _U_LEN], units[b, _U_FIRST], units[b, _U_LEN]
             taken = False
             for i in range(qa, qa + qlen):
                 if used_q[i]:
@@ -691,16 +773,16 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
             if taken:
                 continue
             # the units' tokens are paired; a unit weighs as its heaviest token
-            wq = ft_w[qt0 + qa]
+            wq = weights[form_tokens[qt0 + qa, _FT_WEIGHT]]
             for i in range(qa, qa + qlen):
                 used_q[i] = True
-                if ft_w[qt0 + i] > wq:
-                    wq = ft_w[qt0 + i]
-            we = ft_w[et0 + eb]
+                if weights[form_tokens[qt0 + i, _FT_WEIGHT]] > wq:
+                    wq = weights[form_tokens[qt0 + i, _FT_WEIGHT]]
+            we = weights[form_tokens[et0 + eb, _FT_WEIGHT]]
             for i in range(eb, eb + elen):
                 used_e[i] = True
-                if ft_w[et0 + i] > we:
-                    we = ft_w[et0 + i]
+                if weights[form_tokens[et0 + i, _FT_WEIGHT]] > we:
+                    we = weights[form_tokens[et0 + i, _FT_WEIGHT]]
             sim = c_sim[c]
             level = c_level[c]
             weight = (wq + we) / 2
@@ -710,34 +792,34 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
             if sim >= 0.7 and level != INITIAL:
                 # an initial agreeing with an initial is not a strong part, nor are initials run
                 # together against a token of one or two letters (compare_names)
-                len_a, len_b = s_len[t_sid[u_tok[a]]], s_len[t_sid[u_tok[b]]]
+                len_a, len_b = t_rec[units[a, _U_TOK], _T_LEN], t_rec[units[b, _U_TOK], _T_LEN]
                 one_letters = len_a == 1 and len_b == 1
                 if not one_letters and qlen > 1 and len_b < 3:
                     one_letters = True
                     for i in range(qa, qa + qlen):
-                        if s_len[t_sid[ft_tok[qt0 + i]]] != 1:
+                        if t_rec[form_tokens[qt0 + i, _FT_TOK], _T_LEN] != 1:
                             one_letters = False
                 if not one_letters and elen > 1 and len_a < 3:
                     one_letters = True
                     for i in range(eb, eb + elen):
-                        if s_len[t_sid[ft_tok[et0 + i]]] != 1:
+                        if t_rec[form_tokens[et0 + i, _FT_TOK], _T_LEN] != 1:
                             one_letters = False
                 all_particle = True
                 for i in range(qa, qa + qlen):
-                    if ft_part[qt0 + i] == 0:
+                    if form_tokens[qt0 + i, _FT_PARTICLE] == 0:
                         all_particle = False
                 if not all_particle and not one_letters:
                     e_real_unit = 0
                     for i in range(eb, eb + elen):
-                        if ft_part[et0 + i] == 0:
+                        if form_tokens[et0 + i, _FT_PARTICLE] == 0:
                             e_real_unit += 1
                     strong_tokens += max(qlen, e_real_unit)
-                if u_rare[b]:
+                if units[b, _U_RARE]:
                     rare_hit = True
-            qt, et = u_tok[a], u_tok[b]
+            qt, et = units[a, _U_TOK], units[b, _U_TOK]
             # the traveller's side a particle: the token's flag in this name, a joined unit's spelling
-            q_part = ft_part[qt0 + qa] if qlen == 1 else t_part[qt]
-            if not (t_common[qt] or t_common[et] or q_part):
+            q_part = form_tokens[qt0 + qa, _FT_PARTICLE] if qlen == 1 else t_rec[qt, _T_FLAGS] & _PARTICLE
+            if not ((t_rec[qt, _T_FLAGS] | t_rec[et, _T_FLAGS]) & _COMMON or q_part):
                 all_common = False
             if level != EXACT:
                 all_exact = False
@@ -745,40 +827,40 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         any_extra = False
         for i in range(qn):
             if not used_q[i]:
-                left_q += ft_w[qt0 + i]
+                left_q += weights[form_tokens[qt0 + i, _FT_WEIGHT]]
                 any_extra = True
         left_e = 0.0
         for i in range(en):
             if not used_e[i]:
-                left_e += ft_w[et0 + i]
+                left_e += weights[form_tokens[et0 + i, _FT_WEIGHT]]
                 any_extra = True
         # a surname with no part agreeing is a conflict
         # (the weight of a name's surname tokens when none of them was paired)
         lost_q = 0.0
         for i in range(qn):
-            if ft_sur[qt0 + i]:
+            if form_tokens[qt0 + i, _FT_SURNAME]:
                 if used_q[i]:
                     lost_q = 0.0
                     break
-                lost_q += ft_w[qt0 + i]
+                lost_q += weights[form_tokens[qt0 + i, _FT_WEIGHT]]
         lost_e = 0.0
         for i in range(en):
-            if ft_sur[et0 + i]:
+            if form_tokens[et0 + i, _FT_SURNAME]:
                 if used_e[i]:
                     lost_e = 0.0
                     break
-                lost_e += ft_w[et0 + i]
+                lost_e += weights[form_tokens[et0 + i, _FT_WEIGHT]]
         left_q += lost_q * lost
         left_e += lost_e * lost
         # a patronymic missing on one side (compare._patronymic_left)
         pat_q = 0.0
         for i in range(qn):
-            if not used_q[i] and not ft_sur[qt0 + i] and t_pat[ft_tok[qt0 + i]]:
-                pat_q += ft_w[qt0 + i]
+            if not used_q[i] and not form_tokens[qt0 + i, _FT_SURNAME] and t_rec[form_tokens[qt0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
+                pat_q += weights[form_tokens[qt0 + i, _FT_WEIGHT]]
         pat_e = 0.0
         for i in range(en):
-            if not used_e[i] and not ft_sur[et0 + i] and t_pat[ft_tok[et0 + i]]:
-                pat_e += ft_w[et0 + i]
+            if not used_e[i] and not form_tokens[et0 + i, _FT_SURNAME] and t_rec[form_tokens[et0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
+                pat_e += weights[form_tokens[et0 + i, _FT_WEIGHT]]
         if pat_q > 0 and left_e == 0.0:
             left_q -= pat_q * (1.0 - patronymic_weight)
         elif pat_e > 0 and left_q == 0.0:
@@ -789,16 +871,16 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         score = numerator / denominator if denominator != 0.0 else 0.0
         q_real = qn
         for i in range(qn):
-            q_real -= ft_part[qt0 + i]
+            q_real -= form_tokens[qt0 + i, _FT_PARTICLE]
         e_real = en
         for i in range(en):
-            e_real -= ft_part[et0 + i]
+            e_real -= form_tokens[et0 + i, _FT_PARTICLE]
         if strong_tokens < 2 and max(q_real, e_real) >= 2:
             score *= 0.7
         common_only = n_pairs > 0 and all_common
         if common_only:
             score *= common_factor
-        if f_lowq[ef] or f_lowq[qf]:
+        if f_rec[ef, _F_LOWQ] or f_rec[qf, _F_LOWQ]:
             score *= lowq_factor
         if loose:
             weak = False

@@ -174,6 +174,22 @@ def test_same_form_same_id_and_growth():
     _check(odd + pairs[:50], tables=tables)
 
 
+def test_forgotten_names_ids_reused_with_fresh_records():
+    """Tokens and forms interned after ``forget_since_mark`` take the forgotten ids again: the
+    packed records the kernel reads must be remade for them, not kept from the forgotten names
+    (stale, PETER would have the skeleton of SMYTHE, forgotten at the same token id, and pair
+    with SMITH; PETER PAUL JONES the token count of JOHN SMYTHE, at the same form id)."""
+    tables = NameTables(PARAMS, frozenset(), {}, 3.0)
+    listed = [_form("JOHN SMITH"), _form("MARIA GARCIA LOPEZ")]
+    for form in listed:
+        tables.add_form(form)
+    tables.mark()
+    _check([(_form("JOHN SMYTHE"), listed[0]), (_form("MARIA LOPES"), listed[1])], tables=tables)
+    tables.forget_since_mark()
+    _check([(_form("PETER PAUL JONES"), listed[0]), (_form("LOPEZ MARIANA"), listed[1]),
+            (_form("JOHN SMYTHE"), listed[0])], tables=tables)
+
+
 def _travellers(n, seed=3):
     from pipelines.screening.synthetic import fake_manifests
     from pipelines.screening.watchlist import traveller_from_api
