@@ -208,3 +208,14 @@ def test_a_formal_name_and_its_form_weigh_more_than_two_forms_of_one_name():
     direct = compare_names(name_form(full_name="MATTHEW MUELLER"), name_form(full_name="MATTY MUELLER")).score
     indirect = compare_names(name_form(full_name="MATTHIAS MUELLER"), name_form(full_name="MATTY MUELLER")).score
     assert indirect < direct
+
+
+def test_a_short_form_shared_by_two_names_does_not_relate_the_names():
+    """OLLIE is a short form of OLIVER and of OLIVIA, TERRY of TERENCE and of THERESA: each formal
+    name relates to the short form, not to the other formal name, which is another person's name."""
+    from pipelines.screening.nicknames import DIRECT, nickname_relation
+    assert nickname_relation("OLIVER", "OLLIE") == nickname_relation("OLIVIA", "OLLIE") == DIRECT
+    assert nickname_relation("TERENCE", "TERRY") == nickname_relation("THERESA", "TERRY") == DIRECT
+    assert nickname_relation("OLIVER", "OLIVIA") == nickname_relation("TERENCE", "THERESA") == 0
+    # short forms that are common names or surnames elsewhere are kept out of the table
+    assert nickname_relation("ALISON", "ALI") == nickname_relation("KIMBERLY", "KIM") == 0
