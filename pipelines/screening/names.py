@@ -198,6 +198,7 @@ _SKELETON_RULES = (
     ("TS", "S"), ("TZ", "S"), ("Q", "K"), ("X", "KS"), ("C", "K"), ("Z", "S"), ("W", "V"),
 )
 _VOWELS = frozenset("AEIOUY")
+_GLIDE_BEFORE_J = frozenset("EIY")
 
 
 def joined_skeleton(text: str) -> str:
@@ -211,13 +212,19 @@ def joined_skeleton(text: str) -> str:
 def skeleton(token: str) -> str:
     """Consonant skeleton of a token: a phonetic key that absorbs vowel spellings, doubled
     letters and common transliteration digraphs. 'MOHAMMED', 'MUHAMMAD', 'MOHAMAD' -> 'MHMD';
-    'SERGEY', 'SERGEI' -> 'SRG'; 'ABDULLAH', 'ABDALLA' -> 'ABDL'. A leading vowel is kept as 'A'
-    (so 'OSAMA' and 'USAMA' agree but differ from 'SAMA')."""
+    'SERGEY', 'SERGEI', 'SERGEJ' -> 'SRG'; 'ABDULLAH', 'ABDALLA' -> 'ABDL'. A leading vowel is kept
+    as 'A' (so 'OSAMA' and 'USAMA' agree but differ from 'SAMA')."""
     return _skeleton(token)
 
 
 def _skeleton(token: str) -> str:
     s = KOREAN_SURNAMES.get(token, token)
+    if len(s) >= 5 and s[-1] == "J" and s[-2] in _GLIDE_BEFORE_J:
+        # German, Czech, Polish and Serbo-Croatian spellings write the final y-glide (Cyrillic Й)
+        # as J where English writes Y or I: SELENSKYJ, SERGEJ, DMITRIJ are ZELENSKYY, SERGEY,
+        # DMITRIY. Only after E, I, Y: after A the J is real (RAJ, SIRAJ, YUVRAJ), and after O or
+        # U it is mostly an Arabic-script name's jim after waw (SHINGHUJ), so TOLSTOJ keeps its J.
+        s = s[:-1]
     for old, new in _SKELETON_RULES:
         if old in s:
             s = s.replace(old, new.lower() if new == "C" else new)

@@ -219,3 +219,16 @@ def test_a_short_form_shared_by_two_names_does_not_relate_the_names():
     assert nickname_relation("OLIVER", "OLIVIA") == nickname_relation("TERENCE", "THERESA") == 0
     # short forms that are common names or surnames elsewhere are kept out of the table
     assert nickname_relation("ALISON", "ALI") == nickname_relation("KIMBERLY", "KIM") == 0
+
+
+def test_a_final_j_after_e_i_or_y_is_the_y_glide():
+    """German, Czech, Polish and Serbo-Croatian spellings write Cyrillic Й at the end of a name as
+    J where English writes Y or I: the skeletons agree, so the spellings block and score together.
+    A J after A (RAJ, YUVRAJ) and the J of an Arabic-script name (jim after waw: SHINGHUJ) are
+    consonants and stay."""
+    assert skeleton("SELENSKYJ") == skeleton("ZELENSKYY")
+    assert skeleton("SERGEJ") == skeleton("SERGEY") and skeleton("DMITRIJ") == skeleton("DMITRIY")
+    assert skeleton("ANDREJ") == skeleton("ANDREY")
+    assert skeleton("YUVRAJ").endswith("J") and skeleton("SHINGHUJ").endswith("J")
+    zelensky = compare_names(name_form(full_name="Wolodymyr Selenskyj"), name_form(full_name="Volodymyr Zelenskyy"))
+    assert zelensky.score > 0.85
