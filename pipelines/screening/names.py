@@ -199,6 +199,7 @@ _SKELETON_RULES = (
 )
 _VOWELS = frozenset("AEIOUY")
 _GLIDE_BEFORE_J = frozenset("EIY")
+_PINYIN_X = frozenset({"XI", "XU"})
 
 
 def joined_skeleton(text: str) -> str:
@@ -225,6 +226,12 @@ def _skeleton(token: str) -> str:
         # DMITRIY. Only after E, I, Y: after A the J is real (RAJ, SIRAJ, YUVRAJ), and after O or
         # U it is mostly an Arabic-script name's jim after waw (SHINGHUJ), so TOLSTOJ keeps its J.
         s = s[:-1]
+    if s[:2] in _PINYIN_X:
+        # pinyin X (only ever before I or U: XI, XU, XIAO, XIONG) writes the sound other
+        # spellings write SH or S (XI JINPING = SHI JINPING); elsewhere X stays KS (XENIA =
+        # KSENIA). Not Wade-Giles HS: transliterated Arabic script starts with HS too (HSIN,
+        # Husayn, would lose its H)
+        s = "S" + s[1:]
     for old, new in _SKELETON_RULES:
         if old in s:
             s = s.replace(old, new.lower() if new == "C" else new)

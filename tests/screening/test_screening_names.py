@@ -232,3 +232,15 @@ def test_a_final_j_after_e_i_or_y_is_the_y_glide():
     assert skeleton("YUVRAJ").endswith("J") and skeleton("SHINGHUJ").endswith("J")
     zelensky = compare_names(name_form(full_name="Wolodymyr Selenskyj"), name_form(full_name="Volodymyr Zelenskyy"))
     assert zelensky.score > 0.85
+
+
+def test_pinyin_x_before_i_or_u_is_s():
+    """Pinyin writes X only before I or U, for the sound other spellings write SH or S (XI
+    JINPING, SHI JINPING). Elsewhere X stays KS (XENIA = KSENIA), and Wade-Giles HS is left alone:
+    transliterated Arabic script starts with HS as well (HSIN, Husayn, keeps its H)."""
+    assert skeleton("XI") == skeleton("SHI") == skeleton("SI")
+    assert skeleton("XU") == skeleton("SHU") and skeleton("XIAO") == skeleton("SHIAO")
+    assert skeleton("XENIA") == skeleton("KSENIA") != skeleton("SENIA")
+    assert skeleton("HSIN") == skeleton("HUSSEIN")
+    xi = compare_names(name_form(full_name="Shi Jinping"), name_form(full_name="Xi Jinping"))
+    assert xi.score > 0.9
