@@ -340,8 +340,9 @@ class NameTables:
         The comparison meets each list spelling in random order, so every column it reads for it
         is a cache miss: at a million entries those misses, not the arithmetic, were most of its
         time. A token's record holds what the cheap settling of a token pair reads (Korean
-        spelling, skeleton, nickname groups, Latvian stem, string, length, letter set); a form's
-        its token and unit offsets, counts and flags."""
+        spelling, skeleton, nickname groups, Latvian stem, string, length, letter set) and the
+        alignment's flags (common, particle, patronymic); a form's its token and unit offsets,
+        counts and flags."""
         n_tok = len(self._t_sid)
         if self._n_t_rec < n_tok:
             if len(self._t_rec) < n_tok:
@@ -507,16 +508,16 @@ def _bag_bound(chars, a0, la, b0, lb, hist):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, t_rec, s_start, s_len,
-                      chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist):
+def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, within, t_rec, s_start,
+                      s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist):
     """compare.token_similarity on token ids -> (similarity, level code), with its Latvian -S rule.
 
     Arrays come one by one, not as tuples, and the function is inlined: numba takes a reference
     to every array unpacked from a tuple, which cost more than the similarity itself (~25 calls
     a name pair)."""
     sim, level = _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim,
-                                        t_rec, s_start, s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc,
-                                        work, hist)
+                                        within, t_rec, s_start, s_len, chars, t_skb, t_co, t_nstart, nick, t_fem,
+                                        t_masc, work, hist)
     if sim < phonetic and not loose:
         for side in range(2):
             x = ta if side == 0 else tb
@@ -524,8 +525,8 @@ def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, init
             stem = t_rec[x, _T_STRIP]
             if stem >= 0 and chars[s_start[t_rec[y, _T_SID]] + t_rec[y, _T_LEN] - 1] != 83:  # 'S'
                 alt, alt_level = _token_similarity_core(stem, y, loose, nickname, nickname_indirect, phonetic,
-                                                        initial, min_sim, t_rec, s_start, s_len, chars, t_skb, t_co,
-                                                        t_nstart, nick, t_fem, t_masc, work, hist)
+                                                        initial, min_sim, within, t_rec, s_start, s_len, chars,
+                                                        t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist)
                 if alt > phonetic:
                     alt = phonetic
                 if alt >= 0.7 and alt > sim and alt_level != INITIAL:
@@ -535,8 +536,8 @@ def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, init
 
 
 @_jit
-def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, t_rec, s_start,
-                           s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist):
+def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, within, t_rec,
+                           s_start, s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist):
     """compare._token_similarity on token ids -> (similarity, level code). A call, not inlined:
     only token pairs the comparison loop could not settle get here, and inlining it (twice, with
     the Latvian stem) made the kernel take ~2.5 s longer to compile for no measurable gain."""
@@ -556,11 +557,12 @@ def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic,
     hopeless = False
     if not same_skeleton and min_sim > 0.0:
         # lower bounds of the OSA distance, cheapest first: the length difference; letters one
-        # side has and the other lacks altogether (each needs an edit); letter counts
+        # side has and the other lacks altogether (each needs an edit); letter counts. Over
+        # `within[longest]` edits the typo level is under min_sim (_compare_batch)
+        edits = within[longest]
         ma, mb = np.uint32(t_rec[ta, _T_MASK]), np.uint32(t_rec[tb, _T_MASK])
-        hopeless = 1.0 - 1.6 * abs(la - lb) / longest < min_sim or \
-            1.0 - 1.6 * max(_popcount(ma & ~mb), _popcount(mb & ~ma)) / longest < min_sim or \
-            1.0 - 1.6 * _bag_bound(chars, a0, la, b0, lb, hist) / longest < min_sim
+        hopeless = abs(la - lb) > edits or max(_popcount(ma & ~mb), _popcount(mb & ~ma)) > edits or \
+            _bag_bound(chars, a0, la, b0, lb, hist) > edits
     if hopeless:
         # the typo level cannot reach min_sim (OSA >= these bounds): the distance is not needed,
         # a typo score under min_sim is dropped by the caller whatever its value
@@ -715,12 +717,13 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                                 settled = True
                 if not settled:
                     sim, level = _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial,
-                                                   min_sim, t_rec, s_start, s_len, chars, t_skb, t_co, t_nstart, nick,
-                                                   t_fem, t_masc, work, hist)
+                                                   min_sim, within, t_rec, s_start, s_len, chars, t_skb, t_co,
+                                                   t_nstart, nick, t_fem, t_masc, work, hist)
                 if sim >= min_sim or (level == INITIAL and sim > 0):
                     c_sim[nc] = sim
                     c_lensum[nc] = units[a, _U_LEN] + units[b, _U_LEN]
-                    c_qkey[nc] = units[a, _U_FIRST] * 8 + units[a, _U_LEN]  # index tuples are contiguous: lexicographic
+                    # index tuples are contiguous: lexicographic
+                    c_qkey[nc] = units[a, _U_FIRST] * 8 + units[a, _U_LEN]
                     c_ekey[nc] = units[b, _U_FIRST] * 8 + units[b, _U_LEN]
                     c_qu[nc] = a
                     c_eu[nc] = b
@@ -855,11 +858,13 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         # a patronymic missing on one side (compare._patronymic_left)
         pat_q = 0.0
         for i in range(qn):
-            if not used_q[i] and not form_tokens[qt0 + i, _FT_SURNAME] and t_rec[form_tokens[qt0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
+            if not used_q[i] and not form_tokens[qt0 + i, _FT_SURNAME] \
+                    and t_rec[form_tokens[qt0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
                 pat_q += weights[form_tokens[qt0 + i, _FT_WEIGHT]]
         pat_e = 0.0
         for i in range(en):
-            if not used_e[i] and not form_tokens[et0 + i, _FT_SURNAME] and t_rec[form_tokens[et0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
+            if not used_e[i] and not form_tokens[et0 + i, _FT_SURNAME] \
+                    and t_rec[form_tokens[et0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
                 pat_e += weights[form_tokens[et0 + i, _FT_WEIGHT]]
         if pat_q > 0 and left_e == 0.0:
             left_q -= pat_q * (1.0 - patronymic_weight)
