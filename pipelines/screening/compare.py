@@ -238,7 +238,11 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         for e_idx, e_text in e_units:
             if q_multi and len(e_idx) >= 2:
                 continue
-            sim, level = similarity(q_text, e_text, loose, nickname, phonetic, initial, nickname_indirect)
+            if len(q_idx) == 1 and len(e_idx) >= 2 and initials_of(q_text, e_tokens, e_idx, e_particle) \
+                    or len(e_idx) == 1 and len(q_idx) >= 2 and initials_of(e_text, q_tokens, q_idx, q_particle):
+                sim, level = initial, "initials"
+            else:
+                sim, level = similarity(q_text, e_text, loose, nickname, phonetic, initial, nickname_indirect)
             if sim >= min_sim or (level == "initial" and sim > 0):
                 # prefer single-token pairs at equal similarity
                 scored.append((sim, -len(q_idx) - len(e_idx), q_idx, e_idx, q_text, e_text, level))
@@ -249,18 +253,25 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     matched_weight = 0.0
     numerator = 0.0
     strong_tokens = 0
+    initials_agreeing = 0
     pair_particle = []  # per pair: is the traveller's side a particle (common_only below)
     for sim, _, q_idx, e_idx, q_text, e_text, level in scored:
         if used_q.intersection(q_idx) or used_e.intersection(e_idx):
             continue
         used_q.update(q_idx)
         used_e.update(e_idx)
+        if level == "initial":
+            initials_agreeing += 1
+        elif level == "initials":
+            initials_agreeing += max(len(q_idx), len(e_idx))
         weight = (max(q_w[i] for i in q_idx) + max(e_w[i] for i in e_idx)) / 2
         matched_weight += weight
         numerator += weight * sim
         pairs.append((q_text, e_text, sim, level))
         pair_particle.append(q_particle[q_idx[0]] if len(q_idx) == 1 else is_particle(q_text))
-        if sim >= 0.7 and level != "initial" and not all(q_particle[i] for i in q_idx) \
+        if sim >= 0.7 and level != "initial" and level != "initials" \
+                and (not all(q_particle[i] for i in q_idx)
+                     or level == "nickname" and not all(e_particle[i] for i in e_idx)) \
                 and not (len(q_text) == 1 and len(e_text) == 1) \
                 and not (len(e_text) < 3 and _initials_run_together(q_tokens, q_idx)) \
                 and not (len(q_text) < 3 and _initials_run_together(e_tokens, e_idx)):
@@ -268,8 +279,13 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
             # agree on one real part; so are initials run together against a token of one or two
             # letters, U A ~ AA, J R ~ JR; against a name spelled out they are one, L R ~ LEROY)
             # a token agreeing with several run together on the other side (POLPOT ~ POL POT)
-            # agrees on each of them
+            # agrees on each of them; a traveller's particle that is the short form of the list's
+            # given name (BEN ~ BENJAMIN) is that given name
             strong_tokens += max(len(q_idx), sum(1 for i in e_idx if not e_particle[i]))
+    if initials_agreeing >= 2:
+        # two or more initials agreeing with given names spelled out (J C JUNCKER, JC JUNCKER vs
+        # JEAN CLAUDE JUNCKER) are one agreeing part together; one initial alone is not
+        strong_tokens += 1
     extra_q = tuple(t for i, t in enumerate(q_tokens) if i not in used_q)
     extra_e = tuple(t for i, t in enumerate(e_tokens) if i not in used_e)
     left_q = sum(q_w[i] for i in range(len(q_tokens)) if i not in used_q)
@@ -299,7 +315,9 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     q_real = len(q_tokens) - sum(q_particle)
     e_real = len(e_tokens) - sum(e_particle)
     capped = False
-    if strong_tokens < 2 and max(q_real, e_real) >= 2:
+    if strong_tokens < 2 and max(q_real, e_real) >= 2 and q_tokens != e_tokens:
+        # (a name is not capped against itself: nothing can agree more, even when its tokens are
+        # initials, A A vs A A)
         score *= 0.7
         capped = True
     common_only = bool(pairs) and all(q in COMMON_TOKENS or q in common or e in COMMON_TOKENS or e in common
@@ -333,6 +351,23 @@ def _patronymic_left(tokens: tuple[str, ...], surname: tuple[bool, ...], used: s
 def _initials_run_together(tokens: tuple[str, ...], idx: tuple[int, ...]) -> bool:
     """Is the unit ``idx`` several one-letter tokens joined (``L R`` -> ``LR``)?"""
     return len(idx) > 1 and all(len(tokens[i]) == 1 for i in idx)
+
+
+_VOWELS = frozenset("AEIOUY")
+
+
+def run_initials(token: str) -> bool:
+    """Could ``token`` be initials run together (``JC`` for Jean-Claude, ``JFK``)? Two or three
+    letters, none a vowel: such a token is rarely a name (``NG`` is, and then it only meets
+    given names starting N and G as initials)."""
+    return 2 <= len(token) <= 3 and not _VOWELS.intersection(token)
+
+
+def initials_of(token: str, tokens: tuple[str, ...], idx: tuple[int, ...], particles: tuple[bool, ...]) -> bool:
+    """Is ``token`` (:func:`run_initials`) the initials of the name parts ``tokens[idx]``, in
+    order, each spelled out and none a particle?"""
+    return len(token) == len(idx) and run_initials(token) and all(
+        len(tokens[i]) > 1 and not particles[i] and tokens[i][0] == letter for i, letter in zip(idx, token))
 
 
 @functools.lru_cache(maxsize=200_000)

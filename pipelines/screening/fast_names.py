@@ -33,7 +33,8 @@ from collections.abc import Mapping
 import numba
 import numpy as np
 
-from pipelines.screening.compare import _weight, baltic_stem, feminine_surname_ending, masculine_surname_ending
+from pipelines.screening.compare import (_weight, baltic_stem, feminine_surname_ending, masculine_surname_ending,
+                                         run_initials)
 from pipelines.screening.compare import _units as _py_units
 from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton, is_particle,
                                        is_patronymic, joined_skeleton, particle_flags, skeleton)
@@ -45,7 +46,7 @@ _patronymic_uncached = is_patronymic.__wrapped__
 _baltic_stem_uncached = baltic_stem.__wrapped__
 
 # similarity levels (codes used in the kernel)
-EXACT, PHONETIC, NICKNAME, TYPO, INITIAL, DIFFER = 0, 1, 2, 3, 4, 5
+EXACT, PHONETIC, NICKNAME, TYPO, INITIAL, DIFFER, INITIALS = 0, 1, 2, 3, 4, 5, 6
 
 
 class _Buf:
@@ -126,6 +127,7 @@ class NameTables:
         self._tids: dict[str, int] = {}
         self._t_sid, self._t_sk, self._t_skb, self._t_co, self._t_kor = (_Buf(np.int32) for _ in range(5))
         self._t_part, self._t_common, self._t_pat = _Buf(np.uint8), _Buf(np.uint8), _Buf(np.uint8)
+        self._t_run = _Buf(np.uint8)  # could be initials run together (compare.run_initials)
         self._t_fem, self._t_masc = _Buf(np.uint8), _Buf(np.uint8)
         self._t_strip = _Buf(np.int32)  # the token without its Latvian -S (compare.baltic_stem), else -1
         self._t_nstart, self._t_nlen, self._nick = _Buf(np.int64), _Buf(np.int32), _Buf(np.int32)
@@ -195,6 +197,7 @@ class NameTables:
             self._t_common.pending.append(1 if (token in COMMON_TOKENS or token in self.common) else 0)
             # joined units rarely repeat: past the functions' caches (they would only churn them)
             self._t_pat.pending.append(1 if (_patronymic_uncached if joined else is_patronymic)(token) else 0)
+            self._t_run.pending.append(1 if run_initials(token) else 0)
             # compare._feminine_a, split by side
             self._t_fem.pending.append(1 if feminine_surname_ending(token) else 0)
             self._t_masc.pending.append(1 if masculine_surname_ending(token) else 0)
@@ -359,7 +362,8 @@ class NameTables:
             rec[:, _T_MASK] = self._s_mask[sid].view(np.int32)  # 27 bits: never negative
             rec[:, _T_FLAGS] = (self._t_common.view()[new].astype(np.int32) * _COMMON
                                 | self._t_part.view()[new].astype(np.int32) * _PARTICLE
-                                | self._t_pat.view()[new].astype(np.int32) * _PATRONYMIC)
+                                | self._t_pat.view()[new].astype(np.int32) * _PATRONYMIC
+                                | self._t_run.view()[new].astype(np.int32) * _RUN_INITIALS)
             self._n_t_rec = n_tok
         n_forms = len(self._f_ntok)
         if self._n_f_rec < n_forms:
@@ -396,7 +400,7 @@ class NameTables:
 #: columns of the packed token and form records (int32, 8 to a row: 32 bytes, aligned)
 _T_KOR, _T_SK, _T_NLEN, _T_STRIP, _T_SID, _T_LEN, _T_MASK, _T_FLAGS = range(8)
 #: bits of a token record's flags
-_COMMON, _PARTICLE, _PATRONYMIC = 1, 2, 4
+_COMMON, _PARTICLE, _PATRONYMIC, _RUN_INITIALS = 1, 2, 4, 8
 _F_TSTART, _F_NTOK, _F_USTART, _F_NUNITS, _F_LOOSE, _F_LOWQ = range(6)
 #: columns of a unit's row
 _U_FIRST, _U_LEN, _U_TOK, _U_RARE = range(4)
@@ -637,6 +641,31 @@ def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic,
     return 0.0, DIFFER
 
 
+@numba.njit(cache=True, nogil=True)
+def _same_tokens(form_tokens, qt0, qn, et0, en):
+    """The two forms' token tuples are equal (compare_names: q_tokens == e_tokens)."""
+    if qn != en:
+        return False
+    for i in range(qn):
+        if form_tokens[qt0 + i, _FT_TOK] != form_tokens[et0 + i, _FT_TOK]:
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _initials_of(tok, row0, n, t_rec, form_tokens, s_start, chars):
+    """compare.initials_of: token ``tok``'s letters are the first letters of the ``n`` form tokens
+    from row ``row0`` on, each of 2+ letters and not a particle."""
+    at = s_start[t_rec[tok, _T_SID]]
+    for k in range(n):
+        other = form_tokens[row0 + k, _FT_TOK]
+        if form_tokens[row0 + k, _FT_PARTICLE] != 0 or t_rec[other, _T_LEN] < 2:
+            return False
+        if chars[s_start[t_rec[other, _T_SID]]] != chars[at + k]:
+            return False
+    return True
+
+
 @_jit
 def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok, max_units,
                    out_score, out_common, out_weak):
@@ -697,7 +726,21 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 # no Latvian stem (compare.baltic_stem)
                 # and a typo level that cannot reach min_sim (lower bounds of the distance)
                 settled = False
-                if ta == tb:
+                # a token that may be initials run together, against given names (JC ~ JEAN CLAUDE)
+                short, run, run_row0 = -1, 0, 0
+                if units[a, _U_LEN] == 1 and units[b, _U_LEN] >= 2:
+                    short, run, run_row0 = ta, b, et0
+                elif units[b, _U_LEN] == 1 and units[a, _U_LEN] >= 2:
+                    short, run, run_row0 = tb, a, qt0
+                if short >= 0 and t_rec[short, _T_FLAGS] & _RUN_INITIALS \
+                        and t_rec[short, _T_LEN] == units[run, _U_LEN] \
+                        and _initials_of(short, run_row0 + units[run, _U_FIRST], units[run, _U_LEN], t_rec,
+                                         form_tokens, s_start, chars):
+                    sim, level = initial, INITIALS
+                    settled = True
+                if settled:
+                    pass
+                elif ta == tb:
                     sim, level = 1.0, EXACT
                     settled = True
                 elif not loose and min_sim > 0.0 and t_rec[ta, _T_KOR] != t_rec[tb, _T_KOR] \
@@ -758,6 +801,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         matched_weight = 0.0
         numerator = 0.0
         strong_tokens = 0
+        initials_agreeing = 0
         n_pairs = 0
         all_common = True
         all_exact = True
@@ -792,7 +836,11 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
             matched_weight += weight
             numerator += weight * sim
             n_pairs += 1
-            if sim >= 0.7 and level != INITIAL:
+            if level == INITIAL:
+                initials_agreeing += 1
+            elif level == INITIALS:
+                initials_agreeing += max(qlen, elen)
+            if sim >= 0.7 and level != INITIAL and level != INITIALS:
                 # an initial agreeing with an initial is not a strong part, nor are initials run
                 # together against a token of one or two letters (compare_names)
                 len_a, len_b = t_rec[units[a, _U_TOK], _T_LEN], t_rec[units[b, _U_TOK], _T_LEN]
@@ -811,11 +859,13 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 for i in range(qa, qa + qlen):
                     if form_tokens[qt0 + i, _FT_PARTICLE] == 0:
                         all_particle = False
-                if not all_particle and not one_letters:
-                    e_real_unit = 0
-                    for i in range(eb, eb + elen):
-                        if form_tokens[et0 + i, _FT_PARTICLE] == 0:
-                            e_real_unit += 1
+                e_real_unit = 0
+                for i in range(eb, eb + elen):
+                    if form_tokens[et0 + i, _FT_PARTICLE] == 0:
+                        e_real_unit += 1
+                # a traveller's particle that is the short form of the list's given name (BEN ~
+                # BENJAMIN) counts as that given name
+                if (not all_particle or level == NICKNAME and e_real_unit > 0) and not one_letters:
                     strong_tokens += max(qlen, e_real_unit)
                 if units[b, _U_RARE]:
                     rare_hit = True
@@ -826,6 +876,8 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 all_common = False
             if level != EXACT:
                 all_exact = False
+        if initials_agreeing >= 2:
+            strong_tokens += 1  # initials agreeing with given names: one part together
         left_q = 0.0
         any_extra = False
         for i in range(qn):
@@ -880,7 +932,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         e_real = en
         for i in range(en):
             e_real -= form_tokens[et0 + i, _FT_PARTICLE]
-        if strong_tokens < 2 and max(q_real, e_real) >= 2:
+        if strong_tokens < 2 and max(q_real, e_real) >= 2 and not _same_tokens(form_tokens, qt0, qn, et0, en):
             score *= 0.7
         common_only = n_pairs > 0 and all_common
         if common_only:

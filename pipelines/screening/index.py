@@ -85,7 +85,7 @@ def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> se
 @functools.lru_cache(maxsize=200_000)
 def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
                 expand_nicknames: bool, particles: tuple[bool, ...] = ()) -> frozenset[str]:
-    real = real_positions(tokens, particles)
+    real = real_positions(tokens, particles, expand_nicknames)  # nicknames are expanded for queries
     return frozenset(_keys(tokens, real, [alternatives(tokens[i], expand_nicknames) for i in real],
                            joined, pairs, with_initial))
 
@@ -152,7 +152,7 @@ def second_letter_keys(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()
     (``RACHEL``/``ARCHEL``), and so does a dropped first letter (``RACHEL``/``ACHEL``); the list's
     ``I`` key then carries the second letter of the traveller's token. Only travellers query these
     (the index does not grow); tokens of 3+ letters whose first two letters differ."""
-    real = real_positions(tokens, particles)
+    real = real_positions(tokens, particles, True)
     if len(real) < 2:
         return frozenset()
     seconds = [second_letter(tokens[i]) for i in real]

@@ -26,8 +26,8 @@ import numba
 import numpy as np
 
 from pipelines.screening.compare import baltic_stem
-from pipelines.screening.names import (PARTICLES, coarse, coarse_of_skeleton, is_particle, joined_skeleton,
-                                       skeleton)
+from pipelines.screening.names import (COMMON_TOKENS, PARTICLES, coarse, coarse_of_skeleton, is_particle,
+                                       joined_skeleton, skeleton)
 from pipelines.screening.nicknames import variants
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "document_code",
@@ -236,7 +236,22 @@ def alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
     stem = baltic_stem(token)
     if stem is not None:
         out.add(skeleton(stem))  # Latvian nominative -S: LAVROVS queries as LAVROV too
+    initial = _VOICED_INITIAL.get(token[:1]) if len(token) >= 4 and token[1:2] not in "HJ" \
+        and token not in COMMON_TOKENS else None
+    if initial is not None:
+        out.add(skeleton(initial + token[1:]))  # QADDAFI queries as GADDAFI, GYONG as KYONG
     return frozenset(out)
+
+
+#: A first K-sound is written K, Q, C or G depending on who romanised it: Arabic qaf is Q, K or
+#: G (QADDAFI, KADHAFI, GADDAFI; QASIM, GASIM), Korean RR writes G where McCune-Reischauer
+#: writes K (GYEONG, KYONG), pinyin G where Wade-Giles writes K (GUO, KUO). The skeleton already
+#: makes Q and C into K; a traveller's token starting with one of them also queries its G
+#: spelling, one starting with G its K spelling (query side only: the index does not grow).
+#: Not before H or J (GH, KH, CH are other sounds), nor in tokens under four letters, nor in very
+#: common tokens (GOMEZ, GARCIA): their other spellings are common too, and the big blocks they
+#: add would crowd the true entry out of the candidate cap (seen at a million entries).
+_VOICED_INITIAL = {"K": "G", "Q": "G", "C": "G", "G": "K"}
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -244,14 +259,21 @@ def _alternative_hashes(token: str, expand_nicknames: bool) -> tuple[int, ...]:
     return tuple(map(hash, alternatives(token, expand_nicknames)))
 
 
-def real_positions(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) -> list[int]:
+def real_positions(tokens: tuple[str, ...], particles: tuple[bool, ...] = (), query: bool = False) -> list[int]:
     """Positions of the tokens that key a name: not particles (all of them when all are), at most
     ``MAX_KEY_TOKENS``. ``particles``: the name's own flags (:func:`names.particle_flags`; empty:
-    every token spelled like a particle is one)."""
+    every token spelled like a particle is one).
+
+    ``query``: a traveller's name that opens with a particle which is also a given name's short
+    form (``BEN``, ``AL``, ``DI``: the nickname table knows them) before a real token keys that
+    particle too, as the given name it may be (``BEN NETANYAHU`` finds ``BENJAMIN NETANYAHU``);
+    only queries do, so the list's ``AL ASSAD`` stays keyed on ``ASSAD``."""
     if particles:
         real = [i for i, flag in enumerate(particles) if not flag] or list(range(len(tokens)))
     else:
         real = [i for i, t in enumerate(tokens) if t not in PARTICLES] or list(range(len(tokens)))
+    if query and real[0] == 1 and variants(tokens[0]):
+        real.insert(0, 0)
     return real[:MAX_KEY_TOKENS]
 
 
@@ -311,7 +333,7 @@ class KeyBatch:
     def _add_form(self, form) -> None:
         tokens, query = form.tokens, self.query
         n = len(tokens)
-        real = real_positions(tokens, form.particles)
+        real = real_positions(tokens, form.particles, query)
         alt, alt_at = self._alt, self._alt_at
         letter_append, second_append, own_append = self._letter.append, self._second.append, self._own.append
         for i in real:

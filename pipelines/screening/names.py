@@ -117,6 +117,20 @@ def script_of(char: str) -> str:
     return "OTHER"
 
 
+#: Digits typed or read in place of the letters they look like (OCR of a passport page, leetspeak
+#: on lists scraped from the web): ``IG0R`` and ``I9OR`` are ``IGOR``, ``SECH1N`` is ``SECHIN``.
+_DIGIT_LOOKALIKES = str.maketrans("0123456789", "OIZEASGTBG")
+#: digits between letters of one word; digits at a word's edge are more often a number written
+#: next to the name (``MOHAMMED2``, ``3RD``) and are dropped as before
+_ANY_DIGIT = re.compile(r"\d")
+_INNER_DIGITS = re.compile(r"(?<=[^\W\d_])\d+(?=[^\W\d_])")
+
+
+def _digits_as_letters(text: str) -> str:
+    """Digits inside a word, between its letters, as the letters they look like."""
+    return _INNER_DIGITS.sub(lambda digits: digits.group().translate(_DIGIT_LOOKALIKES), text)
+
+
 @functools.lru_cache(maxsize=200_000)
 def normalise(text: str) -> str:
     """Any name in any script as MRZ-style words: 'José Müller-Lüdenscheidt' -> 'JOSE MUELLER
@@ -124,6 +138,8 @@ def normalise(text: str) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
+    if _ANY_DIGIT.search(text):
+        text = _digits_as_letters(text)
     if text.isascii():
         return mrz_transliterate(text)
     out: list[str] = []

@@ -227,7 +227,7 @@ class Screener:
         counts, limit = self.index.token_people, self._rare_limit
         entry_tokens = best._entry.tokens
         for _, e_text, sim, level in best.pairs:
-            if sim >= 0.7 and level != "initial":
+            if sim >= 0.7 and level != "initial" and level != "initials":
                 if people_carrying(e_text, entry_tokens, counts) <= limit:
                     return False
         return True

@@ -145,6 +145,18 @@ EDGE = [
     (_form("uA"), _form("AA")),
     (_form("J R SMITH"), _form("JR SMITH")),
     (_form("J R"), _form("JR")),
+    # initials spelled out: several agreeing are one part; run together they meet given names
+    (_form("J.-C. Juncker"), _form("Jean-Claude Juncker")),
+    (_form("JC Juncker"), _form("Jean-Claude Juncker")),
+    (_form("JFK"), _form("JOHN FITZGERALD KENNEDY")),
+    (_form("JC DE LA CRUZ"), _form("JUAN DE CARLOS DE LA CRUZ")),
+    (_form("NG KWOK WAI"), _form("NATHAN GEORGE KWOK")),
+    (_form("A A"), _form("A A")),
+    (_form("A B SMITH"), _form("A B SMITH")),
+    # a particle that is a given name's short form, against that given name
+    (_form("BEN NETANYAHU"), _form("BENJAMIN NETANYAHU")),
+    (_form("AL ASSAD"), _form("BASHAR AL ASSAD")),
+    (_form("AL CAPONE"), _form("ALPHONSE CAPONE")),
 ]
 
 

@@ -100,3 +100,35 @@ def test_index_only_scores_entries_sharing_a_key():
     screener = Screener(entries)
     positions = screener.index.candidates([__import__("pipelines.screening.names", fromlist=["x"]).name_form("KARIMOV", "RUSTAM")])
     assert [entries[p]["entry_id"] for p in positions] == ["HIT"]
+
+
+def test_a_first_k_sound_queries_its_other_romanisations():
+    """Arabic qaf is written Q, K or G (QADDAFI, KADHAFI, GADDAFI), Korean RR G where McCune-
+    Reischauer writes K: a traveller's token starting with one also queries its other spelling,
+    so a name whose every token is spelled differently is still found. Only queries do: the
+    list's keys are the same with and without the rule."""
+    from pipelines.screening.index import entry_keys, form_keys
+    from pipelines.screening.names import name_form
+    entries = [make_entry("HIT", full="Muammar Gaddafi"), make_entry("KIM", full="KIM GYEONG HUI")]
+    screener = Screener(entries)
+    for written, wanted in (("Moammar Qaddafi", "HIT"), ("Muammar Kaddafi", "HIT"), ("KIM KYONG HUI", "KIM")):
+        positions = screener.index.candidates([name_form(full_name=written)])
+        assert wanted in [entries[p]["entry_id"] for p in positions], written
+    rules = {"joined_tokens": True, "token_pairs": True, "key_with_initial": True}
+    assert not any("|GDF" in key for key in entry_keys([name_form(full_name="Moammar Qaddafi")], [], rules))
+    assert any("|GDF" in key for key in form_keys(name_form(full_name="Moammar Qaddafi"), rules, expand_nicknames=True))
+
+
+def test_a_leading_particle_that_is_a_given_name_keys_a_query():
+    """BEN NETANYAHU opens with BEN, spelled like the particle: as a query it also keys BEN as the
+    given name (and its nicknames' skeletons), so BENJAMIN NETANYAHU is found and the two agree
+    on two parts. The list's own AL ASSAD is still keyed on ASSAD alone."""
+    from pipelines.screening.keycodes import real_positions
+    entries = [make_entry("HIT", full="Benjamin Netanyahu")]
+    screener = Screener(entries)
+    found = screener.screen(traveller(full="Ben Netanyahu"), min_score=0.0)
+    assert [c.entry_id for c in found] == ["HIT"] and found[0].score > 0.85
+    assert real_positions(("BEN", "NETANYAHU"), query=True) == [0, 1]
+    assert real_positions(("BEN", "NETANYAHU")) == [1]
+    assert real_positions(("AL", "ASSAD")) == [1]
+    assert real_positions(("BIN", "LADEN"), query=True) == [1]  # BIN is no given name
