@@ -25,7 +25,9 @@ may be in any order, and two people may share every token.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -91,6 +93,14 @@ KOREAN_SURNAMES = {
     "CHOE": "CHOI", "GWON": "KWON", "GWAK": "KWAK", "HEO": "HUH", "EOM": "UM", "CHEON": "CHUN",
     "HYEON": "HYUN", "SEONG": "SUNG", "GANG": "KANG",
 }
+# Serbian and Macedonian Cyrillic: the letters their Latin alphabets write differently from the
+# Russian-style transliteration (Ч is Č, not CH: a Serbian passport writes VUČIĆ, MRZ VUCIC); the
+# Latin letters then go through Doc 9303's table like any Latin name. Used when the name has a
+# letter only these alphabets have (Ђ Ћ Џ Љ Њ Ј Ѓ Ќ Ѕ).
+_SERBIAN_LATIN = {"Ђ": "Đ", "Ћ": "Ć", "Џ": "Dž", "Љ": "Lj", "Њ": "Nj", "Ј": "J", "Ж": "Ž", "Ч": "Č", "Ш": "Š",
+                  "Ц": "C", "Х": "H", "Ѓ": "Ǵ", "Ќ": "Ḱ", "Ѕ": "Dz"}
+_SERBIAN_LATIN.update({k.lower(): v.lower() for k, v in _SERBIAN_LATIN.items()})
+_SERBIAN_ONLY = frozenset("ЂЋЏЉЊЈЃЌЅђћџљњјѓќѕ")
 _SPLIT = re.compile(r"[\s\-‐‑‒–—'’`´.,/_()]+")
 _CAMEL = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 
@@ -143,9 +153,13 @@ def normalise(text: str) -> str:
     if text.isascii():
         return mrz_transliterate(text)
     out: list[str] = []
+    serbian = not _SERBIAN_ONLY.isdisjoint(text)
     for char in text:
         if char.isascii():
             out.append(char)
+            continue
+        if serbian and char in _SERBIAN_LATIN:
+            out.append(_SERBIAN_LATIN[char])
             continue
         script = script_of(char)
         if script == "LATIN":
@@ -181,6 +195,67 @@ def _part_tokens(text: str) -> tuple[str, ...]:
     """:func:`tokens` of one written name part, cached: given names and surnames repeat across
     entries and travellers far more than whole names do."""
     return tuple(tokens(text))
+
+
+def _load_wade_giles() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    """``data/wade_giles.csv`` (tools/make_wade_giles_table.py): Wade-Giles spelling -> pinyin,
+    for syllables written without and with the aspiration apostrophe, and every pinyin syllable."""
+    lines = [line for line in _data_text("wade_giles.csv").splitlines() if line and not line.startswith("#")]
+    plain: dict[str, str] = {}
+    aspirated: dict[str, str] = {}
+    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+        (aspirated if row["aspirated"] == "1" else plain).setdefault(row["wade_giles"], row["pinyin"])
+    return plain, aspirated, frozenset(plain.values()) | frozenset(aspirated.values())
+
+
+_WG_PLAIN, _WG_ASPIRATED, _PINYIN = _load_wade_giles()
+#: an aspirated Wade-Giles initial that our split cut off at its apostrophe (P'ING -> P ING)
+_WG_ASPIRATED_INITIALS = frozenset({"P", "T", "K", "CH", "TS", "TZ"})
+#: spellings that only Wade-Giles writes: HS (pinyin X), TS/TZ (Z, C), SZ/SS (S) to open a
+#: syllable, IH to end one (CHIH, SHIH, JIH). Korean McCune-Reischauer, the closest system,
+#: writes CH, J, -UNG and many other Wade-Giles syllables (HAN JANG SU) but none of these
+_WG_MARK = re.compile(r"^(HS|TS|TZ|SZ|SS)|IH$")
+
+
+def _wade_giles_syllables(tokens: tuple[str, ...]) -> tuple[list[str], bool] | None:
+    """The pinyin of tokens that are all Wade-Giles syllables (None when one is not), and whether
+    one of them is spelled the Wade-Giles way only (``_WG_MARK``, or written with the aspiration
+    apostrophe)."""
+    out: list[str] = []
+    marked = False
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token in _WG_ASPIRATED_INITIALS and i + 1 < len(tokens) and token + tokens[i + 1] in _WG_ASPIRATED:
+            out.append(_WG_ASPIRATED[token + tokens[i + 1]])  # P'ING, CH'IEN: written with the apostrophe
+            marked = True
+            i += 2
+            continue
+        pinyin = _WG_PLAIN.get(token)
+        if pinyin is None:
+            return None
+        marked = marked or (token not in _PINYIN and _WG_MARK.search(token) is not None)
+        out.append(pinyin)
+        i += 1
+    return out, marked
+
+
+def wade_giles_as_pinyin(*parts: tuple[str, ...]) -> tuple[tuple[str, ...], ...] | None:
+    """A Chinese name romanised in Wade-Giles (Taiwan, older lists and press: ``MAO TSE TUNG``,
+    ``HSI CHIN PING``), read as pinyin (``MAO ZE DONG``, ``XI JIN BING``), part by part (surname,
+    given names); None when the name is not one.
+
+    It is one when every token is a Mandarin syllable in Wade-Giles and at least one is spelled
+    the way only Wade-Giles spells (``TSE``, ``HSI``, ``SHIH``, or with the aspiration
+    apostrophe): ``MAO`` or ``LI`` alone are left as written, and so is any name with a token that
+    is no Mandarin syllable (``CHIANG KAI SHEK`` is Cantonese, ``KIM CHONG IL`` Korean), and a
+    Korean name that happens to be made of Wade-Giles syllables (``HAN JANG SU``). Without the apostrophe an aspirated syllable cannot be told from an
+    unaspirated one (``PING`` is pinyin bing or, as P'ING, ping); it is read unaspirated, and
+    the other reading is one letter away (``JINBING``/``JINPING``, a typo-level agreement)."""
+    read = [_wade_giles_syllables(part) for part in parts]
+    if any(r is None for r in read) or not any(marked for _, marked in read):
+        return None
+    return tuple(tuple(syllables) for syllables, _ in read)
 
 
 def is_particle(token: str) -> bool:
@@ -334,6 +409,11 @@ def syllabic(text: str) -> bool:
     return not text.isascii() and any(script_of(ch) in _SYLLABIC_SCRIPTS for ch in text if ch.isalpha())
 
 
+def _latin_only(text: str | None) -> bool:
+    """Written in Latin letters only (or empty)?"""
+    return not text or text.isascii() or all(script_of(ch) == "LATIN" for ch in text if ch.isalpha())
+
+
 def _is_loose(text: str) -> bool:
     return not text.isascii() and any(script_of(ch) in _LOOSE_SCRIPTS for ch in text if ch.isalpha())
 
@@ -346,6 +426,10 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
     given_name_particle = None
     if surname or given_names:
         given_tokens, surname_tokens = _part_tokens(given_names or ""), _part_tokens(surname or "")
+        if _latin_only(given_names) and _latin_only(surname):
+            pinyin = wade_giles_as_pinyin(given_tokens, surname_tokens)
+            if pinyin is not None:
+                given_tokens, surname_tokens = pinyin
         parts = [(t, False) for t in given_tokens] + [(t, True) for t in surname_tokens]
         original = f"{given_names} {surname}" if given_names and surname else (given_names or surname)
         if given_tokens and (given_tokens[0] in PARTICLES or given_tokens[0] in TITLES):
@@ -357,7 +441,9 @@ def name_form(surname: str | None = None, given_names: str | None = None, full_n
                 # field is a given name: Vietnamese VAN (Văn: VAN DUC / NGUYEN), BEN, ABU BAKR
                 given_name_particle = given[0]
     else:
-        parts = [(t, False) for t in _part_tokens(full_name or "")]
+        whole = _part_tokens(full_name or "")
+        pinyin = wade_giles_as_pinyin(whole) if _latin_only(full_name) else None
+        parts = [(t, False) for t in (whole if pinyin is None else pinyin[0])]
         original = full_name or ""
     kept = [(t, s) for t, s in parts if t not in TITLES] or parts
     seen: set[str] = set()

@@ -1,7 +1,7 @@
 from hypothesis import given, settings, strategies as st
 
 from pipelines.screening.compare import compare_names, token_similarity
-from pipelines.screening.names import name_form, normalise, particle_flags, skeleton
+from pipelines.screening.names import name_form, normalise, particle_flags, skeleton, tokens
 
 
 def test_latin_follows_doc9303():
@@ -288,3 +288,34 @@ def test_a_particle_that_is_a_short_given_name_agrees_with_that_given_name():
     assert _score("Ben Netanyahu", "Benjamin Netanyahu") > 0.9
     assert "only one name part agrees" in compare_names(name_form(full_name="AL ASSAD"),
                                                         name_form(full_name="BASHAR AL ASSAD")).text
+
+
+def test_wade_giles_names_are_read_as_pinyin():
+    """Taiwanese documents, older lists and the press write Chinese names in Wade-Giles (MAO
+    TSE-TUNG, HSI CHIN-P'ING); PRC passports in pinyin (MAO ZEDONG, XI JINPING). A name whose every
+    token is a Wade-Giles syllable, one of them spelled as only Wade-Giles spells (HS, TS/TZ,
+    SZ/SS, -IH, an aspiration apostrophe), is read as pinyin; a lost apostrophe reads unaspirated."""
+    assert name_form(full_name="Mao Tse-tung").tokens == ("MAO", "ZE", "DONG")
+    assert name_form(full_name="Teng Hsiao-p'ing").tokens == ("DENG", "XIAO", "PING")
+    assert name_form(full_name="Hsi Chin-ping").tokens == ("XI", "JIN", "BING")
+    assert name_form("Mao", "Tse-tung").tokens == ("ZE", "DONG", "MAO")
+    assert name_form("Mao", "Tse-tung").surname == (False, False, True)
+    assert _score("Mao Tse-tung", "Mao Zedong") == 1.0
+    assert _score("Hsi Chin-ping", "Xi Jinping") > 0.85
+    # left as written: no Wade-Giles-only spelling (pinyin, or Korean McCune-Reischauer made of
+    # Wade-Giles syllables), a token that is no Mandarin syllable, a name not in Latin letters
+    for written in ("Mao Zedong", "Li Ming", "Han Jang Su", "Chiang Kai-shek", "Kim Chong Il"):
+        assert name_form(full_name=written).tokens == tuple(tokens(written)), written
+    assert name_form(full_name="Хси Тсе").tokens == ("KHSI", "TSE")
+
+
+def test_serbian_cyrillic_follows_the_serbian_latin_alphabet():
+    """Serbian Cyrillic has its own Latin alphabet (Ч is Č, Ш Š, Ћ Ć, Х H), which Serbian
+    passports print: АЛЕКСАНДАР ВУЧИЋ is VUČIĆ, MRZ VUCIC, not the Russian-style VUCHICH. Used when
+    the name has a letter only Serbian or Macedonian has (Ђ Ћ Џ Љ Њ Ј Ѓ Ќ Ѕ); Russian names keep
+    the usual transliteration."""
+    assert normalise("Александар Вучић") == "ALEKSANDAR VUCIC"
+    assert normalise("Слободан Милошевић") == "SLOBODAN MILOSEVIC"
+    assert normalise("Љубиша Џајић") == "LJUBISA DZAJIC"
+    assert normalise("Чехов") == "CHEKHOV" and normalise("Жуков") == "ZHUKOV"
+    assert _score("Александар Вучић", "Aleksandar Vučić") == 1.0
