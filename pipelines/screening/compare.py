@@ -25,8 +25,8 @@ from __future__ import annotations
 import functools
 from rapidfuzz.distance import OSA
 
-from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle, is_patronymic,
-                                       particle_flags, skeleton)
+from pipelines.screening.names import (_VOWELS, COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
+                                       is_patronymic, particle_flags, skeleton)
 from pipelines.screening.nicknames import DIRECT, nickname_relation
 
 __all__ = ["token_similarity", "compare_names", "NameComparison"]
@@ -351,9 +351,6 @@ def _patronymic_left(tokens: tuple[str, ...], surname: tuple[bool, ...], used: s
 def _initials_run_together(tokens: tuple[str, ...], idx: tuple[int, ...]) -> bool:
     """Is the unit ``idx`` several one-letter tokens joined (``L R`` -> ``LR``)?"""
     return len(idx) > 1 and all(len(tokens[i]) == 1 for i in idx)
-
-
-_VOWELS = frozenset("AEIOUY")
 
 
 def run_initials(token: str) -> bool:

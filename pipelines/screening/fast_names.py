@@ -738,8 +738,6 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                                          form_tokens, s_start, chars):
                     sim, level = initial, INITIALS
                     settled = True
-                if settled:
-                    pass
                 elif ta == tb:
                     sim, level = 1.0, EXACT
                     settled = True

@@ -272,7 +272,7 @@ def real_positions(tokens: tuple[str, ...], particles: tuple[bool, ...] = (), qu
         real = [i for i, flag in enumerate(particles) if not flag] or list(range(len(tokens)))
     else:
         real = [i for i, t in enumerate(tokens) if t not in PARTICLES] or list(range(len(tokens)))
-    if query and real[0] == 1 and variants(tokens[0]):
+    if query and real and real[0] == 1 and variants(tokens[0]):
         real.insert(0, 0)
     return real[:MAX_KEY_TOKENS]
 

@@ -249,9 +249,10 @@ def wade_giles_as_pinyin(*parts: tuple[str, ...]) -> tuple[tuple[str, ...], ...]
     the way only Wade-Giles spells (``TSE``, ``HSI``, ``SHIH``, or with the aspiration
     apostrophe): ``MAO`` or ``LI`` alone are left as written, and so is any name with a token that
     is no Mandarin syllable (``CHIANG KAI SHEK`` is Cantonese, ``KIM CHONG IL`` Korean), and a
-    Korean name that happens to be made of Wade-Giles syllables (``HAN JANG SU``). Without the apostrophe an aspirated syllable cannot be told from an
-    unaspirated one (``PING`` is pinyin bing or, as P'ING, ping); it is read unaspirated, and
-    the other reading is one letter away (``JINBING``/``JINPING``, a typo-level agreement)."""
+    Korean name that happens to be made of Wade-Giles syllables (``HAN JANG SU``). Without the
+    apostrophe an aspirated syllable cannot be told from an unaspirated one (``PING`` is pinyin
+    bing or, as P'ING, ping); it is read unaspirated, and the other reading is one letter away
+    (``JINBING``/``JINPING``, a typo-level agreement)."""
     read = [_wade_giles_syllables(part) for part in parts]
     if any(r is None for r in read) or not any(marked for _, marked in read):
         return None

@@ -132,3 +132,4 @@ def test_a_leading_particle_that_is_a_given_name_keys_a_query():
     assert real_positions(("BEN", "NETANYAHU")) == [1]
     assert real_positions(("AL", "ASSAD")) == [1]
     assert real_positions(("BIN", "LADEN"), query=True) == [1]  # BIN is no given name
+    assert real_positions((), query=True) == []  # an empty name keys nothing (no error)
