@@ -26,14 +26,12 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines.flags.transforms import RaiseFlags
-from pipelines.io.transforms import (DEAD_LETTER, FILE_STATS, ReadManifestFiles, WriteAvroByDate,
-                                     WriteDeadLetters)
+from pipelines.io.transforms import (DEAD_LETTER, FILE_STATS, ReadManifestFiles, WriteAvroByDate, WriteDeadLetters)
 from pipelines.options import PaxshareOptions
 from pipelines.report import build_report, format_summary
 from pipelines.screening.transforms import ScreenTravellers
 from pipelines.sharing.transforms import ShareWithPartners
-from pipelines.validation.transforms import (COUNTS, PNRS, REASONS, UNVALIDATED, ValidateRecords,
-                                             merge_counts)
+from pipelines.validation.transforms import (COUNTS, PNRS, REASONS, UNVALIDATED, ValidateRecords, merge_counts)
 from pipelines.validation.validator import pnr_flight_date
 
 #: Output sub-folders a run owns (and replaces on re-run).
@@ -108,7 +106,7 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions) -> dict:
 def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
     """Screen every traveller whose flight is known, valid or not; candidates go to ``matches/``
     and on to flags. A rejected person's candidate says so in its explanation."""
-    from pipelines.screening.settings import load_settings
+    from pipelines.screening.engine.settings import load_settings
 
     watchlists = expand_watchlists(options.watchlists)
     settings = load_settings(options.screening_settings) if options.screening_settings else None

@@ -1,4 +1,4 @@
-"""Output records: a :class:`~pipelines.screening.score.Candidate` as a ``MatchCandidate`` dict
+"""Output records: a :class:`~pipelines.screening.engine.score.Candidate` as a ``MatchCandidate`` dict
 (``schemas/match_candidate.avsc``) or as a CLI JSON line."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pipelines.screening.score import Candidate
-from pipelines.screening.watchlist import Traveller
+from pipelines.screening.engine.score import Candidate
+from pipelines.screening.lists.watchlist import Traveller
 
 __all__ = ["candidate_id", "match_candidate", "json_line"]
 

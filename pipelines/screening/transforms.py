@@ -3,7 +3,7 @@
     candidates = travellers | "Screen" >> ScreenTravellers(["gs://lists/usa.avro", "gs://lists/can.csv"])
 
 The watchlists are read through ``FileSystems`` and indexed in the DoFn's ``setup()``, once per
-worker (never per element or bundle); the engine itself (:mod:`pipelines.screening.score`) has no
+worker (never per element or bundle); the engine itself (:mod:`pipelines.screening.engine.score`) has no
 Beam in it. Output: one ``MatchCandidate`` (``schemas/match_candidate.avsc``) per candidate at or
 above its category's threshold, suppressed ones included (marked ``suppressed_by``, kept for
 audit). Counters ``candidates/<list_id>/<category>``, ``alerts/<list_id>/<category>``,
@@ -20,10 +20,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
 from pipelines.screening.records import match_candidate
-from pipelines.screening.score import Screener
-from pipelines.screening.settings import Settings, default_settings
-from pipelines.screening.suppression import Suppressor, load_cleared, load_trusted
-from pipelines.screening.watchlist import read_watchlists, traveller_from_api
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.settings import Settings, default_settings
+from pipelines.screening.engine.suppression import Suppressor, load_cleared, load_trusted
+from pipelines.screening.lists.watchlist import read_watchlists, traveller_from_api
 
 __all__ = ["ScreenTravellers", "ScreenTravellersFn"]
 
@@ -71,7 +71,7 @@ class ScreenTravellersFn(beam.DoFn):
         self._screened.inc(len(travellers))
         # only alerts leave the transform, so ask the engine for nothing below the lowest threshold:
         # that lets it skip entries a lower floor would have to score. A batch is one call into the
-        # compiled pre-scoring (see pipelines.screening.accelerate)
+        # compiled pre-scoring (see pipelines.screening.engine.compiled.accelerate)
         found = self._screener.screen_many(travellers, min_score=self._screener.alert_cutoff)
         for traveller, candidates in zip(travellers, found):
             for candidate in candidates:

@@ -3,9 +3,9 @@ whether it looks like one keying error (docs/screening.md, "Other fields")."""
 
 import pytest
 
-from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
-from pipelines.screening.score import _DOB_ORDER, Screener
-from pipelines.screening.settings import default_settings
+from pipelines.screening.normalise.dates import DOB_LEVELS, compare_dob, parse_date
+from pipelines.screening.engine.score import _DOB_ORDER, Screener
+from pipelines.screening.engine.settings import default_settings
 from screening_helpers import make_entry, traveller
 
 

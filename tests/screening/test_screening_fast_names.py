@@ -1,4 +1,4 @@
-"""The compiled name comparison (:mod:`pipelines.screening.fast_names`) equals the Python reference.
+"""The compiled name comparison (:mod:`pipelines.screening.engine.compiled.fast_names`) equals the Python reference.
 
 ``compare_names`` is called with its final ``round`` disabled, so the kernel's scores are compared
 with the unrounded Python value (bit-identical expected, 1e-12 tolerated); ``common_only`` and the
@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from pipelines.screening import compare as compare_mod
-from pipelines.screening.compare import compare_names
-from pipelines.screening.fast_names import NameTables
-from pipelines.screening.names import NameForm, name_form
-from pipelines.screening.score import Screener
-from pipelines.screening.settings import load_settings
+from pipelines.screening.engine import compare as compare_mod
+from pipelines.screening.engine.compare import compare_names
+from pipelines.screening.engine.compiled.fast_names import NameTables
+from pipelines.screening.normalise.names import NameForm, name_form
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.settings import load_settings
 
 NAMES = Path("/work/shared/data/names")
 PARAMS = load_settings().name
@@ -203,8 +203,8 @@ def test_forgotten_names_ids_reused_with_fresh_records():
 
 
 def _travellers(n, seed=3):
-    from pipelines.screening.synthetic import fake_manifests
-    from pipelines.screening.watchlist import traveller_from_api
+    from pipelines.generate.synthetic import fake_manifests
+    from pipelines.screening.lists.watchlist import traveller_from_api
     out = []
     for manifest in fake_manifests((n + 99) // 100, 100, seed=seed):
         for person in manifest["persons"]:
@@ -214,8 +214,8 @@ def _travellers(n, seed=3):
 
 
 def test_synthetic_list_candidates_equal():
-    from pipelines.screening.index import CandidateIndex
-    from pipelines.screening.synthetic import fake_entries
+    from pipelines.screening.engine.index import CandidateIndex
+    from pipelines.generate.synthetic import fake_entries
     entries = list(fake_entries(20_000))
     index = CandidateIndex(entries)
     rare_limit = max(3.0, len(index) * 2e-5)

@@ -41,7 +41,7 @@ def test_dofn_instances_in_one_process_share_one_index(tmp_path):
     # runners start several DoFn instances (threads) per worker process: one million-entry index
     # per thread would not fit, so setup() shares one per process and configuration
     import pickle
-    from pipelines.screening.settings import default_settings
+    from pipelines.screening.engine.settings import default_settings
     from pipelines.screening.transforms import ScreenTravellersFn
     path, other = tmp_path / "wl.csv", tmp_path / "other.csv"
     path.write_text(WL, encoding="utf-8")

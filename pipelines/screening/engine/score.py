@@ -1,7 +1,7 @@
 """Scoring a traveller against the candidate entries, with an explanation per field.
 
 The score starts from the best name comparison over the entry's spellings (0..1, see
-:mod:`pipelines.screening.compare`) and is then moved by the other fields, each only when both
+:mod:`pipelines.screening.engine.compare`) and is then moved by the other fields, each only when both
 sides have it (a missing field is no evidence either way):
 
 * date of birth: agreement adds a little, disagreement by years takes a lot away; partial dates,
@@ -14,7 +14,7 @@ sides have it (a missing field is no evidence either way):
 Entries on a ``LOST_STOLEN_DOCUMENT`` list are matched on the document alone (INTERPOL SLTD
 practice): number + issuing state is a hit whoever carries it.
 
-Every number comes from :class:`pipelines.screening.settings.Settings`. The result is a
+Every number comes from :class:`pipelines.screening.engine.settings.Settings`. The result is a
 :class:`Candidate` with ``score`` in [0, 1], the category's ``threshold``, ``alert`` (score at or
 above threshold and not suppressed) and ``explanation``: one line per compared field.
 """
@@ -27,15 +27,15 @@ import gc
 import threading
 from dataclasses import dataclass
 
-from pipelines.screening.compare import compare_names
-from pipelines.screening.countries import to_alpha3
-from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
-from pipelines.screening.documents import compare_document
-from pipelines.screening.index import CandidateIndex, people_carrying
-from pipelines.screening.names import name_form
-from pipelines.screening.settings import Settings, default_settings
-from pipelines.screening.suppression import Suppressor
-from pipelines.screening.watchlist import Traveller
+from pipelines.screening.engine.compare import compare_names
+from pipelines.screening.normalise.countries import to_alpha3
+from pipelines.screening.normalise.dates import DOB_LEVELS, compare_dob, parse_date
+from pipelines.screening.normalise.documents import compare_document
+from pipelines.screening.engine.index import CandidateIndex, people_carrying
+from pipelines.screening.normalise.names import name_form
+from pipelines.screening.engine.settings import Settings, default_settings
+from pipelines.screening.engine.suppression import Suppressor
+from pipelines.screening.lists.watchlist import Traveller
 
 __all__ = ["Candidate", "Screener", "LOST_STOLEN"]
 
@@ -100,7 +100,7 @@ class Screener:
             ...
 
     ``accelerate`` (default on) pre-scores candidates in compiled code
-    (:mod:`pipelines.screening.accelerate`) so only entries that can reach ``min_score`` are
+    (:mod:`pipelines.screening.engine.compiled.accelerate`) so only entries that can reach ``min_score`` are
     scored here; off, every candidate is scored in Python (the reference the tests compare with).
     """
 
@@ -129,7 +129,7 @@ class Screener:
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
-            from pipelines.screening.accelerate import Accelerator
+            from pipelines.screening.engine.compiled.accelerate import Accelerator
             self._accelerator = Accelerator(self)
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
@@ -143,7 +143,7 @@ class Screener:
 
     def screen_many(self, travellers: list[Traveller], min_score: float | None = None) -> list[list[Candidate]]:
         """:meth:`screen` for a batch of travellers (one list of candidates per traveller, same
-        order): with the compiled pre-scoring (:mod:`pipelines.screening.accelerate`) a batch is one
+        order): with the compiled pre-scoring (:mod:`pipelines.screening.engine.compiled.accelerate`) a batch is one
         call into compiled code, which leaves only entries that can reach ``min_score`` for the
         exact Python scoring below. The results are the same with or without it."""
         with self._lock:  # one batch at a time: the compiled stage reuses scratch arrays

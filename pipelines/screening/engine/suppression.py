@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from pipelines.screening.countries import to_alpha3
-from pipelines.screening.documents import normalise_number
-from pipelines.screening.names import name_form
+from pipelines.screening.normalise.countries import to_alpha3
+from pipelines.screening.normalise.documents import normalise_number
+from pipelines.screening.normalise.names import name_form
 
 __all__ = ["ClearedRecord", "TrustedRecord", "Suppressor", "load_cleared", "load_trusted"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pipelines.screening.countries import to_alpha3
+from pipelines.screening.normalise.countries import to_alpha3
 
 __all__ = ["normalise_number", "compare_document"]
 

@@ -1,6 +1,6 @@
 """Compiled pre-scoring: which candidate entries could reach the caller's ``min_score`` at all.
 
-The Python engine (:class:`pipelines.screening.score.Screener`) is the reference: it scores a
+The Python engine (:class:`pipelines.screening.engine.score.Screener`) is the reference: it scores a
 traveller against an entry field by field and writes the explanation. At a million entries most
 of its time went into entries that end far below any threshold (a block of ``JAMES JOHN``
 entries whose surname conflicts, namesakes born in another year), each costing tens of
@@ -18,7 +18,7 @@ Three stages, each the compiled twin of a Python method:
 * :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality;
   entries found by document, lost/stolen documents and travellers without a name always go to the
   Python engine);
-* :class:`pipelines.screening.fast_names.NameTables`: ``compare_names`` and the name caps.
+* :class:`pipelines.screening.engine.compiled.fast_names.NameTables`: ``compare_names`` and the name caps.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import weakref
 import numba
 import numpy as np
 
-from pipelines.screening.fast_names import NameTables
-from pipelines.screening.keycodes import KeyBatch, is_initial
+from pipelines.screening.engine.compiled.fast_names import NameTables
+from pipelines.screening.engine.compiled.keycodes import KeyBatch, is_initial
 
 __all__ = ["Accelerator", "DOB_KERNEL_LEVELS"]
 
@@ -330,7 +330,7 @@ class Accelerator:
     MAX_CACHED_NAMES = 100_000
 
     def __init__(self, screener) -> None:
-        from pipelines.screening.score import _DOB_ORDER, LOST_STOLEN
+        from pipelines.screening.engine.score import _DOB_ORDER, LOST_STOLEN
         index = screener.index
         settings = screener.settings
         # a weak reference: the screener owns this object, and a reference cycle between them
