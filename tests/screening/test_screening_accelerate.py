@@ -39,8 +39,8 @@ def test_date_of_birth_levels_equal_the_python_comparison_on_a_grid_of_dates():
 
 
 def test_every_kernel_level_is_a_level_of_the_engine():
-    from pipelines.screening.engine.score import _DOB_ORDER
-    assert set(DOB_KERNEL_LEVELS) | {"missing"} == set(_DOB_ORDER)
+    from pipelines.screening.normalise.dates import DOB_ORDER
+    assert set(DOB_KERNEL_LEVELS) | {"missing"} == set(DOB_ORDER)
 
 
 @pytest.mark.parametrize("min_score", ["alert", 0.9, None, 0.0])

@@ -29,20 +29,15 @@ from dataclasses import dataclass
 
 from pipelines.screening.engine.compare import compare_names
 from pipelines.screening.normalise.countries import to_alpha3
-from pipelines.screening.normalise.dates import DOB_LEVELS, compare_dob, parse_date
-from pipelines.screening.normalise.documents import compare_document
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import CandidateIndex, people_carrying
 from pipelines.screening.normalise.names import name_form
 from pipelines.screening.engine.settings import Settings, default_settings
 from pipelines.screening.engine.suppression import Suppressor
 from pipelines.screening.lists.watchlist import Traveller
 
-__all__ = ["Candidate", "Screener", "LOST_STOLEN"]
-
-LOST_STOLEN = "LOST_STOLEN_DOCUMENT"
-_DOB_ORDER = ["exact", "day_month_swap", "partial_agree", "placeholder_agree", "day_or_month_typo",
-              "month_differs", "year_typo", "year_off_by_one", "different_birthday", "year_off_2_3",
-              "year_far", "missing"]
+__all__ = ["Candidate", "Screener"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +271,7 @@ class Screener:
         level = "missing"
         entry_dobs = index.dobs[position]
         if dob is not None and entry_dobs:
-            level = min((compare_dob(dob, d) for d in entry_dobs), key=_DOB_ORDER.index)
+            level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
         dob_adjust = self._dob.get(level, 0.0) if level != "missing" else 0.0
         t_sex, e_sex = traveller.sex, entry.get("sex")
         sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None
