@@ -33,7 +33,8 @@ def main(args: argparse.Namespace) -> int:
     from pipelines.screening.records import json_line
     from pipelines.screening.engine.score import Screener
     from pipelines.screening.engine.settings import load_settings
-    from pipelines.screening.engine.suppression import Suppressor, load_cleared, load_trusted
+    from pipelines.screening.engine.suppression import Suppressor
+    from pipelines.screening.lists.cleared import load_cleared, load_trusted
     from pipelines.screening.lists.watchlist import ScreeningInputError, read_travellers, read_watchlists
 
     try:

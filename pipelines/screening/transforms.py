@@ -22,7 +22,8 @@ from apache_beam.utils import shared
 from pipelines.screening.records import match_candidate
 from pipelines.screening.engine.score import Screener
 from pipelines.screening.engine.settings import Settings, default_settings
-from pipelines.screening.engine.suppression import Suppressor, load_cleared, load_trusted
+from pipelines.screening.engine.suppression import Suppressor
+from pipelines.screening.lists.cleared import load_cleared, load_trusted
 from pipelines.screening.lists.watchlist import read_watchlists, traveller_from_api
 
 __all__ = ["ScreenTravellers", "ScreenTravellersFn"]

@@ -1,2 +1,2 @@
-"""Reading and writing the lists screening works from: watchlists (CSV and Avro) and the
-travellers screened against them."""
+"""Reading and writing the lists screening works from: watchlists (CSV and Avro) with the
+travellers screened against them, and the cleared and trusted traveller lists."""
