@@ -24,7 +24,6 @@ from pipelines.screening.normalise.names import NameForm, name_form
 from pipelines.screening.engine.score import Screener
 from pipelines.screening.engine.settings import load_settings
 
-NAMES = Path("/work/shared/data/names")
 PARAMS = load_settings().name
 
 
@@ -233,9 +232,9 @@ def test_synthetic_list_candidates_equal():
     _check(pairs, index.common, index.token_people, rare_limit)
 
 
-def _netranslit(script, n, rng):
+def _netranslit(names, script, n, rng):
     rows = []
-    with open(NAMES / "netranslit" / f"wd_{script}_20.tsv", encoding="utf-8") as fh:
+    with open(names / "netranslit" / f"wd_{script}_20.tsv", encoding="utf-8") as fh:
         for line in fh:
             parts = line.rstrip("\n").split("\t")
             if len(parts) >= 2:
@@ -243,12 +242,12 @@ def _netranslit(script, n, rng):
     return rng.sample(rows, min(n, len(rows)))
 
 
-@pytest.mark.skipif(not NAMES.exists(), reason="shared name data not available")
-def test_shared_name_sets_equal():
+def test_shared_name_sets_equal(shared_data):
+    names = shared_data / "names"
     rng = random.Random(11)
     pairs = []
     for script in ("arabic", "chinese", "korean", "russian", "katakana", "hebrew"):
-        rows = _netranslit(script, 600, rng)
+        rows = _netranslit(names, script, 600, rng)
         for k in range(0, len(rows) - 1, 2):
             (l1, n1), (l2, n2) = rows[k], rows[k + 1]
             native = _form(f"{n1} {n2}")
@@ -257,24 +256,24 @@ def test_shared_name_sets_equal():
             pairs.append((native, _form(f"{l1} {rows[k - 2][0]}")))
             pairs.append((_form(n1), _form(l1)))
             pairs.append((_form(surname=n2, given=n1), _form(surname=l2, given=l1)))
-    with open(NAMES / "arabnamer_dict_FINAL_en_ar.json", encoding="utf-8") as fh:
+    with open(names / "arabnamer_dict_FINAL_en_ar.json", encoding="utf-8") as fh:
         arab = list(json.load(fh).items())
     arab = rng.sample(arab, 1200)
     for k in range(0, len(arab) - 1, 2):
         (l1, a1), (l2, a2) = arab[k], arab[k + 1]
         pairs.append((_form(f"{l1} {l2}"), _form(f"{a1} {a2}")))
         pairs.append((_form(f"{a1} {a2}"), _form(f"{l1} AL {l2}")))
-    with open(NAMES / "nomenklatura_name_bench_cases.csv", encoding="utf-8") as fh:
+    with open(names / "nomenklatura_name_bench_cases.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             pairs.append((_form(row["name1"]), _form(row["name2"])))
             pairs.append((_form(row["name2"]), _form(row["name1"])))
-    with open(NAMES / "splink_fake_1000.csv", encoding="utf-8") as fh:
+    with open(names / "splink_fake_1000.csv", encoding="utf-8") as fh:
         people = list(csv.DictReader(fh))
     for a in people:
         for b in rng.sample(people, 3) + [p for p in people if p["cluster"] == a["cluster"]]:
             pairs.append((_form(surname=a["surname"], given=a["first_name"]),
                           _form(surname=b["surname"], given=b["first_name"])))
-    with open(NAMES / "nicknames_names.csv", encoding="utf-8") as fh:
+    with open(names / "nicknames_names.csv", encoding="utf-8") as fh:
         nick = list(csv.DictReader(fh))
     for row in rng.sample(nick, 800):
         pairs.append((_form(f"{row['name1']} SMITH"), _form(f"{row['name2']} SMITH")))
