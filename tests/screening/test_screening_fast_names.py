@@ -10,7 +10,6 @@ import csv
 import json
 import random
 from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
