@@ -9,7 +9,7 @@ import json
 from pipelines.screening.engine.score import Candidate
 from pipelines.screening.lists.watchlist import Traveller
 
-__all__ = ["candidate_id", "match_candidate", "json_line"]
+__all__ = ["candidate_id", "match_candidate", "json_line", "note_validation_failure"]
 
 
 def candidate_id(traveller_id: str, list_id: str, entry_id: str) -> str:
@@ -47,6 +47,15 @@ def match_candidate(traveller: Traveller, candidate: Candidate) -> dict:
         "traveller_json": json.dumps(record, sort_keys=True, default=str, ensure_ascii=False),
         "entry_json": json.dumps(entry, sort_keys=True, default=str, ensure_ascii=False),
     }
+
+
+def note_validation_failure(candidate: dict, reasons: list[str] | None) -> dict:
+    """A candidate for a traveller whose record failed validation says so (and why); a candidate
+    for a valid traveller (``reasons`` None) is returned unchanged."""
+    if reasons is None:
+        return candidate
+    return dict(candidate, explanation=candidate["explanation"]
+                + f"\nNOTE: this traveller's record failed validation ({'; '.join(reasons)}); screened anyway, not shared.")
 
 
 def json_line(traveller: Traveller, candidate: Candidate) -> str:
