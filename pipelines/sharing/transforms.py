@@ -40,12 +40,10 @@ hash)``). Metrics (namespace ``paxshare.sharing``): ``in.API``,
 
 from __future__ import annotations
 
-import posixpath
 import typing
 from datetime import datetime, timezone
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
@@ -53,36 +51,10 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from pipelines.sharing import output
 from pipelines.sharing.audit import append_prepared_segment, prepare
-from pipelines.sharing.rules import NOT_ARRANGEMENTS, RulesError, check_texts, default_rules_dir, parse_partners
+from pipelines import crypto, storage
+from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners
 
 NAMESPACE = "paxshare.sharing"
-
-
-def _read(path: str) -> bytes:
-    with FileSystems.open(path) as handle:
-        return handle.read()
-
-
-def _list(directory: str, pattern: str) -> list[str]:
-    matches = FileSystems.match([FileSystems.join(directory, pattern)])[0].metadata_list
-    return sorted(m.path for m in matches)
-
-
-def load_rules_fs(rules_dir: str | None):
-    """Arrangements and partners read through Beam FileSystems (local, GCS, ...)."""
-    rules_dir = str(rules_dir or default_rules_dir())
-    texts, partners_text = {}, None
-    for path in _list(rules_dir, "*.y*ml"):
-        name = posixpath.basename(path)
-        if name == "partners.yaml":
-            partners_text = _read(path).decode("utf-8")
-        elif name not in NOT_ARRANGEMENTS:
-            texts[path] = _read(path).decode("utf-8")
-    arrangements, problems = check_texts(texts, partners_text)
-    if problems or not texts:
-        raise RulesError(problems)
-    partners = parse_partners(partners_text, "partners.yaml")[0] if partners_text else {}
-    return arrangements, partners
 
 
 _ENGINES: dict = {}  # per worker process: engines by (rules digests and secrets, provider)
@@ -91,11 +63,10 @@ _ENGINES: dict = {}  # per worker process: engines by (rules digests and secrets
 def _engine(arrangements, keys_dir, provider):
     """The engine for ``arrangements`` (validated on the launcher), built once per process and
     set of secrets (the small secret files are read every time, so a changed secret is seen)."""
-    from pipelines.sharing.engine import SharingEngine, read_secret_bytes
+    from pipelines.sharing.engine import SharingEngine, read_secret
 
     chosen = [a for a in arrangements if provider is None or a.provider == provider]
-    secrets = {a.id: read_secret_bytes(_read(FileSystems.join(str(keys_dir), a.pseudonym_key)), a.pseudonym_key)
-               for a in chosen}
+    secrets = {a.id: read_secret(storage.join(str(keys_dir), a.pseudonym_key)) for a in chosen}
     key = (tuple((a.digest, secrets[a.id]) for a in chosen), provider)
     engine = _ENGINES.get(key)
     if engine is None:
@@ -177,24 +148,16 @@ class _WritePartnerFileFn(beam.DoFn):
 
     def setup(self):
         self.files = Metrics.counter(NAMESPACE, "files_written")
-        self.keys = {}
+        self.keys = None  # every current public key, read on first use
 
     def _public_key(self, recipient):
-        from pipelines import crypto
-
-        if recipient in self.keys:
-            return self.keys[recipient]
+        if self.keys is None:
+            self.keys = crypto.current_public_keys(self.keys_dir)
         name = self.partners.get(recipient, recipient)
-        best = None
-        for path in _list(str(self.keys_dir), "*.pub.json"):
-            key = crypto.parse_public_key(_read(path), path)
-            if isinstance(key, crypto.RecipientPublicKey) and (key.name or key.key_id) == name:
-                if best is None or key.generation > best.generation:
-                    best = key
-        if best is None:
+        key = self.keys.get(("recipient", name))
+        if key is None:
             raise FileNotFoundError(f"{self.keys_dir}: no recipient public key named {name!r} for partner {recipient}")
-        self.keys[recipient] = best
-        return best
+        return key
 
     def process(self, item):
         (recipient, shard), batches = item
@@ -202,41 +165,17 @@ class _WritePartnerFileFn(beam.DoFn):
         name = output.file_name(recipient, self.run_id, shard, self.shards)
         blob = output.seal_bytes(output.container([data for _, data, _ in records]),
                                  self._public_key(recipient), recipient, name)
-        path = FileSystems.join(str(self.output_dir), *name.split("/"))
-        with FileSystems.create(path) as handle:  # same name on a re-run: replaced
-            handle.write(blob)
+        path = storage.join(str(self.output_dir), *name.split("/"))
+        storage.write_bytes(path, blob)  # same name on a re-run: replaced
         self.files.inc()
         yield path
         yield beam.pvalue.TaggedOutput(self.AUDIT, [audit for _, _, audit in records])
 
 
-class _BeamStore:
-    """Audit Store over Beam FileSystems."""
-
-    def __init__(self, directory: str):
-        self.directory = directory
-
-    def list(self):
-        try:
-            return [posixpath.basename(p) for p in _list(self.directory, "*.jsonl")]
-        except Exception:  # noqa: BLE001 - a missing directory is an empty log
-            return []
-
-    def read(self, name):
-        return _read(FileSystems.join(self.directory, name)).decode("utf-8")
-
-    def create(self, name, text):
-        path = FileSystems.join(self.directory, name)
-        if FileSystems.exists(path):
-            raise FileExistsError(f"audit segment {path} exists; refusing to overwrite")
-        with FileSystems.create(path) as handle:
-            handle.write(text.encode("utf-8"))
-
-
 def _write_audit(per_file, audit_dir, run_id, time_utc):
     """``per_file``: lists of (sort key, prepared entry), one per file; one segment in sort-key order."""
     ordered = [prepared for _, prepared in sorted(entry for entries in per_file for entry in entries)]
-    return append_prepared_segment(_BeamStore(audit_dir), ordered, run_id, time_utc)
+    return append_prepared_segment(storage.Folder(audit_dir, "*.jsonl"), ordered, run_id, time_utc)
 
 
 #: Files per partner per run. Fixed (not derived from the data) so that file names are the same on
@@ -265,7 +204,7 @@ class ShareWithPartners(beam.PTransform):
         inputs = pinput if isinstance(pinput, dict) else {"api": pinput}
         api, pnr = inputs.get("api"), inputs.get("pnr")
         pipeline = (api or pnr).pipeline
-        arrangements, partners = load_rules_fs(self.rules_dir)  # validated once, on the launcher
+        arrangements, partners = load_rules_and_partners(self.rules_dir)  # validated once, on the launcher
         chosen = [a for a in arrangements if self.provider in (None, a.provider)]
         recipients = sorted({a.recipient for a in chosen})
         key_names = {code: p.key_name for code, p in partners.items()}
@@ -312,7 +251,7 @@ class ShareWithPartners(beam.PTransform):
                    | "SealPerPartnerFile" >> beam.ParDo(_WritePartnerFileFn(
                        self.keys_dir, self.output_dir, self.run_id, key_names, self.shards)).with_outputs(
                            _WritePartnerFileFn.AUDIT, main="files"))
-        audit_dir = FileSystems.join(self.output_dir, "audit")
+        audit_dir = storage.join(self.output_dir, "audit")
         # One writer: the chain is built sequentially, from the entries of files already written.
         head = (written[_WritePartnerFileFn.AUDIT]
                 | "AllAuditEntries" >> beam.combiners.ToList()
