@@ -205,6 +205,50 @@ def with_defaults(options: PipelineOptions) -> None:
         standard.runner = "DirectRunner"
 
 
+def _audit_checkpoint(output: str):
+    """The signed checkpoint this run's audit segment ends with (for the report and the console)."""
+    from pipelines.sharing.audit import latest_checkpoint
+    from pipelines.sharing.transforms import audit_store
+
+    return latest_checkpoint(audit_store(f"{output.rstrip('/')}/audit"))
+
+
+def remove_staging(output: str) -> int:
+    """Delete Beam's ``.temp*`` staging folders (plaintext records a killed run left, and the empty
+    ones every run leaves) in the folders a run owns, and the sharing staging folder (ciphertext);
+    returns how many files went. Called before a run (crash leftovers) and after it."""
+    from pipelines.sharing.disclose import STAGING
+
+    removed = 0
+    patterns = [f"{output.rstrip('/')}/{folder}/.temp*" for folder in OUTPUT_FOLDERS]
+    patterns.append(f"{output.rstrip('/')}/{STAGING}")
+    for pattern in patterns:
+        if "://" in output:
+            matches = FileSystems.match([pattern + "/**"])[0].metadata_list
+            if matches:
+                FileSystems.delete([m.path for m in matches])
+                removed += len(matches)
+            continue
+        import glob
+        import shutil
+
+        for folder in glob.glob(pattern):
+            removed += sum(len(files) for _, _, files in os.walk(folder))
+            shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
+def prepare_output(output: str) -> None:
+    """The output folder and the folders a run writes, created owner-only (0700) whatever the
+    umask: they hold full personal data."""
+    if "://" in output:
+        return
+    from pipelines.sharing.audit import private_dir
+
+    for folder in ("", *OUTPUT_FOLDERS, "partners", "audit", "flags"):
+        private_dir(os.path.join(output, folder))
+
+
 def clear_previous_outputs(output: str) -> int:
     """Delete the files a previous run wrote in the folders this run owns; returns how many."""
     removed = 0
@@ -250,12 +294,19 @@ def main(args: argparse.Namespace) -> int:
     argv += list(getattr(args, "beam_args", []))
     if args.quiet:
         os.environ["PAXSHARE_QUIET"] = "1"
+    prepare_output(args.output)
+    stale = remove_staging(args.output)
+    if stale and not args.quiet:
+        print(f"[paxshare] removed {stale} staged files a killed run left in {args.output}", file=sys.stderr)
     removed = clear_previous_outputs(args.output)
     if removed and not args.quiet:
         print(f"[paxshare] replaced {removed} files of the previous run in {args.output}", file=sys.stderr)
     started = time.time()
     started_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    run(argv)
+    try:
+        run(argv)
+    finally:
+        remove_staging(args.output)
     seconds = time.time() - started
     report_path = f"{args.output.rstrip('/')}/{REPORT_FILE}"
     with FileSystems.open(report_path) as handle:
@@ -264,8 +315,18 @@ def main(args: argparse.Namespace) -> int:
                         "persons_per_second": report["totals"]["persons_in"] / seconds if seconds else 0.0}
     with FileSystems.create(report_path) as handle:
         handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+    checkpoint = _audit_checkpoint(args.output) if args.rules else None
+    if checkpoint is not None:
+        report["audit"] = {"checkpoint": checkpoint.as_dict(), "segment": checkpoint.segment,
+                           "head": checkpoint.head, "entries": checkpoint.count}
+        with FileSystems.create(report_path) as handle:
+            handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
     summary = format_summary(report)
     print(summary)
+    if checkpoint is not None:
+        print(f"  audit      head {checkpoint.head} after entry {checkpoint.count}, signed by "
+              f"{checkpoint.statement['signer']} ({checkpoint.segment}); keep it: "
+              f"'paxshare audit verify {args.output}/audit --keys KEYS --checkpoint {report_path}'")
     print(f"  outputs    {args.output}/valid, {args.output}/dead_letter; report {report_path}")
     return 0 if report["reconciled"] else 3
 
