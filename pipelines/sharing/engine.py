@@ -231,7 +231,7 @@ class _Compiled:
     def __init__(self, arrangement: Arrangement, secret: bytes):
         self.a = arrangement
         self.pseudo = _Pseudonymiser(secret)
-        self.filter = SensitiveFilter(arrangement.extra_ssr_codes, arrangement.extra_terms, arrangement.free_text)
+        self.filter = SensitiveFilter(arrangement.extra_ssr_codes, arrangement.free_text)
         self.trees = {kind: _compile(ts) for kind, ts in arrangement.fields.items()}
         self.projectors = {kind: _projector(tree, self.pseudo) for kind, tree in self.trees.items()}
         self.treatments = {kind: {t.path: t.kind if t.kind != "mask" or not t.keep_last else f"mask(keep_last={t.keep_last})"
@@ -387,4 +387,7 @@ def audit_entry(shared: dict, source_id: str) -> dict:
         "scope_reason": shared["scope_reason"],
         "fields_sent": shared["fields_sent"],
         "content_hash": shared["content_hash"],
+        # what was sent, whatever the run and time: a later disclosure with the same payload to
+        # the same recipient under the same arrangement is logged as a re-send of this one
+        "payload_sha256": hashlib.sha256(shared["payload_json"].encode("utf-8")).hexdigest(),
     }
