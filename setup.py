@@ -60,6 +60,9 @@ setup(
         "anyascii>=0.3",
         "flask>=3.0",
         "sqlalchemy>=2.0",
+        # Kafka from the Python SDK worker (pipelines/io/kafka.py): Beam's Java KafkaIO needs an
+        # expansion-service jar at exactly the SDK's version, which Maven Central does not serve.
+        "confluent-kafka>=2.6,<3",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],

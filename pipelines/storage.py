@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 __all__ = ["Storage", "LocalStorage", "BeamStorage", "storage_for", "has_scheme", "read_bytes", "read_text",
-           "open_binary", "match", "exists", "join", "basename", "write_bytes", "write_text", "delete", "Folder",
+           "open_binary", "match", "exists", "join", "basename", "write_bytes", "write_text", "delete", "rename", "Folder",
            "packaged"]
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -57,6 +57,7 @@ class Storage(Protocol):
     def join(self, base: str, *parts: str) -> str: ...
     def write_bytes(self, path: str, data: bytes, *, exclusive: bool = False, mode: int | None = None) -> None: ...
     def delete(self, path: str) -> None: ...
+    def rename(self, source: str, target: str) -> None: ...
 
 
 class LocalStorage:
@@ -107,6 +108,10 @@ class LocalStorage:
     def delete(self, path: str) -> None:
         os.unlink(path)
 
+    def rename(self, source: str, target: str) -> None:
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        os.replace(source, target)
+
 
 class BeamStorage:
     """Any filesystem Beam's ``FileSystems`` knows (GCS, S3, HDFS, Azure, local). Files are read
@@ -156,6 +161,10 @@ class BeamStorage:
     def delete(self, path: str) -> None:
         fs, _ = self._fs()
         fs.delete([path])
+
+    def rename(self, source: str, target: str) -> None:
+        fs, _ = self._fs()
+        fs.rename([source], [target])
 
 
 _LOCAL = LocalStorage()
@@ -209,6 +218,11 @@ def write_text(path: str | os.PathLike, text: str, *, exclusive: bool = False, m
 
 def delete(path: str | os.PathLike) -> None:
     storage_for(path).delete(str(path))
+
+
+def rename(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Move a file (both paths on the same filesystem)."""
+    storage_for(source).rename(str(source), str(target))
 
 
 class Folder:

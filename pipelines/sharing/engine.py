@@ -388,4 +388,7 @@ def audit_entry(shared: dict, source_id: str) -> dict:
         "scope_reason": shared["scope_reason"],
         "fields_sent": shared["fields_sent"],
         "content_hash": shared["content_hash"],
+        # what was sent, whatever the run and time: a later disclosure with the same payload to
+        # the same recipient under the same arrangement is logged as a re-send of this one
+        "payload_sha256": hashlib.sha256(shared["payload_json"].encode("utf-8")).hexdigest(),
     }

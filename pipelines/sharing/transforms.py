@@ -49,9 +49,9 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from pipelines.sharing import output
-from pipelines.sharing.audit import append_prepared_segment, prepare
 from pipelines import crypto, storage
+from pipelines.sharing import disclose, output
+from pipelines.sharing.audit import LocalStore, disclosure_key, prepare
 from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners
 
 NAMESPACE = "paxshare.sharing"
@@ -123,7 +123,8 @@ class _ShareFn(beam.DoFn):
             key = (recipient, output.shard_of(record_id, self.shards))
             batch = self.pending.setdefault(key, [])
             batch.append(((arrangement, shared["data_kind"], record_id), self.encoder(shared),
-                          ((recipient, arrangement, shared["data_kind"], record_id), prepare(share.audit))))
+                          ((recipient, arrangement, shared["data_kind"], record_id), prepare(share.audit),
+                           disclosure_key(share.audit), shared["content_hash"])))
             if len(batch) >= self.BATCH:
                 yield beam.pvalue.TaggedOutput(self.FILES, (key, self.pending.pop(key)))
 
@@ -136,19 +137,31 @@ class _ShareFn(beam.DoFn):
         self.pending, self.counts = {}, {}
 
 
+def load_signer(keys_dir: str, name: str = disclose.SIGNING_KEY_NAME):
+    """The pipeline's current Ed25519 signing key from the keys folder, with a clear error."""
+    from pipelines import crypto
+
+    try:
+        return crypto.load_signing_key(crypto.current_signing_key_path(keys_dir, name))
+    except crypto.KeyFileError as error:
+        raise crypto.KeyFileError(
+            f"sharing signs partner files and audit checkpoints with the pipeline's signing key {name!r}: {error} "
+            f"(create it with 'paxshare keys new --dir {keys_dir} --kind signing --id {name}' or 'paxshare keys demo')"
+        ) from None
+
+
 class _WritePartnerFileFn(beam.DoFn):
-    """Writes one sealed file per (partner, shard) from batches of pre-encoded records; tagged
-    ``AUDIT`` output: the file's prepared audit entries, as one list."""
+    """Seals and signs one file per (partner, shard) from batches of pre-encoded records and stages
+    it (ciphertext, not yet visible); emits the ``disclose.StagedFile`` with its audit entries."""
 
-    AUDIT = "audit"
-
-    def __init__(self, keys_dir, output_dir, run_id, partners, shards):
+    def __init__(self, keys_dir, output_dir, run_id, partners, shards, signing_key):
         self.keys_dir, self.output_dir, self.run_id, self.partners = keys_dir, output_dir, run_id, partners
-        self.shards = shards
+        self.shards, self.signing_key = shards, signing_key
 
     def setup(self):
         self.files = Metrics.counter(NAMESPACE, "files_written")
         self.keys = None  # every current public key, read on first use
+        self.signer = load_signer(self.keys_dir, self.signing_key)
 
     def _public_key(self, recipient):
         if self.keys is None:
@@ -163,19 +176,43 @@ class _WritePartnerFileFn(beam.DoFn):
         (recipient, shard), batches = item
         records = sorted(entry for batch in batches if batch for entry in batch)  # by (arrangement, kind, record id)
         name = output.file_name(recipient, self.run_id, shard, self.shards)
-        blob = output.seal_bytes(output.container([data for _, data, _ in records]),
-                                 self._public_key(recipient), recipient, name)
-        path = storage.join(str(self.output_dir), *name.split("/"))
-        storage.write_bytes(path, blob)  # same name on a re-run: replaced
+        envelope = output.seal_bytes(output.container([data for _, data, _ in records]),
+                                     self._public_key(recipient), recipient, name, self.signer)
         self.files.inc()
-        yield path
-        yield beam.pvalue.TaggedOutput(self.AUDIT, [audit for _, _, audit in records])
+        yield disclose.stage(self.output_dir, self.run_id, name, recipient, envelope, [audit for _, _, audit in records])
 
 
-def _write_audit(per_file, audit_dir, run_id, time_utc):
-    """``per_file``: lists of (sort key, prepared entry), one per file; one segment in sort-key order."""
-    ordered = [prepared for _, prepared in sorted(entry for entries in per_file for entry in entries)]
-    return append_prepared_segment(storage.Folder(audit_dir, "*.jsonl"), ordered, run_id, time_utc)
+class _BeamStore:
+    """Audit Store on a filesystem with a scheme (gs://...), through :mod:`pipelines.storage`."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+
+    def list(self):
+        return [storage.basename(p) for p in storage.match(storage.join(self.directory, "*.jsonl"))]
+
+    def read(self, name):
+        return storage.read_text(storage.join(self.directory, name))
+
+    def create(self, name, text):
+        # an object store publishes the object whole on close; never over an existing segment
+        storage.write_text(storage.join(self.directory, name), text, exclusive=True)
+
+    def quarantine(self, name, reason):
+        target = storage.join(self.directory, "quarantine", name)
+        storage.rename(storage.join(self.directory, name), target)
+        storage.write_text(target + ".reason.txt", reason)
+        return target
+
+
+def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key):
+    """The single writer: audit segment with its signed checkpoint first, then the partner files."""
+    staged = sorted(staged, key=lambda f: f.name)
+    return disclose.commit(output_dir, audit_store(audit_dir), staged, run_id, time_utc, load_signer(keys_dir, signing_key))
+
+
+def audit_store(audit_dir: str):
+    return _BeamStore(audit_dir) if storage.has_scheme(audit_dir) else LocalStore(audit_dir)
 
 
 #: Files per partner per run. Fixed (not derived from the data) so that file names are the same on
@@ -188,7 +225,7 @@ class ShareWithPartners(beam.PTransform):
 
     def __init__(self, rules_dir, keys_dir, output_dir, run_id, flagged_traveller_ids=None,
                  shared_at: str | None = None, provider: str | None = None, label: str | None = None,
-                 shards: int = DEFAULT_SHARDS, records: bool = True):
+                 shards: int = DEFAULT_SHARDS, records: bool = True, signing_key: str = disclose.SIGNING_KEY_NAME):
         super().__init__(label)
         self.rules_dir = str(rules_dir or default_rules_dir())
         self.keys_dir, self.output_dir, self.run_id = str(keys_dir), str(output_dir), run_id
@@ -199,6 +236,7 @@ class ShareWithPartners(beam.PTransform):
             raise ValueError("shards must be 1 to 99999")
         self.shards = int(shards)
         self.records = records
+        self.signing_key = signing_key
 
     def expand(self, pinput):
         inputs = pinput if isinstance(pinput, dict) else {"api": pinput}
@@ -245,20 +283,21 @@ class ShareWithPartners(beam.PTransform):
         # typed Any like the ParDo outputs it is flattened with: same coder, so no transcoding
         every_file = pipeline | "EveryPartnerFile" >> beam.Create(
             [((r, shard), None) for r in recipients for shard in range(self.shards)]).with_output_types(typing.Any)
-        written = ((*file_parts, every_file)
-                   | "WithEveryPartnerFile" >> beam.Flatten()
-                   | "GroupByPartnerFile" >> beam.GroupByKey()
-                   | "SealPerPartnerFile" >> beam.ParDo(_WritePartnerFileFn(
-                       self.keys_dir, self.output_dir, self.run_id, key_names, self.shards)).with_outputs(
-                           _WritePartnerFileFn.AUDIT, main="files"))
+        load_signer(self.keys_dir, self.signing_key)  # a missing signing key fails here, on the launcher
+        staged = ((*file_parts, every_file)
+                  | "WithEveryPartnerFile" >> beam.Flatten()
+                  | "GroupByPartnerFile" >> beam.GroupByKey()
+                  | "SealAndStagePerPartnerFile" >> beam.ParDo(_WritePartnerFileFn(
+                      self.keys_dir, self.output_dir, self.run_id, key_names, self.shards, self.signing_key)))
         audit_dir = storage.join(self.output_dir, "audit")
-        # One writer: the chain is built sequentially, from the entries of files already written.
-        head = (written[_WritePartnerFileFn.AUDIT]
-                | "AllAuditEntries" >> beam.combiners.ToList()
-                | "AppendAuditSegment" >> beam.Map(
-                    lambda per_file, _files: _write_audit(per_file, audit_dir, self.run_id, self.shared_at),
-                    beam.pvalue.AsList(written.files)))
-        outputs = {"files": written.files, "audit": head, "counts": counts}
+        # One writer: the audit segment is written (and fsynced) before any partner file is published.
+        committed = (staged
+                     | "AllStagedFiles" >> beam.combiners.ToList()
+                     | "LogThenPublish" >> beam.Map(_commit, self.output_dir, audit_dir, self.run_id, self.shared_at,
+                                                    self.keys_dir, self.signing_key))
+        files = committed | "PublishedFiles" >> beam.FlatMap(lambda result: result.files)
+        head = committed | "AuditCheckpoint" >> beam.Map(lambda result: (result.checkpoint.segment, result.checkpoint.entry_hash))
+        outputs = {"files": files, "audit": head, "counts": counts, "commit": committed}
         if shared is not None:
             outputs["shared"] = shared
         return outputs
