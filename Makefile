@@ -18,19 +18,28 @@ $(BIN)/paxshare: setup.py
 
 install: $(BIN)/paxshare
 
-## demo: run the whole flow on sample_manifests/ and say where everything is
+## demo: run the whole flow on a fresh copy of the sample set dated around today, say where everything is
+# The demo's flights depart from two days ago to four days ahead (same seed as sample_manifests/),
+# so the review's "upcoming first" order shows.
+DEMO_DAY = $(shell $(PYTHON) -c "import datetime as d; print(d.date.today() - d.timedelta(days=2))")
+DEMO_SET = $(OUT)/manifests
 demo: install
 	$(BIN)/paxshare keys demo --dir $(OUT)/keys
 	$(BIN)/paxshare rules check rules --init-keys $(OUT)/keys
-	$(BIN)/paxshare run --input $(SAMPLES)/api --input $(SAMPLES)/pnr --output $(OUT) \
-		$(WATCHLISTS) --rules rules --keys $(OUT)/keys \
+	$(BIN)/paxshare generate --out $(DEMO_SET) --travellers 3000 --seed 7 --invalid-rate 0.02 \
+		--persons-per-file 1000 --reference-date $(DEMO_DAY) --days 7 --mean-passengers 10.0 --codec deflate
+	$(BIN)/paxshare run --input $(DEMO_SET)/api --input $(DEMO_SET)/pnr --output $(OUT) \
+		$$(for f in $(DEMO_SET)/watchlists/*.avro; do printf -- '--watchlists %s ' "$$f"; done) \
+		--rules rules --keys $(OUT)/keys \
 		-- --runner=DirectRunner
 	$(BIN)/paxshare review ingest $(OUT)/flags/jpau-yvr --unit jpau-yvr --keys $(OUT)/keys --trust $(OUT)/keys \
-		$(WATCHLISTS) --analyst demo --db $(OUT)/review.sqlite
+		$$(for f in $(DEMO_SET)/watchlists/*.avro; do printf -- '--watchlists %s ' "$$f"; done) \
+		--analyst demo --db $(OUT)/review.sqlite
 	$(BIN)/paxshare review list --analyst demo --db $(OUT)/review.sqlite --limit 10
 	@echo
 	@echo "Outputs in $(OUT)/: valid/ (travellers and PNRs by flight date), dead_letter/, matches/,"
-	@echo "flags/<unit>/ (sealed), partners/<country>/ (sealed), audit/, report/run_report.json."
+	@echo "flags/<unit>/ (sealed), partners/<country>/ (sealed), audit/, report/run_report.json;"
+	@echo "the demo's input set (dated around today) in $(DEMO_SET)/."
 	@echo "Analysts: $(BIN)/paxshare review serve --db $(OUT)/review.sqlite   then open http://127.0.0.1:8080/"
 
 ## test: the whole test suite (installs Chromium for the browser test when run as root)

@@ -60,16 +60,23 @@ def read_label(data: bytes, source: str = "") -> tuple[dict[str, Any], bytes, by
 
 
 def _check_location(path: str, label: Mapping[str, Any]) -> None:
-    """A file under ``.../flags/<unit>/flags-<run>.sealed`` must hold that unit's flags for that run."""
+    """A flags file must sit in its own unit's place: ``.../<unit>/flags-<run>.sealed`` holding that
+    unit's flags for that run. Always checked: a file renamed or copied anywhere else is refused."""
     pure = PurePosixPath(path.replace(os.sep, "/"))
     match = _NAME_RE.match(pure.name)
-    if match and match.group("run_id") != label["run_id"]:
+    if not match:
+        raise FlagFileError(
+            f"{path}: not where a flags file belongs: its name must be flags-{label['run_id']}{FILE_SUFFIX} "
+            f"in the folder of unit {label['unit_id']!r} (renamed?)"
+        )
+    if match.group("run_id") != label["run_id"]:
         raise FlagFileError(
             f"{path}: file name says run {match.group('run_id')!r} but the file holds run {label['run_id']!r} (renamed?)"
         )
-    if match and len(pure.parts) >= 3 and pure.parts[-3] == "flags" and pure.parts[-2] != label["unit_id"]:
+    folder = pure.parent.name
+    if folder != label["unit_id"]:
         raise FlagFileError(
-            f"{path}: misaddressed: found in the folder of unit {pure.parts[-2]!r} but sealed for unit {label['unit_id']!r}"
+            f"{path}: misaddressed: found in the folder of unit {folder!r} but sealed for unit {label['unit_id']!r}"
         )
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from pipelines.json_values import json_object
+
 __all__ = [
     "ConfigError",
     "TRAVELLER_FIELDS",
@@ -300,8 +302,6 @@ def _airports() -> dict:
 
 
 def _traveller(candidate: Mapping[str, Any]) -> dict:
-    from pipelines.flags.records import json_object  # records imports routing
-
     return json_object(candidate.get("traveller_json"))
 
 

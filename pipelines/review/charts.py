@@ -36,6 +36,8 @@ __all__ = [
 #: Colour-blind-safe palette (ColorBrewer RdBu ends plus an orange), one per severity.
 SEVERITY_COLOURS: dict[str, str] = {"TOP": "#b2182b", "HIGH": "#e08214", "NORMAL": "#2166ac", "OTHER": "#888888"}
 _FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+#: Drawing width of every chart; the page scales it to the card (CSS width 100%).
+CHART_WIDTH = 1100
 
 
 def _severity(flag: Mapping[str, Any]) -> str:
@@ -56,6 +58,18 @@ def _text(x: float, y: float, text: Any, anchor: str = "start", extra: str = "")
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {extra}>{escape(str(text))}</text>'
 
 
+def count_ticks(largest: int, most: int = 6) -> list[int]:
+    """Round whole-number axis ticks from 0 to at least ``largest``: steps of 1, 2 or 5 x 10^n."""
+    largest = max(int(largest), 1)
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if largest / step <= most:
+                top = -(-largest // step) * step
+                return list(range(0, top + 1, step))
+        magnitude *= 10
+
+
 def severity_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
     """{severity: {"open": n, "decided": m}} for every severity in order (OTHER only if present)."""
     counts: dict[str, dict[str, int]] = {name: {"open": 0, "decided": 0} for name in SEVERITY_ORDER}
@@ -68,12 +82,17 @@ def severity_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, in
 def severity_chart(rows: Iterable[Mapping[str, Any]]) -> Markup:
     """Horizontal bars per severity; the solid part is still open, the pale part decided."""
     counts = severity_counts(rows)
-    width, left, bar_height, gap = 560, 80, 26, 12
-    largest = max([c["open"] + c["decided"] for c in counts.values()] + [1])
-    scale = (width - left - 160) / largest  # room for the "N open · M decided" label
+    width, left, bar_height, gap, top = CHART_WIDTH, 80, 26, 12, 10
+    ticks = count_ticks(max([c["open"] + c["decided"] for c in counts.values()] + [1]))
+    scale = (width - left - 190) / ticks[-1]  # room for the "N open · M decided" label
+    bars_bottom = top + len(counts) * (bar_height + gap)
     body: list[str] = []
+    for tick in ticks:
+        x = left + tick * scale
+        body.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bars_bottom}" stroke="#e4e4e4"/>')
+        body.append(_text(x, bars_bottom + 14, tick, "middle", 'fill="#555"'))
     for index, (severity, count) in enumerate(counts.items()):
-        y = 10 + index * (bar_height + gap)
+        y = top + index * (bar_height + gap)
         colour = SEVERITY_COLOURS[severity]
         open_w, decided_w = count["open"] * scale, count["decided"] * scale
         body.append(_text(left - 8, y + bar_height * 0.7, severity, "end", 'font-weight="bold"'))
@@ -83,7 +102,7 @@ def severity_chart(rows: Iterable[Mapping[str, Any]]) -> Markup:
                     f'fill="{colour}" fill-opacity="0.3"><title>{escape(severity)}: {count["decided"]} decided</title></rect>')
         body.append(_text(left + open_w + decided_w + 6, y + bar_height * 0.7,
                           f'{count["open"]} open · {count["decided"]} decided'))
-    height = 10 + len(counts) * (bar_height + gap)
+    height = bars_bottom + 22
     total = sum(c["open"] + c["decided"] for c in counts.values())
     return _svg(width, height, f"Flags by severity: {total} in all", body)
 
@@ -110,10 +129,10 @@ def flight_summaries(rows: Iterable[Mapping[str, Any]]) -> list[dict]:
                                  s["flight_key"]))
 
 
-def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
-    """About six round tick times between start and end."""
+def _time_ticks(start: datetime, end: datetime, most: int = 10) -> list[datetime]:
+    """Up to ``most`` round tick times between start and end."""
     span_hours = max((end - start).total_seconds() / 3600, 1)
-    step = next((h for h in (1, 2, 3, 6, 12, 24, 48, 168) if span_hours / h <= 6), 336)
+    step = next((h for h in (1, 2, 3, 6, 12, 24, 48, 168) if span_hours / h <= most), 336)
     first = start.replace(minute=0, second=0, microsecond=0)
     if step >= 24:
         first = first.replace(hour=0)
@@ -131,7 +150,7 @@ def flight_timeline_chart(rows: Iterable[Mapping[str, Any]], now: datetime, max_
     timed = [s for s in summaries if s["departure"] is not None][:max_flights]
     untimed = len(summaries) - len([s for s in summaries if s["departure"] is not None])
     left, right, top, row_h = 170, 290, 30, 24
-    width = 980
+    width = CHART_WIDTH
     if not timed:
         body = [_text(10, 30, "No flights with a known departure time.")]
         return _svg(width, 50, "Flags by flight against departure time: no data", body)
@@ -197,16 +216,20 @@ def score_bins(rows: Iterable[Mapping[str, Any]], width: float = 0.05) -> list[d
 def score_histogram(rows: Iterable[Mapping[str, Any]]) -> Markup:
     """Histogram of scores, one stacked column per bin, coloured by severity."""
     bins = score_bins(rows)
-    width, height, left, bottom, top = 560, 240, 40, 40, 20
+    width, height, left, bottom, top = CHART_WIDTH, 260, 44, 40, 20
     if not bins:
         return _svg(width, 50, "Score distribution: no scored flags", [_text(10, 30, "No scored flags.")])
     plot_w, plot_h = width - left - 20, height - top - bottom
-    tallest = max(sum(b["counts"].values()) for b in bins) or 1
+    ticks = count_ticks(max(sum(b["counts"].values()) for b in bins))
+    tallest = ticks[-1]
     column = plot_w / len(bins)
-    body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
-            _text(left - 6, top + 4, tallest, "end", 'fill="#555"'),
-            _text(left - 6, top + plot_h, 0, "end", 'fill="#555"'),
-            _text(left + plot_w / 2, height - 6, "score", "middle")]
+    body = []
+    for tick in ticks:
+        y = top + plot_h - tick / tallest * plot_h
+        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#e4e4e4"/>')
+        body.append(_text(left - 6, y + 4, tick, "end", 'fill="#555"'))
+    body += [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
+             _text(left + plot_w / 2, height - 6, "score", "middle")]
     for index, bucket in enumerate(bins):
         x = left + index * column
         y = top + plot_h
@@ -219,8 +242,7 @@ def score_histogram(rows: Iterable[Mapping[str, Any]]) -> Markup:
             body.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{column - 2:.1f}" height="{h:.1f}" '
                         f'fill="{SEVERITY_COLOURS[severity]}"><title>{bucket["low"]:.2f}–{bucket["high"]:.2f}: '
                         f'{n} {escape(severity)}</title></rect>')
-        if index % 2 == 0:
-            body.append(_text(x, top + plot_h + 16, f'{bucket["low"]:.2f}', "middle", 'fill="#555"'))
+        body.append(_text(x, top + plot_h + 16, f'{bucket["low"]:.2f}', "middle", 'fill="#555"'))
     body.append(_text(left + plot_w, top + plot_h + 16, "1.00", "middle", 'fill="#555"'))
     total = sum(sum(b["counts"].values()) for b in bins)
     return _svg(width, height, f"Score distribution of {total} flags", body)

@@ -39,12 +39,30 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A sub-command's parser that reports unknown options itself, with its own usage line.
+
+    argparse otherwise hands unknown options up to ``paxshare review``, whose usage says nothing
+    about the command the analyst typed.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error("unrecognised arguments: " + " ".join(extras))
+        return namespace, extras
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = _common_options()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = (_HUMAN_IN_THE_LOOP + "\n"
                      "'paxshare review COMMAND --help' describes one command.")
-    commands = parser.add_subparsers(dest="review_command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="review_command", metavar="COMMAND", required=True,
+                                     parser_class=_CommandParser)
+
+    commands.add_parser("init", parents=[common],
+                        help="create an empty review database (a SQLite file is made mode 0600)")
 
     ingest = commands.add_parser("ingest", parents=[common], help="decrypt, verify and store sealed flag files")
     ingest.add_argument("paths", nargs="+", help="flag files or folders of them")
@@ -85,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     serve = commands.add_parser("serve", parents=[common], help="the web app on this machine only")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
 
 
 # --------------------------------------------------------------------------- text rendering
@@ -155,9 +173,20 @@ def _format_flag(flag: dict, entry: dict | None, history: list[dict], now) -> st
 # ---------------------------------------------------------------------------------- commands
 
 
+#: Commands that may create the database; every other one refuses a database that does not exist.
+_CREATING_COMMANDS = ("init", "ingest")
+
+
 def _open_store(args):
     from pipelines.review.store import ReviewStore
-    return ReviewStore(args.db)
+    return ReviewStore(args.db, create=args.review_command in _CREATING_COMMANDS)
+
+
+def _db_option(args) -> str:
+    """The --db and --analyst options as given, so that a printed hint works as printed."""
+    import shlex
+    given = [("--db", args.db), ("--analyst", args.analyst)]
+    return "".join(f" {name} {shlex.quote(value)}" for name, value in given if value)
 
 
 def _require_analyst(args) -> str:
@@ -215,13 +244,21 @@ def _cmd_list(args, store) -> int:
                              sort_keys=True, default=str))
     elif rows:
         print(_format_list(rows, now))
-        print(f"\n{_HUMAN_IN_THE_LOOP} 'paxshare review show FLAG_ID' opens one.")
+        print(f"\n{_HUMAN_IN_THE_LOOP}\n"
+              f"Open one: paxshare review show FLAG{_db_option(args)}   (FLAG: its id, or the first "
+              "few characters of it)")
     else:
         print(f"no {args.show} flags")
     return 0
 
 
+def _cmd_init(args, store) -> int:
+    print(f"review database ready: {args.db or 'paxshare-review.sqlite'}")
+    return 0
+
+
 def _cmd_show(args, store) -> int:
+    args.flag_id = store.resolve_flag_id(args.flag_id)
     flag = store.view_flag(args.flag_id, _require_analyst(args))
     history = store.disposition_history(args.flag_id)
     entry = store.get_entry(flag.get("list_id"), flag.get("entry_id"))
@@ -236,6 +273,7 @@ def _cmd_show(args, store) -> int:
 def _cmd_decide(args, store) -> int:
     from pipelines.review.store import DISPOSITION_LABELS
 
+    args.flag_id = store.resolve_flag_id(args.flag_id)
     row = store.record_disposition(args.flag_id, args.disposition, args.note, _require_analyst(args))
     print(f"recorded {DISPOSITION_LABELS[row['disposition']]} for {args.flag_id} "
           f"(disposition {row['disposition_id']})")
@@ -264,7 +302,7 @@ def _cmd_serve(args, store) -> int:
 
 
 _COMMANDS = {
-    "ingest": _cmd_ingest, "list": _cmd_list, "show": _cmd_show, "decide": _cmd_decide,
+    "init": _cmd_init, "ingest": _cmd_ingest, "list": _cmd_list, "show": _cmd_show, "decide": _cmd_decide,
     "log": _cmd_log, "export-cleared": _cmd_export, "serve": _cmd_serve,
 }
 
@@ -272,9 +310,18 @@ _COMMANDS = {
 def main(args: Any) -> int:
     from pipelines.review.store import ReviewError
 
-    store = _open_store(args)
+    try:
+        store = _open_store(args)
+    except ReviewError as problem:
+        print(f"paxshare review: {problem}", file=sys.stderr)
+        return 2
     try:
         return _COMMANDS[args.review_command](args, store)
+    except BrokenPipeError:
+        # `paxshare review show ... | head`: the reader has gone; stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except ReviewError as problem:
         print(f"paxshare review: {problem}", file=sys.stderr)
         return 2

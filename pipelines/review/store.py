@@ -19,7 +19,9 @@ No flag becomes an adverse action here: the store only records what a human deci
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +43,7 @@ __all__ = [
     "check_analyst",
     "check_note",
     "database_url",
+    "sqlite_path",
     "DEFAULT_DATABASE",
 ]
 
@@ -168,6 +171,53 @@ def database_url(value: str | None) -> str:
     return "sqlite:///" + str(Path(value).expanduser())
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a ``sqlite:///`` URL, or None (in-memory databases, other databases)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def _prepare_sqlite_file(path: Path, create: bool) -> None:
+    """Refuse a missing folder or (unless creating) a missing file; create the file 0600.
+
+    The database holds decrypted personal data: it is created readable by its owner only, and an
+    existing file that others can read is tightened to 0600 (with a warning on stderr).
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise ReviewError(f"cannot open the review database {path}: folder {folder} does not exist "
+                          "(create it first, or choose another --db)")
+    if not path.exists():
+        if not create:
+            raise ReviewError(
+                f"no review database at {path}: create one with 'paxshare review init --db {path}' "
+                f"or load flags with 'paxshare review ingest ... --db {path}'")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fchmod(descriptor, 0o600)  # whatever the umask
+        os.close(descriptor)
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        try:
+            path.chmod(0o600)
+        except PermissionError:
+            raise ReviewError(f"the review database {path} can be read by others (mode {mode:o}) and "
+                              "its permissions cannot be changed: make it 0600") from None
+        import sys
+        print(f"paxshare review: {path} was mode {mode:o}; now 0600 (it holds decrypted personal data)",
+              file=sys.stderr)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL for messages: the password, if any, replaced by ***."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
 def normalise_disposition(value: str) -> str:
     """'false-positive', 'FP', 'False positive' -> 'FALSE_POSITIVE'; unknown values raise."""
     code = re.sub(r"[^A-Z]+", "_", (value or "").upper()).strip("_")
@@ -224,15 +274,25 @@ def _flag_columns(flag: Mapping[str, Any], source_file: str | None, now: str) ->
 class ReviewStore:
     """Flags, dispositions and the access log in one database.
 
-    ``ReviewStore("review.sqlite")`` or ``ReviewStore("postgresql://user@host/db")``; tables are
-    created on first use. ``clock`` returns the current UTC time (tests pass a fixed one).
+    ``ReviewStore("review.sqlite")`` or ``ReviewStore("postgresql://user@host/db")``. With
+    ``create=True`` (the default) a missing SQLite file is created (mode 0600) and missing tables
+    are made; with ``create=False`` a database that does not exist, or has no review tables yet,
+    raises ``ReviewError`` instead of appearing empty. ``clock`` returns the current UTC time
+    (tests pass a fixed one).
     """
 
     def __init__(self, url: str | None = None, *, clock: Callable[[], datetime] = utc_now,
-                 engine: sa.Engine | None = None):
+                 engine: sa.Engine | None = None, create: bool = True):
         self.url = database_url(url)
+        path = sqlite_path(self.url)
+        if path is not None and engine is None:
+            _prepare_sqlite_file(path, create)
         self.engine = engine or sa.create_engine(self.url, future=True)
         self.clock = clock
+        if not create and not sa.inspect(self.engine).has_table("flags"):
+            self.engine.dispose()
+            raise ReviewError(f"{_safe_url(self.url)} holds no review database yet: create it with "
+                              "'paxshare review init' or 'paxshare review ingest'")
         metadata.create_all(self.engine)
 
     def close(self) -> None:
@@ -244,7 +304,12 @@ class ReviewStore:
     # -- flags ---------------------------------------------------------------------------------
 
     def add_flags(self, flags: Iterable[Mapping[str, Any]], *, source_file: str | None = None) -> dict:
-        """Store flags; a flag id already there has its record replaced. Returns counts."""
+        """Store flags; returns counts of added, updated and unchanged flags.
+
+        A flag id already there has its record replaced when its content changed. The same flag
+        sent again by a later run (only ``run_id`` / ``created_utc`` differ) is unchanged: the
+        record first ingested is kept.
+        """
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         now = self._now()
         with self.engine.begin() as conn:
@@ -256,7 +321,7 @@ class ReviewStore:
                 if existing is None:
                     conn.execute(flags_table.insert().values(**row))
                     counts["added"] += 1
-                elif existing != row["record_json"]:
+                elif _content(existing) != _content(row["record_json"]):
                     conn.execute(flags_table.update()
                                  .where(flags_table.c.flag_id == row["flag_id"]).values(**row))
                     counts["updated"] += 1
@@ -273,6 +338,30 @@ class ReviewStore:
         if record is None:
             raise ReviewError(f"no flag with id {flag_id!r}")
         return json.loads(record)
+
+    def resolve_flag_id(self, text: str) -> str:
+        """A full flag id from the id itself or a unique prefix of at least 4 characters, as git does.
+
+        Raises ReviewError naming the problem when nothing or several flags start with ``text``.
+        """
+        text = (text or "").strip()
+        with self.engine.connect() as conn:
+            exact = conn.execute(sa.select(flags_table.c.flag_id)
+                                 .where(flags_table.c.flag_id == text)).scalar_one_or_none()
+            if exact is not None:
+                return exact
+            if len(text) < 4:
+                raise ReviewError(f"no flag with id {text!r} (a shortened id needs at least 4 characters)")
+            pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            found = list(conn.execute(sa.select(flags_table.c.flag_id)
+                                      .where(flags_table.c.flag_id.like(pattern, escape="\\"))
+                                      .order_by(flags_table.c.flag_id).limit(6)).scalars())
+        if not found:
+            raise ReviewError(f"no flag with id {text!r}")
+        if len(found) > 1:
+            shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+            raise ReviewError(f"flag id {text!r} is ambiguous: it starts {shown}; give more characters")
+        return found[0]
 
     def flag_ids(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -429,6 +518,18 @@ class ReviewStore:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+
+#: Flag fields a later run changes without changing the flag: who sent it again and when.
+RUN_FIELDS: tuple[str, ...] = ("run_id", "created_utc")
+
+
+def _content(record_json: str) -> dict:
+    """A stored flag record without its run fields: what decides 'updated' versus 'unchanged'."""
+    record = json.loads(record_json)
+    for name in RUN_FIELDS:
+        record.pop(name, None)
+    return record
 
 
 def _status(viewed: bool, disposition: Mapping[str, Any] | None) -> str:

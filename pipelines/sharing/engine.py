@@ -231,7 +231,7 @@ class _Compiled:
     def __init__(self, arrangement: Arrangement, secret: bytes):
         self.a = arrangement
         self.pseudo = _Pseudonymiser(secret)
-        self.filter = SensitiveFilter(arrangement.extra_ssr_codes, arrangement.extra_terms, arrangement.free_text)
+        self.filter = SensitiveFilter(arrangement.extra_ssr_codes, arrangement.free_text)
         self.trees = {kind: _compile(ts) for kind, ts in arrangement.fields.items()}
         self.projectors = {kind: _projector(tree, self.pseudo) for kind, tree in self.trees.items()}
         self.treatments = {kind: {t.path: t.kind if t.kind != "mask" or not t.keep_last else f"mask(keep_last={t.keep_last})"

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from pipelines.sharing.paths import schema_paths, suggest
-from pipelines.sharing.sensitive import FREE_TEXT_POLICIES
+from pipelines.sharing.sensitive import FREE_TEXT_POLICIES, SCREEN_REMOVED
 
 FORMAT = "paxshare-arrangement/1"
 #: Files in a rules directory that are not arrangements.
@@ -226,9 +226,13 @@ def _country_code(code: str) -> bool:
 
 
 def _airport_ok(code: str) -> bool:
+    return _airport_country(code) is not None
+
+
+def _airport_country(code: str) -> str | None:
     from pipelines.sharing.scope import airport_country
 
-    return airport_country(code) is not None
+    return airport_country(code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,11 +355,21 @@ def parse_arrangement(text: str, file: str) -> tuple[Arrangement | None, list[Pr
             if not _country_code(code):
                 doc.error(("scope", "flights", key, index), f"'{code}' is not an ISO 3166 alpha-3 country code")
     for index, code in enumerate(other_c):
-        if not _country_code(code):
+        if code in (provider, recipient):
+            # naming a party as "other relevant" would admit every international journey through it
+            doc.error(("scope", "flights", "other_relevant", "countries", index),
+                      f"'{code}' is a party to the arrangement: 'other relevant' names third countries "
+                      "(flights between the parties are covered by 'between')")
+        elif not _country_code(code):
             doc.error(("scope", "flights", "other_relevant", "countries", index), f"'{code}' is not an ISO 3166 alpha-3 country code")
     for index, code in enumerate(other_a):
         if not _airport_ok(code):
             doc.error(("scope", "flights", "other_relevant", "airports", index), f"'{code}' is not a known IATA airport")
+        elif _airport_country(code) == provider:
+            # every journey through the provider's own airport would reach the recipient
+            doc.error(("scope", "flights", "other_relevant", "airports", index),
+                      f"'{code}' is an airport of the provider {provider}: naming it would share every "
+                      f"journey through it with {recipient}; name airports outside {provider}")
     if between and (len(between) != 2 or set(between) != {provider, recipient}):
         doc.error(("scope", "flights", "between"), f"'between' must name the two parties, {provider} and {recipient}")
     if not (between or transit or other_c or other_a):
@@ -379,10 +393,14 @@ def parse_arrangement(text: str, file: str) -> tuple[Arrangement | None, list[Pr
 
     doc.unknown_keys(("sensitive",), {"free_text", "extra_ssr_codes", "extra_terms"})
     free_text = doc.text(("sensitive", "free_text"), "drop")
-    if free_text not in FREE_TEXT_POLICIES:
+    if free_text == "screen":
+        doc.error(("sensitive", "free_text"), SCREEN_REMOVED)
+    elif free_text not in FREE_TEXT_POLICIES:
         doc.error(("sensitive", "free_text"), f"sensitive.free_text must be one of {', '.join(FREE_TEXT_POLICIES)}")
     extra_codes = doc.str_list(("sensitive", "extra_ssr_codes"))
     extra_terms = doc.str_list(("sensitive", "extra_terms"))
+    if extra_terms:
+        doc.error(("sensitive", "extra_terms"), "sensitive.extra_terms is no longer used: free text is always dropped")
 
     # fields
     fields: dict[str, tuple[Treatment, ...]] = {}

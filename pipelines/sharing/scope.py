@@ -6,13 +6,17 @@ scope of an arrangement when its itinerary (an API traveller's flight legs, a PN
 - is international: a purely domestic itinerary never is (a domestic leg travels only along
   with an international one);
 - touches the provider, whose data it is; and
-- runs *between* the two parties (touches both), or stops *in transit* in a listed country on a
-  journey that begins or ends in one of the parties (or is an API record marked in transit
-  through the provider on a flight reaching the recipient), or touches one of the *other
-  relevant* airports or countries the arrangement names.
+- enters or departs the recipient's territory (runs *between* the two parties, possibly *in
+  transit* through one of them), or touches one of the *other relevant* airports or third
+  countries the arrangement names explicitly.
 
-``ScopeIndex`` decides once per record and arrangement; it returns the reason in words (carried in
-the shared record) or None.
+A transit stop alone never admits a journey: ICN-ANC-ORD stops in the US but never touches
+Mexico, so no US-Mexico arrangement covers it (the Smart Border and Border Partnership plans
+cover flights between the two countries, including travellers in transit through one of them to
+or from the other).
+
+``in_scope`` decides once per record and arrangement; it returns the admitting rule in words,
+with the rules key it comes from (carried in the shared record and its audit entry), or None.
 """
 
 from __future__ import annotations
@@ -69,24 +73,33 @@ def itinerary_of(legs: list[dict], marked_in_transit: bool = False) -> Itinerary
 
 
 def in_scope(arrangement, itinerary: Itinerary) -> str | None:
-    """Why ``itinerary`` falls under ``arrangement`` (a short phrase), or None when it does not."""
+    """Which rule of ``arrangement`` admits ``itinerary`` (a short phrase naming it), or None.
+
+    The journey must touch the provider, whose data it is, and be international. Then it is in
+    scope only when it enters or departs the *recipient's* territory (a stop there counts) or when
+    the arrangement names it explicitly as an "other relevant" flight (an airport or a third
+    country on the journey). A stop in a transit country never admits on its own a journey that
+    never reaches the recipient: SYD-HNL-SFO-IAD is not a US-Mexico flight.
+    """
     if not itinerary.international or arrangement.provider not in itinerary.countries:
         return None
     countries = itinerary.countries
-    if arrangement.between and set(arrangement.between) <= countries:
-        return f"between {arrangement.between[0]} and {arrangement.between[1]}"
-    parties = {arrangement.provider, arrangement.recipient}
-    ends = {airport_country(itinerary.airports[0]), airport_country(itinerary.airports[-1])}
-    for country in arrangement.in_transit_through:
-        # a stop in a listed country on a journey that begins or ends in one of the two parties
-        if country in itinerary.transit_countries and ends & parties:
-            return f"in transit through {country}"
-        if itinerary.marked_in_transit and country == arrangement.provider and arrangement.recipient in countries:
-            return f"in transit through {country} (as reported)"
+    recipient = arrangement.recipient
+    if recipient in countries:
+        ends = {airport_country(itinerary.airports[0]), airport_country(itinerary.airports[-1])}
+        parties = {arrangement.provider, recipient}
+        for country in arrangement.in_transit_through:
+            # the recipient's or the provider's territory reached only as an intermediate stop
+            if country in parties and country in itinerary.transit_countries and country not in ends:
+                return f"in transit through {country} (scope.flights.in_transit_through)"
+        if itinerary.marked_in_transit and arrangement.provider in arrangement.in_transit_through:
+            return f"in transit through {arrangement.provider} as reported (scope.flights.in_transit_through)"
+        if arrangement.between:
+            return f"between {arrangement.between[0]} and {arrangement.between[1]} (scope.flights.between)"
     for airport in arrangement.other_airports:
         if airport in itinerary.airports:
-            return f"other relevant airport {airport}"
+            return f"other relevant airport {airport} (scope.flights.other_relevant.airports)"
     for country in arrangement.other_countries:
         if country in countries:
-            return f"other relevant country {country}"
+            return f"other relevant country {country} (scope.flights.other_relevant.countries)"
     return None

@@ -127,3 +127,19 @@ def test_invalid_run_ids_are_refused():
     for bad in ("", "../x", "a/b", "run 1"):
         with pytest.raises(ValueError, match="invalid run id"):
             writer.flags_relative_path("jpau-yvr", bad)
+
+
+@pytest.mark.parametrize("place", ["elsewhere/jpau-mia/flags-run-1.sealed", "jpau-mia/flags-run-1.sealed",
+                                   "flags/jpau-yvr/copy.sealed", "inbox.sealed"])
+def test_file_outside_its_units_place_is_always_refused(units, keys_dir, keyring, trusted, tmp_path, place):
+    """Without a 'flags' folder above it, or under another name, the location was not checked."""
+    path = _write(units, keys_dir, tmp_path / "out", "jpau-yvr")
+    target = tmp_path / place
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, target)
+    with pytest.raises(FlagFileError, match=rf"^{target}: (misaddressed|not where a flags file belongs)"):
+        read_flags(target, keyring, trusted)
+    home = tmp_path / "inbox" / "jpau-yvr" / path.name
+    home.parent.mkdir(parents=True)
+    shutil.copy(path, home)
+    assert len(read_flags(home, keyring, trusted)) == 2

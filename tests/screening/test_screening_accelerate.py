@@ -10,13 +10,13 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.screening.accelerate import DOB_KERNEL_LEVELS, _dob_level
-from pipelines.screening.dates import compare_dob
-from pipelines.screening.plant import plant_watchlists
-from pipelines.screening.score import Screener
-from pipelines.screening.settings import load_settings
-from pipelines.screening.synthetic import fake_entries, fake_manifests, write_fake_manifests
-from pipelines.screening.watchlist import Traveller, read_travellers, read_watchlists, traveller_from_api
+from pipelines.screening.engine.compiled.accelerate import DOB_KERNEL_LEVELS, _dob_level
+from pipelines.screening.normalise.dates import compare_dob
+from pipelines.generate.plant import plant_watchlists
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.settings import load_settings
+from pipelines.generate.synthetic import fake_entries, fake_manifests, write_fake_manifests
+from pipelines.screening.lists.watchlist import Traveller, read_travellers, read_watchlists, traveller_from_api
 
 
 def _results(screener: Screener, travellers, min_score):
@@ -39,8 +39,8 @@ def test_date_of_birth_levels_equal_the_python_comparison_on_a_grid_of_dates():
 
 
 def test_every_kernel_level_is_a_level_of_the_engine():
-    from pipelines.screening.score import _DOB_ORDER
-    assert set(DOB_KERNEL_LEVELS) | {"missing"} == set(_DOB_ORDER)
+    from pipelines.screening.normalise.dates import DOB_ORDER
+    assert set(DOB_KERNEL_LEVELS) | {"missing"} == set(DOB_ORDER)
 
 
 @pytest.mark.parametrize("min_score", ["alert", 0.9, None, 0.0])
@@ -107,7 +107,7 @@ def test_travellers_without_a_name_or_a_date_and_an_empty_list():
 def test_the_candidate_cap_keeps_the_entries_sharing_most_keys_then_list_order():
     entries = [_entry(f"E{i}", "GARCIA", "JOSE MARIA" if i % 3 == 0 else "JOSE", "1980-01-02") for i in range(120)]
     screener = Screener(entries)
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.names import name_form
     form = name_form("GARCIA", "JOSE MARIA")
     found = screener.index.candidates((form,), ())
     assert len(found) == screener.index.max_candidates
@@ -131,8 +131,8 @@ def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near
         entry["dates_of_birth"] = dobs
         entries.append(entry)
     screener = Screener(entries)
-    from pipelines.screening.dates import parse_date
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.dates import parse_date
+    from pipelines.screening.normalise.names import name_form
     prepared, expected = [], []
     for i, (surname, given) in enumerate(itertools.product(["GARCIA", "LOPEZ"], ["JOSE", "JOSE MARIA", "MARIA"])):
         for year, window in ((1961, 1), (1975, 0), (1939, 3), (2004, 2), (1990, 40), (1800, 1)):
@@ -146,7 +146,7 @@ def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near
 
 
 def test_a_traveller_written_in_chinese_or_khmer_finds_the_latin_entry():
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.names import name_form
     entries = [_entry("E1", "OBAMA", "BARACK"), _entry("E2", "POT", "POL"), _entry("E3", "SMITH", "JOHN")]
     for accelerate in (True, False):
         screener = Screener(entries, accelerate=accelerate)

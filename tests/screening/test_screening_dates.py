@@ -3,9 +3,9 @@ whether it looks like one keying error (docs/screening.md, "Other fields")."""
 
 import pytest
 
-from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
-from pipelines.screening.score import _DOB_ORDER, Screener
-from pipelines.screening.settings import default_settings
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.engine.settings import default_settings
 from screening_helpers import make_entry, traveller
 
 
@@ -45,9 +45,9 @@ def test_dob_levels_by_precision_and_keying_error(a, b, expected):
 
 def test_every_level_has_words_an_order_and_a_value_best_first():
     values = default_settings().dob
-    assert set(_DOB_ORDER) == set(DOB_LEVELS)
+    assert set(DOB_ORDER) == set(DOB_LEVELS)
     assert set(values) == set(DOB_LEVELS) - {"missing"}
-    ordered = [values[name] for name in _DOB_ORDER if name != "missing"]
+    ordered = [values[name] for name in DOB_ORDER if name != "missing"]
     assert ordered == sorted(ordered, reverse=True)  # the engine takes the first in this order
     assert values["day_or_month_typo"] == -0.08 and values["year_typo"] == -0.12
     assert values["different_birthday"] == -0.25

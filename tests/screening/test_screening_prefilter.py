@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from pipelines.screening.compare import token_similarity
-from pipelines.screening.plant import plant_watchlists
-from pipelines.screening.score import Screener
-from pipelines.screening.synthetic import fake_entries, fake_manifests, write_fake_manifests
-from pipelines.screening.watchlist import read_travellers, read_watchlists, traveller_from_api
+from pipelines.screening.engine.compare import token_similarity
+from pipelines.generate.plant import plant_watchlists
+from pipelines.screening.engine.score import Screener
+from pipelines.generate.synthetic import fake_entries, fake_manifests, write_fake_manifests
+from pipelines.screening.lists.watchlist import read_travellers, read_watchlists, traveller_from_api
 
 from screening_helpers import make_entry, traveller
 
@@ -86,8 +86,8 @@ def test_pre_comparison_skip_keeps_every_planted_match(tmp_path):
 
 
 def test_birth_year_filter_on_small_blocks_only_drops_entries_that_could_not_score():
-    from pipelines.screening.dates import parse_date
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.dates import parse_date
+    from pipelines.screening.normalise.names import name_form
     entries = list(fake_entries(6000, seed=5))
     screener = Screener(entries)
     index = screener.index

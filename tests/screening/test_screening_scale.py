@@ -2,10 +2,10 @@
 
 from collections import Counter
 
-from pipelines.screening.compare import compare_names, token_similarity
-from pipelines.screening.names import coarse, name_form, normalise
-from pipelines.screening.score import Screener
-from pipelines.screening.synthetic import fake_entries
+from pipelines.screening.engine.compare import compare_names, token_similarity
+from pipelines.screening.normalise.names import coarse, name_form, normalise
+from pipelines.screening.engine.score import Screener
+from pipelines.generate.synthetic import fake_entries
 
 from screening_helpers import make_entry, traveller
 

@@ -96,9 +96,9 @@ def test_sensitive_codes_and_terms_never_leave_even_when_listed():
     record = pnr(route=("JFK", "YYZ"), ssrs=[("MOML", None), ("WCHR", "NEEDS CHAIR"), ("FQTV", "AC123"), ("OTHS", "PAX IS DIABETIC")],
                  remarks=[("OSI", "KOSHER MEAL PLEASE"), ("GENERAL", "VIP CUSTOMER")])
     shares = {s.record["arrangement_id"]: json.loads(s.record["payload_json"]) for s in ENGINE.share_pnr(record, flagged=True)}
-    payload = shares["USA-CAN"]  # screens free text and lists ssrs[].code and remarks[].text
-    assert [s["code"] for s in payload["ssrs"]] == ["FQTV"]
-    assert [r["text"] for r in payload["remarks"]] == ["VIP CUSTOMER"]
+    payload = shares["USA-CAN"]  # lists ssrs[].code: sensitive codes go, free text always goes
+    assert [s["code"] for s in payload["ssrs"]] == ["FQTV", "OTHS"]
+    assert all(s.get("text") is None for s in payload.get("ssrs", [])) and not payload.get("remarks")
     assert "remarks" not in shares["CAN-USA"] and "ssrs" not in shares["CAN-USA"]
 
 
@@ -160,12 +160,11 @@ def _check_output(kind, shares):
             assert _allowed(arrangement, kind, path), f"{path} left under {arrangement.id}"
         for path in record["fields_sent"]:
             assert path in arrangement.allowed_paths(kind)
-        sensitive = SensitiveFilter(arrangement.extra_ssr_codes, arrangement.extra_terms, "screen")
+        sensitive = SensitiveFilter(arrangement.extra_ssr_codes)
         for ssr in payload.get("ssrs") or ():
             assert ssr.get("code") not in sensitive.codes
-            assert not sensitive.is_sensitive_text(ssr.get("text"))
-        for remark in payload.get("remarks") or ():
-            assert not sensitive.is_sensitive_text(remark.get("text"))
+            assert ssr.get("text") is None  # free text never leaves
+        assert not payload.get("remarks") and not payload.get("history")
         assert record["content_hash"] == content_hash(record)
 
 

@@ -11,7 +11,7 @@ import fastavro
 from pipelines import crypto
 from pipelines.cli import main as paxshare
 from pipelines.flags.reader import read_flags
-from pipelines.screening.plant import plant_watchlists
+from pipelines.generate.plant import plant_watchlists
 
 
 def test_full_flow(tmp_path, capsys):

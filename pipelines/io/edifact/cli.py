@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from pipelines.io.edifact.convert import ConversionResult, convert_bytes, summarise, write_result, write_summary
-from pipelines.validation import reasons
+from pipelines import reasons
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,7 @@
 Watchlists arrive as Avro (``schemas/watchlist_entry.avsc``) or CSV; travellers as Avro
 ``ApiTraveller`` records, ``ApiManifest`` files or CSV. Entries stay plain dicts shaped by the Avro
 schema (so they can be written back and shown in explanations); the matching engine derives its
-own compact forms from them in :mod:`pipelines.screening.index`.
+own compact forms from them in :mod:`pipelines.screening.engine.index`.
 
 CSV readers are liberal in what they accept (UTF-8 BOM, extra columns, blank lines, header case
 and spacing) and strict about what they need: a bad row raises :class:`ScreeningInputError`
@@ -23,9 +23,9 @@ from typing import Any, Iterable, Iterator
 
 import fastavro
 
-from pipelines.screening.countries import to_alpha3
-from pipelines.screening.dates import parse_date
-from pipelines.screening.documents import normalise_number
+from pipelines.screening.normalise.countries import to_alpha3
+from pipelines.screening.normalise.dates import parse_date
+from pipelines.screening.normalise.documents import normalise_number
 
 __all__ = [
     "ScreeningInputError", "Traveller", "watchlist_schema", "read_watchlist", "read_watchlists",

@@ -17,7 +17,7 @@ Airlines send names as the passport's machine-readable zone spells them (ICAO Do
 Two names never compare as strings here: this module only produces :class:`NameForm` token tuples
 and each token's consonant :func:`skeleton`, a phonetic key that absorbs vowel spelling and
 transliteration variants (``MOHAMMED``/``MUHAMMAD``/``محمد`` -> ``MHMD``). Comparison lives in
-:mod:`pipelines.screening.compare`.
+:mod:`pipelines.screening.engine.compare`.
 
 Falsehoods programmers believe about names apply: a name may be one token, may carry no surname,
 may be in any order, and two people may share every token.

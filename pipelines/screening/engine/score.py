@@ -1,7 +1,7 @@
 """Scoring a traveller against the candidate entries, with an explanation per field.
 
 The score starts from the best name comparison over the entry's spellings (0..1, see
-:mod:`pipelines.screening.compare`) and is then moved by the other fields, each only when both
+:mod:`pipelines.screening.engine.compare`) and is then moved by the other fields, each only when both
 sides have it (a missing field is no evidence either way):
 
 * date of birth: agreement adds a little, disagreement by years takes a lot away; partial dates,
@@ -14,7 +14,7 @@ sides have it (a missing field is no evidence either way):
 Entries on a ``LOST_STOLEN_DOCUMENT`` list are matched on the document alone (INTERPOL SLTD
 practice): number + issuing state is a hit whoever carries it.
 
-Every number comes from :class:`pipelines.screening.settings.Settings`. The result is a
+Every number comes from :class:`pipelines.screening.engine.settings.Settings`. The result is a
 :class:`Candidate` with ``score`` in [0, 1], the category's ``threshold``, ``alert`` (score at or
 above threshold and not suppressed) and ``explanation``: one line per compared field.
 """
@@ -27,22 +27,17 @@ import gc
 import threading
 from dataclasses import dataclass
 
-from pipelines.screening.compare import compare_names
-from pipelines.screening.countries import to_alpha3
-from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
-from pipelines.screening.documents import compare_document
-from pipelines.screening.index import CandidateIndex, people_carrying
-from pipelines.screening.names import name_form
-from pipelines.screening.settings import Settings, default_settings
-from pipelines.screening.suppression import Suppressor
-from pipelines.screening.watchlist import Traveller
+from pipelines.screening.engine.compare import compare_names
+from pipelines.screening.normalise.countries import to_alpha3
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
+from pipelines.screening.engine.index import CandidateIndex, people_carrying
+from pipelines.screening.normalise.names import name_form
+from pipelines.screening.engine.settings import Settings, default_settings
+from pipelines.screening.engine.suppression import Suppressor
+from pipelines.screening.lists.watchlist import Traveller
 
-__all__ = ["Candidate", "Screener", "LOST_STOLEN"]
-
-LOST_STOLEN = "LOST_STOLEN_DOCUMENT"
-_DOB_ORDER = ["exact", "day_month_swap", "partial_agree", "placeholder_agree", "day_or_month_typo",
-              "month_differs", "year_typo", "year_off_by_one", "different_birthday", "year_off_2_3",
-              "year_far", "missing"]
+__all__ = ["Candidate", "Screener"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +95,7 @@ class Screener:
             ...
 
     ``accelerate`` (default on) pre-scores candidates in compiled code
-    (:mod:`pipelines.screening.accelerate`) so only entries that can reach ``min_score`` are
+    (:mod:`pipelines.screening.engine.compiled.accelerate`) so only entries that can reach ``min_score`` are
     scored here; off, every candidate is scored in Python (the reference the tests compare with).
     """
 
@@ -129,7 +124,7 @@ class Screener:
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
-            from pipelines.screening.accelerate import Accelerator
+            from pipelines.screening.engine.compiled.accelerate import Accelerator
             self._accelerator = Accelerator(self)
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
@@ -143,7 +138,7 @@ class Screener:
 
     def screen_many(self, travellers: list[Traveller], min_score: float | None = None) -> list[list[Candidate]]:
         """:meth:`screen` for a batch of travellers (one list of candidates per traveller, same
-        order): with the compiled pre-scoring (:mod:`pipelines.screening.accelerate`) a batch is one
+        order): with the compiled pre-scoring (:mod:`pipelines.screening.engine.compiled.accelerate`) a batch is one
         call into compiled code, which leaves only entries that can reach ``min_score`` for the
         exact Python scoring below. The results are the same with or without it."""
         with self._lock:  # one batch at a time: the compiled stage reuses scratch arrays
@@ -276,7 +271,7 @@ class Screener:
         level = "missing"
         entry_dobs = index.dobs[position]
         if dob is not None and entry_dobs:
-            level = min((compare_dob(dob, d) for d in entry_dobs), key=_DOB_ORDER.index)
+            level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
         dob_adjust = self._dob.get(level, 0.0) if level != "missing" else 0.0
         t_sex, e_sex = traveller.sex, entry.get("sex")
         sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None

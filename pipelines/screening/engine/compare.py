@@ -25,9 +25,9 @@ from __future__ import annotations
 import functools
 from rapidfuzz.distance import OSA
 
-from pipelines.screening.names import (_VOWELS, COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
-                                       is_patronymic, particle_flags, skeleton)
-from pipelines.screening.nicknames import DIRECT, nickname_relation
+from pipelines.screening.normalise.names import (_VOWELS, COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
+                                                 is_patronymic, particle_flags, skeleton)
+from pipelines.screening.normalise.nicknames import DIRECT, nickname_relation
 
 __all__ = ["token_similarity", "compare_names", "NameComparison"]
 
@@ -129,7 +129,7 @@ def _vowel_distinct(a: str, b: str) -> bool:
     One-consonant names that start with different vowels (``AVA``/``EVE``) were tried too and
     left out: Arabic romanisation varies exactly there (``ISSA``/``ESSA``/``EESA``, ``AL``/``EL``),
     and it cost recall on the arabnamer variants for one false alert that the name-only cap
-    (:mod:`pipelines.screening.score`) already removes."""
+    (:mod:`pipelines.screening.engine.score`) already removes."""
     if len(a) >= 4 and len(a) == len(b) and a[:-1] == b[:-1] and (a[-1], b[-1]) in _GENDERED_ENDINGS:
         return True
     return _feminine_a(a, b) or _feminine_a(b, a)

@@ -26,7 +26,7 @@ initial, weaker by design, already above ``max_initial_block_size`` (``SMITH`` +
 list). At most ``max_candidates`` entries, those sharing most keys, are scored.
 
 The functions here state the keys as strings (``P|ABDL|RHMN``): the readable rules, and the
-reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.keycodes`:
+reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.engine.compiled.keycodes`:
 the key's kind mixed with the Python hashes of its parts), made for the whole list in compiled
 code at build and, by the compiled pre-scoring, for travellers' names; :func:`keycodes.code_of`
 gives a string key's code, and tests hold the two ways equal. The distinct codes are one sorted
@@ -47,11 +47,11 @@ from typing import Iterable
 
 import numpy as np
 
-from pipelines.screening.dates import parse_date
-from pipelines.screening.documents import normalise_number
-from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
-from pipelines.screening.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives, code_of,
-                                          document_code, real_positions, second_letter)
+from pipelines.screening.normalise.dates import parse_date
+from pipelines.screening.normalise.documents import normalise_number
+from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
+from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives,
+                                                          code_of, document_code, real_positions, second_letter)
 
 __all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys"]
 

@@ -3,7 +3,7 @@
 The table ``data/nicknames.csv`` groups a formal given name with its short forms and a few
 cross-language equivalents (``JOSEPH``/``YUSUF``); a token can sit in several groups (``ROB``:
 ``ROBERT`` and ``ROBIN``). Two tokens are nickname-equivalent when they share a group. Tokens are
-compared after :func:`pipelines.screening.names.normalise`, so the table is upper-case A-Z.
+compared after :func:`pipelines.screening.normalise.names.normalise`, so the table is upper-case A-Z.
 
 Two relations are told apart (:func:`nickname_relation`): a formal name and one of its forms
 (``MATTHEW``/``MATTY``: the person called Matthew is called Matty) and two forms of one formal
