@@ -5,7 +5,7 @@ Built like a real consolidated list, not like a sample:
 * **namesakes**: people are drawn from the generator's name tables (``data/names_<culture>.csv``,
   culture weights from ``data/cultures.json``) with Zipf-like weights inside a culture and a long
   tail of rare surnames built from the culture's own syllables (the distribution of
-  :class:`pipelines.screening.synthetic.NamePool`), so a common full name (``MARIA HERNANDEZ``,
+  :class:`pipelines.generate.synthetic.NamePool`), so a common full name (``MARIA HERNANDEZ``,
   ``MUHAMMAD KHAN``, ``WANG WEI``) is carried by hundreds of different listed people at 1M;
 * **dates**: full dates of birth on 75% of person entries, a year only on 15%, none on 10%; a few
   list a second, approximate date (the year after);
@@ -22,7 +22,7 @@ Travellers are passport-shaped (``ApiTraveller`` dicts: the passport spelling, a
 birth, sex, nationality, one passport) drawn from the same population with another seed, so an
 ordinary traveller meets their namesakes on the list at realistic rates. **Planted** travellers
 are listed under one variant each (:data:`VARIANTS`: the planted-truth variants of
-:mod:`pipelines.screening.plant` plus a document number with one wrong character and a birth
+:mod:`pipelines.generate.plant` plus a document number with one wrong character and a birth
 year off by one) and their entries are scattered through the list.
 
 Subsets: :meth:`ScaleWorld.entries` of size ``n`` is the first ``n - planted`` fillers (the same
@@ -44,11 +44,11 @@ import random
 from dataclasses import dataclass
 from importlib import resources
 
-from pipelines.screening.names import normalise
-from pipelines.screening.nicknames import variants as nickname_variants
-from pipelines.screening.plant import VARIANTS as PLANT_VARIANTS
-from pipelines.screening.plant import _to_cyrillic, _variant
-from pipelines.screening.synthetic import _syllables_of, _zipf
+from pipelines.screening.normalise.names import normalise
+from pipelines.screening.normalise.nicknames import variants as nickname_variants
+from pipelines.generate.plant import VARIANTS as PLANT_VARIANTS
+from pipelines.generate.plant import _to_cyrillic, _variant
+from pipelines.generate.synthetic import _syllables_of, _zipf
 
 __all__ = ["ScaleWorld", "VARIANTS", "PERSON_CATEGORIES"]
 
