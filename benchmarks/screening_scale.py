@@ -28,8 +28,12 @@ other travellers, then screen their share of the travellers:
     the Python engine scores in full, candidates at >= min-score; how often the cap was hit;
 * **build** seconds and **peak memory** per worker.
 
+``candidate_generation``: the screener's own counters for the quality pass (big blocks narrowed
+by birth year, blocks skipped, travellers whose candidates the cap cut, candidates cut).
+
 Lists are cached under ``--cache`` (pickles keyed by seed and size). Not part of CI; a scaled-down
-version runs as a test (``tests/screening/test_screening_scale_benchmark.py``).
+version runs as a test (``tests/screening/test_screening_scale_benchmark.py``: 100k entries, no
+planted match that scores above its threshold may be lost by candidate generation).
 """
 
 from __future__ import annotations
@@ -72,8 +76,8 @@ def _miss_reason(screener, traveller, form, dob, position: int, min_score: float
     """Why the index did not offer the planted entry (reference rules, string keys)."""
     import numpy as np
 
-    from pipelines.screening.index import entry_keys
-    from pipelines.screening.keycodes import code_of
+    from pipelines.screening.engine.index import entry_keys
+    from pipelines.screening.engine.compiled.keycodes import code_of
     index = screener.index
     shared = index.query_keys((form,) if form else (), traveller.documents) & \
         entry_keys(index.forms[position], index.docs[position], index.rules)
@@ -101,10 +105,10 @@ def _miss_reason(screener, traveller, form, dob, position: int, min_score: float
 
 def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results) -> None:
     """One spawned worker: load the list, build, warm up, time the alert pass, then the quality pass."""
-    from pipelines.screening.dates import parse_date
-    from pipelines.screening.names import name_form
-    from pipelines.screening.score import Screener
-    from pipelines.screening.watchlist import traveller_from_api
+    from pipelines.screening.normalise.dates import parse_date
+    from pipelines.screening.normalise.names import name_form
+    from pipelines.screening.engine.score import Screener
+    from pipelines.screening.lists.watchlist import traveller_from_api
     with open(list_path, "rb") as handle:
         entries = pickle.load(handle)
     barrier.wait()
@@ -124,10 +128,12 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
     elapsed = time.perf_counter() - started
     # quality pass: every candidate down to min_score
     screener.names_compared = 0
+    stats_before = screener.lookup_stats
     found = []
     for start in range(0, len(travellers), _BATCH):
         found.extend(screener.screen_many(travellers[start:start + _BATCH], min_score=min_score))
     scored = screener.names_compared
+    lookup = {k: v - stats_before[k] for k, v in screener.lookup_stats.items()} if hasattr(screener, "lookup_stats") else {}
     position_of = {}
     if want_diagnostics:
         position_of = {e["entry_id"]: p for p, e in enumerate(entries) if e["entry_id"].startswith("P")}
@@ -159,7 +165,7 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
                 if not row["planted"]["retrieved"]:
                     row["planted"]["why"] = _miss_reason(screener, traveller, form, dob, position, min_score)
         rows.append(row)
-    results.put({"elapsed": elapsed, "built": built, "scored": scored, "rows": rows,
+    results.put({"elapsed": elapsed, "built": built, "scored": scored, "rows": rows, "lookup": lookup,
                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "built_mb": rss_built,
                  "postings": screener.index.postings})
 
@@ -242,6 +248,8 @@ def run_one(size: int, args) -> dict:
             "python_scored": round(sum(o["scored"] for o in outcomes) / n, 2),
             "at_min_score": round(sum(r["at_min"] for r in rows) / n, 2),
             "at_cap_share": round(sum(r["retrieved"] >= 50 for r in rows) / n, 4)},
+        # what candidate generation gave up in the quality pass (the screener's own counters)
+        "candidate_generation": {k: sum(o["lookup"].get(k, 0) for o in outcomes) for k in outcomes[0]["lookup"]},
     }
 
 
