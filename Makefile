@@ -8,7 +8,7 @@ OUT    ?= out
 SAMPLES := sample_manifests
 WATCHLISTS = $(foreach f,$(wildcard $(SAMPLES)/watchlists/*.avro),--watchlists $(f))
 
-.PHONY: demo test install browser clean bench samples
+.PHONY: demo test install browser clean bench samples cluster-install cluster-up cluster-down cluster-status
 
 $(BIN)/paxshare: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,20 @@ samples: install
 
 bench: install
 	$(BIN)/python benchmarks/pipeline_throughput.py
+
+## cluster-up: Kafka (KRaft), a Flink session cluster, Prism + SDK worker pool on loopback
+## (docs/cluster.md); cluster-down stops them by PID. Components are staged under .cluster/.
+cluster-install: install
+	tools/cluster/install.sh
+
+cluster-up: cluster-install
+	tools/cluster/up.sh
+
+cluster-down:
+	tools/cluster/down.sh
+
+cluster-status:
+	-tools/cluster/kafka.sh status; tools/cluster/flink.sh status; tools/cluster/prism.sh status
 
 clean:
 	rm -rf $(OUT) .pytest_cache

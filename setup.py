@@ -18,6 +18,10 @@ setup(
         "pipelines.io.edifact",
         "pipelines.validation",
         "pipelines.screening",
+        "pipelines.screening.normalise",
+        "pipelines.screening.engine",
+        "pipelines.screening.engine.compiled",
+        "pipelines.screening.lists",
         "pipelines.sharing",
         "pipelines.flags",
         "pipelines.review",
@@ -63,6 +67,9 @@ setup(
         "argon2-cffi>=23.1",
         "pyotp>=2.9",
         "flask-babel>=4.0",
+        # Kafka from the Python SDK worker (pipelines/io/kafka.py): Beam's Java KafkaIO needs an
+        # expansion-service jar at exactly the SDK's version, which Maven Central does not serve.
+        "confluent-kafka>=2.6,<3",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],

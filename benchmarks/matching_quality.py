@@ -13,7 +13,7 @@ Sets (from ``--data``/names, never copied into the repo):
   with the same surname (hard negatives);
 * ``splink``: person records (name + date of birth) in the same cluster vs different clusters;
 * ``planted/<variant>``: the generator's manifests (or synthetic ones) screened against
-  :func:`pipelines.screening.plant.plant_watchlists` lists; negatives are every non-planted
+  :func:`pipelines.generate.plant.plant_watchlists` lists; negatives are every non-planted
   traveller's best-scoring entry (the hardest negative the index finds).
 
 Our side goes through the real engine (index + scoring): a pair the index does not retrieve
@@ -45,9 +45,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipelines.screening.score import Screener  # noqa: E402
-from pipelines.screening.settings import load_settings  # noqa: E402
-from pipelines.screening.watchlist import Traveller  # noqa: E402
+from pipelines.screening.engine.score import Screener  # noqa: E402
+from pipelines.screening.engine.settings import load_settings  # noqa: E402
+from pipelines.screening.lists.watchlist import Traveller  # noqa: E402
 
 NK_THRESHOLD = 0.70
 POOLED_NOMENKLATURA = "nomenklatura (all categories)"
@@ -196,8 +196,8 @@ def set_splink(data: Path, rng, sample) -> list[dict]:
 def planted(manifests: list[str], settings, rng, out_dir: Path) -> tuple[list[dict], dict]:
     """Screen generated travellers against planted lists. Returns pairs (for the side-by-side)
     and our engine's own figures (recall per variant, false-alert rate on all travellers)."""
-    from pipelines.screening.plant import plant_watchlists
-    from pipelines.screening.watchlist import read_travellers, read_watchlists
+    from pipelines.generate.plant import plant_watchlists
+    from pipelines.screening.lists.watchlist import read_travellers, read_watchlists
     summary = plant_watchlists(manifests, str(out_dir), seed=11, per_variant=40, fillers=20000)
     entries = read_watchlists([v["avro"] for v in summary["lists"].values()])
     by_id = {e["entry_id"]: e for e in entries}
@@ -333,7 +333,7 @@ def main(argv=None) -> int:
         glob.glob(str(REPO / "sample_manifests" / "**" / "*.avro"), recursive=True))
     manifests = [m for m in manifests if "manifest" in Path(m).name.lower() or "api" in Path(m).name.lower()] or manifests
     if not manifests:
-        from pipelines.screening.synthetic import write_fake_manifests
+        from pipelines.generate.synthetic import write_fake_manifests
         manifests = [write_fake_manifests(str(out_dir / "synthetic_manifests.avro"), 200, 50, seed=3)]
     planted_pairs, planted_figures = planted(manifests, settings, rng, out_dir / "planted")
     pairs += planted_pairs

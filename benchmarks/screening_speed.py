@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/screening_speed.py --sizes 10000,100000,1000000 --travellers 20000 --workers 2
 
 Each size runs in a fresh subprocess (so peak memory is that size's own): synthetic entries
-(:func:`pipelines.screening.synthetic.fake_entries`: names from the generator's culture tables,
+(:func:`pipelines.generate.synthetic.fake_entries`: names from the generator's culture tables,
 culture-weighted, Zipf within a culture, long tail of rare surnames; see that module) are indexed
 once (``index_build_s``: the candidate index and the compiled pre-scoring's tables;
 ``first_call_s``: numba compiling the kernels, cached on disk afterwards), then synthetic
@@ -46,8 +46,8 @@ _SCREENER = None
 
 
 def _travellers(n: int, seed: int):
-    from pipelines.screening.synthetic import fake_manifests
-    from pipelines.screening.watchlist import traveller_from_api
+    from pipelines.generate.synthetic import fake_manifests
+    from pipelines.screening.lists.watchlist import traveller_from_api
     out = []
     per = 100
     for manifest in fake_manifests((n + per - 1) // per, per, seed=seed):
@@ -59,9 +59,9 @@ def _travellers(n: int, seed: int):
 def _screen_chunk(chunk, floor=False, batch=1000):
     """Screen in batches of ``batch`` travellers, as the Beam transform does (``screen_many``)."""
     alerts = candidates = alerting = 0
-    cutoff = None if floor else _SCREENER.alert_cutoff
+    min_score = None if floor else _SCREENER.lowest_threshold
     for start in range(0, len(chunk), batch):
-        for found in _SCREENER.screen_many(chunk[start:start + batch], min_score=cutoff):
+        for found in _SCREENER.screen_many(chunk[start:start + batch], min_score=min_score):
             candidates += len(found)
             hits = sum(c.alert for c in found)
             alerts += hits
@@ -73,8 +73,8 @@ def _independent_worker(size, first, other, barrier, results) -> None:
     """A fresh process (spawned, as an SDK worker starts: nothing inherited from the parent): reads
     its list (here: generates the same entries), builds its own index, warms up, then screens."""
     global _SCREENER
-    from pipelines.screening.score import Screener
-    from pipelines.screening.synthetic import fake_entries
+    from pipelines.screening.engine.score import Screener
+    from pipelines.generate.synthetic import fake_entries
     entries = list(fake_entries(size, seed=7))
     barrier.wait()  # every worker builds at the same time, as a job's workers start together
     started = time.perf_counter()
@@ -89,8 +89,8 @@ def _independent_worker(size, first, other, barrier, results) -> None:
 
 def run_one(size: int, n_travellers: int, workers: int) -> dict:
     global _SCREENER
-    from pipelines.screening.score import Screener
-    from pipelines.screening.synthetic import fake_entries
+    from pipelines.screening.engine.score import Screener
+    from pipelines.generate.synthetic import fake_entries
     started = time.perf_counter()
     entries = list(fake_entries(size, seed=7))
     generated = time.perf_counter() - started

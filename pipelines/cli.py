@@ -3,6 +3,11 @@
 Each subcommand lives in the module of its area, which exposes ``add_arguments(parser)`` and
 ``main(args) -> int``. Only the chosen subcommand's module is imported, so ``paxshare --help`` and
 light commands start fast and do not pay for Beam or great-expectations.
+
+The pipeline commands (``run``, ``stream``) are parsed here: ``parse_known_args`` keeps paxshare's
+own arguments and passes everything else (``--runner=...``, or anything after ``--``) to Beam's
+``PipelineOptions`` untouched; paxshare's values are set on the :class:`PaxshareOptions` view of
+those options, so they reach any runner with the rest of the options.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import sys
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipelines.generate.cli", "write synthetic API/PNR manifests (and watchlists) with planted truth"),
-    "run": ("pipelines.batch", "run the pipeline: read, validate, screen, share, flag"),
+    "run": ("pipelines.cli", "run the pipeline: read, validate, screen, share, flag"),
     "convert": ("pipelines.io.edifact.cli", "convert UN/EDIFACT PAXLST/PNRGOV to Avro manifests"),
     "screen": ("pipelines.screening.cli", "match travellers against watchlists, one JSON line per candidate"),
     "rules": ("pipelines.sharing.cli_rules", "check the sharing arrangements in a rules directory"),
@@ -25,6 +30,70 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("pipelines.flags.cli_keys", "create, list and rotate unit and signing keys"),
     "review": ("pipelines.review.cli", "JPAU analysts: list, open and dispose of risk flags (CLI or web)"),
 }
+
+
+#: paxshare run's arguments -> PaxshareOptions fields (the rest are Beam's)
+_STAGE_ARGUMENTS = ("output", "run_id", "watchlists", "rules", "keys", "units", "cleared_travellers",
+                    "screening_settings", "quiet")
+
+
+def add_stage_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where outputs go and which stages run: shared by ``paxshare run`` and ``paxshare stream``."""
+    parser.add_argument("--output", default="out", help="output folder (default: out)")
+    parser.add_argument("--run-id", help="run id (default: derived from the inputs, so re-runs replace)")
+    parser.add_argument("--watchlists", action="append", default=[], help="watchlist files to screen against")
+    parser.add_argument("--rules", help="sharing rules folder (enables sharing)")
+    parser.add_argument("--keys", help="keys folder (partner/unit public keys, signing key); enables flags")
+    parser.add_argument("--units", help="JPAU units config (default: the packaged rules/jpau_units.yaml)")
+    parser.add_argument("--cleared-travellers", help="cleared-traveller list (from 'paxshare review export-cleared')")
+    parser.add_argument("--screening-settings", help="screening settings YAML (thresholds per list category)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.epilog = ("Beam options follow '--' or are given as --name=value, "
+                     "e.g. -- --runner=DirectRunner --direct_num_workers=2")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``paxshare run``."""
+    parser.add_argument("inputs", nargs="*", help="Avro files, folders or globs (or use --input)")
+    parser.add_argument("--input", action="append", default=[], help="Avro file, folder or glob; repeatable")
+    add_stage_arguments(parser)
+
+
+def pipeline_options(args: argparse.Namespace, fields=_STAGE_ARGUMENTS, **values):
+    """Beam's options from the arguments paxshare did not know, with paxshare's own set on them."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.options import PaxshareOptions
+
+    options = PipelineOptions(list(args.beam_args))
+    paxshare = options.view_as(PaxshareOptions)
+    for name in fields:
+        value = getattr(args, name)
+        if value not in (None, [], False):
+            setattr(paxshare, name, value)
+    for name, value in values.items():
+        setattr(paxshare, name, value)
+    return options
+
+
+def main_run(args: argparse.Namespace) -> int:
+    """``paxshare run``: the batch pipeline; prints the report's summary."""
+    from pipelines import batch
+    from pipelines.report import format_summary
+
+    inputs = list(args.inputs) + list(args.input)
+    if not inputs:
+        print("paxshare run: give at least one input (file, folder or glob)", file=sys.stderr)
+        return 2
+    report = batch.launch(pipeline_options(args, input=inputs))
+    print(format_summary(report))
+    print(f"  outputs    {args.output}/valid, {args.output}/dead_letter; report "
+          f"{args.output.rstrip('/')}/{batch.REPORT_FILE}")
+    return 0 if report["reconciled"] else 3
+
+
+#: commands of this module: name -> (add_arguments, main)
+_OWN = {"run": (add_arguments, main_run)}
 
 
 def _top_level_parser() -> argparse.ArgumentParser:
@@ -57,13 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     module_name, text = COMMANDS[name]
     # Beam logs optional-dependency notices at import; set PAXSHARE_LOG=INFO to see everything.
     logging.getLogger().setLevel(os.environ.get("PAXSHARE_LOG", "ERROR").upper())
-    module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"paxshare {name}", description=text)
-    module.add_arguments(parser)
     beam_args: list[str] = []
     if "--" in rest:
         split = rest.index("--")
         rest, beam_args = rest[:split], rest[split + 1:]
+    if name in _OWN:  # a pipeline command: what paxshare does not know is Beam's
+        add, run = _OWN[name]
+        add(parser)
+        args, unknown = parser.parse_known_args(rest)
+        args.beam_args = unknown + beam_args
+        return int(run(args) or 0)
+    module = importlib.import_module(module_name)
+    module.add_arguments(parser)
     args = parser.parse_args(rest)
     args.beam_args = beam_args
     return int(module.main(args) or 0)

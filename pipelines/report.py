@@ -49,6 +49,15 @@ def build_report(run_id: str, inputs: list[str], file_stats: Iterable[tuple[str,
     }
 
 
+def timing(started: float, finished: float, persons: int) -> dict:
+    """The report's timing section from the run's start and end (epoch seconds)."""
+    import datetime as dt
+
+    seconds = max(finished - started, 0.0)
+    return {"started_utc": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(seconds, 3), "persons_per_second": persons / seconds if seconds else 0.0}
+
+
 def reconciles(entry: dict) -> bool:
     """True when nothing in this file's counts went missing."""
     return (entry["records_decoded"] == entry["manifests_in"] + entry["pnrs_in"]
@@ -73,6 +82,10 @@ def format_summary(report: dict) -> str:
         shown = ", ".join(f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}"
                           for key, value in counts.items())
         lines.append(f"  {stage:<10} {shown}")
+    if "audit" in report:
+        audit = report["audit"]
+        lines.append(f"  audit      head {audit['head']} after entry {audit['entries']:,}, signed checkpoint in "
+                     f"this report: keep it (paxshare audit verify OUT/audit --keys KEYS --checkpoint REPORT)")
     if report["rejection_reasons"]:
         lines.append("  reasons    " + ", ".join(f"{code} {n:,}" for code, n in report["rejection_reasons"].items()))
     for path, entry in report["files"].items():

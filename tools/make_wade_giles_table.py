@@ -4,7 +4,7 @@ University of Chicago's Wade-Giles/pinyin tables).
 
 Run once, by hand, when the table should be refreshed (``pip install pypinyin`` in any venv):
 ``python tools/make_wade_giles_table.py``. paxshare itself does not depend on pypinyin; it reads the
-CSV (:mod:`pipelines.screening.names`). Spellings are written as names are normalised: A-Z, the
+CSV (:mod:`pipelines.screening.normalise.names`). Spellings are written as names are normalised: A-Z, the
 aspiration apostrophe dropped but recorded (``aspirated``), ``ê``/``ŭ`` as E/U, ``ü`` both as U
 (English usage) and UE (ICAO Doc 9303); pinyin ``ü`` as U.
 """

@@ -8,13 +8,13 @@ re-run produces the same ids and never a duplicate. No Beam here.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 
 from pipelines import schemas
+from pipelines.json_values import json_object
 from pipelines.flags.routing import TRAVELLER_FIELDS, Unit, UnitsConfig, route
 
 __all__ = [
@@ -47,20 +47,6 @@ def flag_id(traveller_id: str, entry_id: str, unit_id: str) -> str:
     """Stable id from run-independent inputs only: the same traveller, entry and unit give the same id."""
     material = "\x00".join(("paxshare.risk_flag.v1", traveller_id, entry_id, unit_id))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
-
-
-def json_object(value: Any) -> dict:
-    """A dict from a dict or JSON object text (as MatchCandidate and flags carry records); anything
-    else, malformed text included, gives an empty dict."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str) and value:
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return {}
-        return loaded if isinstance(loaded, dict) else {}
-    return {}
 
 
 def traveller_fields_of(traveller: Mapping[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     if args.watchlists == "yes" or (args.watchlists == "auto" and args.travellers <= 2_000_000):
         from pathlib import Path
 
-        from pipelines.screening.plant import plant_watchlists
+        from pipelines.generate.plant import plant_watchlists
 
         manifests = sorted(str(p) for p in Path(args.out, "api").glob("*.avro"))
         planted = plant_watchlists(manifests, str(args.out), seed=args.seed, fillers=args.watchlist_fillers)
@@ -73,7 +73,7 @@ WATCHLIST_NOTES = """
 ## Watchlists
 
 `watchlists/` holds the lists `paxshare generate` plants among these travellers (its `--watchlists`
-default for sets up to 2 million travellers), written by `pipelines.screening.plant`: look-out and
+default for sets up to 2 million travellers), written by `pipelines.generate.plant`: look-out and
 designated-person lists and lost/stolen-document lists from the USA, Canada and Mexico, each in
 Avro and CSV, with true matches planted under recorded variant types among {fillers:,} non-matching
 filler entries: {description}. `watchlists/truth.jsonl` records each planted match: the traveller

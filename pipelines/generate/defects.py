@@ -1,5 +1,5 @@
 """Planted defects: exactly one per invalid person, manifest or PNR, recorded with the reason code
-and field path the validator uses (``pipelines.validation.reasons``).
+and field path the validator uses (``pipelines.reasons``).
 
 Defect kinds are taken in turn from a shuffled cycle (re-shuffled when used up), so even a small
 set contains every kind once enough records are planted, and which record gets which defect is
@@ -15,7 +15,7 @@ from random import Random
 import pycountry
 
 from pipelines.mrz import td3_line2
-from pipelines.validation import reasons as R
+from pipelines import reasons as R
 
 #: Three-letter codes that are neither ISO 3166 alpha-3 nor Doc 9303 specials (nor the Doc 9303
 #: specimen code UTO): typing slips and invented states.

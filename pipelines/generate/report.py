@@ -123,7 +123,7 @@ def generated_md(summary: dict, options, command: str | None) -> str:
         f"- `truth/planted_invalid.jsonl`: {planted['total']:,} planted defects, one JSON object per line:"
         " `kind` (API_PERSON, API_MANIFEST, PNR), `file`, `record_key` (`message_id/person_id`,"
         " `message_id`, or the PNR's `record_locator`, its `message_id` when the locator is the defect),"
-        " `code` and `field` as in `pipelines/validation/reasons.py`. Each invalid record has exactly one"
+        " `code` and `field` as in `pipelines/reasons.py`. Each invalid record has exactly one"
         " defect; every other record is valid.",
         "- `truth/summary.json`: the counts below and more.",
     ]

@@ -20,7 +20,7 @@ import fastavro.schema
 from fastavro.read import SchemaResolutionError
 
 from pipelines import schemas
-from pipelines.validation import reasons
+from pipelines import reasons
 
 #: Schemas ``paxshare run`` accepts as input.
 INPUT_SCHEMAS = ("api_manifest", "pnr")

@@ -10,7 +10,6 @@ folder that does not exist.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Callable, Iterable
 
@@ -42,8 +41,9 @@ class _ReadAvroFile(beam.DoFn):
     """Decodes one matched file; emits DecodedRecords, dead letters for file problems, and the
     file's status for the run report."""
 
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, progress: bool = True):
         self._run_id = run_id
+        self._progress = progress
         self._records = Metrics.counter("paxshare.read", "records_decoded")
         self._bad_files = Metrics.counter("paxshare.read", "files_rejected")
 
@@ -75,7 +75,7 @@ class _ReadAvroFile(beam.DoFn):
             self._bad_files.inc()
             yield beam.pvalue.TaggedOutput(DEAD_LETTER, file_problem_dead_letter(problem, self._run_id))
         status = "ok" if problem is None else ("partly_read" if decoded else "rejected")
-        if not os.environ.get("PAXSHARE_QUIET"):
+        if self._progress:
             print(f"[paxshare] read {path}: {decoded:,} records, {status}"
                   + (f" ({problem.code})" if problem else ""), file=sys.stderr, flush=True)
         yield beam.pvalue.TaggedOutput(FILE_STATS, (path, {
@@ -91,12 +91,15 @@ class ReadManifestFiles(beam.PTransform):
 
         read = p | ReadManifestFiles(["gs://bucket/api/*.avro"], run_id)
         read.records, read.dead_letter, read.file_stats
+
+    ``progress``: print one line per file read to standard error.
     """
 
-    def __init__(self, patterns: Iterable[str], run_id: str):
+    def __init__(self, patterns: Iterable[str], run_id: str, progress: bool = True):
         super().__init__()
         self._patterns = list(patterns)
         self._run_id = run_id
+        self._progress = progress
 
     def expand(self, pbegin):
         outputs = (
@@ -104,7 +107,7 @@ class ReadManifestFiles(beam.PTransform):
             | "Patterns" >> beam.Create(self._patterns)
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "SpreadFiles" >> beam.Reshuffle()
-            | "Decode" >> beam.ParDo(_ReadAvroFile(self._run_id)).with_outputs(DEAD_LETTER, FILE_STATS, main="records")
+            | "Decode" >> beam.ParDo(_ReadAvroFile(self._run_id, self._progress)).with_outputs(DEAD_LETTER, FILE_STATS, main="records")
         )
         return outputs
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from pipelines.flags.records import json_object
+from pipelines.json_values import json_object
 
 __all__ = [
     "WITHHELD",

@@ -90,6 +90,6 @@ def ingest_watchlists(store, paths: Sequence[str | os.PathLike]) -> int:
     Flags carry only a reference to the entry; with the list loaded, the detail view shows the
     entry's names, dates of birth and documents beside the traveller.
     """
-    from pipelines.screening.watchlist import read_watchlists
+    from pipelines.screening.lists.watchlist import read_watchlists
 
     return store.add_entries(read_watchlists([str(path) for path in paths]))

@@ -31,10 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from pipelines.screening.records import json_line
-    from pipelines.screening.score import Screener
-    from pipelines.screening.settings import load_settings
-    from pipelines.screening.suppression import Suppressor, load_cleared, load_trusted
-    from pipelines.screening.watchlist import ScreeningInputError, read_travellers, read_watchlists
+    from pipelines.screening.engine.score import Screener
+    from pipelines.screening.engine.settings import load_settings
+    from pipelines.screening.engine.suppression import Suppressor
+    from pipelines.screening.lists.cleared import load_cleared, load_trusted
+    from pipelines.screening.lists.watchlist import ScreeningInputError, read_travellers, read_watchlists
 
     try:
         settings = load_settings(args.settings)

@@ -1,4 +1,4 @@
-"""Output records: a :class:`~pipelines.screening.score.Candidate` as a ``MatchCandidate`` dict
+"""Output records: a :class:`~pipelines.screening.engine.score.Candidate` as a ``MatchCandidate`` dict
 (``schemas/match_candidate.avsc``) or as a CLI JSON line."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pipelines.screening.score import Candidate
-from pipelines.screening.watchlist import Traveller
+from pipelines.screening.engine.score import Candidate
+from pipelines.screening.lists.watchlist import Traveller
 
-__all__ = ["candidate_id", "match_candidate", "json_line"]
+__all__ = ["candidate_id", "match_candidate", "json_line", "note_validation_failure"]
 
 
 def candidate_id(traveller_id: str, list_id: str, entry_id: str) -> str:
@@ -47,6 +47,15 @@ def match_candidate(traveller: Traveller, candidate: Candidate) -> dict:
         "traveller_json": json.dumps(record, sort_keys=True, default=str, ensure_ascii=False),
         "entry_json": json.dumps(entry, sort_keys=True, default=str, ensure_ascii=False),
     }
+
+
+def note_validation_failure(candidate: dict, reasons: list[str] | None) -> dict:
+    """A candidate for a traveller whose record failed validation says so (and why); a candidate
+    for a valid traveller (``reasons`` None) is returned unchanged."""
+    if reasons is None:
+        return candidate
+    return dict(candidate, explanation=candidate["explanation"]
+                + f"\nNOTE: this traveller's record failed validation ({'; '.join(reasons)}); screened anyway, not shared.")
 
 
 def json_line(traveller: Traveller, candidate: Candidate) -> str:

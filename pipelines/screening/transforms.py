@@ -3,7 +3,7 @@
     candidates = travellers | "Screen" >> ScreenTravellers(["gs://lists/usa.avro", "gs://lists/can.csv"])
 
 The watchlists are read through ``FileSystems`` and indexed in the DoFn's ``setup()``, once per
-worker (never per element or bundle); the engine itself (:mod:`pipelines.screening.score`) has no
+worker (never per element or bundle); the engine itself (:mod:`pipelines.screening.engine.score`) has no
 Beam in it. Output: one ``MatchCandidate`` (``schemas/match_candidate.avsc``) per candidate at or
 above its category's threshold, suppressed ones included (marked ``suppressed_by``, kept for
 audit). Counters ``candidates/<list_id>/<category>``, ``alerts/<list_id>/<category>``,
@@ -19,11 +19,12 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
-from pipelines.screening.records import match_candidate
-from pipelines.screening.score import Screener
-from pipelines.screening.settings import Settings, default_settings
-from pipelines.screening.suppression import Suppressor, load_cleared, load_trusted
-from pipelines.screening.watchlist import read_watchlists, traveller_from_api
+from pipelines.screening.records import match_candidate, note_validation_failure
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.settings import Settings, default_settings
+from pipelines.screening.engine.suppression import Suppressor
+from pipelines.screening.lists.cleared import load_cleared, load_trusted
+from pipelines.screening.lists.watchlist import read_watchlists, traveller_from_api
 
 __all__ = ["ScreenTravellers", "ScreenTravellersFn"]
 
@@ -66,20 +67,22 @@ class ScreenTravellersFn(beam.DoFn):
             counter = self._counters[name] = Metrics.counter(NAMESPACE, name)
         counter.inc()
 
-    def process(self, records: list[dict]):
+    def process(self, records: list[dict], rejection_reasons=None):
         travellers = [traveller_from_api(record) for record in records]
+        rejection_reasons = rejection_reasons or {}
         self._screened.inc(len(travellers))
         # only alerts leave the transform, so ask the engine for nothing below the lowest threshold:
         # that lets it skip entries a lower floor would have to score. A batch is one call into the
-        # compiled pre-scoring (see pipelines.screening.accelerate)
-        found = self._screener.screen_many(travellers, min_score=self._screener.alert_cutoff)
+        # compiled pre-scoring (see pipelines.screening.engine.compiled.accelerate)
+        found = self._screener.screen_many(travellers, min_score=self._screener.lowest_threshold)
         for traveller, candidates in zip(travellers, found):
             for candidate in candidates:
-                if candidate.score < candidate.threshold:
+                if not candidate.reaches_threshold:
                     continue
                 self._count("candidates", candidate.entry)
                 self._count("suppressed" if candidate.suppressed_by else "alerts", candidate.entry)
-                yield match_candidate(traveller, candidate)
+                yield note_validation_failure(match_candidate(traveller, candidate),
+                                              rejection_reasons.get(traveller.traveller_id))
 
 
 class ScreenTravellers(beam.PTransform):
@@ -87,14 +90,18 @@ class ScreenTravellers(beam.PTransform):
 
     ``watchlist_paths``: Avro or CSV watchlists, any Beam filesystem. ``settings``: a
     :class:`Settings` (default: the packaged ``data/settings.yaml``). ``cleared_path`` /
-    ``trusted_path``: optional suppression lists (local paths)."""
+    ``trusted_path``: optional suppression lists (local paths). ``rejection_reasons``: optional
+    PCollection of ``(traveller_id, [reason, ...])`` for travellers screened although their record
+    failed validation, read as a side input: their candidates' explanations say so."""
 
     #: most travellers per call into the engine
     MAX_BATCH = 1000
 
     def __init__(self, watchlist_paths: list[str], settings: Settings | None = None,
-                 cleared_path: str | None = None, trusted_path: str | None = None, label: str | None = None):
+                 cleared_path: str | None = None, trusted_path: str | None = None, label: str | None = None,
+                 rejection_reasons=None):
         super().__init__(label)
+        self._rejection_reasons = rejection_reasons
         self._paths = list(watchlist_paths)
         self._settings = settings or default_settings()
         self._cleared = cleared_path
@@ -106,4 +113,5 @@ class ScreenTravellers(beam.PTransform):
         return (travellers
                 | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.MAX_BATCH)
                 | "ScoreAgainstWatchlists" >> beam.ParDo(
-                    ScreenTravellersFn(self._paths, self._settings.raw, self._cleared, self._trusted)))
+                    ScreenTravellersFn(self._paths, self._settings.raw, self._cleared, self._trusted),
+                    *([beam.pvalue.AsDict(self._rejection_reasons)] if self._rejection_reasons is not None else [])))

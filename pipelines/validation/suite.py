@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.validation import reasons, reference
+from pipelines import reasons
+from pipelines.validation import reference
 
 COUNTRIES = sorted(reference.COUNTRY_CODES)
 #: Document-field checks apply only to persons that have a document (else MISSING documents says it).

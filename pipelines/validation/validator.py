@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from pipelines.io.avro_files import DecodedRecord
 from pipelines.validation import derive
-from pipelines.validation.reasons import Reason
+from pipelines.reasons import Reason
 from pipelines.validation.suite import SUITES, Check, build_expectation_suite
 
 COUNT_KEYS = (

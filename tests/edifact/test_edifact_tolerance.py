@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.io.edifact.convert import convert_bytes
-from pipelines.validation import reasons
+from pipelines import reasons
 
 PERSON = ["NAD+FL+++O?'NEIL:ANN?+MARIE", "ATT+2++F", "DTM+329:851224", "NAT+2+CAN", "RFF+ABO:U1",
           "DOC+P+AB123456", "DTM+36:300101", "LOC+91+CAN"]

@@ -11,7 +11,7 @@ import airportsdata
 import fastavro
 
 from pipelines import schemas
-from pipelines.validation import reasons
+from pipelines import reasons
 from tests.generate import checker
 from tests.generate.conftest import SMALL
 

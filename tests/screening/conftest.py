@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.screening.score import Screener
+from pipelines.screening.engine.score import Screener
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.screening.watchlist import Traveller
+from pipelines.screening.lists.watchlist import Traveller
 
 
 def make_entry(entry_id="E1", surname=None, given=None, full=None, aliases=(), dobs=(), sex=None, nats=(),

@@ -10,13 +10,13 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.screening.accelerate import DOB_KERNEL_LEVELS, _dob_level
-from pipelines.screening.dates import compare_dob
-from pipelines.screening.plant import plant_watchlists
-from pipelines.screening.score import Screener
-from pipelines.screening.settings import load_settings
-from pipelines.screening.synthetic import fake_entries, fake_manifests, write_fake_manifests
-from pipelines.screening.watchlist import Traveller, read_travellers, read_watchlists, traveller_from_api
+from pipelines.screening.engine.compiled.accelerate import DOB_KERNEL_LEVELS, _dob_level
+from pipelines.screening.normalise.dates import compare_dob
+from pipelines.generate.plant import plant_watchlists
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.settings import load_settings
+from pipelines.generate.synthetic import fake_entries, fake_manifests, write_fake_manifests
+from pipelines.screening.lists.watchlist import Traveller, read_travellers, read_watchlists, traveller_from_api
 
 
 def _results(screener: Screener, travellers, min_score):
@@ -39,8 +39,8 @@ def test_date_of_birth_levels_equal_the_python_comparison_on_a_grid_of_dates():
 
 
 def test_every_kernel_level_is_a_level_of_the_engine():
-    from pipelines.screening.score import _DOB_ORDER
-    assert set(DOB_KERNEL_LEVELS) | {"missing"} == set(_DOB_ORDER)
+    from pipelines.screening.normalise.dates import DOB_ORDER
+    assert set(DOB_KERNEL_LEVELS) | {"missing"} == set(DOB_ORDER)
 
 
 @pytest.mark.parametrize("min_score", ["alert", 0.9, None, 0.0])
@@ -48,7 +48,7 @@ def test_same_candidates_with_and_without_the_compiled_pre_scoring(min_score):
     entries = list(fake_entries(8000, seed=5))
     travellers = _travellers(10, 60, seed=6)
     fast, reference = Screener(entries), Screener(entries, accelerate=False)
-    cut = fast.alert_cutoff if min_score == "alert" else min_score
+    cut = fast.lowest_threshold if min_score == "alert" else min_score
     assert _results(fast, travellers, cut) == _results(reference, travellers, cut)
     if cut is not None and cut > 0.5:
         assert fast.names_compared < reference.names_compared  # the pre-scoring did something
@@ -60,11 +60,11 @@ def test_same_candidates_on_planted_lists_with_original_scripts_and_documents(tm
     entries = read_watchlists([v["avro"] for v in summary["lists"].values()])
     travellers = list(read_travellers(manifest))
     fast, reference = Screener(entries), Screener(entries, accelerate=False)
-    for cut in (fast.alert_cutoff, None):
+    for cut in (fast.lowest_threshold, None):
         assert _results(fast, travellers, cut) == _results(reference, travellers, cut)
     truth = [json.loads(line) for line in open(summary["truth"], encoding="utf-8")]
     alerts = {t.traveller_id: {c.entry_id for c in found if c.alert}
-              for t, found in zip(travellers, fast.screen_many(travellers, fast.alert_cutoff))}
+              for t, found in zip(travellers, fast.screen_many(travellers, fast.lowest_threshold))}
     assert all(row["entry_id"] in alerts[row["record_key"]] for row in truth)
 
 
@@ -87,7 +87,7 @@ def test_documents_are_weighed_even_when_document_keys_are_off():
     for document_keys in (True, False):
         settings = load_settings(overrides={"blocking": {"document_number": document_keys}})
         fast, reference = Screener(entries, settings), Screener(entries, settings, accelerate=False)
-        for cut in (fast.alert_cutoff, None):
+        for cut in (fast.lowest_threshold, None):
             got = _results(fast, [traveller], cut)
             assert got == _results(reference, [traveller], cut)
             assert {"E1", "E2"} <= {entry_id for entry_id, *_ in got[0]}
@@ -99,7 +99,7 @@ def test_travellers_without_a_name_or_a_date_and_an_empty_list():
                   Traveller("T2", surname="GARCIA", date_of_birth="1980"),
                   Traveller("T3", documents=(("L123456789", "MEX"),))]
     fast, reference = Screener(entries), Screener(entries, accelerate=False)
-    for cut in (fast.alert_cutoff, None):
+    for cut in (fast.lowest_threshold, None):
         assert _results(fast, travellers, cut) == _results(reference, travellers, cut)
     assert Screener([]).screen_many(travellers) == [[], [], [], []]
 
@@ -107,7 +107,7 @@ def test_travellers_without_a_name_or_a_date_and_an_empty_list():
 def test_the_candidate_cap_keeps_the_entries_sharing_most_keys_then_list_order():
     entries = [_entry(f"E{i}", "GARCIA", "JOSE MARIA" if i % 3 == 0 else "JOSE", "1980-01-02") for i in range(120)]
     screener = Screener(entries)
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.names import name_form
     form = name_form("GARCIA", "JOSE MARIA")
     found = screener.index.candidates((form,), ())
     assert len(found) == screener.index.max_candidates
@@ -131,8 +131,8 @@ def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near
         entry["dates_of_birth"] = dobs
         entries.append(entry)
     screener = Screener(entries)
-    from pipelines.screening.dates import parse_date
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.dates import parse_date
+    from pipelines.screening.normalise.names import name_form
     prepared, expected = [], []
     for i, (surname, given) in enumerate(itertools.product(["GARCIA", "LOPEZ"], ["JOSE", "JOSE MARIA", "MARIA"])):
         for year, window in ((1961, 1), (1975, 0), (1939, 3), (2004, 2), (1990, 40), (1800, 1)):
@@ -146,7 +146,7 @@ def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near
 
 
 def test_a_traveller_written_in_chinese_or_khmer_finds_the_latin_entry():
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.names import name_form
     entries = [_entry("E1", "OBAMA", "BARACK"), _entry("E2", "POT", "POL"), _entry("E3", "SMITH", "JOHN")]
     for accelerate in (True, False):
         screener = Screener(entries, accelerate=accelerate)
@@ -193,7 +193,7 @@ def test_travellers_names_are_forgotten_between_batches_with_results_unchanged()
     fast._accelerator.MAX_CACHED_NAMES = 30  # the key codes' cache is cleared in every batch too
     batches = [travellers[i:i + 40] for i in range(0, len(travellers), 40)]
     for batch in batches + batches:  # the second round meets forgotten names again
-        assert _results(fast, batch, fast.alert_cutoff) == _results(reference, batch, reference.alert_cutoff)
+        assert _results(fast, batch, fast.lowest_threshold) == _results(reference, batch, reference.lowest_threshold)
         assert len(tables) <= list_forms + 40 + 20
         assert len(fast._accelerator._key_cache) <= 40
     assert tables.added_since_mark() > 0

@@ -3,9 +3,9 @@ whether it looks like one keying error (docs/screening.md, "Other fields")."""
 
 import pytest
 
-from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
-from pipelines.screening.score import _DOB_ORDER, Screener
-from pipelines.screening.settings import default_settings
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.engine.settings import default_settings
 from screening_helpers import make_entry, traveller
 
 
@@ -45,9 +45,9 @@ def test_dob_levels_by_precision_and_keying_error(a, b, expected):
 
 def test_every_level_has_words_an_order_and_a_value_best_first():
     values = default_settings().dob
-    assert set(_DOB_ORDER) == set(DOB_LEVELS)
+    assert set(DOB_ORDER) == set(DOB_LEVELS)
     assert set(values) == set(DOB_LEVELS) - {"missing"}
-    ordered = [values[name] for name in _DOB_ORDER if name != "missing"]
+    ordered = [values[name] for name in DOB_ORDER if name != "missing"]
     assert ordered == sorted(ordered, reverse=True)  # the engine takes the first in this order
     assert values["day_or_month_typo"] == -0.08 and values["year_typo"] == -0.12
     assert values["different_birthday"] == -0.25
@@ -88,12 +88,12 @@ def test_best_level_over_several_listed_dates(screen_one):
 def test_year_window_considers_the_best_level_one_year_apart():
     entries = [make_entry(surname="KARIMOV", given="RUSTAM", dobs=["1971-03-14"])]
     screener = Screener(entries)
-    assert screener._year_window(screener.alert_cutoff) == 1  # a year typo still alerts
+    assert screener._year_window(screener.lowest_threshold) == 1  # a year typo still alerts
     # partial-date level harsh, keying-error level lenient: one year apart can still alert
     lenient_typo = default_settings().with_overrides({"comparisons": {"date_of_birth": {"year_off_by_one": -0.5}}})
     screener = Screener(entries, lenient_typo)
-    assert screener._year_window(screener.alert_cutoff) == 1
-    found = screener.screen(traveller("KARIMOV", "RUSTAM", dob="1972-03-14"), min_score=screener.alert_cutoff)
+    assert screener._year_window(screener.lowest_threshold) == 1
+    found = screener.screen(traveller("KARIMOV", "RUSTAM", dob="1972-03-14"), min_score=screener.lowest_threshold)
     assert found and found[0].alert
     # every one-year level harsh: nothing one year apart can reach the cut-off
     harsh = default_settings().with_overrides({"comparisons": {"date_of_birth": {

@@ -1,4 +1,4 @@
-"""The compiled name comparison (:mod:`pipelines.screening.fast_names`) equals the Python reference.
+"""The compiled name comparison (:mod:`pipelines.screening.engine.compiled.fast_names`) equals the Python reference.
 
 ``compare_names`` is called with its final ``round`` disabled, so the kernel's scores are compared
 with the unrounded Python value (bit-identical expected, 1e-12 tolerated); ``common_only`` and the
@@ -10,21 +10,19 @@ import csv
 import json
 import random
 from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from pipelines.screening import compare as compare_mod
-from pipelines.screening.compare import compare_names
-from pipelines.screening.fast_names import NameTables
-from pipelines.screening.names import NameForm, name_form
-from pipelines.screening.score import Screener
-from pipelines.screening.settings import load_settings
+from pipelines.screening.engine import compare as compare_mod
+from pipelines.screening.engine.compare import compare_names
+from pipelines.screening.engine.compiled.fast_names import NameTables
+from pipelines.screening.normalise.names import NameForm, name_form
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.settings import load_settings
 
-NAMES = Path("/work/shared/data/names")
 PARAMS = load_settings().name
 
 
@@ -203,8 +201,8 @@ def test_forgotten_names_ids_reused_with_fresh_records():
 
 
 def _travellers(n, seed=3):
-    from pipelines.screening.synthetic import fake_manifests
-    from pipelines.screening.watchlist import traveller_from_api
+    from pipelines.generate.synthetic import fake_manifests
+    from pipelines.screening.lists.watchlist import traveller_from_api
     out = []
     for manifest in fake_manifests((n + 99) // 100, 100, seed=seed):
         for person in manifest["persons"]:
@@ -214,8 +212,8 @@ def _travellers(n, seed=3):
 
 
 def test_synthetic_list_candidates_equal():
-    from pipelines.screening.index import CandidateIndex
-    from pipelines.screening.synthetic import fake_entries
+    from pipelines.screening.engine.index import CandidateIndex
+    from pipelines.generate.synthetic import fake_entries
     entries = list(fake_entries(20_000))
     index = CandidateIndex(entries)
     rare_limit = max(3.0, len(index) * 2e-5)
@@ -233,9 +231,9 @@ def test_synthetic_list_candidates_equal():
     _check(pairs, index.common, index.token_people, rare_limit)
 
 
-def _netranslit(script, n, rng):
+def _netranslit(names, script, n, rng):
     rows = []
-    with open(NAMES / "netranslit" / f"wd_{script}_20.tsv", encoding="utf-8") as fh:
+    with open(names / "netranslit" / f"wd_{script}_20.tsv", encoding="utf-8") as fh:
         for line in fh:
             parts = line.rstrip("\n").split("\t")
             if len(parts) >= 2:
@@ -243,12 +241,12 @@ def _netranslit(script, n, rng):
     return rng.sample(rows, min(n, len(rows)))
 
 
-@pytest.mark.skipif(not NAMES.exists(), reason="shared name data not available")
-def test_shared_name_sets_equal():
+def test_shared_name_sets_equal(shared_data):
+    names = shared_data / "names"
     rng = random.Random(11)
     pairs = []
     for script in ("arabic", "chinese", "korean", "russian", "katakana", "hebrew"):
-        rows = _netranslit(script, 600, rng)
+        rows = _netranslit(names, script, 600, rng)
         for k in range(0, len(rows) - 1, 2):
             (l1, n1), (l2, n2) = rows[k], rows[k + 1]
             native = _form(f"{n1} {n2}")
@@ -257,24 +255,24 @@ def test_shared_name_sets_equal():
             pairs.append((native, _form(f"{l1} {rows[k - 2][0]}")))
             pairs.append((_form(n1), _form(l1)))
             pairs.append((_form(surname=n2, given=n1), _form(surname=l2, given=l1)))
-    with open(NAMES / "arabnamer_dict_FINAL_en_ar.json", encoding="utf-8") as fh:
+    with open(names / "arabnamer_dict_FINAL_en_ar.json", encoding="utf-8") as fh:
         arab = list(json.load(fh).items())
     arab = rng.sample(arab, 1200)
     for k in range(0, len(arab) - 1, 2):
         (l1, a1), (l2, a2) = arab[k], arab[k + 1]
         pairs.append((_form(f"{l1} {l2}"), _form(f"{a1} {a2}")))
         pairs.append((_form(f"{a1} {a2}"), _form(f"{l1} AL {l2}")))
-    with open(NAMES / "nomenklatura_name_bench_cases.csv", encoding="utf-8") as fh:
+    with open(names / "nomenklatura_name_bench_cases.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             pairs.append((_form(row["name1"]), _form(row["name2"])))
             pairs.append((_form(row["name2"]), _form(row["name1"])))
-    with open(NAMES / "splink_fake_1000.csv", encoding="utf-8") as fh:
+    with open(names / "splink_fake_1000.csv", encoding="utf-8") as fh:
         people = list(csv.DictReader(fh))
     for a in people:
         for b in rng.sample(people, 3) + [p for p in people if p["cluster"] == a["cluster"]]:
             pairs.append((_form(surname=a["surname"], given=a["first_name"]),
                           _form(surname=b["surname"], given=b["first_name"])))
-    with open(NAMES / "nicknames_names.csv", encoding="utf-8") as fh:
+    with open(names / "nicknames_names.csv", encoding="utf-8") as fh:
         nick = list(csv.DictReader(fh))
     for row in rng.sample(nick, 800):
         pairs.append((_form(f"{row['name1']} SMITH"), _form(f"{row['name2']} SMITH")))

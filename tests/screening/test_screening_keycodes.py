@@ -8,10 +8,10 @@ import random
 import numpy as np
 import pytest
 
-from pipelines.screening.index import CandidateIndex, entry_forms, entry_keys
-from pipelines.screening.keycodes import KeyBatch, _code, _code_py, code_of, document_code, is_initial
-from pipelines.screening.names import PARTICLES, NameForm, name_form
-from pipelines.screening.synthetic import fake_entries
+from pipelines.screening.engine.index import CandidateIndex, entry_forms, entry_keys
+from pipelines.screening.engine.compiled.keycodes import KeyBatch, _code, _code_py, code_of, document_code, is_initial
+from pipelines.screening.normalise.names import PARTICLES, NameForm, name_form
+from pipelines.generate.synthetic import fake_entries
 
 _WORDS = ["ABDUL", "RAHMAN", "MOHAMMED", "AL", "BIN", "DE", "LA", "CRUZ", "XI", "JIN", "PING", "OSAMA",
           "USAMA", "SMITH", "JOHN", "A", "VAN", "DER", "BERG", "SCHMIDT", "TCHAIKOVSKY", "KIM", "LEE", "AAA",

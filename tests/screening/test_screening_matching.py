@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipelines.screening.dates import compare_dob, parse_date
-from pipelines.screening.score import Screener
+from pipelines.screening.normalise.dates import compare_dob, parse_date
+from pipelines.screening.engine.score import Screener
 from screening_helpers import make_entry, traveller
 
 THRESHOLD = 0.80  # LOOKOUT default
@@ -74,7 +74,7 @@ def test_document_lifts_a_weak_name(screen_one):
 
 
 def test_thresholds_come_from_settings():
-    from pipelines.screening.settings import load_settings
+    from pipelines.screening.engine.settings import load_settings
     entry = make_entry(surname="KARIMOV", given="RUSTAM")
     strict = Screener([entry], load_settings(overrides={"thresholds": {"LOOKOUT": 0.999}}))
     person = traveller("KARIMOV", "RUSTAM", dob="1971-01-01")
@@ -98,7 +98,7 @@ def test_index_only_scores_entries_sharing_a_key():
     entries = [make_entry(f"E{i}", surname=f"SURNAME{i:04d}X", given="ZED") for i in range(200)]
     entries.append(make_entry("HIT", surname="KARIMOV", given="RUSTAM"))
     screener = Screener(entries)
-    positions = screener.index.candidates([__import__("pipelines.screening.names", fromlist=["x"]).name_form("KARIMOV", "RUSTAM")])
+    positions = screener.index.candidates([__import__("pipelines.screening.normalise.names", fromlist=["x"]).name_form("KARIMOV", "RUSTAM")])
     assert [entries[p]["entry_id"] for p in positions] == ["HIT"]
 
 
@@ -107,8 +107,8 @@ def test_a_first_k_sound_queries_its_other_romanisations():
     Reischauer writes K: a traveller's token starting with one also queries its other spelling,
     so a name whose every token is spelled differently is still found. Only queries do: the
     list's keys are the same with and without the rule."""
-    from pipelines.screening.index import entry_keys, form_keys
-    from pipelines.screening.names import name_form
+    from pipelines.screening.engine.index import entry_keys, form_keys
+    from pipelines.screening.normalise.names import name_form
     entries = [make_entry("HIT", full="Muammar Gaddafi"), make_entry("KIM", full="KIM GYEONG HUI")]
     screener = Screener(entries)
     for written, wanted in (("Moammar Qaddafi", "HIT"), ("Muammar Kaddafi", "HIT"), ("KIM KYONG HUI", "KIM")):
@@ -123,7 +123,7 @@ def test_a_leading_particle_that_is_a_given_name_keys_a_query():
     """BEN NETANYAHU opens with BEN, spelled like the particle: as a query it also keys BEN as the
     given name (and its nicknames' skeletons), so BENJAMIN NETANYAHU is found and the two agree
     on two parts. The list's own AL ASSAD is still keyed on ASSAD alone."""
-    from pipelines.screening.keycodes import real_positions
+    from pipelines.screening.engine.compiled.keycodes import real_positions
     entries = [make_entry("HIT", full="Benjamin Netanyahu")]
     screener = Screener(entries)
     found = screener.screen(traveller(full="Ben Netanyahu"), min_score=0.0)

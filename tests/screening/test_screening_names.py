@@ -1,7 +1,7 @@
 from hypothesis import given, settings, strategies as st
 
-from pipelines.screening.compare import compare_names, token_similarity
-from pipelines.screening.names import name_form, normalise, particle_flags, skeleton, tokens
+from pipelines.screening.engine.compare import compare_names, token_similarity
+from pipelines.screening.normalise.names import name_form, normalise, particle_flags, skeleton, tokens
 
 
 def test_latin_follows_doc9303():
@@ -101,7 +101,7 @@ def test_slavic_feminine_surname_is_not_a_spelling_of_the_masculine():
 
 
 def test_missing_patronymic_costs_little_a_different_one_conflicts():
-    from pipelines.screening.names import is_patronymic
+    from pipelines.screening.normalise.names import is_patronymic
     assert is_patronymic("VIKTOROVICH") and is_patronymic("OLEKSANDROVYCH") and is_patronymic("PETROVNA")
     assert not is_patronymic("DIVNA") and not is_patronymic("FRIEDRICH")
     missing = _score("Volodymyr Zelenskyy", "Volodymyr Oleksandrovych Zelenskyy")
@@ -121,7 +121,7 @@ def test_agreeing_initial_costs_no_more_than_a_missing_name():
 
 
 def test_run_together_name_agrees_on_each_part():
-    from pipelines.screening.names import tokens
+    from pipelines.screening.normalise.names import tokens
     assert tokens("SergeiLavrov") == ["SERGEI", "LAVROV"]
     assert tokens("MCDONALD") == ["MCDONALD"]
     assert _score("PolPot", "Pol Pot") == 1.0
@@ -145,7 +145,7 @@ def test_initial_stays_under_every_spelling_level():
 def test_brahmic_scripts_compare_on_consonants_like_abjads():
     # vowel signs are combining marks that normalisation drops: Khmer, Tamil, Sinhala ... names
     # keep their consonants only, so they must take the loose (consonant-skeleton) comparison
-    from pipelines.screening.names import name_form
+    from pipelines.screening.normalise.names import name_form
     for text in ("ប៉ុល ពត", "தமிழ் செல்வன்", "ලලිත් කොතලාවල", "ສີສະຫວາດ"):
         form = name_form(full_name=text)
         assert form.tokens and form.loose, text
@@ -153,8 +153,8 @@ def test_brahmic_scripts_compare_on_consonants_like_abjads():
 
 
 def test_an_initial_agreeing_with_an_initial_is_not_a_strong_part():
-    from pipelines.screening.compare import compare_names
-    from pipelines.screening.names import name_form
+    from pipelines.screening.engine.compare import compare_names
+    from pipelines.screening.normalise.names import name_form
     # ERIC / JOSH conflict; A = A is an initial, WENDT the only real part agreeing: capped
     assert compare_names(name_form(full_name="Eric A. Wendt"), name_form(full_name="Josh A. Wendt")).score < 0.5
     # with the given name agreeing too it is a strong name
@@ -183,7 +183,7 @@ def test_one_consonant_skeleton_level_does_not_depend_on_the_side():
 
 
 def test_latvian_nominative_s_is_an_ending_not_a_letter():
-    from pipelines.screening.compare import baltic_stem
+    from pipelines.screening.engine.compare import baltic_stem
     assert baltic_stem("LAVROVS") == "LAVROV" and baltic_stem("SERGEJS") == "SERGEY"
     assert baltic_stem("JAMES") is baltic_stem("ANDREAS") is baltic_stem("HANS") is baltic_stem("ROSS") is None
     assert token_similarity("LAVROVS", "LAVROV") == token_similarity("LAVROV", "LAVROVS") == (0.92, "phonetic")
@@ -198,7 +198,7 @@ def test_latvian_nominative_s_is_an_ending_not_a_letter():
 def test_a_formal_name_and_its_form_weigh_more_than_two_forms_of_one_name():
     """MATTHEW/MATTY: the man called Matthew is called Matty. MATTHIAS/MATTY, BILL/LIAM: each is a
     form of Matthew or William, but neither is the other's name; weaker evidence, lower level."""
-    from pipelines.screening.nicknames import DIRECT, INDIRECT, nickname_relation
+    from pipelines.screening.normalise.nicknames import DIRECT, INDIRECT, nickname_relation
     assert nickname_relation("MATTHEW", "MATTY") == nickname_relation("MATTY", "MATTHEW") == DIRECT
     assert nickname_relation("PACO", "FRANCISCO") == DIRECT
     assert nickname_relation("MATTHIAS", "MATTY") == nickname_relation("BILL", "LIAM") == INDIRECT
@@ -213,7 +213,7 @@ def test_a_formal_name_and_its_form_weigh_more_than_two_forms_of_one_name():
 def test_a_short_form_shared_by_two_names_does_not_relate_the_names():
     """OLLIE is a short form of OLIVER and of OLIVIA, TERRY of TERENCE and of THERESA: each formal
     name relates to the short form, not to the other formal name, which is another person's name."""
-    from pipelines.screening.nicknames import DIRECT, nickname_relation
+    from pipelines.screening.normalise.nicknames import DIRECT, nickname_relation
     assert nickname_relation("OLIVER", "OLLIE") == nickname_relation("OLIVIA", "OLLIE") == DIRECT
     assert nickname_relation("TERENCE", "TERRY") == nickname_relation("THERESA", "TERRY") == DIRECT
     assert nickname_relation("OLIVER", "OLIVIA") == nickname_relation("TERENCE", "THERESA") == 0

@@ -1,9 +1,9 @@
 import json
 
-from pipelines.screening.plant import VARIANTS, plant_watchlists
-from pipelines.screening.score import Screener
-from pipelines.screening.synthetic import write_fake_manifests
-from pipelines.screening.watchlist import read_travellers, read_watchlists
+from pipelines.generate.plant import VARIANTS, plant_watchlists
+from pipelines.screening.engine.score import Screener
+from pipelines.generate.synthetic import write_fake_manifests
+from pipelines.screening.lists.watchlist import read_travellers, read_watchlists
 
 
 def test_planted_matches_are_found(tmp_path):

@@ -1,5 +1,6 @@
-from pipelines.screening.score import Screener
-from pipelines.screening.suppression import Suppressor, load_cleared, load_trusted
+from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.suppression import Suppressor
+from pipelines.screening.lists.cleared import load_cleared, load_trusted
 from screening_helpers import make_entry, traveller
 
 

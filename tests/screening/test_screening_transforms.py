@@ -41,7 +41,7 @@ def test_dofn_instances_in_one_process_share_one_index(tmp_path):
     # runners start several DoFn instances (threads) per worker process: one million-entry index
     # per thread would not fit, so setup() shares one per process and configuration
     import pickle
-    from pipelines.screening.settings import default_settings
+    from pipelines.screening.engine.settings import default_settings
     from pipelines.screening.transforms import ScreenTravellersFn
     path, other = tmp_path / "wl.csv", tmp_path / "other.csv"
     path.write_text(WL, encoding="utf-8")
@@ -54,3 +54,24 @@ def test_dofn_instances_in_one_process_share_one_index(tmp_path):
     assert first._screener is second._screener
     assert third._screener is not first._screener  # another list, another index
     assert len(list(first.process([_traveller("M1/1", "KARIMOV", "RUSTAM", "1971-03-14")]))) == 1
+
+
+
+def test_rejected_travellers_candidates_say_why_from_the_side_input(tmp_path):
+    path = tmp_path / "wl.csv"
+    path.write_text(WL, encoding="utf-8")
+    travellers = [_traveller("M1/1", "KARIMOV", "RUSTAM", "1971-03-14"),
+                  _traveller("M2/1", "KARIMOV", "RUSTAM", "1971-03-14")]
+
+    def last_lines_are_right(pairs):
+        by_id = dict(pairs)
+        assert set(by_id) == {"M1/1", "M2/1"}
+        assert "NOTE" not in by_id["M1/1"]
+        assert by_id["M2/1"] == ("NOTE: this traveller's record failed validation (SEX: not M, F, X or U; "
+                                 "DOB missing); screened anyway, not shared.")
+
+    with TestPipeline() as pipeline:
+        reasons = pipeline | "Reasons" >> beam.Create([("M2/1", ["SEX: not M, F, X or U", "DOB missing"])])
+        out = (pipeline | beam.Create(travellers) | ScreenTravellers([str(path)], rejection_reasons=reasons))
+        assert_that(out | beam.Map(lambda c: (c["traveller_id"], c["explanation"].split("\n")[-1])),
+                    last_lines_are_right)

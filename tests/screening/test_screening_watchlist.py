@@ -4,8 +4,8 @@ import fastavro
 import pytest
 
 from pipelines.schemas import schema_dir
-from pipelines.screening.watchlist import (ScreeningInputError, read_travellers, read_watchlist,
-                                           write_watchlist_avro, write_watchlist_csv)
+from pipelines.screening.lists.watchlist import (ScreeningInputError, read_travellers, read_watchlist,
+                                                 write_watchlist_avro, write_watchlist_csv)
 
 HEADER = "entry_id,surname,given_names,full_name,aliases,date_of_birth,gender,nationality,document_number,document_issuer,category"
 

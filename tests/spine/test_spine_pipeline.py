@@ -79,6 +79,7 @@ def test_pipeline_outputs(inputs: Path, tmp_path: Path):
 
     report = json.loads((output / "report" / "run_report.json").read_text())
     assert report["reconciled"] is True
+    assert report["timing"]["seconds"] > 0 and report["timing"]["started_utc"]  # written once, by the pipeline
     totals = report["totals"]
     assert totals["persons_in"] == totals["persons_valid"] + totals["persons_rejected"]
     assert totals["files_rejected"] == 1 and totals["files_partly_read"] == 1
@@ -97,3 +98,41 @@ def test_folder_inputs_expand_to_avro_files(tmp_path: Path):
 def _map(fn):
     import apache_beam as beam
     return beam.Map(fn)
+
+
+def test_run_command_passes_unknown_options_to_beam_and_uses_no_environment(inputs: Path, tmp_path: Path,
+                                                                             capsys, monkeypatch):
+    import os
+
+    from pipelines.cli import main
+
+    monkeypatch.delenv("PAXSHARE_QUIET", raising=False)
+    output = tmp_path / "cli-out"
+    # --direct_num_workers is Beam's, not paxshare's: it reaches PipelineOptions untouched
+    status = main(["run", str(inputs), "--output", str(output), "--quiet", "--run-id", "cli",
+                   "--runner=DirectRunner", "--direct_num_workers=1"])
+    assert status == 0
+    captured = capsys.readouterr()
+    assert "[paxshare] read" not in captured.err and "RECONCILED" in captured.out
+    assert "PAXSHARE_QUIET" not in os.environ
+    report = json.loads((output / "report" / "run_report.json").read_text())
+    assert report["run_id"] == "cli" and report["timing"]["seconds"] > 0
+
+
+def test_pipeline_options_keep_beam_options_and_set_paxshare_ones():
+    import argparse
+
+    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+
+    from pipelines.cli import add_arguments, pipeline_options
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args, unknown = parser.parse_known_args(["in/", "--output", "o", "--runner=DirectRunner",
+                                             "--direct_num_workers=3", "--watchlists", "w.csv"])
+    args.beam_args = unknown
+    options = pipeline_options(args, input=["in/"])
+    assert options.view_as(StandardOptions).runner == "DirectRunner"
+    assert options.view_as(DirectOptions).direct_num_workers == 3
+    paxshare = options.view_as(PaxshareOptions)
+    assert (paxshare.input, paxshare.output, paxshare.watchlists) == (["in/"], "o", ["w.csv"])

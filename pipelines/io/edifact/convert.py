@@ -23,7 +23,7 @@ from pipelines.io.edifact.errors import MessageError
 from pipelines.io.edifact.paxlst import ROLES, parse_paxlst
 from pipelines.io.edifact.pnrgov import parse_pnrgov
 from pipelines.io.edifact.tokenizer import decode, tokenize
-from pipelines.validation import reasons
+from pipelines import reasons
 
 RAW_BYTES_LIMIT = 64 * 1024
 STAGE = "convert"

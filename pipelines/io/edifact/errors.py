@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.io.edifact.tokenizer import TAG, Segment
-from pipelines.validation import reasons
+from pipelines import reasons
 
 
 class MessageError(Exception):

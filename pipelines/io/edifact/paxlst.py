@@ -27,7 +27,7 @@ from pipelines.io.edifact import values
 from pipelines.io.edifact.envelope import Message
 from pipelines.io.edifact.errors import MessageError, describe_unmapped, note_unmapped
 from pipelines.io.edifact.tokenizer import Segment
-from pipelines.validation import reasons
+from pipelines import reasons
 
 DOCUMENT_CODES = {
     "745": "PASSENGER_LIST", "250": "CREW_LIST", "266": "FLIGHT_STATUS_UPDATE",

@@ -25,7 +25,7 @@ from pipelines.io.edifact import values
 from pipelines.io.edifact.envelope import Message
 from pipelines.io.edifact.errors import MessageError, check_tags, describe_unmapped, note_unmapped
 from pipelines.io.edifact.tokenizer import Segment
-from pipelines.validation import reasons
+from pipelines import reasons
 
 PUSH_TYPES = {"22": "FULL", "141": "CHANGES"}
 REMARK_KINDS = {("4", "28"): "OSI", ("4", "43"): "SPONSOR", ("4", "15"): "FARE_CALC", ("3", ""): "GENERAL"}

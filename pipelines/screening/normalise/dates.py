@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["parse_date", "compare_dob", "DOB_LEVELS"]
+__all__ = ["parse_date", "compare_dob", "DOB_LEVELS", "DOB_ORDER"]
 
 _DATE = re.compile(r"^\s*(\d{4})(?:[-/.]?(\d{1,2})(?:[-/.]?(\d{1,2}))?)?\s*$")
 
@@ -39,6 +39,9 @@ DOB_LEVELS = {
     "year_far": "birth year differs by more than 3",
     "missing": "not on both sides",
 }
+
+#: The level names, best first: the order the engine picks the best of several dates by.
+DOB_ORDER = tuple(DOB_LEVELS)
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 
-from pipelines.screening.countries import to_alpha3
+from pipelines.screening.normalise.countries import to_alpha3
 
-__all__ = ["normalise_number", "compare_document"]
+__all__ = ["normalise_number", "compare_document", "LOST_STOLEN"]
+
+#: The list category of lost and stolen travel documents (INTERPOL SLTD and national lists): its
+#: entries are matched on the document alone.
+LOST_STOLEN = "LOST_STOLEN_DOCUMENT"
 
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 

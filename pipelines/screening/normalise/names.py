@@ -17,7 +17,7 @@ Airlines send names as the passport's machine-readable zone spells them (ICAO Do
 Two names never compare as strings here: this module only produces :class:`NameForm` token tuples
 and each token's consonant :func:`skeleton`, a phonetic key that absorbs vowel spelling and
 transliteration variants (``MOHAMMED``/``MUHAMMAD``/``محمد`` -> ``MHMD``). Comparison lives in
-:mod:`pipelines.screening.compare`.
+:mod:`pipelines.screening.engine.compare`.
 
 Falsehoods programmers believe about names apply: a name may be one token, may carry no surname,
 may be in any order, and two people may share every token.
@@ -31,10 +31,10 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 
 from anyascii import anyascii
 
+from pipelines import storage
 from pipelines.mrz import transliterate as mrz_transliterate
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _data_text(name: str) -> str:
-    return resources.files("pipelines.screening").joinpath("data", name).read_text(encoding="utf-8")
+    return storage.read_text(storage.packaged("screening", "data", name))
 
 
 def _load_particles() -> tuple[frozenset[str], frozenset[str]]:

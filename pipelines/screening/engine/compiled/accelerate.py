@@ -1,6 +1,6 @@
 """Compiled pre-scoring: which candidate entries could reach the caller's ``min_score`` at all.
 
-The Python engine (:class:`pipelines.screening.score.Screener`) is the reference: it scores a
+The Python engine (:class:`pipelines.screening.engine.score.Screener`) is the reference: it scores a
 traveller against an entry field by field and writes the explanation. At a million entries most
 of its time went into entries that end far below any threshold (a block of ``JAMES JOHN``
 entries whose surname conflicts, namesakes born in another year), each costing tens of
@@ -18,7 +18,7 @@ Three stages, each the compiled twin of a Python method:
 * :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality;
   entries found by document, lost/stolen documents and travellers without a name always go to the
   Python engine);
-* :class:`pipelines.screening.fast_names.NameTables`: ``compare_names`` and the name caps.
+* :class:`pipelines.screening.engine.compiled.fast_names.NameTables`: ``compare_names`` and the name caps.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ import weakref
 import numba
 import numpy as np
 
-from pipelines.screening.fast_names import NameTables
-from pipelines.screening.keycodes import KeyBatch, is_initial
+from pipelines.screening.engine.compiled.fast_names import NameTables
+from pipelines.screening.engine.compiled.keycodes import KeyBatch, is_initial
+from pipelines.screening.normalise.dates import DOB_ORDER
+from pipelines.screening.normalise.documents import LOST_STOLEN
 
 __all__ = ["Accelerator", "DOB_KERNEL_LEVELS"]
 
@@ -211,7 +213,7 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
 
 
 #: the date-of-birth levels the compiled twin of ``dates.compare_dob`` returns, by name; the
-#: Accelerator maps them to the engine's own order (``score._DOB_ORDER``) and adjustments
+#: Accelerator maps them to the engine's own order (``dates.DOB_ORDER``) and adjustments
 DOB_KERNEL_LEVELS = ("exact", "day_month_swap", "partial_agree", "placeholder_agree", "day_or_month_typo",
                      "month_differs", "year_typo", "year_off_by_one", "different_birthday", "year_off_2_3",
                      "year_far")
@@ -330,7 +332,6 @@ class Accelerator:
     MAX_CACHED_NAMES = 100_000
 
     def __init__(self, screener) -> None:
-        from pipelines.screening.score import _DOB_ORDER, LOST_STOLEN
         index = screener.index
         settings = screener.settings
         # a weak reference: the screener owns this object, and a reference cycle between them
@@ -375,10 +376,10 @@ class Accelerator:
         del doc_lists
         self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in index.entries), dtype=np.bool_, count=n)
         self._dob_adjust = np.array([screener._dob.get(level, 0.0) if level != "missing" else 0.0
-                                     for level in _DOB_ORDER], dtype=np.float64)
-        self._missing_level = _DOB_ORDER.index("missing")
+                                     for level in DOB_ORDER], dtype=np.float64)
+        self._missing_level = DOB_ORDER.index("missing")
         # kernel level -> rank in the engine's best-first order (the engine keeps the best level)
-        self._level_rank = np.array([_DOB_ORDER.index(name) for name in DOB_KERNEL_LEVELS], dtype=np.int8)
+        self._level_rank = np.array([DOB_ORDER.index(name) for name in DOB_KERNEL_LEVELS], dtype=np.int8)
         self._sex = (float(settings.sex["agree"]), float(settings.sex["differ"]))
         self._nat = (float(settings.nationality["agree"]), float(settings.nationality["differ"]))
         # names

@@ -36,7 +36,7 @@ from typing import Iterator
 
 import fastavro
 
-from pipelines.screening.names import normalise
+from pipelines.screening.normalise.names import normalise
 
 __all__ = ["GIVEN", "SURNAMES", "NamePool", "name_pool", "fake_manifests", "write_fake_manifests", "fake_entries"]
 

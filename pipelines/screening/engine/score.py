@@ -1,7 +1,7 @@
 """Scoring a traveller against the candidate entries, with an explanation per field.
 
 The score starts from the best name comparison over the entry's spellings (0..1, see
-:mod:`pipelines.screening.compare`) and is then moved by the other fields, each only when both
+:mod:`pipelines.screening.engine.compare`) and is then moved by the other fields, each only when both
 sides have it (a missing field is no evidence either way):
 
 * date of birth: agreement adds a little, disagreement by years takes a lot away; partial dates,
@@ -14,7 +14,7 @@ sides have it (a missing field is no evidence either way):
 Entries on a ``LOST_STOLEN_DOCUMENT`` list are matched on the document alone (INTERPOL SLTD
 practice): number + issuing state is a hit whoever carries it.
 
-Every number comes from :class:`pipelines.screening.settings.Settings`. The result is a
+Every number comes from :class:`pipelines.screening.engine.settings.Settings`. The result is a
 :class:`Candidate` with ``score`` in [0, 1], the category's ``threshold``, ``alert`` (score at or
 above threshold and not suppressed) and ``explanation``: one line per compared field.
 """
@@ -27,22 +27,17 @@ import gc
 import threading
 from dataclasses import dataclass
 
-from pipelines.screening.compare import compare_names
-from pipelines.screening.countries import to_alpha3
-from pipelines.screening.dates import DOB_LEVELS, compare_dob, parse_date
-from pipelines.screening.documents import compare_document
-from pipelines.screening.index import CandidateIndex, people_carrying
-from pipelines.screening.names import name_form
-from pipelines.screening.settings import Settings, default_settings
-from pipelines.screening.suppression import Suppressor
-from pipelines.screening.watchlist import Traveller
+from pipelines.screening.engine.compare import compare_names
+from pipelines.screening.normalise.countries import to_alpha3
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
+from pipelines.screening.engine.index import CandidateIndex, people_carrying
+from pipelines.screening.normalise.names import name_form
+from pipelines.screening.engine.settings import Settings, alerts, default_settings
+from pipelines.screening.engine.suppression import Suppressor
+from pipelines.screening.lists.watchlist import Traveller
 
-__all__ = ["Candidate", "Screener", "LOST_STOLEN"]
-
-LOST_STOLEN = "LOST_STOLEN_DOCUMENT"
-_DOB_ORDER = ["exact", "day_month_swap", "partial_agree", "placeholder_agree", "day_or_month_typo",
-              "month_differs", "year_typo", "year_off_by_one", "different_birthday", "year_off_2_3",
-              "year_far", "missing"]
+__all__ = ["Candidate", "Screener"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +51,14 @@ class Candidate:
     suppressed_by: str | None = None
 
     @property
+    def reaches_threshold(self) -> bool:
+        """The score reaches the list category's threshold (:func:`alerts`), suppressed or not."""
+        return alerts(self.score, self.threshold)
+
+    @property
     def alert(self) -> bool:
-        return self.score >= self.threshold and self.suppressed_by is None
+        """Reaches its threshold and no cleared or trusted record suppresses it."""
+        return self.reaches_threshold and self.suppressed_by is None
 
     @property
     def entry_id(self) -> str:
@@ -100,7 +101,7 @@ class Screener:
             ...
 
     ``accelerate`` (default on) pre-scores candidates in compiled code
-    (:mod:`pipelines.screening.accelerate`) so only entries that can reach ``min_score`` are
+    (:mod:`pipelines.screening.engine.compiled.accelerate`) so only entries that can reach ``min_score`` are
     scored here; off, every candidate is scored in Python (the reference the tests compare with).
     """
 
@@ -119,17 +120,17 @@ class Screener:
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
-        self._common_name_share = float(self._name_params.get("common_full_name_share", 2e-5))
-        self._uncorroborated = float(self._name_params.get("uncorroborated_common_name_cap", 1.0))
-        self._name_only_cap = float(self._name_params.get("uncorroborated_name_cap", 1.0))
+        self._common_name_share = float(self._name_params["common_full_name_share"])
+        self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
+        self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
-        self._rare_limit = max(float(self._name_params.get("rare_token_min", 3)),
-                               len(self.index) * float(self._name_params.get("rare_token_share", 2e-5)))
+        self._rare_limit = max(float(self._name_params["rare_token_min"]),
+                               len(self.index) * float(self._name_params["rare_token_share"]))
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
-            from pipelines.screening.accelerate import Accelerator
+            from pipelines.screening.engine.compiled.accelerate import Accelerator
             self._accelerator = Accelerator(self)
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
@@ -137,13 +138,13 @@ class Screener:
         best first. Suppressed candidates are included, marked.
 
         The Beam transform asks only for alerting candidates (``min_score`` = the lowest category
-        threshold, :attr:`alert_cutoff`); a higher ``min_score`` lets the engine skip more entries
+        threshold, :attr:`lowest_threshold`); a higher ``min_score`` lets the engine skip more entries
         before scoring them (birth-year filtering of big blocks, field-only upper bounds)."""
         return self.screen_many([traveller], min_score)[0]
 
     def screen_many(self, travellers: list[Traveller], min_score: float | None = None) -> list[list[Candidate]]:
         """:meth:`screen` for a batch of travellers (one list of candidates per traveller, same
-        order): with the compiled pre-scoring (:mod:`pipelines.screening.accelerate`) a batch is one
+        order): with the compiled pre-scoring (:mod:`pipelines.screening.engine.compiled.accelerate`) a batch is one
         call into compiled code, which leaves only entries that can reach ``min_score`` for the
         exact Python scoring below. The results are the same with or without it."""
         with self._lock:  # one batch at a time: the compiled stage reuses scratch arrays
@@ -185,23 +186,23 @@ class Screener:
         return out
 
     @property
-    def alert_cutoff(self) -> float:
-        """The lowest score that can alert on any category: what a caller that only wants alerts
-        passes as ``min_score``."""
-        return min(float(v) for v in self.settings.raw["thresholds"].values())
+    def lowest_threshold(self) -> float:
+        """The lowest score that can alert on any category (:attr:`Settings.lowest_threshold`):
+        what a caller that only wants alerts passes as ``min_score``."""
+        return self.settings.lowest_threshold
 
-    def _year_window(self, cutoff: float) -> int | None:
-        """Birth years further apart than this cannot reach ``cutoff`` even with a perfect name
+    def _year_window(self, min_score: float) -> int | None:
+        """Birth years further apart than this cannot reach ``min_score`` even with a perfect name
         (the date penalty alone keeps them under); None when every year difference can."""
         best_other = self._best_nat_bonus + max(0.0, self.settings.sex["agree"])
-        if 1.0 + self._dob.get("year_far", -1.0) + best_other >= cutoff:
+        if 1.0 + self._dob["year_far"] + best_other >= min_score:
             return None
-        if 1.0 + self._dob.get("year_off_2_3", -1.0) + best_other >= cutoff:
+        if 1.0 + self._dob["year_off_2_3"] + best_other >= min_score:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
         best_one_year = max(self._dob.get(k, -1.0) for k in ("year_typo", "year_off_by_one", "different_birthday"))
-        if 1.0 + best_one_year + best_other >= cutoff:
+        if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
 
@@ -276,7 +277,7 @@ class Screener:
         level = "missing"
         entry_dobs = index.dobs[position]
         if dob is not None and entry_dobs:
-            level = min((compare_dob(dob, d) for d in entry_dobs), key=_DOB_ORDER.index)
+            level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
         dob_adjust = self._dob.get(level, 0.0) if level != "missing" else 0.0
         t_sex, e_sex = traveller.sex, entry.get("sex")
         sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None

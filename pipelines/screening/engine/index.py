@@ -26,7 +26,7 @@ initial, weaker by design, already above ``max_initial_block_size`` (``SMITH`` +
 list). At most ``max_candidates`` entries, those sharing most keys, are scored.
 
 The functions here state the keys as strings (``P|ABDL|RHMN``): the readable rules, and the
-reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.keycodes`:
+reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.engine.compiled.keycodes`:
 the key's kind mixed with the Python hashes of its parts), made for the whole list in compiled
 code at build and, by the compiled pre-scoring, for travellers' names; :func:`keycodes.code_of`
 gives a string key's code, and tests hold the two ways equal. The distinct codes are one sorted
@@ -47,11 +47,12 @@ from typing import Iterable
 
 import numpy as np
 
-from pipelines.screening.dates import parse_date
-from pipelines.screening.documents import normalise_number
-from pipelines.screening.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
-from pipelines.screening.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives, code_of,
-                                          document_code, real_positions, second_letter)
+from pipelines.screening.engine.settings import default_settings
+from pipelines.screening.normalise.dates import parse_date
+from pipelines.screening.normalise.documents import normalise_number
+from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
+from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives,
+                                                          code_of, document_code, real_positions, second_letter)
 
 __all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys"]
 
@@ -209,11 +210,12 @@ class CandidateIndex:
     list (weighted down when scoring)."""
 
     def __init__(self, entries: list[dict], rules: dict | None = None):
-        self.rules = dict(rules or {})
+        # the packaged blocking settings, overlaid with ``rules``: defaults live in one place
+        self.rules = {**default_settings().blocking, **(rules or {})}
         self.entries = entries
-        self.max_block = int(self.rules.get("max_block_size", 5000))
-        self.max_candidates = int(self.rules.get("max_candidates", 50))
-        self.max_initial_block = int(self.rules.get("max_initial_block_size", 100))
+        self.max_block = int(self.rules["max_block_size"])
+        self.max_candidates = int(self.rules["max_candidates"])
+        self.max_initial_block = int(self.rules["max_initial_block_size"])
         year_lo = array("h")
         year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []

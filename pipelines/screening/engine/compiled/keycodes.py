@@ -1,6 +1,6 @@
 """Blocking keys as 64-bit codes, made in compiled code for a batch of spellings at once.
 
-:mod:`pipelines.screening.index` defines the keys as short strings (``P|ABDL|RHMN``: readable,
+:mod:`pipelines.screening.engine.index` defines the keys as short strings (``P|ABDL|RHMN``: readable,
 and the reference this module is tested against). Making ~40 such strings for a traveller's new
 name and hashing them took ~55 us of Python, a quarter of a traveller's cost at a million entries,
 and ~10 us per list spelling at build. Here a key is a *code* mixed from the hashes of its parts:
@@ -25,10 +25,10 @@ from array import array
 import numba
 import numpy as np
 
-from pipelines.screening.compare import baltic_stem
-from pipelines.screening.names import (COMMON_TOKENS, PARTICLES, coarse, coarse_of_skeleton, is_particle,
-                                       joined_skeleton, skeleton)
-from pipelines.screening.nicknames import variants
+from pipelines.screening.engine.compare import baltic_stem
+from pipelines.screening.normalise.names import (COMMON_TOKENS, PARTICLES, coarse, coarse_of_skeleton, is_particle,
+                                                 joined_skeleton, skeleton)
+from pipelines.screening.normalise.nicknames import variants
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "document_code",
            "is_initial", "real_positions", "second_letter"]
@@ -296,7 +296,7 @@ class KeyBatch:
     ``query=True`` is the traveller side: nickname alternatives, second-letter ``I`` keys, the
     coarse keys for every name and the ``W`` key for loose-script names. Otherwise the list side:
     own skeletons, coarse keys for loose-script and one-token spellings, ``W`` keys for Latin
-    names of 2-4 tokens (see :mod:`pipelines.screening.index`)."""
+    names of 2-4 tokens (see :mod:`pipelines.screening.engine.index`)."""
 
     def __init__(self, rules: dict, query: bool):
         self.query = query

@@ -1,4 +1,4 @@
-"""Compiled twin of :func:`pipelines.screening.compare.compare_names`, used as an exact pre-filter.
+"""Compiled twin of :func:`pipelines.screening.engine.compare.compare_names`, used as an exact pre-filter.
 
 Why this exists: at a million-entry list the pure-Python name comparison (~50 us a call, about 15
 calls per traveller) dominates screening. :class:`NameTables` interns every token, joined unit
@@ -10,14 +10,14 @@ call. For each pair it returns
   ``round(..., 4)`` (same token similarity levels, same alignment order as Python's
   ``scored.sort(reverse=True)``, same greedy pairing, weights, penalties, caps and factors, in the
   same floating-point operation order, so the values are bit-identical);
-* ``common_only``: the :class:`~pipelines.screening.compare.NameComparison` flag of that name;
-* ``weak``: what :meth:`pipelines.screening.score.Screener._weak_name_only` returns for it.
+* ``common_only``: the :class:`~pipelines.screening.engine.compare.NameComparison` flag of that name;
+* ``weak``: what :meth:`pipelines.screening.engine.score.Screener._weak_name_only` returns for it.
 
 The kernel only decides which pairs are worth the Python call: :func:`compare_names` stays the
 reference and writes the explanations. It must never score a pair *lower* than Python (a lost
 match), so it is held exactly equal to it by ``tests/screening/test_screening_fast_names.py``
 (real list/traveller pairs, six non-Latin scripts, hand-written edge cases, random token lists).
-Any change to :mod:`pipelines.screening.compare`, :mod:`pipelines.screening.names` (skeleton,
+Any change to :mod:`pipelines.screening.engine.compare`, :mod:`pipelines.screening.normalise.names` (skeleton,
 coarse keys, Korean surnames, particles, common tokens) or the nickname table must be mirrored
 here; those tests fail otherwise.
 
@@ -33,12 +33,12 @@ from collections.abc import Mapping
 import numba
 import numpy as np
 
-from pipelines.screening.compare import (_weight, baltic_stem, feminine_surname_ending, masculine_surname_ending,
-                                         run_initials)
-from pipelines.screening.compare import _units as _py_units
-from pipelines.screening.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton, is_particle,
-                                       is_patronymic, joined_skeleton, particle_flags, skeleton)
-from pipelines.screening.nicknames import formal_groups_of, groups_of
+from pipelines.screening.engine.compare import (_weight, baltic_stem, feminine_surname_ending, masculine_surname_ending,
+                                                run_initials)
+from pipelines.screening.engine.compare import _units as _py_units
+from pipelines.screening.normalise.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton,
+                                                 is_particle, is_patronymic, joined_skeleton, particle_flags, skeleton)
+from pipelines.screening.normalise.nicknames import formal_groups_of, groups_of
 
 __all__ = ["NameTables"]
 
@@ -111,9 +111,9 @@ class NameTables:
         self._scalars = np.array([
             float(params["min_token_similarity"]), float(params["nickname"]), float(params["phonetic"]),
             float(params["initial"]), float(params["conflict_weight"]), float(params["extra_weight"]),
-            float(params.get("lost_surname_extra", 1.0)), float(params.get("common_name_factor", 0.9)),
-            float(params["low_quality_alias_factor"]), float(params.get("missing_patronymic_weight", 0.2)),
-            float(params.get("nickname_indirect", params["nickname"])),
+            float(params["lost_surname_extra"]), float(params["common_name_factor"]),
+            float(params["low_quality_alias_factor"]), float(params["missing_patronymic_weight"]),
+            float(params["nickname_indirect"]),
         ], dtype=np.float64)
         # strings (tokens, units, skeletons, coarse keys, Korean-mapped spellings)
         self._sids: dict[str, int] = {}

@@ -27,10 +27,10 @@ from typing import Iterable
 
 import fastavro
 
-from pipelines.screening.names import normalise
-from pipelines.screening.names import is_particle
-from pipelines.screening.nicknames import variants as nickname_variants
-from pipelines.screening.watchlist import write_watchlist_avro, write_watchlist_csv
+from pipelines.screening.normalise.names import normalise
+from pipelines.screening.normalise.names import is_particle
+from pipelines.screening.normalise.nicknames import variants as nickname_variants
+from pipelines.screening.lists.watchlist import write_watchlist_avro, write_watchlist_csv
 
 __all__ = ["plant_watchlists", "VARIANTS", "PERSON_LISTS", "DOCUMENT_LISTS"]
 

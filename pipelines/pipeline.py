@@ -1,0 +1,166 @@
+"""The one paxshare pipeline definition, shared by ``paxshare run`` (batch) and ``paxshare stream``.
+
+    decoded records -> validate -> valid travellers and PNRs, dead letters
+        -> screen (valid and rejected travellers; a rejected one's candidate says so)
+        -> flag (route, build, seal per unit)
+        -> share (per arrangement, sealed per partner, audit chain)
+        -> stage counts for the report
+
+``compose`` only wires the composite transforms of each area together; it reads nothing and
+decides nothing about the domain. The entry points choose the source and the sinks around it:
+:mod:`pipelines.batch` reads Avro files and writes one report per run; :mod:`pipelines.stream`
+reads a landing folder or Kafka, keeps per-flight state, windows, and seals flags as soon as a
+traveller is screened. Both hand ``compose`` the same kind of input (``DecodedRecord`` items), so
+a record gets the same ids, flags and partner records whichever way it came in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from pipelines.flags.transforms import RaiseFlags
+from pipelines.io.transforms import DEAD_LETTER, WriteAvroByDate, WriteDeadLetters
+from pipelines.options import PaxshareOptions
+from pipelines.screening.transforms import ScreenTravellers
+from pipelines.sharing.transforms import ShareWithPartners
+from pipelines.validation.transforms import COUNTS, PNRS, REASONS, UNVALIDATED, ValidateRecords, merge_counts
+from pipelines.validation.validator import pnr_flight_date
+
+
+@dataclass(frozen=True)
+class Sinks:
+    """How the stages that write files behave; batch and streaming differ only here.
+
+    ``flags_immediately``: seal each bundle's flags at once (streaming: no wait for a window)
+    rather than one file per unit per run. ``window_files``: partner files and audit segments are
+    per window (streaming) rather than per run."""
+
+    flags_immediately: bool = False
+    window_files: bool = False
+
+
+@dataclass
+class Composed:
+    """The main PCollections of a composed pipeline, by stage."""
+
+    travellers: beam.PCollection
+    pnrs: beam.PCollection
+    dead_letters: beam.PCollection
+    counts: beam.PCollection          # (source_file, validation counts)
+    reason_codes: beam.PCollection    # rejection reason histograms
+    stage_counts: beam.PCollection    # (stage, {count: n}) merged per stage
+    extra: dict = field(default_factory=dict)  # candidates, flags, shared files when configured
+
+    def as_dict(self) -> dict:
+        return {"travellers": self.travellers, "pnrs": self.pnrs, "dead_letters": self.dead_letters,
+                **self.extra}
+
+
+def default_run_id(inputs: Iterable[str]) -> str:
+    """Same inputs, same id: outputs of a re-run replace rather than duplicate."""
+    return "run-" + hashlib.sha256("\n".join(sorted(inputs)).encode()).hexdigest()[:12]
+
+
+def expand_watchlists(patterns: list[str]) -> list[str]:
+    """Watchlist files named by path or glob, resolved once on the launcher (any filesystem)."""
+    paths = []
+    for pattern in patterns:
+        matched = FileSystems.match([pattern])[0].metadata_list
+        if not matched:
+            raise FileNotFoundError(f"no watchlist file matches {pattern!r}")
+        paths.extend(sorted(m.path for m in matched))
+    return paths
+
+
+def check_stages(options: PaxshareOptions) -> None:
+    """Refuse, before anything runs, a combination of stages that cannot work."""
+    if options.rules and not options.keys:
+        raise ValueError("sharing (--rules) needs --keys: partner outputs are sealed to partner keys")
+
+
+def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
+            extra_dead_letters: Iterable[beam.PCollection] = (), sinks: Sinks = Sinks()) -> Composed:
+    """Adds validation, the optional screening, flag and sharing stages, and the output writers
+    after ``records`` (a PCollection of ``DecodedRecord``). ``extra_dead_letters``: the source's
+    own dead letters (unreadable files, undecodable messages), written with the others."""
+    check_stages(options)
+    output = options.output.rstrip("/")
+    validated = records | "ValidateRecords" >> ValidateRecords(run_id)
+    travellers, pnrs = validated.travellers, validated[PNRS]
+
+    dead_letters = ((*extra_dead_letters, validated[DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten())
+    travellers | "WriteValidTravellers" >> WriteAvroByDate(
+        f"{output}/valid/api_travellers", "api_traveller", lambda t: t["flight_date"])
+    pnrs | "WriteValidPnrs" >> WriteAvroByDate(f"{output}/valid/pnr", "pnr", pnr_flight_date)
+    dead_letters | "WriteDeadLetters" >> WriteDeadLetters(f"{output}/dead_letter")
+
+    stage_counts = []
+    extra = {}
+    flagged_ids = None
+    if options.watchlists:
+        candidates = _screen(travellers, validated[UNVALIDATED], options, output)
+        extra["candidates"] = candidates
+        stage_counts.append(candidates | "CountCandidates" >> CountBy("screening", lambda c: [
+            "candidates", "suppressed" if c["suppressed_by"] else "alerts", f"{c['list_id']} {c['category']}"]))
+        if options.keys:
+            flags = candidates | "RaiseFlags" >> RaiseFlags(
+                options.units, options.keys, output, run_id)
+            extra["flags"] = flags["flags"]
+            flagged_ids = (flags["flags"] | "FlaggedTravellerIds" >> beam.Map(lambda f: f["traveller_id"])
+                           | "DistinctFlagged" >> beam.Distinct())
+            stage_counts.append(flags["flags"] | "CountFlags" >> CountBy(
+                "flags", lambda f: ["flags", f"unit {f['unit_id']}", f"severity {f['severity']}"]))
+    if options.rules:
+        shared = {"api": travellers, "pnr": pnrs} | "ShareWithPartners" >> ShareWithPartners(
+            options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids, records=False)
+        extra["partner_files"] = shared["files"]
+        stage_counts.append(shared["counts"])
+    pipeline = records.pipeline
+    merged = ((stage_counts or [pipeline | "NoStageCounts" >> beam.Create([])])
+              | "AllStageCounts" >> beam.Flatten()
+              | "MergeStageCounts" >> beam.CombinePerKey(merge_counts))
+    return Composed(travellers, pnrs, dead_letters, validated[COUNTS], validated[REASONS], merged, extra)
+
+
+def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
+    """Screen every traveller whose flight is known, valid or not; candidates go to ``matches/``
+    and on to flags. A rejected person's candidate says so (ScreenTravellers notes it from the
+    rejection reasons it gets as a side input)."""
+    from pipelines.screening.engine.settings import load_settings
+
+    settings = load_settings(options.screening_settings) if options.screening_settings else None
+    reasons_by_id = unvalidated | "RejectionReasonsById" >> beam.Map(lambda pair: (pair[0]["traveller_id"], pair[1]))
+    rejected = unvalidated | "RejectedTravellers" >> beam.Map(lambda pair: pair[0])
+    candidates = ((travellers, rejected)
+                  | "AllScreenableTravellers" >> beam.Flatten()
+                  | "ScreenTravellers" >> ScreenTravellers(
+                      expand_watchlists(options.watchlists), settings=settings,
+                      cleared_path=options.cleared_travellers, rejection_reasons=reasons_by_id))
+    candidates | "WriteMatches" >> WriteAvroByDate(
+        f"{output}/matches", "match_candidate", lambda c: c["flight_key"].rsplit("/", 1)[-1])
+    return candidates
+
+
+class CountBy(beam.PTransform):
+    """Counts elements under the keys ``keys_of(element)`` returns: (stage, {key: n}), once per
+    window; in the global window (batch) also when there is nothing to count."""
+
+    def __init__(self, stage: str, keys_of):
+        super().__init__()
+        self._stage, self._keys_of = stage, keys_of
+
+    def expand(self, elements):
+        stage, keys_of = self._stage, self._keys_of
+        as_dict = beam.combiners.ToDict()
+        if not isinstance(elements.windowing.windowfn, beam.window.GlobalWindows):
+            as_dict = as_dict.without_defaults()
+        return (elements
+                | "Keys" >> beam.FlatMap(keys_of)
+                | "CountPerKey" >> beam.combiners.Count.PerElement()
+                | "AsDict" >> as_dict
+                | "Staged" >> beam.Map(lambda counts: (stage, counts)))
