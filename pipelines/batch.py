@@ -103,6 +103,50 @@ def with_defaults(options: PipelineOptions) -> None:
         standard.runner = "DirectRunner"
 
 
+def _audit_checkpoint(output: str):
+    """The signed checkpoint this run's audit segment ends with (for the report and the console)."""
+    from pipelines.sharing.audit import latest_checkpoint
+    from pipelines.sharing.transforms import audit_store
+
+    return latest_checkpoint(audit_store(f"{output.rstrip('/')}/audit"))
+
+
+def remove_staging(output: str) -> int:
+    """Delete Beam's ``.temp*`` staging folders (plaintext records a killed run left, and the empty
+    ones every run leaves) in the folders a run owns, and the sharing staging folder (ciphertext);
+    returns how many files went. Called before a run (crash leftovers) and after it."""
+    from pipelines.sharing.disclose import STAGING
+
+    removed = 0
+    patterns = [f"{output.rstrip('/')}/{folder}/.temp*" for folder in OUTPUT_FOLDERS]
+    patterns.append(f"{output.rstrip('/')}/{STAGING}")
+    for pattern in patterns:
+        if "://" in output:
+            matches = FileSystems.match([pattern + "/**"])[0].metadata_list
+            if matches:
+                FileSystems.delete([m.path for m in matches])
+                removed += len(matches)
+            continue
+        import glob
+        import shutil
+
+        for folder in glob.glob(pattern):
+            removed += sum(len(files) for _, _, files in os.walk(folder))
+            shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
+def prepare_output(output: str) -> None:
+    """The output folder and the folders a run writes, created owner-only (0700) whatever the
+    umask: they hold full personal data."""
+    if "://" in output:
+        return
+    from pipelines.sharing.audit import private_dir
+
+    for folder in ("", *OUTPUT_FOLDERS, "partners", "audit", "flags"):
+        private_dir(os.path.join(output, folder))
+
+
 def clear_previous_outputs(output: str) -> int:
     """Delete the files a previous run wrote in the folders this run owns; returns how many."""
     removed = 0
@@ -121,15 +165,30 @@ def launch(options: PipelineOptions) -> dict:
     paxshare = options.view_as(PaxshareOptions)
     paxshare.check()
     with_defaults(options)
+    prepare_output(paxshare.output)
+    stale = remove_staging(paxshare.output)
+    if stale and not paxshare.quiet:
+        print(f"[paxshare] removed {stale} staged files a killed run left in {paxshare.output}", file=sys.stderr)
     removed = clear_previous_outputs(paxshare.output)
     if removed and not paxshare.quiet:
         print(f"[paxshare] replaced {removed} files of the previous run in {paxshare.output}", file=sys.stderr)
     started = time.time()
     pipeline = beam.Pipeline(options=options)
     build_pipeline(pipeline, paxshare, started=started)
-    pipeline.run().wait_until_finish()
-    with FileSystems.open(f"{paxshare.output.rstrip('/')}/{REPORT_FILE}") as handle:
-        return json.loads(handle.read())
+    try:
+        pipeline.run().wait_until_finish()
+    finally:
+        remove_staging(paxshare.output)
+    report_path = f"{paxshare.output.rstrip('/')}/{REPORT_FILE}"
+    with FileSystems.open(report_path) as handle:
+        report = json.loads(handle.read())
+    checkpoint = _audit_checkpoint(paxshare.output) if paxshare.rules else None
+    if checkpoint is not None:  # the run's signed anchor, for the operator to keep
+        report["audit"] = {"checkpoint": checkpoint.as_dict(), "segment": checkpoint.segment,
+                           "head": checkpoint.head, "entries": checkpoint.count}
+        with FileSystems.create(report_path) as handle:
+            handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+    return report
 
 
 if __name__ == "__main__":

@@ -82,6 +82,10 @@ def format_summary(report: dict) -> str:
         shown = ", ".join(f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}"
                           for key, value in counts.items())
         lines.append(f"  {stage:<10} {shown}")
+    if "audit" in report:
+        audit = report["audit"]
+        lines.append(f"  audit      head {audit['head']} after entry {audit['entries']:,}, signed checkpoint in "
+                     f"this report: keep it (paxshare audit verify OUT/audit --keys KEYS --checkpoint REPORT)")
     if report["rejection_reasons"]:
         lines.append("  reasons    " + ", ".join(f"{code} {n:,}" for code, n in report["rejection_reasons"].items()))
     for path, entry in report["files"].items():

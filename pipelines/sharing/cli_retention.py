@@ -10,7 +10,6 @@ segment listing every record masked or deleted, with old and new content hash.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from pipelines import crypto
     from pipelines.sharing import output, retention
-    from pipelines.sharing.audit import LocalStore, append_segment
+    from pipelines.sharing import disclose
+    from pipelines.sharing.audit import LocalStore, prepare
+    from pipelines.sharing.transforms import load_signer
     from pipelines.sharing.rules import RulesError, load_rules
 
     try:
@@ -41,47 +42,52 @@ def main(args: argparse.Namespace) -> int:
         print(f"--now {args.now!r} is not an ISO 8601 time", file=sys.stderr)
         return 2
     keyring = crypto.load_private_keys(args.keys)
+    trusted = crypto.load_verify_keys(args.keys)
+    signer = None if args.dry_run else load_signer(args.keys)
     root = Path(args.outputs)
-    entries, status, counts = [], 0, {"mask": 0, "delete": 0, "keep": 0, "exempt": 0}
+    run_id = f"retention-{now.strftime('%Y%m%dT%H%M%SZ')}"
+    staged, status, counts = [], 0, {"mask": 0, "delete": 0, "keep": 0, "exempt": 0}
     for path in sorted((root / "partners").glob(f"*/*{output.SEALED_SUFFIX}")):
         recipient = path.parent.name
         blob = path.read_bytes()
         try:
-            records = output.open_records(blob, keyring, recipient, path.name)
-        except crypto.SealError as exc:
+            records = output.open_records(blob, keyring, recipient, path.name, trusted)
+        except (crypto.SealError, output.PartnerFileError) as exc:
             print(f"skipped: {exc}", file=sys.stderr)
             status = 1
             continue
-        kept, changed = [], False
+        kept, entries = [], []
+        name = str(path.relative_to(root))
         for record in records:
             outcome = retention.apply(record, arrangements.get(record["arrangement_id"]), now)
             counts[outcome.action] += 1
             if outcome.action in ("mask", "delete"):
-                changed = True
-                entries.append({
-                    "event": outcome.action, "time_utc": retention.iso(now), "file": str(path.relative_to(root)),
+                new_hash = outcome.record["content_hash"] if outcome.record else None
+                entries.append(((name, record["record_id"]), prepare({
+                    "event": outcome.action, "time_utc": retention.iso(now), "file": name,
                     "recipient": recipient, "arrangement_id": record["arrangement_id"],
                     "rules_version": record["rules_version"], "record_id": record["record_id"],
                     "masked_fields": outcome.masked, "old_content_hash": record["content_hash"],
-                    "new_content_hash": outcome.record["content_hash"] if outcome.record else None,
+                    "new_content_hash": new_hash,
                     "reason": outcome.reason,
-                })
+                }), None, new_hash))
             if outcome.record is not None:
                 kept.append(outcome.record)
-        if not changed or args.dry_run:
+        if not entries or args.dry_run:
             continue
         if kept:
-            key_id = crypto.envelope_info(blob, str(path)).recipient_key_id
-            sealed = output.seal_records(kept, keyring[key_id].public_key(), recipient, path.name)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(sealed)
-            os.replace(tmp, path)
+            envelope = output.read_manifest(blob, str(path), trusted)[1]
+            key_id = crypto.envelope_info(envelope, str(path)).recipient_key_id
+            sealed = output.seal_records(kept, keyring[key_id].public_key(), recipient, path.name, signer)
+            staged.append(disclose.stage(str(root), run_id, name, recipient, sealed, entries,
+                                         [r["content_hash"] for r in kept]))
         else:
-            path.unlink()
+            staged.append(disclose.StagedFile(name, "", recipient, entries, [], remove=True))
     print(f"retention at {retention.iso(now)}: masked {counts['mask']}, deleted {counts['delete']}, "
           f"exempt (flagged) {counts['exempt']}, unchanged {counts['keep']}" + (" (dry run)" if args.dry_run else ""))
-    if entries and not args.dry_run:
-        store = LocalStore(args.audit or root / "audit")
-        name, head = append_segment(store, entries, f"retention-{now.strftime('%Y%m%dT%H%M%SZ')}", retention.iso(now))
-        print(f"audit: {name}, head {head}")
+    if staged:
+        # write-ahead, as for disclosures: the mask/delete entries are logged before any file changes
+        result = disclose.commit(str(root), LocalStore(args.audit or root / "audit"), staged, run_id,
+                                 retention.iso(now), signer, resends=False)
+        print(f"audit: {result.checkpoint.segment}, head {result.checkpoint.head} (entry {result.checkpoint.count})")
     return status

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from pipelines import storage
 from pipelines.sharing.paths import FULL_NAME_FOR_KIND, split_path
 from pipelines.sharing.rules import Arrangement, Treatment, load_rules
 from pipelines.sharing.scope import Itinerary, in_scope, itinerary_of
@@ -78,10 +79,10 @@ def read_secret_bytes(data: bytes, source: str) -> bytes:
     return raw
 
 
-def read_secret(path: Path) -> bytes:
-    """A pseudonym secret file (see ``read_secret_bytes``)."""
+def read_secret(path: str | Path) -> bytes:
+    """A pseudonym secret file on any filesystem (see ``read_secret_bytes``)."""
     try:
-        data = path.read_bytes()
+        data = storage.read_bytes(path)
     except OSError as exc:
         raise KeyError_(f"pseudonym key {path} unreadable: {exc.__class__.__name__}") from None
     return read_secret_bytes(data, str(path))
@@ -98,11 +99,11 @@ def create_secret(path: Path) -> bool:
 
 
 def load_secrets(arrangements: Iterable[Arrangement], keys_dir: str | Path) -> dict[str, bytes]:
-    folder = Path(keys_dir)
+    folder = str(keys_dir)
     out = {}
     for a in arrangements:
-        path = folder / a.pseudonym_key
-        if not path.is_file():
+        path = storage.join(folder, a.pseudonym_key)
+        if not storage.exists(path):
             raise KeyError_(f"arrangement {a.id}: pseudonym key {path} not found "
                             f"(create it with 'paxshare rules check --init-keys {folder}')")
         out[a.id] = read_secret(path)
@@ -387,4 +388,7 @@ def audit_entry(shared: dict, source_id: str) -> dict:
         "scope_reason": shared["scope_reason"],
         "fields_sent": shared["fields_sent"],
         "content_hash": shared["content_hash"],
+        # what was sent, whatever the run and time: a later disclosure with the same payload to
+        # the same recipient under the same arrangement is logged as a re-send of this one
+        "payload_sha256": hashlib.sha256(shared["payload_json"].encode("utf-8")).hexdigest(),
     }

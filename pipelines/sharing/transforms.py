@@ -40,49 +40,21 @@ hash)``). Metrics (namespace ``paxshare.sharing``): ``in.API``,
 
 from __future__ import annotations
 
-import posixpath
 import typing
 from datetime import datetime, timezone
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from pipelines.sharing import output
-from pipelines.sharing.audit import append_prepared_segment, prepare
-from pipelines.sharing.rules import NOT_ARRANGEMENTS, RulesError, check_texts, default_rules_dir, parse_partners
+from pipelines import crypto, storage
+from pipelines.sharing import disclose, output
+from pipelines.sharing.audit import LocalStore, disclosure_key, prepare
+from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners
 
 NAMESPACE = "paxshare.sharing"
-
-
-def _read(path: str) -> bytes:
-    with FileSystems.open(path) as handle:
-        return handle.read()
-
-
-def _list(directory: str, pattern: str) -> list[str]:
-    matches = FileSystems.match([FileSystems.join(directory, pattern)])[0].metadata_list
-    return sorted(m.path for m in matches)
-
-
-def load_rules_fs(rules_dir: str | None):
-    """Arrangements and partners read through Beam FileSystems (local, GCS, ...)."""
-    rules_dir = str(rules_dir or default_rules_dir())
-    texts, partners_text = {}, None
-    for path in _list(rules_dir, "*.y*ml"):
-        name = posixpath.basename(path)
-        if name == "partners.yaml":
-            partners_text = _read(path).decode("utf-8")
-        elif name not in NOT_ARRANGEMENTS:
-            texts[path] = _read(path).decode("utf-8")
-    arrangements, problems = check_texts(texts, partners_text)
-    if problems or not texts:
-        raise RulesError(problems)
-    partners = parse_partners(partners_text, "partners.yaml")[0] if partners_text else {}
-    return arrangements, partners
 
 
 _ENGINES: dict = {}  # per worker process: engines by (rules digests and secrets, provider)
@@ -91,11 +63,10 @@ _ENGINES: dict = {}  # per worker process: engines by (rules digests and secrets
 def _engine(arrangements, keys_dir, provider):
     """The engine for ``arrangements`` (validated on the launcher), built once per process and
     set of secrets (the small secret files are read every time, so a changed secret is seen)."""
-    from pipelines.sharing.engine import SharingEngine, read_secret_bytes
+    from pipelines.sharing.engine import SharingEngine, read_secret
 
     chosen = [a for a in arrangements if provider is None or a.provider == provider]
-    secrets = {a.id: read_secret_bytes(_read(FileSystems.join(str(keys_dir), a.pseudonym_key)), a.pseudonym_key)
-               for a in chosen}
+    secrets = {a.id: read_secret(storage.join(str(keys_dir), a.pseudonym_key)) for a in chosen}
     key = (tuple((a.digest, secrets[a.id]) for a in chosen), provider)
     engine = _ENGINES.get(key)
     if engine is None:
@@ -152,7 +123,8 @@ class _ShareFn(beam.DoFn):
             key = (recipient, output.shard_of(record_id, self.shards))
             batch = self.pending.setdefault(key, [])
             batch.append(((arrangement, shared["data_kind"], record_id), self.encoder(shared),
-                          ((recipient, arrangement, shared["data_kind"], record_id), prepare(share.audit))))
+                          ((recipient, arrangement, shared["data_kind"], record_id), prepare(share.audit),
+                           disclosure_key(share.audit), shared["content_hash"])))
             if len(batch) >= self.BATCH:
                 yield beam.pvalue.TaggedOutput(self.FILES, (key, self.pending.pop(key)))
 
@@ -165,78 +137,82 @@ class _ShareFn(beam.DoFn):
         self.pending, self.counts = {}, {}
 
 
+def load_signer(keys_dir: str, name: str = disclose.SIGNING_KEY_NAME):
+    """The pipeline's current Ed25519 signing key from the keys folder, with a clear error."""
+    from pipelines import crypto
+
+    try:
+        return crypto.load_signing_key(crypto.current_signing_key_path(keys_dir, name))
+    except crypto.KeyFileError as error:
+        raise crypto.KeyFileError(
+            f"sharing signs partner files and audit checkpoints with the pipeline's signing key {name!r}: {error} "
+            f"(create it with 'paxshare keys new --dir {keys_dir} --kind signing --id {name}' or 'paxshare keys demo')"
+        ) from None
+
+
 class _WritePartnerFileFn(beam.DoFn):
-    """Writes one sealed file per (partner, shard) from batches of pre-encoded records; tagged
-    ``AUDIT`` output: the file's prepared audit entries, as one list."""
+    """Seals and signs one file per (partner, shard) from batches of pre-encoded records and stages
+    it (ciphertext, not yet visible); emits the ``disclose.StagedFile`` with its audit entries."""
 
-    AUDIT = "audit"
-
-    def __init__(self, keys_dir, output_dir, run_id, partners, shards):
+    def __init__(self, keys_dir, output_dir, run_id, partners, shards, signing_key):
         self.keys_dir, self.output_dir, self.run_id, self.partners = keys_dir, output_dir, run_id, partners
-        self.shards = shards
+        self.shards, self.signing_key = shards, signing_key
 
     def setup(self):
         self.files = Metrics.counter(NAMESPACE, "files_written")
-        self.keys = {}
+        self.keys = None  # every current public key, read on first use
+        self.signer = load_signer(self.keys_dir, self.signing_key)
 
     def _public_key(self, recipient):
-        from pipelines import crypto
-
-        if recipient in self.keys:
-            return self.keys[recipient]
+        if self.keys is None:
+            self.keys = crypto.current_public_keys(self.keys_dir)
         name = self.partners.get(recipient, recipient)
-        best = None
-        for path in _list(str(self.keys_dir), "*.pub.json"):
-            key = crypto.parse_public_key(_read(path), path)
-            if isinstance(key, crypto.RecipientPublicKey) and (key.name or key.key_id) == name:
-                if best is None or key.generation > best.generation:
-                    best = key
-        if best is None:
+        key = self.keys.get(("recipient", name))
+        if key is None:
             raise FileNotFoundError(f"{self.keys_dir}: no recipient public key named {name!r} for partner {recipient}")
-        self.keys[recipient] = best
-        return best
+        return key
 
     def process(self, item):
         (recipient, shard), batches = item
         records = sorted(entry for batch in batches if batch for entry in batch)  # by (arrangement, kind, record id)
         name = output.file_name(recipient, self.run_id, shard, self.shards)
-        blob = output.seal_bytes(output.container([data for _, data, _ in records]),
-                                 self._public_key(recipient), recipient, name)
-        path = FileSystems.join(str(self.output_dir), *name.split("/"))
-        with FileSystems.create(path) as handle:  # same name on a re-run: replaced
-            handle.write(blob)
+        envelope = output.seal_bytes(output.container([data for _, data, _ in records]),
+                                     self._public_key(recipient), recipient, name, self.signer)
         self.files.inc()
-        yield path
-        yield beam.pvalue.TaggedOutput(self.AUDIT, [audit for _, _, audit in records])
+        yield disclose.stage(self.output_dir, self.run_id, name, recipient, envelope, [audit for _, _, audit in records])
 
 
 class _BeamStore:
-    """Audit Store over Beam FileSystems."""
+    """Audit Store on a filesystem with a scheme (gs://...), through :mod:`pipelines.storage`."""
 
     def __init__(self, directory: str):
         self.directory = directory
 
     def list(self):
-        try:
-            return [posixpath.basename(p) for p in _list(self.directory, "*.jsonl")]
-        except Exception:  # noqa: BLE001 - a missing directory is an empty log
-            return []
+        return [storage.basename(p) for p in storage.match(storage.join(self.directory, "*.jsonl"))]
 
     def read(self, name):
-        return _read(FileSystems.join(self.directory, name)).decode("utf-8")
+        return storage.read_text(storage.join(self.directory, name))
 
     def create(self, name, text):
-        path = FileSystems.join(self.directory, name)
-        if FileSystems.exists(path):
-            raise FileExistsError(f"audit segment {path} exists; refusing to overwrite")
-        with FileSystems.create(path) as handle:
-            handle.write(text.encode("utf-8"))
+        # an object store publishes the object whole on close; never over an existing segment
+        storage.write_text(storage.join(self.directory, name), text, exclusive=True)
+
+    def quarantine(self, name, reason):
+        target = storage.join(self.directory, "quarantine", name)
+        storage.rename(storage.join(self.directory, name), target)
+        storage.write_text(target + ".reason.txt", reason)
+        return target
 
 
-def _write_audit(per_file, audit_dir, run_id, time_utc):
-    """``per_file``: lists of (sort key, prepared entry), one per file; one segment in sort-key order."""
-    ordered = [prepared for _, prepared in sorted(entry for entries in per_file for entry in entries)]
-    return append_prepared_segment(_BeamStore(audit_dir), ordered, run_id, time_utc)
+def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key):
+    """The single writer: audit segment with its signed checkpoint first, then the partner files."""
+    staged = sorted(staged, key=lambda f: f.name)
+    return disclose.commit(output_dir, audit_store(audit_dir), staged, run_id, time_utc, load_signer(keys_dir, signing_key))
+
+
+def audit_store(audit_dir: str):
+    return _BeamStore(audit_dir) if storage.has_scheme(audit_dir) else LocalStore(audit_dir)
 
 
 #: Files per partner per run. Fixed (not derived from the data) so that file names are the same on
@@ -249,7 +225,7 @@ class ShareWithPartners(beam.PTransform):
 
     def __init__(self, rules_dir, keys_dir, output_dir, run_id, flagged_traveller_ids=None,
                  shared_at: str | None = None, provider: str | None = None, label: str | None = None,
-                 shards: int = DEFAULT_SHARDS, records: bool = True):
+                 shards: int = DEFAULT_SHARDS, records: bool = True, signing_key: str = disclose.SIGNING_KEY_NAME):
         super().__init__(label)
         self.rules_dir = str(rules_dir or default_rules_dir())
         self.keys_dir, self.output_dir, self.run_id = str(keys_dir), str(output_dir), run_id
@@ -260,12 +236,13 @@ class ShareWithPartners(beam.PTransform):
             raise ValueError("shards must be 1 to 99999")
         self.shards = int(shards)
         self.records = records
+        self.signing_key = signing_key
 
     def expand(self, pinput):
         inputs = pinput if isinstance(pinput, dict) else {"api": pinput}
         api, pnr = inputs.get("api"), inputs.get("pnr")
         pipeline = (api or pnr).pipeline
-        arrangements, partners = load_rules_fs(self.rules_dir)  # validated once, on the launcher
+        arrangements, partners = load_rules_and_partners(self.rules_dir)  # validated once, on the launcher
         chosen = [a for a in arrangements if self.provider in (None, a.provider)]
         recipients = sorted({a.recipient for a in chosen})
         key_names = {code: p.key_name for code, p in partners.items()}
@@ -306,20 +283,21 @@ class ShareWithPartners(beam.PTransform):
         # typed Any like the ParDo outputs it is flattened with: same coder, so no transcoding
         every_file = pipeline | "EveryPartnerFile" >> beam.Create(
             [((r, shard), None) for r in recipients for shard in range(self.shards)]).with_output_types(typing.Any)
-        written = ((*file_parts, every_file)
-                   | "WithEveryPartnerFile" >> beam.Flatten()
-                   | "GroupByPartnerFile" >> beam.GroupByKey()
-                   | "SealPerPartnerFile" >> beam.ParDo(_WritePartnerFileFn(
-                       self.keys_dir, self.output_dir, self.run_id, key_names, self.shards)).with_outputs(
-                           _WritePartnerFileFn.AUDIT, main="files"))
-        audit_dir = FileSystems.join(self.output_dir, "audit")
-        # One writer: the chain is built sequentially, from the entries of files already written.
-        head = (written[_WritePartnerFileFn.AUDIT]
-                | "AllAuditEntries" >> beam.combiners.ToList()
-                | "AppendAuditSegment" >> beam.Map(
-                    lambda per_file, _files: _write_audit(per_file, audit_dir, self.run_id, self.shared_at),
-                    beam.pvalue.AsList(written.files)))
-        outputs = {"files": written.files, "audit": head, "counts": counts}
+        load_signer(self.keys_dir, self.signing_key)  # a missing signing key fails here, on the launcher
+        staged = ((*file_parts, every_file)
+                  | "WithEveryPartnerFile" >> beam.Flatten()
+                  | "GroupByPartnerFile" >> beam.GroupByKey()
+                  | "SealAndStagePerPartnerFile" >> beam.ParDo(_WritePartnerFileFn(
+                      self.keys_dir, self.output_dir, self.run_id, key_names, self.shards, self.signing_key)))
+        audit_dir = storage.join(self.output_dir, "audit")
+        # One writer: the audit segment is written (and fsynced) before any partner file is published.
+        committed = (staged
+                     | "AllStagedFiles" >> beam.combiners.ToList()
+                     | "LogThenPublish" >> beam.Map(_commit, self.output_dir, audit_dir, self.run_id, self.shared_at,
+                                                    self.keys_dir, self.signing_key))
+        files = committed | "PublishedFiles" >> beam.FlatMap(lambda result: result.files)
+        head = committed | "AuditCheckpoint" >> beam.Map(lambda result: (result.checkpoint.segment, result.checkpoint.entry_hash))
+        outputs = {"files": files, "audit": head, "counts": counts, "commit": committed}
         if shared is not None:
             outputs["shared"] = shared
         return outputs

@@ -13,6 +13,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipelines import crypto
 from pipelines.sharing import cli_retention, output
 from pipelines.sharing.audit import LocalStore, verify
+from pipelines.sharing.disclose import SIGNING_KEY_NAME
 from pipelines.sharing.engine import create_secret
 from pipelines.sharing.rules import load_rules
 from pipelines.sharing.transforms import DEFAULT_SHARDS, ShareWithPartners
@@ -26,6 +27,9 @@ def keys_dir(tmp_path_factory):
         key = crypto.generate_recipient_key(code)
         crypto.save_private_key(key, folder / crypto.private_key_file_name(code))
         crypto.save_public_key(key, folder / crypto.public_key_file_name(code))
+    signer = crypto.generate_signing_key(SIGNING_KEY_NAME)
+    crypto.save_private_key(signer, folder / crypto.private_key_file_name(SIGNING_KEY_NAME))
+    crypto.save_public_key(signer, folder / crypto.public_key_file_name(SIGNING_KEY_NAME))
     for a in load_rules(RULES):
         create_secret(folder / a.pseudonym_key)
     return folder
@@ -59,10 +63,10 @@ def _names(code, run_id):
     return [output.file_name(code, run_id, shard, DEFAULT_SHARDS) for shard in range(DEFAULT_SHARDS)]
 
 
-def _open_all(out, keyring, code, run_id):
+def _open_all(out, keyring, code, run_id, trusted):
     """Every record sent to ``code`` (all its shards), each file opened as itself."""
     return [r for name in _names(code, run_id) if (out / name).exists()
-            for r in output.open_records((out / name).read_bytes(), keyring, code, name)]
+            for r in output.open_records((out / name).read_bytes(), keyring, code, name, trusted)]
 
 
 def test_share_with_partners_end_to_end(tmp_path, keys_dir):
@@ -77,26 +81,30 @@ def test_share_with_partners_end_to_end(tmp_path, keys_dir):
     out = tmp_path / "out"
     _run(keys_dir, out, "run-1", travellers, pnrs, ["M1/1"])
 
-    keyring = crypto.load_private_keys(keys_dir)
-    can = _open_all(out, keyring, "CAN", "run-1")
+    keyring, trusted = crypto.load_private_keys(keys_dir), crypto.load_verify_keys(keys_dir)
+    can = _open_all(out, keyring, "CAN", "run-1", trusted)
     can_name = next(name for name in _names("CAN", "run-1") if output.open_records(
-        (out / name).read_bytes(), keyring, "CAN", name))
+        (out / name).read_bytes(), keyring, "CAN", name, trusted))
     assert sorted(r["data_kind"] for r in can) == ["API", "PNR"]
     assert all(r["flagged"] and r["recipient"] == "CAN" for r in can)
     assert "MOML" not in json.dumps(can)
-    with pytest.raises(crypto.SealError):  # a file opens only as itself, for its partner
-        output.open_records((out / can_name).read_bytes(), keyring, "MEX", output.file_name("MEX", "run-1"))
+    with pytest.raises(ValueError):  # a file opens only as itself, for its partner
+        output.open_records((out / can_name).read_bytes(), keyring, "MEX", output.file_name("MEX", "run-1"), trusted)
 
-    result = verify(LocalStore(out / "audit"))
-    assert result.ok and result.entries == 1 + 4
+    result = verify(LocalStore(out / "audit"), trusted=trusted)
+    assert result.ok and result.entries == 1 + 4 + 1 and result.checkpoints == 1
     entries = [json.loads(line) for line in (out / "audit").glob("*.jsonl").__next__().read_text().splitlines()]
-    assert {e["recipient"] for e in entries[1:]} == {"CAN", "MEX"}
-    assert all(e["fields_sent"] and e["rules_version"] for e in entries[1:])
+    assert {e["recipient"] for e in entries[1:-1]} == {"CAN", "MEX"}
+    assert all(e["fields_sent"] and e["rules_version"] for e in entries[1:-1])
+    assert entries[-1]["event"] == "checkpoint" and entries[-1]["checkpoint"]["count"] == 5
 
-    # a re-run replaces the partner files and appends a second audit segment
+    # a re-run replaces the partner files and logs re-sends of the first disclosures, not new ones
     _run(keys_dir, out, "run-1", travellers, pnrs, ["M1/1"])
     assert len(list((out / "partners" / "CAN").iterdir())) == DEFAULT_SHARDS
-    assert verify(LocalStore(out / "audit")).entries == 10
+    assert verify(LocalStore(out / "audit"), trusted=trusted).entries == 12
+    second = [json.loads(line) for line in sorted((out / "audit").glob("*.jsonl"))[-1].read_text().splitlines()]
+    assert [e["event"] for e in second[1:-1]] == ["resend"] * 4
+    assert sorted(e["first_seq"] for e in second[1:-1]) == [2, 3, 4, 5]
 
     # retention: 72 h after departure USA-CAN names are masked except flagged records (all are);
     # 27 weeks later USA-MEX names are masked; after 5 years everything unflagged is deleted
@@ -104,18 +112,18 @@ def test_share_with_partners_end_to_end(tmp_path, keys_dir):
         return cli_retention.main(argparse.Namespace(outputs=str(out), rules=str(RULES), keys=str(keys_dir), now=now,
                                                      audit=None, dry_run=False))
     assert retention("2026-11-30T00:00:00Z") == 0
-    mex = _open_all(out, keyring, "MEX", "run-1")
+    mex = _open_all(out, keyring, "MEX", "run-1", trusted)
     assert len(mex) == 2
     assert all(json.loads(r["payload_json"])["person"]["surname"] != "****" for r in mex)
     assert retention("2027-06-01T00:00:00Z") == 0
-    mex = _open_all(out, keyring, "MEX", "run-1")
+    mex = _open_all(out, keyring, "MEX", "run-1", trusted)
     assert len(mex) == 2
     assert all(json.loads(r["payload_json"])["person"]["surname"] == "****" for r in mex)
     assert all(r["masked_fields"] == ["person.given_names", "person.surname"] for r in mex)
     assert retention("2032-01-01T00:00:00Z") == 0
-    assert _open_all(out, keyring, "MEX", "run-1") == []  # deleted (a shard that held none stays, empty)
+    assert _open_all(out, keyring, "MEX", "run-1", trusted) == []  # deleted (a shard that held none stays, empty)
     assert (out / can_name).exists()  # flagged records are exempt
-    result = verify(LocalStore(out / "audit"))
+    result = verify(LocalStore(out / "audit"), trusted=trusted)
     assert result.ok
     events = [json.loads(line)["event"] for path in sorted((out / "audit").glob("*.jsonl")) for line in path.read_text().splitlines()]
     assert events.count("mask") == 2 and events.count("delete") == 2
@@ -131,8 +139,8 @@ def test_records_false_leaves_out_the_records_but_writes_files_audit_and_counts(
         assert "shared" not in result
         assert_that(result["counts"] | beam.CombinePerKey(_merge),
                     equal_to([("sharing", {"records shared": 2, "to MEX under USA-MEX": 2})]))
-    keyring = crypto.load_private_keys(keys_dir)
+    keyring, trusted = crypto.load_private_keys(keys_dir), crypto.load_verify_keys(keys_dir)
     name = output.file_name("MEX", "run-2")  # shards=1: shared-MEX-run-2-00000-of-00001
-    assert len(output.open_records((out / name).read_bytes(), keyring, "MEX", name)) == 2
+    assert len(output.open_records((out / name).read_bytes(), keyring, "MEX", name, trusted)) == 2
     assert (out / output.file_name("CAN", "run-2")).exists()  # a partner with nothing still gets its file
-    assert verify(LocalStore(out / "audit")).entries == 1 + 2
+    assert verify(LocalStore(out / "audit"), trusted=trusted).entries == 1 + 2 + 1

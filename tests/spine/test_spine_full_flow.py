@@ -52,5 +52,13 @@ def test_full_flow(tmp_path, capsys):
         opened += len(flags)
     assert opened == report["stages"]["flags"]["flags"]
 
-    assert paxshare(["audit", "verify", str(output / "audit")]) == 0
-    assert glob.glob(str(output / "partners" / "*" / "*.sealed"))
+    # The run's signed checkpoint is in its report and printed; the log verifies against it and
+    # against a partner's copy; a second run of the same inputs logs re-sends, not new disclosures.
+    assert report["audit"]["checkpoint"]["statement"]["head"] == report["audit"]["head"]
+    partner_files = sorted(glob.glob(str(output / "partners" / "*" / "*.sealed")))
+    assert partner_files
+    assert paxshare(["audit", "verify", str(output / "audit"), "--keys", str(keys),
+                     "--checkpoint", str(output / "report" / "run_report.json"),
+                     "--partner-file", partner_files[0]]) == 0
+    assert not glob.glob(str(output / "**" / ".temp*"), recursive=True)
+    assert not (output / ".staging").exists()

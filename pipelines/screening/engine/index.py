@@ -50,6 +50,7 @@ from typing import Iterable
 
 import numpy as np
 
+from pipelines.screening.engine.settings import default_settings
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
 from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
@@ -227,11 +228,12 @@ class CandidateIndex:
     list (weighted down when scoring)."""
 
     def __init__(self, entries: list[dict], rules: dict | None = None):
-        self.rules = dict(rules or {})
+        # the packaged blocking settings, overlaid with ``rules``: defaults live in one place
+        self.rules = {**default_settings().blocking, **(rules or {})}
         self.entries = entries
-        self.max_block = int(self.rules.get("max_block_size", 5000))
-        self.max_candidates = int(self.rules.get("max_candidates", 50))
-        self.max_initial_block = int(self.rules.get("max_initial_block_size", 100))
+        self.max_block = int(self.rules["max_block_size"])
+        self.max_candidates = int(self.rules["max_candidates"])
+        self.max_initial_block = int(self.rules["max_initial_block_size"])
         year_lo = array("h")
         year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []

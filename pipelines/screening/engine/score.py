@@ -35,7 +35,7 @@ from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_d
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.names import name_form
-from pipelines.screening.engine.settings import Settings, default_settings
+from pipelines.screening.engine.settings import Settings, alerts, default_settings
 from pipelines.screening.engine.suppression import Suppressor
 from pipelines.screening.lists.watchlist import Traveller
 
@@ -53,8 +53,14 @@ class Candidate:
     suppressed_by: str | None = None
 
     @property
+    def reaches_threshold(self) -> bool:
+        """The score reaches the list category's threshold (:func:`alerts`), suppressed or not."""
+        return alerts(self.score, self.threshold)
+
+    @property
     def alert(self) -> bool:
-        return self.score >= self.threshold and self.suppressed_by is None
+        """Reaches its threshold and no cleared or trusted record suppresses it."""
+        return self.reaches_threshold and self.suppressed_by is None
 
     @property
     def entry_id(self) -> str:
@@ -116,13 +122,13 @@ class Screener:
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
-        self._common_name_share = float(self._name_params.get("common_full_name_share", 2e-5))
-        self._uncorroborated = float(self._name_params.get("uncorroborated_common_name_cap", 1.0))
-        self._name_only_cap = float(self._name_params.get("uncorroborated_name_cap", 1.0))
+        self._common_name_share = float(self._name_params["common_full_name_share"])
+        self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
+        self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
-        self._rare_limit = max(float(self._name_params.get("rare_token_min", 3)),
-                               len(self.index) * float(self._name_params.get("rare_token_share", 2e-5)))
+        self._rare_limit = max(float(self._name_params["rare_token_min"]),
+                               len(self.index) * float(self._name_params["rare_token_share"]))
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
@@ -134,7 +140,7 @@ class Screener:
         best first. Suppressed candidates are included, marked.
 
         The Beam transform asks only for alerting candidates (``min_score`` = the lowest category
-        threshold, :attr:`alert_cutoff`); a higher ``min_score`` lets the engine skip more entries
+        threshold, :attr:`lowest_threshold`); a higher ``min_score`` lets the engine skip more entries
         before scoring them (birth-year filtering of big blocks, field-only upper bounds)."""
         return self.screen_many([traveller], min_score)[0]
 
@@ -211,23 +217,23 @@ class Screener:
         return dict(self.index.stats)
 
     @property
-    def alert_cutoff(self) -> float:
-        """The lowest score that can alert on any category: what a caller that only wants alerts
-        passes as ``min_score``."""
-        return min(float(v) for v in self.settings.raw["thresholds"].values())
+    def lowest_threshold(self) -> float:
+        """The lowest score that can alert on any category (:attr:`Settings.lowest_threshold`):
+        what a caller that only wants alerts passes as ``min_score``."""
+        return self.settings.lowest_threshold
 
-    def _year_window(self, cutoff: float) -> int | None:
-        """Birth years further apart than this cannot reach ``cutoff`` even with a perfect name
+    def _year_window(self, min_score: float) -> int | None:
+        """Birth years further apart than this cannot reach ``min_score`` even with a perfect name
         (the date penalty alone keeps them under); None when every year difference can."""
         best_other = self._best_nat_bonus + max(0.0, self.settings.sex["agree"])
-        if 1.0 + self._dob.get("year_far", -1.0) + best_other >= cutoff:
+        if 1.0 + self._dob["year_far"] + best_other >= min_score:
             return None
-        if 1.0 + self._dob.get("year_off_2_3", -1.0) + best_other >= cutoff:
+        if 1.0 + self._dob["year_off_2_3"] + best_other >= min_score:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
         best_one_year = max(self._dob.get(k, -1.0) for k in ("year_typo", "year_off_by_one", "different_birthday"))
-        if 1.0 + best_one_year + best_other >= cutoff:
+        if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
 
