@@ -116,7 +116,7 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
     screener = Screener(entries)
     built = time.perf_counter() - started
     rss_built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    cutoff = screener.alert_cutoff
+    cutoff = screener.lowest_threshold
     warm_t = [traveller_from_api(r) for r in warm]
     for start in range(0, len(warm_t), _BATCH):
         screener.screen_many(warm_t[start:start + _BATCH], min_score=cutoff)

@@ -116,7 +116,7 @@ def test_a_block_over_its_size_limit_is_narrowed_by_birth_year_not_dropped():
     others = [[]] + [[f"{1940 + i}-03-04"] for i in range(60)]
     entries = _namesakes(600, "1977-11-23", others)
     fast, reference = _both_engines(entries, {"blocking": {"max_block_size": 40, "max_initial_block_size": 40}})
-    for cut in (None, fast.alert_cutoff):
+    for cut in (None, fast.lowest_threshold):
         results = []
         for screener in (fast, reference):
             found = screener.screen(traveller("GARCIA", "JOSE", dob="1977-11-23"), min_score=cut)

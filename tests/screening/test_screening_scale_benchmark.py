@@ -46,7 +46,7 @@ def test_no_planted_match_is_lost_by_candidate_generation(world_and_screener):
     lost, by_variant = [], Counter()
     planted = world.planted()
     travellers = [traveller_from_api(record) for record, _, _ in planted]
-    found = screener.screen_many(travellers, min_score=screener.alert_cutoff)
+    found = screener.screen_many(travellers, min_score=screener.lowest_threshold)
     for traveller, (_, entry, variant), candidates in zip(travellers, planted, found):
         form = name_form(traveller.surname, traveller.given_names, traveller.full_name)
         direct = screener._score(traveller, form, parse_date(traveller.date_of_birth), traveller.nationality,
