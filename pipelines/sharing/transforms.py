@@ -92,11 +92,15 @@ _ENGINES: dict = {}  # per worker process: engines by (rules digests and secrets
 def _engine(arrangements, keys_dir, provider):
     """The engine for ``arrangements`` (validated on the launcher), built once per process and
     set of secrets (the small secret files are read every time, so a changed secret is seen)."""
-    from pipelines.sharing.engine import SharingEngine, read_secret_bytes
+    from pipelines.sharing.engine import SharingEngine, check_secret_mode, read_secret_bytes
 
     chosen = [a for a in arrangements if provider is None or a.provider == provider]
-    secrets = {a.id: read_secret_bytes(_read(FileSystems.join(str(keys_dir), a.pseudonym_key)), a.pseudonym_key)
-               for a in chosen}
+    secrets = {}
+    for a in chosen:
+        path = FileSystems.join(str(keys_dir), a.pseudonym_key)
+        if "://" not in path:
+            check_secret_mode(path)  # refused when group- or world-readable
+        secrets[a.id] = read_secret_bytes(_read(path), a.pseudonym_key)
     key = (tuple((a.digest, secrets[a.id]) for a in chosen), provider)
     engine = _ENGINES.get(key)
     if engine is None:
