@@ -8,7 +8,7 @@ OUT    ?= out
 SAMPLES := sample_manifests
 WATCHLISTS = $(foreach f,$(wildcard $(SAMPLES)/watchlists/*.avro),--watchlists $(f))
 
-.PHONY: demo test install browser clean bench samples
+.PHONY: demo test install browser clean bench samples cluster-install cluster-up cluster-down cluster-status
 
 $(BIN)/paxshare: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -32,15 +32,21 @@ demo: install
 		$$(for f in $(DEMO_SET)/watchlists/*.avro; do printf -- '--watchlists %s ' "$$f"; done) \
 		--rules rules --keys $(OUT)/keys \
 		-- --runner=DirectRunner
+	rm -f $(OUT)/review.sqlite
 	$(BIN)/paxshare review ingest $(OUT)/flags/jpau-yvr --unit jpau-yvr --keys $(OUT)/keys --trust $(OUT)/keys \
 		$$(for f in $(DEMO_SET)/watchlists/*.avro; do printf -- '--watchlists %s ' "$$f"; done) \
 		--analyst demo --db $(OUT)/review.sqlite
+	@umask 077; $(BIN)/paxshare review users add demo --role analyst --unit jpau-yvr --country CAN --generate-password \
+		--db $(OUT)/review.sqlite > $(OUT)/.demo-account
 	$(BIN)/paxshare review list --analyst demo --db $(OUT)/review.sqlite --limit 10
 	@echo
 	@echo "Outputs in $(OUT)/: valid/ (travellers and PNRs by flight date), dead_letter/, matches/,"
 	@echo "flags/<unit>/ (sealed), partners/<country>/ (sealed), audit/, report/run_report.json;"
 	@echo "the demo's input set (dated around today) in $(DEMO_SET)/."
+	@echo
 	@echo "Analysts: $(BIN)/paxshare review serve --db $(OUT)/review.sqlite   then open http://127.0.0.1:8080/"
+	@echo "and sign in as 'demo' (an analyst of jpau-yvr) with this password, generated now and shown once:"
+	@sed -n 's/.*password (shown once, not stored in clear): /    /p' $(OUT)/.demo-account; rm -f $(OUT)/.demo-account
 
 ## test: the whole test suite (installs Chromium for the browser test when run as root)
 test: install browser
@@ -59,6 +65,20 @@ samples: install
 
 bench: install
 	$(BIN)/python benchmarks/pipeline_throughput.py
+
+## cluster-up: Kafka (KRaft), a Flink session cluster, Prism + SDK worker pool on loopback
+## (docs/cluster.md); cluster-down stops them by PID. Components are staged under .cluster/.
+cluster-install: install
+	tools/cluster/install.sh
+
+cluster-up: cluster-install
+	tools/cluster/up.sh
+
+cluster-down:
+	tools/cluster/down.sh
+
+cluster-status:
+	-tools/cluster/kafka.sh status; tools/cluster/flink.sh status; tools/cluster/prism.sh status
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -59,9 +59,9 @@ def _travellers(n: int, seed: int):
 def _screen_chunk(chunk, floor=False, batch=1000):
     """Screen in batches of ``batch`` travellers, as the Beam transform does (``screen_many``)."""
     alerts = candidates = alerting = 0
-    cutoff = None if floor else _SCREENER.alert_cutoff
+    min_score = None if floor else _SCREENER.lowest_threshold
     for start in range(0, len(chunk), batch):
-        for found in _SCREENER.screen_many(chunk[start:start + batch], min_score=cutoff):
+        for found in _SCREENER.screen_many(chunk[start:start + batch], min_score=min_score):
             candidates += len(found)
             hits = sum(c.alert for c in found)
             alerts += hits

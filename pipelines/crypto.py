@@ -33,6 +33,8 @@ Key files (see "File format" below)::
     Keyring(keys=()) -> Mapping[key_id, RecipientPrivateKey]; .add(key)
     current_public_key_path(keys_dir, name) -> Path   # newest generation of a key name (after rotation)
     current_signing_key_path(keys_dir, name) -> Path
+    current_public_keys(keys_dir) -> {(kind, name): newest public key}  # any filesystem (pipelines.storage)
+    read_private_key(path) -> private key from any filesystem
     private_key_file_name(key_id) -> "<key_id>.key.json"; public_key_file_name(key_id) -> "<key_id>.pub.json"
 
 Sealing::
@@ -97,6 +99,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, x25519
+
+from pipelines import storage
 
 __all__ = [
     "SUITES",
@@ -734,6 +738,28 @@ def current_public_key_path(keys_dir: str | os.PathLike, name: str) -> Path:
 def current_signing_key_path(keys_dir: str | os.PathLike, name: str) -> Path:
     """Path of the current signing private key of ``name``."""
     return _current_path(keys_dir, name, "signing", "private")
+
+
+def current_public_keys(keys_dir: str | os.PathLike) -> dict[tuple[str, str], RecipientPublicKey | VerifyKey]:
+    """The newest generation of every public key in ``keys_dir``, by ``(kind, name)``: the one
+    public-key lookup of the pipeline (flags seal to units' keys, sharing to partners'). The
+    folder may be on any filesystem (:mod:`pipelines.storage`); only public key files are read."""
+    current: dict[tuple[str, str], Any] = {}
+    for path in storage.match(storage.join(str(keys_dir), "*" + PUBLIC_SUFFIX)):
+        key = parse_public_key(storage.read_bytes(path), path)
+        slot = (key.kind, key.name)
+        if slot not in current or key.generation > current[slot].generation:
+            current[slot] = key
+    return current
+
+
+def read_private_key(path: str | os.PathLike) -> RecipientPrivateKey | SigningKey:
+    """A private key file on any filesystem (the pipeline's signing key read on a worker)."""
+    try:
+        data = storage.read_bytes(path)
+    except FileNotFoundError:
+        raise KeyFileError(f"{path}: key file not found") from None
+    return parse_private_key(data, str(path))
 
 
 # ------------------------------------------------------------------------------------ sealing

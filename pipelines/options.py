@@ -32,6 +32,7 @@ class PaxshareOptions(PipelineOptions):
         parser.add_argument("--cleared_travellers", default=None, help="cleared-traveller (redress) list file")
         parser.add_argument("--rules", default=None, help="rules folder with sharing arrangements; enables sharing")
         parser.add_argument("--keys", default=None, help="folder with partner/unit public keys and the signing key")
-        parser.add_argument("--units", default=None, help="JPAU units config; default: <rules>/jpau_units.yaml")
+        parser.add_argument("--units", default=None, help="JPAU units config; default: the packaged copy of rules/jpau_units.yaml "
+                                 "(not the one in --rules)")
         parser.add_argument("--quiet", action="store_true", default=False,
                             help="no progress lines (one per file read) on standard error")

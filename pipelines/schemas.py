@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import fastavro
+
+from pipelines import storage
 
 #: Schemas that reference named types from another schema file.
 DEPENDS_ON: dict[str, tuple[str, ...]] = {
@@ -28,13 +29,7 @@ META_SCHEMA_VERSION = "paxshare.schema_version"
 
 def schema_dir() -> Path:
     """Folder holding the ``.avsc`` files: the installed copy, else the source checkout's."""
-    try:
-        packaged = resources.files("pipelines.avro_schemas")
-        if packaged.joinpath("api_manifest.avsc").is_file():
-            return Path(str(packaged))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "schemas"
+    return Path(storage.packaged("avro_schemas"))
 
 
 def raw_schema(name: str, history_version: int | None = None) -> dict[str, Any]:

@@ -13,12 +13,12 @@ import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pipelines import storage
 from pipelines.json_values import json_object
 
 __all__ = [
@@ -114,20 +114,15 @@ class UnitsConfig:
 
 def default_config_path() -> Path:
     """``jpau_units.yaml`` of the installed rules, else the source checkout's ``rules/``."""
-    try:
-        packaged = resources.files("pipelines.default_rules").joinpath("jpau_units.yaml")
-        if packaged.is_file():
-            return Path(str(packaged))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent.parent / "rules" / "jpau_units.yaml"
+    return Path(storage.packaged("default_rules", "jpau_units.yaml"))
 
 
 def load_units(path: str | Path | None = None) -> UnitsConfig:
-    """Read and validate a units file (default: the packaged ``rules/jpau_units.yaml``)."""
-    path = Path(path) if path is not None else default_config_path()
+    """Read and validate a units file, on any filesystem (default: the packaged
+    ``rules/jpau_units.yaml``)."""
+    path = str(path) if path is not None else str(default_config_path())
     try:
-        text = path.read_text(encoding="utf-8")
+        text = storage.read_text(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: units configuration not found") from None
     try:

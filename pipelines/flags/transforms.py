@@ -11,7 +11,7 @@ Usage::
 
 Every configured unit gets a file every run (possibly with no flags), at a name fixed by unit and
 run id, so a re-run replaces the previous file and a traveller cleared since no longer lingers.
-Keys are read through Beam ``FileSystems`` in ``setup()``, never pickled with the pipeline; only
+Keys are read through :mod:`pipelines.storage` in ``setup()``, never pickled with the pipeline; only
 public keys and the pipeline's signing key are ever read. Metrics (namespace ``paxshare.flags``):
 ``flags.<unit_id>``, ``suppressed``, ``unrouted``, ``candidates``.
 """
@@ -22,38 +22,15 @@ import datetime as _dt
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from pipelines import crypto
+from pipelines import crypto, storage
 from pipelines.flags import records, routing, writer
 
 __all__ = ["RaiseFlags", "METRICS_NAMESPACE"]
 
 METRICS_NAMESPACE = "paxshare.flags"
 SUPPRESSED = "suppressed"
-
-
-def _read_bytes(path: str) -> bytes:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        return handle.read()
-
-
-def _join(directory: str, name: str) -> str:
-    return FileSystems.join(str(directory), name)
-
-
-def _current_public_keys(keys_dir: str) -> dict[tuple[str, str], crypto.RecipientPublicKey | crypto.VerifyKey]:
-    """Newest generation of every public key in ``keys_dir``, by (kind, name)."""
-    pattern = _join(keys_dir, "*" + crypto.PUBLIC_SUFFIX)
-    current: dict[tuple[str, str], Any] = {}
-    for metadata in FileSystems.match([pattern])[0].metadata_list:
-        key = crypto.parse_public_key(_read_bytes(metadata.path), metadata.path)
-        slot = (key.kind, key.name)
-        if slot not in current or key.generation > current[slot].generation:
-            current[slot] = key
-    return current
 
 
 class _RouteAndBuild(beam.DoFn):
@@ -97,7 +74,7 @@ class _WriteUnitFile(beam.DoFn):
         self._signer: crypto.SigningKey | None = None
 
     def setup(self):
-        current = _current_public_keys(self._keys_dir)
+        current = crypto.current_public_keys(self._keys_dir)
         missing = [unit.public_key for unit in self._config.units.values() if ("recipient", unit.public_key) not in current]
         if missing:
             raise crypto.KeyFileError(
@@ -108,8 +85,8 @@ class _WriteUnitFile(beam.DoFn):
         verify = current.get(("signing", self._config.signing_key))
         if verify is None:
             raise crypto.KeyFileError(f"{self._keys_dir}: no signing key named {self._config.signing_key!r}")
-        private_path = _join(self._keys_dir, crypto.private_key_file_name(verify.key_id))
-        signer = crypto.parse_private_key(_read_bytes(private_path), private_path)
+        private_path = storage.join(self._keys_dir, crypto.private_key_file_name(verify.key_id))
+        signer = crypto.read_private_key(private_path)
         if not isinstance(signer, crypto.SigningKey) or signer.fingerprint != verify.fingerprint:
             raise crypto.KeyFileError(f"{private_path}: does not hold the signing key {verify.key_id!r}")
         self._signer = signer
@@ -120,12 +97,7 @@ class _WriteUnitFile(beam.DoFn):
         recipient = self._recipients[unit_id]
         data = writer.seal_flags_file(flags, unit_id, self._run_id, recipient, self._signer)
         path = writer.flags_path(self._output_dir, unit_id, self._run_id)
-        temporary = path + ".tmp"
-        with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            handle.write(data)
-        if FileSystems.exists(path):
-            FileSystems.delete([path])
-        FileSystems.rename([temporary], [path])
+        storage.write_bytes(path, data)  # replaces a previous run's file in one step
         yield {
             "unit_id": unit_id,
             "run_id": self._run_id,

@@ -74,10 +74,10 @@ class ScreenTravellersFn(beam.DoFn):
         # only alerts leave the transform, so ask the engine for nothing below the lowest threshold:
         # that lets it skip entries a lower floor would have to score. A batch is one call into the
         # compiled pre-scoring (see pipelines.screening.engine.compiled.accelerate)
-        found = self._screener.screen_many(travellers, min_score=self._screener.alert_cutoff)
+        found = self._screener.screen_many(travellers, min_score=self._screener.lowest_threshold)
         for traveller, candidates in zip(travellers, found):
             for candidate in candidates:
-                if candidate.score < candidate.threshold:
+                if not candidate.reaches_threshold:
                     continue
                 self._count("candidates", candidate.entry)
                 self._count("suppressed" if candidate.suppressed_by else "alerts", candidate.entry)

@@ -18,9 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from pipelines.sharing.engine import KeyError_, create_secret, read_secret
+    from pipelines import storage
     from pipelines.sharing.rules import RulesError, default_rules_dir, load_rules
 
-    folder = Path(args.rules_dir) if args.rules_dir else default_rules_dir()
+    folder = args.rules_dir or str(default_rules_dir())
     try:
         arrangements = load_rules(folder)
     except RulesError as exc:
@@ -33,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
         kinds = "+".join(a.data)
         fields = sum(len(a.allowed_paths(k)) for k in a.data)
         print(f"{a.rules_version:<14} {a.provider}->{a.recipient} {kinds:<7} {a.sharing_mode:<12} "
-              f"{fields:>3} fields  {Path(a.source_file).name}")
+              f"{fields:>3} fields  {storage.basename(a.source_file)}")
         if args.init_keys:
             path = Path(args.init_keys) / a.pseudonym_key
             if create_secret(path):

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from pipelines import storage
 from pipelines.sharing.paths import FULL_NAME_FOR_KIND, split_path
 from pipelines.sharing.rules import Arrangement, Treatment, load_rules
 from pipelines.sharing.scope import Itinerary, in_scope, itinerary_of
@@ -79,11 +80,11 @@ def read_secret_bytes(data: bytes, source: str) -> bytes:
 
 
 def check_secret_mode(path: str | Path) -> None:
-    """A secret file must be readable by its owner only (mode 0600 or stricter)."""
+    """A secret file on the local disk must be readable by its owner only (0600 or stricter)."""
     import os
     import stat
 
-    if os.name != "posix":
+    if os.name != "posix" or "://" in str(path):
         return
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
@@ -91,11 +92,12 @@ def check_secret_mode(path: str | Path) -> None:
                         f"run chmod 600 on it")
 
 
-def read_secret(path: Path) -> bytes:
-    """A pseudonym secret file (see ``read_secret_bytes``); refused unless owner-only."""
+def read_secret(path: str | Path) -> bytes:
+    """A pseudonym secret file on any filesystem (see ``read_secret_bytes``); a local one is
+    refused unless owner-only."""
     try:
         check_secret_mode(path)
-        data = path.read_bytes()
+        data = storage.read_bytes(path)
     except OSError as exc:
         raise KeyError_(f"pseudonym key {path} unreadable: {exc.__class__.__name__}") from None
     return read_secret_bytes(data, str(path))
@@ -118,11 +120,11 @@ def create_secret(path: Path) -> bool:
 
 
 def load_secrets(arrangements: Iterable[Arrangement], keys_dir: str | Path) -> dict[str, bytes]:
-    folder = Path(keys_dir)
+    folder = str(keys_dir)
     out = {}
     for a in arrangements:
-        path = folder / a.pseudonym_key
-        if not path.is_file():
+        path = storage.join(folder, a.pseudonym_key)
+        if not storage.exists(path):
             raise KeyError_(f"arrangement {a.id}: pseudonym key {path} not found "
                             f"(create it with 'paxshare rules check --init-keys {folder}')")
         out[a.id] = read_secret(path)

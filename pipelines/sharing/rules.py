@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from pipelines import storage
+from pipelines.yaml_lines import load_yaml_with_lines
 from pipelines.sharing.paths import schema_paths, suggest
 from pipelines.sharing.sensitive import FREE_TEXT_POLICIES, SCREEN_REMOVED
 
@@ -129,28 +131,7 @@ class Partner:
 
 
 # --------------------------------------------------------------------------------------------
-# YAML with line numbers
-
-
-def _lines_of(node: yaml.Node, path: tuple, out: dict) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[path + (key, "<key>")] = key_node.start_mark.line + 1
-            _lines_of(value_node, path + (key,), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _lines_of(item, path + (index,), out)
-
-
-def load_yaml_with_lines(text: str) -> tuple[Any, dict[tuple, int]]:
-    """The document and a map from key path (tuple of keys/indices) to its 1-based line."""
-    lines: dict[tuple, int] = {}
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    if node is not None:
-        _lines_of(node, (), lines)
-    return yaml.safe_load(text), lines
+# Reading documents (YAML with line numbers: pipelines.yaml_lines)
 
 
 class _Doc:
@@ -470,22 +451,16 @@ def parse_arrangement(text: str, file: str) -> tuple[Arrangement | None, list[Pr
     ), []
 
 
-def _rule_files(rules_dir: Path) -> list[Path]:
-    return sorted(p for p in rules_dir.iterdir()
-                  if p.suffix in (".yaml", ".yml") and p.name not in NOT_ARRANGEMENTS and p.is_file())
+def _rule_files(rules_dir: str) -> list[str]:
+    """Arrangement files in a rules folder on any filesystem (``*.yaml``/``*.yml``, not the
+    registries), sorted."""
+    return [p for p in storage.match(storage.join(rules_dir, "*.y*ml"))
+            if p.endswith((".yaml", ".yml")) and storage.basename(p) not in NOT_ARRANGEMENTS]
 
 
 def default_rules_dir() -> Path:
     """The packaged copy of ``rules/`` when installed, else the checkout's."""
-    from importlib import resources
-
-    try:
-        packaged = resources.files("pipelines.default_rules")
-        if any(str(p).endswith(".yaml") and "partners" not in str(p) for p in packaged.iterdir()):
-            return Path(str(packaged))
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    return Path(__file__).resolve().parent.parent.parent / "rules"
+    return Path(storage.packaged("default_rules"))
 
 
 def check_texts(texts: dict[str, str], partners_text: str | None = None) -> tuple[list[Arrangement], list[Problem]]:
@@ -511,18 +486,28 @@ def check_texts(texts: dict[str, str], partners_text: str | None = None) -> tupl
 
 
 def load_rules(rules_dir: str | Path | None = None) -> list[Arrangement]:
-    """Load and validate every arrangement in ``rules_dir``; raises ``RulesError`` listing all problems."""
-    folder = Path(rules_dir) if rules_dir else default_rules_dir()
-    if not folder.is_dir():
-        raise RulesError([Problem(str(folder), 0, "rules directory not found")])
-    texts = {str(p): p.read_text(encoding="utf-8") for p in _rule_files(folder)}
-    partners = folder / "partners.yaml"
-    arrangements, problems = check_texts(texts, partners.read_text(encoding="utf-8") if partners.is_file() else None)
+    """Load and validate every arrangement in ``rules_dir`` (any filesystem; default: the packaged
+    rules); raises ``RulesError`` listing all problems."""
+    return load_rules_and_partners(rules_dir)[0]
+
+
+def load_rules_and_partners(rules_dir: str | Path | None = None) -> tuple[list[Arrangement], dict[str, Partner]]:
+    """The arrangements and the partner registry of a rules folder, validated together (a
+    recipient must be a registered partner); raises ``RulesError`` listing all problems."""
+    folder = str(rules_dir or default_rules_dir())
+    files = _rule_files(folder)
+    if not files and not storage.exists(folder):
+        raise RulesError([Problem(folder, 0, "rules directory not found")])
+    texts = {path: storage.read_text(path) for path in files}
+    partners_path = storage.join(folder, "partners.yaml")
+    partners_text = storage.read_text(partners_path) if storage.exists(partners_path) else None
+    arrangements, problems = check_texts(texts, partners_text)
     if not texts:
-        problems.append(Problem(str(folder), 0, "no arrangement files (*.yaml) found"))
+        problems.append(Problem(folder, 0, "no arrangement files (*.yaml) found"))
     if problems:
         raise RulesError(problems)
-    return arrangements
+    partners = parse_partners(partners_text, partners_path)[0] if partners_text is not None else {}
+    return arrangements, partners
 
 
 def parse_partners(text: str, file: str) -> tuple[dict[str, Partner], list[Problem]]:
@@ -548,11 +533,10 @@ def parse_partners(text: str, file: str) -> tuple[dict[str, Partner], list[Probl
 
 def load_partners(rules_dir: str | Path | None = None) -> dict[str, Partner]:
     """Partners from ``partners.yaml``; a partner not listed uses its country code as key name."""
-    folder = Path(rules_dir) if rules_dir else default_rules_dir()
-    path = folder / "partners.yaml"
-    if not path.is_file():
+    path = storage.join(str(rules_dir or default_rules_dir()), "partners.yaml")
+    if not storage.exists(path):
         return {}
-    partners, problems = parse_partners(path.read_text(encoding="utf-8"), str(path))
+    partners, problems = parse_partners(storage.read_text(path), path)
     if problems:
         raise RulesError(problems)
     return partners

@@ -40,50 +40,21 @@ hash)``). Metrics (namespace ``paxshare.sharing``): ``in.API``,
 
 from __future__ import annotations
 
-import posixpath
 import typing
 from datetime import datetime, timezone
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from pipelines.sharing import output
-from pipelines.sharing import disclose
+from pipelines import crypto, storage
+from pipelines.sharing import disclose, output
 from pipelines.sharing.audit import LocalStore, disclosure_key, prepare
-from pipelines.sharing.rules import NOT_ARRANGEMENTS, RulesError, check_texts, default_rules_dir, parse_partners
+from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners
 
 NAMESPACE = "paxshare.sharing"
-
-
-def _read(path: str) -> bytes:
-    with FileSystems.open(path) as handle:
-        return handle.read()
-
-
-def _list(directory: str, pattern: str) -> list[str]:
-    matches = FileSystems.match([FileSystems.join(directory, pattern)])[0].metadata_list
-    return sorted(m.path for m in matches)
-
-
-def load_rules_fs(rules_dir: str | None):
-    """Arrangements and partners read through Beam FileSystems (local, GCS, ...)."""
-    rules_dir = str(rules_dir or default_rules_dir())
-    texts, partners_text = {}, None
-    for path in _list(rules_dir, "*.y*ml"):
-        name = posixpath.basename(path)
-        if name == "partners.yaml":
-            partners_text = _read(path).decode("utf-8")
-        elif name not in NOT_ARRANGEMENTS:
-            texts[path] = _read(path).decode("utf-8")
-    arrangements, problems = check_texts(texts, partners_text)
-    if problems or not texts:
-        raise RulesError(problems)
-    partners = parse_partners(partners_text, "partners.yaml")[0] if partners_text else {}
-    return arrangements, partners
 
 
 _ENGINES: dict = {}  # per worker process: engines by (rules digests and secrets, provider)
@@ -92,15 +63,11 @@ _ENGINES: dict = {}  # per worker process: engines by (rules digests and secrets
 def _engine(arrangements, keys_dir, provider):
     """The engine for ``arrangements`` (validated on the launcher), built once per process and
     set of secrets (the small secret files are read every time, so a changed secret is seen)."""
-    from pipelines.sharing.engine import SharingEngine, check_secret_mode, read_secret_bytes
+    from pipelines.sharing.engine import SharingEngine, read_secret
 
     chosen = [a for a in arrangements if provider is None or a.provider == provider]
-    secrets = {}
-    for a in chosen:
-        path = FileSystems.join(str(keys_dir), a.pseudonym_key)
-        if "://" not in path:
-            check_secret_mode(path)  # refused when group- or world-readable
-        secrets[a.id] = read_secret_bytes(_read(path), a.pseudonym_key)
+    # read_secret refuses a local secret readable by group or others
+    secrets = {a.id: read_secret(storage.join(str(keys_dir), a.pseudonym_key)) for a in chosen}
     key = (tuple((a.digest, secrets[a.id]) for a in chosen), provider)
     engine = _ENGINES.get(key)
     if engine is None:
@@ -194,25 +161,17 @@ class _WritePartnerFileFn(beam.DoFn):
 
     def setup(self):
         self.files = Metrics.counter(NAMESPACE, "files_written")
-        self.keys = {}
+        self.keys = None  # every current public key, read on first use
         self.signer = load_signer(self.keys_dir, self.signing_key)
 
     def _public_key(self, recipient):
-        from pipelines import crypto
-
-        if recipient in self.keys:
-            return self.keys[recipient]
+        if self.keys is None:
+            self.keys = crypto.current_public_keys(self.keys_dir)
         name = self.partners.get(recipient, recipient)
-        best = None
-        for path in _list(str(self.keys_dir), "*.pub.json"):
-            key = crypto.parse_public_key(_read(path), path)
-            if isinstance(key, crypto.RecipientPublicKey) and (key.name or key.key_id) == name:
-                if best is None or key.generation > best.generation:
-                    best = key
-        if best is None:
+        key = self.keys.get(("recipient", name))
+        if key is None:
             raise FileNotFoundError(f"{self.keys_dir}: no recipient public key named {name!r} for partner {recipient}")
-        self.keys[recipient] = best
-        return best
+        return key
 
     def process(self, item):
         (recipient, shard), batches = item
@@ -225,33 +184,25 @@ class _WritePartnerFileFn(beam.DoFn):
 
 
 class _BeamStore:
-    """Audit Store over Beam FileSystems."""
+    """Audit Store on a filesystem with a scheme (gs://...), through :mod:`pipelines.storage`."""
 
     def __init__(self, directory: str):
         self.directory = directory
 
     def list(self):
-        try:
-            return [posixpath.basename(p) for p in _list(self.directory, "*.jsonl")]
-        except Exception:  # noqa: BLE001 - a missing directory is an empty log
-            return []
+        return [storage.basename(p) for p in storage.match(storage.join(self.directory, "*.jsonl"))]
 
     def read(self, name):
-        return _read(FileSystems.join(self.directory, name)).decode("utf-8")
+        return storage.read_text(storage.join(self.directory, name))
 
     def create(self, name, text):
-        path = FileSystems.join(self.directory, name)
-        if FileSystems.exists(path):
-            raise FileExistsError(f"audit segment {path} exists; refusing to overwrite")
-        with FileSystems.create(path) as handle:  # an object store publishes it whole on close
-            handle.write(text.encode("utf-8"))
+        # an object store publishes the object whole on close; never over an existing segment
+        storage.write_text(storage.join(self.directory, name), text, exclusive=True)
 
     def quarantine(self, name, reason):
-        source = FileSystems.join(self.directory, name)
-        target = FileSystems.join(self.directory, "quarantine", name)
-        FileSystems.rename([source], [target])
-        with FileSystems.create(target + ".reason.txt") as handle:
-            handle.write(reason.encode("utf-8"))
+        target = storage.join(self.directory, "quarantine", name)
+        storage.rename(storage.join(self.directory, name), target)
+        storage.write_text(target + ".reason.txt", reason)
         return target
 
 
@@ -262,7 +213,7 @@ def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_k
 
 
 def audit_store(audit_dir: str):
-    return LocalStore(audit_dir) if "://" not in audit_dir else _BeamStore(audit_dir)
+    return _BeamStore(audit_dir) if storage.has_scheme(audit_dir) else LocalStore(audit_dir)
 
 
 #: Files per partner per run. Fixed (not derived from the data) so that file names are the same on
@@ -292,7 +243,7 @@ class ShareWithPartners(beam.PTransform):
         inputs = pinput if isinstance(pinput, dict) else {"api": pinput}
         api, pnr = inputs.get("api"), inputs.get("pnr")
         pipeline = (api or pnr).pipeline
-        arrangements, partners = load_rules_fs(self.rules_dir)  # validated once, on the launcher
+        arrangements, partners = load_rules_and_partners(self.rules_dir)  # validated once, on the launcher
         chosen = [a for a in arrangements if self.provider in (None, a.provider)]
         recipients = sorted({a.recipient for a in chosen})
         key_names = {code: p.key_name for code, p in partners.items()}
@@ -339,7 +290,7 @@ class ShareWithPartners(beam.PTransform):
                   | "GroupByPartnerFile" >> beam.GroupByKey()
                   | "SealAndStagePerPartnerFile" >> beam.ParDo(_WritePartnerFileFn(
                       self.keys_dir, self.output_dir, self.run_id, key_names, self.shards, self.signing_key)))
-        audit_dir = FileSystems.join(self.output_dir, "audit")
+        audit_dir = storage.join(self.output_dir, "audit")
         # One writer: the audit segment is written (and fsynced) before any partner file is published.
         committed = (staged
                      | "AllStagedFiles" >> beam.combiners.ToList()

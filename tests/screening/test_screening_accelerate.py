@@ -4,6 +4,7 @@ cases; and each compiled stage agrees with the Python method it mirrors."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 
@@ -48,7 +49,7 @@ def test_same_candidates_with_and_without_the_compiled_pre_scoring(min_score):
     entries = list(fake_entries(8000, seed=5))
     travellers = _travellers(10, 60, seed=6)
     fast, reference = Screener(entries), Screener(entries, accelerate=False)
-    cut = fast.alert_cutoff if min_score == "alert" else min_score
+    cut = fast.lowest_threshold if min_score == "alert" else min_score
     assert _results(fast, travellers, cut) == _results(reference, travellers, cut)
     if cut is not None and cut > 0.5:
         assert fast.names_compared < reference.names_compared  # the pre-scoring did something
@@ -60,11 +61,11 @@ def test_same_candidates_on_planted_lists_with_original_scripts_and_documents(tm
     entries = read_watchlists([v["avro"] for v in summary["lists"].values()])
     travellers = list(read_travellers(manifest))
     fast, reference = Screener(entries), Screener(entries, accelerate=False)
-    for cut in (fast.alert_cutoff, None):
+    for cut in (fast.lowest_threshold, None):
         assert _results(fast, travellers, cut) == _results(reference, travellers, cut)
     truth = [json.loads(line) for line in open(summary["truth"], encoding="utf-8")]
     alerts = {t.traveller_id: {c.entry_id for c in found if c.alert}
-              for t, found in zip(travellers, fast.screen_many(travellers, fast.alert_cutoff))}
+              for t, found in zip(travellers, fast.screen_many(travellers, fast.lowest_threshold))}
     assert all(row["entry_id"] in alerts[row["record_key"]] for row in truth)
 
 
@@ -87,7 +88,7 @@ def test_documents_are_weighed_even_when_document_keys_are_off():
     for document_keys in (True, False):
         settings = load_settings(overrides={"blocking": {"document_number": document_keys}})
         fast, reference = Screener(entries, settings), Screener(entries, settings, accelerate=False)
-        for cut in (fast.alert_cutoff, None):
+        for cut in (fast.lowest_threshold, None):
             got = _results(fast, [traveller], cut)
             assert got == _results(reference, [traveller], cut)
             assert {"E1", "E2"} <= {entry_id for entry_id, *_ in got[0]}
@@ -99,7 +100,7 @@ def test_travellers_without_a_name_or_a_date_and_an_empty_list():
                   Traveller("T2", surname="GARCIA", date_of_birth="1980"),
                   Traveller("T3", documents=(("L123456789", "MEX"),))]
     fast, reference = Screener(entries), Screener(entries, accelerate=False)
-    for cut in (fast.alert_cutoff, None):
+    for cut in (fast.lowest_threshold, None):
         assert _results(fast, travellers, cut) == _results(reference, travellers, cut)
     assert Screener([]).screen_many(travellers) == [[], [], [], []]
 
@@ -139,7 +140,8 @@ def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near
             traveller = Traveller(f"T{i}-{year}", surname=surname, given_names=given, date_of_birth=str(year))
             form = name_form(surname, given)
             prepared.append((traveller, form, parse_date(str(year)), window))
-            expected.append(screener.index.candidates((form,), (), year, window))
+            prior = functools.partial(screener._prior, form, parse_date(str(year)))
+            expected.append(screener.index.candidates((form,), (), year, window, prior))
     # a floor below any score: every candidate of the look-up survives the later stages
     assert screener._accelerator.survivors(prepared, -1.0) == expected
     assert any(len(found) == screener.index.max_candidates for found in expected)
@@ -193,7 +195,7 @@ def test_travellers_names_are_forgotten_between_batches_with_results_unchanged()
     fast._accelerator.MAX_CACHED_NAMES = 30  # the key codes' cache is cleared in every batch too
     batches = [travellers[i:i + 40] for i in range(0, len(travellers), 40)]
     for batch in batches + batches:  # the second round meets forgotten names again
-        assert _results(fast, batch, fast.alert_cutoff) == _results(reference, batch, reference.alert_cutoff)
+        assert _results(fast, batch, fast.lowest_threshold) == _results(reference, batch, reference.lowest_threshold)
         assert len(tables) <= list_forms + 40 + 20
         assert len(fast._accelerator._key_cache) <= 40
     assert tables.added_since_mark() > 0

@@ -88,12 +88,12 @@ def test_best_level_over_several_listed_dates(screen_one):
 def test_year_window_considers_the_best_level_one_year_apart():
     entries = [make_entry(surname="KARIMOV", given="RUSTAM", dobs=["1971-03-14"])]
     screener = Screener(entries)
-    assert screener._year_window(screener.alert_cutoff) == 1  # a year typo still alerts
+    assert screener._year_window(screener.lowest_threshold) == 1  # a year typo still alerts
     # partial-date level harsh, keying-error level lenient: one year apart can still alert
     lenient_typo = default_settings().with_overrides({"comparisons": {"date_of_birth": {"year_off_by_one": -0.5}}})
     screener = Screener(entries, lenient_typo)
-    assert screener._year_window(screener.alert_cutoff) == 1
-    found = screener.screen(traveller("KARIMOV", "RUSTAM", dob="1972-03-14"), min_score=screener.alert_cutoff)
+    assert screener._year_window(screener.lowest_threshold) == 1
+    found = screener.screen(traveller("KARIMOV", "RUSTAM", dob="1972-03-14"), min_score=screener.lowest_threshold)
     assert found and found[0].alert
     # every one-year level harsh: nothing one year apart can reach the cut-off
     harsh = default_settings().with_overrides({"comparisons": {"date_of_birth": {

@@ -66,7 +66,7 @@ def test_pre_comparison_skip_changes_no_result_on_a_synthetic_list():
                   for m in fake_manifests(8, 50, seed=6) for p in m["persons"]]
     fast, full = Screener(entries, accelerate=False), Screener(entries, accelerate=False)
     full._surely_weak_name_only = lambda form, position: False  # never skip: every entry fully compared
-    for min_score in (fast.alert_cutoff, 0.8, 0.9, None):
+    for min_score in (fast.lowest_threshold, 0.8, 0.9, None):
         assert _results(fast, travellers, min_score) == _results(full, travellers, min_score)
     assert fast.names_compared < full.names_compared  # the skip did something
 
@@ -79,8 +79,8 @@ def test_pre_comparison_skip_keeps_every_planted_match(tmp_path):
     travellers = list(read_travellers(manifest))
     fast, full = Screener(entries, accelerate=False), Screener(entries, accelerate=False)
     full._surely_weak_name_only = lambda form, position: False
-    assert _results(fast, travellers, fast.alert_cutoff) == _results(full, travellers, full.alert_cutoff)
-    alerts = {t.traveller_id: {c.entry_id for c in fast.screen(t, min_score=fast.alert_cutoff) if c.alert}
+    assert _results(fast, travellers, fast.lowest_threshold) == _results(full, travellers, full.lowest_threshold)
+    alerts = {t.traveller_id: {c.entry_id for c in fast.screen(t, min_score=fast.lowest_threshold) if c.alert}
               for t in travellers}
     assert all(row["entry_id"] in alerts[row["record_key"]] for row in truth)
 
@@ -96,7 +96,7 @@ def test_birth_year_filter_on_small_blocks_only_drops_entries_that_could_not_sco
         for person in message["persons"]:
             t = traveller_from_api({"traveller_id": person["person_id"], "person": person})
             form, dob = name_form(t.surname, t.given_names, t.full_name), parse_date(t.date_of_birth)
-            for min_score in (screener.alert_cutoff, 0.9):
+            for min_score in (screener.lowest_threshold, 0.9):
                 window = screener._year_window(min_score)
                 if dob is None or window is None:
                     continue

@@ -4,7 +4,7 @@ Each input gives ``DIR/api/<stem>.avro`` (one ``api_manifest`` per PAXLST messag
 ``DIR/pnr/<stem>.avro`` (one ``pnr`` per PNRGOV SRC group) and ``DIR/dead_letter/<stem>.avro``
 (messages that could not be converted), each only when it has records; ``DIR/convert_summary.json``
 counts what went where. Inputs may be files, directories (every file in them) or glob patterns;
-paths with a scheme (``gs://``...) are read through Beam's ``FileSystems``.
+paths with a scheme (``gs://``...) are read through :mod:`pipelines.storage` (Beam's ``FileSystems``).
 
 Exit status: 0 when every input was read (dead letters are an expected outcome), 1 when an input
 could not be read, 2 when no input was found.
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from pipelines.io.edifact.convert import ConversionResult, convert_bytes, summarise, write_result, write_summary
-from pipelines import reasons
+from pipelines import reasons, storage
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,9 +33,8 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     """Files named by the arguments, in a stable order, each once."""
     found: list[str] = []
     for pattern in patterns:
-        if "://" in pattern:
-            from apache_beam.io.filesystems import FileSystems  # only for remote inputs
-            found.extend(sorted(m.path for result in FileSystems.match([pattern]) for m in result.metadata_list))
+        if storage.has_scheme(pattern):
+            found.extend(storage.match(pattern))
             continue
         path = Path(pattern)
         if path.is_dir():
@@ -52,12 +51,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 
 
 def read_input(path: str) -> bytes:
-    if "://" in path:
-        from apache_beam.io.filesystems import FileSystems
-        with FileSystems.open(path) as handle:
-            return handle.read()
-    with open(path, "rb") as handle:
-        return handle.read()
+    return storage.read_bytes(path)
 
 
 def _stems(paths: list[str]) -> dict[str, str]:

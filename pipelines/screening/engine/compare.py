@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from rapidfuzz.distance import OSA
 
+from pipelines.screening.engine.settings import default_settings
 from pipelines.screening.normalise.names import (_VOWELS, COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
                                                  is_patronymic, particle_flags, skeleton)
 from pipelines.screening.normalise.nicknames import DIRECT, nickname_relation
@@ -205,18 +206,13 @@ def _weight(token: str, is_surname: bool, common: frozenset[str], params: dict, 
     return weight * (params["surname_weight"] if is_surname else 1.0)
 
 
-_DEFAULT_PARAMS = {
-    "exact": 1.0, "phonetic": 0.92, "nickname": 0.90, "nickname_indirect": 0.85, "initial": 0.74,
-    "min_token_similarity": 0.55,
-    "conflict_weight": 1.0, "extra_weight": 0.25, "common_token_weight": 0.6, "particle_weight": 0.2,
-    "surname_weight": 1.2, "low_quality_alias_factor": 0.92, "missing_patronymic_weight": 0.2,
-}
 
 
 def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
                   common: frozenset[str] = frozenset()) -> NameComparison:
-    """Align two names token by token and score the alignment (see the module docstring)."""
-    p = params or _DEFAULT_PARAMS
+    """Align two names token by token and score the alignment (see the module docstring);
+    ``params``: the ``comparisons.name`` settings (default: the packaged ones)."""
+    p = params or default_settings().name
     if not query or not entry:
         return NameComparison(0.0, (), query.tokens, entry.tokens, "name: missing on one side")
     loose = query.loose or entry.loose
@@ -231,7 +227,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     min_sim = p["min_token_similarity"]
     similarity = token_similarity
     nickname, phonetic, initial = p["nickname"], p["phonetic"], p["initial"]
-    nickname_indirect = p.get("nickname_indirect", nickname)
+    nickname_indirect = p["nickname_indirect"]
     scored: list[tuple[float, int, tuple[int, ...], tuple[int, ...], str, str, str]] = []
     for q_idx, q_text in q_units:
         q_multi = len(q_idx) >= 2
@@ -291,7 +287,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     left_q = sum(q_w[i] for i in range(len(q_tokens)) if i not in used_q)
     left_e = sum(e_w[i] for i in range(len(e_tokens)) if i not in used_e)
     # a surname with no part agreeing is a conflict even when the other name has nothing left over
-    lost = p.get("lost_surname_extra", 1.0)
+    lost = p["lost_surname_extra"]
     for flags, used, weights, is_query in ((query.surname, used_q, q_w, True), (entry.surname, used_e, e_w, False)):
         surname_idx = [i for i, flag in enumerate(flags) if flag]
         if surname_idx and not any(i in used for i in surname_idx):
@@ -305,9 +301,9 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     pat_q = _patronymic_left(q_tokens, query.surname, used_q, q_w)
     pat_e = _patronymic_left(e_tokens, entry.surname, used_e, e_w)
     if pat_q > 0 and left_e == 0:
-        left_q -= pat_q * (1.0 - p.get("missing_patronymic_weight", 0.2))
+        left_q -= pat_q * (1.0 - p["missing_patronymic_weight"])
     elif pat_e > 0 and left_q == 0:
-        left_e -= pat_e * (1.0 - p.get("missing_patronymic_weight", 0.2))
+        left_e -= pat_e * (1.0 - p["missing_patronymic_weight"])
     conflict = min(left_q, left_e)
     extra = max(left_q, left_e) - conflict
     denominator = matched_weight + p["conflict_weight"] * conflict + p["extra_weight"] * extra
@@ -323,7 +319,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     common_only = bool(pairs) and all(q in COMMON_TOKENS or q in common or e in COMMON_TOKENS or e in common
                                       or particle for (q, e, _, _), particle in zip(pairs, pair_particle))
     if common_only:
-        score *= p.get("common_name_factor", 0.9)
+        score *= p["common_name_factor"]
     if entry.low_quality or query.low_quality:
         score *= p["low_quality_alias_factor"]
     return NameComparison(round(score, 4), tuple(pairs), extra_q, extra_e, None, query, entry,

@@ -27,13 +27,15 @@ import gc
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipelines.screening.engine.compare import compare_names
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
-from pipelines.screening.engine.index import CandidateIndex, people_carrying
+from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.names import name_form
-from pipelines.screening.engine.settings import Settings, default_settings
+from pipelines.screening.engine.settings import Settings, alerts, default_settings
 from pipelines.screening.engine.suppression import Suppressor
 from pipelines.screening.lists.watchlist import Traveller
 
@@ -51,8 +53,14 @@ class Candidate:
     suppressed_by: str | None = None
 
     @property
+    def reaches_threshold(self) -> bool:
+        """The score reaches the list category's threshold (:func:`alerts`), suppressed or not."""
+        return alerts(self.score, self.threshold)
+
+    @property
     def alert(self) -> bool:
-        return self.score >= self.threshold and self.suppressed_by is None
+        """Reaches its threshold and no cleared or trusted record suppresses it."""
+        return self.reaches_threshold and self.suppressed_by is None
 
     @property
     def entry_id(self) -> str:
@@ -114,13 +122,13 @@ class Screener:
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
-        self._common_name_share = float(self._name_params.get("common_full_name_share", 2e-5))
-        self._uncorroborated = float(self._name_params.get("uncorroborated_common_name_cap", 1.0))
-        self._name_only_cap = float(self._name_params.get("uncorroborated_name_cap", 1.0))
+        self._common_name_share = float(self._name_params["common_full_name_share"])
+        self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
+        self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
-        self._rare_limit = max(float(self._name_params.get("rare_token_min", 3)),
-                               len(self.index) * float(self._name_params.get("rare_token_share", 2e-5)))
+        self._rare_limit = max(float(self._name_params["rare_token_min"]),
+                               len(self.index) * float(self._name_params["rare_token_share"]))
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
@@ -132,7 +140,7 @@ class Screener:
         best first. Suppressed candidates are included, marked.
 
         The Beam transform asks only for alerting candidates (``min_score`` = the lowest category
-        threshold, :attr:`alert_cutoff`); a higher ``min_score`` lets the engine skip more entries
+        threshold, :attr:`lowest_threshold`); a higher ``min_score`` lets the engine skip more entries
         before scoring them (birth-year filtering of big blocks, field-only upper bounds)."""
         return self.screen_many([traveller], min_score)[0]
 
@@ -156,7 +164,8 @@ class Screener:
             positions_of = self._accelerator.survivors(prepared, floor)
         else:
             positions_of = [self.index.candidates((form,) if form else (), traveller.documents,
-                                                  dob[0] if window is not None else None, window)
+                                                  dob[0] if dob is not None else None, window,
+                                                  functools.partial(self._prior, form, dob) if dob is not None else None)
                             for traveller, form, dob, window in prepared]
         return [self._screen_positions(traveller, form, dob, positions, floor) if positions else []
                 for (traveller, form, dob, _), positions in zip(prepared, positions_of)]
@@ -179,24 +188,52 @@ class Screener:
         out.sort(key=lambda c: (-c.score, c.entry["list_id"], c.entry["entry_id"]))
         return out
 
-    @property
-    def alert_cutoff(self) -> float:
-        """The lowest score that can alert on any category: what a caller that only wants alerts
-        passes as ``min_score``."""
-        return min(float(v) for v in self.settings.raw["thresholds"].values())
+    def _prior(self, form, dob, positions) -> np.ndarray:
+        """The cheap score by which the candidate cap orders entries sharing as many keys
+        (``CandidateIndex.candidates``; the compiled look-up computes the same): the date-of-birth
+        adjustment of the entry's best listed date, as the score will count it. An entry without
+        a date counts what an uncorroborated name can reach when the traveller's full name is
+        common (``uncorroborated_common_name_cap`` - 1), else 0: so among namesakes the one born
+        that day comes first, then that year, and a common name's undated entries come after a
+        birth year one off (a keying error) but before namesakes born years away."""
+        missing = self._uncorroborated - 1.0 if form and self._common_full_name(form) else 0.0
+        dobs_of = self.index.dobs
+        codes = np.empty(len(positions), dtype=np.int64)
+        for i, position in enumerate(positions.tolist()):
+            dobs = dobs_of[position]
+            if dobs:
+                level = min((compare_dob(dob, d) for d in dobs), key=DOB_ORDER.index)
+                codes[i] = prior_code(self._dob.get(level, 0.0))
+            else:
+                codes[i] = prior_code(missing)
+        return codes
 
-    def _year_window(self, cutoff: float) -> int | None:
-        """Birth years further apart than this cannot reach ``cutoff`` even with a perfect name
+    @property
+    def lookup_stats(self) -> dict[str, int]:
+        """What candidate generation gave up so far (``index.LOOKUP_STATS``: big blocks narrowed by
+        birth year, blocks skipped, look-ups the cap cut, candidates cut), for run reports."""
+        if self._accelerator is not None:
+            return dict(zip(LOOKUP_STATS, self._accelerator.stats.tolist()))
+        return dict(self.index.stats)
+
+    @property
+    def lowest_threshold(self) -> float:
+        """The lowest score that can alert on any category (:attr:`Settings.lowest_threshold`):
+        what a caller that only wants alerts passes as ``min_score``."""
+        return self.settings.lowest_threshold
+
+    def _year_window(self, min_score: float) -> int | None:
+        """Birth years further apart than this cannot reach ``min_score`` even with a perfect name
         (the date penalty alone keeps them under); None when every year difference can."""
         best_other = self._best_nat_bonus + max(0.0, self.settings.sex["agree"])
-        if 1.0 + self._dob.get("year_far", -1.0) + best_other >= cutoff:
+        if 1.0 + self._dob["year_far"] + best_other >= min_score:
             return None
-        if 1.0 + self._dob.get("year_off_2_3", -1.0) + best_other >= cutoff:
+        if 1.0 + self._dob["year_off_2_3"] + best_other >= min_score:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
         best_one_year = max(self._dob.get(k, -1.0) for k in ("year_typo", "year_off_by_one", "different_birthday"))
-        if 1.0 + best_one_year + best_other >= cutoff:
+        if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
 

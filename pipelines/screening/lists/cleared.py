@@ -8,11 +8,13 @@ compares them.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from pipelines import storage
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.documents import normalise_number
 from pipelines.screening.normalise.names import name_form
@@ -44,16 +46,17 @@ class TrustedRecord:
 
 
 def _rows(path: str | Path) -> Iterable[dict]:
+    """The list's rows, read through :mod:`pipelines.storage` (any filesystem, on the worker that
+    screens: nothing comes from the launcher's disk)."""
     path = str(path)
+    text = storage.read_text(path)
     if path.endswith(".jsonl") or path.endswith(".json"):
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    yield json.loads(line)
+        for line in text.splitlines():
+            if line.strip():
+                yield json.loads(line)
     else:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                yield {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            yield {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
 
 
 def load_cleared(path: str | Path) -> list[ClearedRecord]:

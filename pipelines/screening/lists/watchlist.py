@@ -16,13 +16,13 @@ import csv
 import hashlib
 import io
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import fastavro
 
+from pipelines import storage
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
@@ -57,24 +57,13 @@ def watchlist_schema() -> dict:
 # --------------------------------------------------------------------------------------------
 # reading: shared helpers
 
-def _beam_filesystems():
-    """Beam's FileSystems when Beam is already loaded (inside a pipeline, so any filesystem a
-    cluster uses works) or the path is a URL; None for plain local reads (no Beam import)."""
-    return sys.modules.get("apache_beam") is not None
-
-
 def _open_binary(path: str):
-    if "://" in path or _beam_filesystems():
-        from apache_beam.io.filesystems import CompressionTypes, FileSystems
-        return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-    return open(path, "rb")
+    return storage.open_binary(path)
 
 
 def _open_text(path: str) -> io.TextIOBase:
-    """Open a local path or any Beam filesystem URL as text (utf-8, BOM tolerated)."""
-    if "://" in path or _beam_filesystems():
-        return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+    """A list file as text (utf-8, BOM tolerated), on any filesystem."""
+    return io.TextIOWrapper(storage.open_binary(path), encoding="utf-8-sig", newline="")
 
 
 def _is_avro(path: str) -> bool:
@@ -220,14 +209,15 @@ def write_watchlist_avro(entries: Iterable[dict], path: str) -> None:
     # A sync marker derived from the file name (fastavro's default is random) keeps same input,
     # same bytes.
     marker = hashlib.sha256(f"paxshare-watchlist:{os.path.basename(path)}".encode()).digest()[:16]
-    with open(path, "wb") as handle:
-        fastavro.writer(handle, watchlist_schema(), list(entries), codec="deflate",
-                        metadata=schemas.file_metadata("watchlist_entry"), sync_marker=marker)
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, watchlist_schema(), list(entries), codec="deflate",
+                    metadata=schemas.file_metadata("watchlist_entry"), sync_marker=marker)
+    storage.write_bytes(path, buffer.getvalue())
 
 
 def write_watchlist_csv(entries: Iterable[dict], path: str) -> None:
     """CSV with :data:`WATCHLIST_CSV_COLUMNS` and the optional columns (round-trips with the reader)."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with io.StringIO(newline="") as handle:
         writer = csv.DictWriter(handle, WATCHLIST_CSV_COLUMNS + OPTIONAL_WATCHLIST_COLUMNS)
         writer.writeheader()
         for e in entries:
@@ -254,6 +244,7 @@ def write_watchlist_csv(entries: Iterable[dict], path: str) -> None:
                 "list_id": e["list_id"], "list_owner": e["list_owner"], "severity": e.get("severity") or "NORMAL",
                 "receivers": "|".join(e.get("receivers") or []), "remarks": e.get("remarks") or "",
             })
+        storage.write_text(path, handle.getvalue())
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,10 +31,10 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 
 from anyascii import anyascii
 
+from pipelines import storage
 from pipelines.mrz import transliterate as mrz_transliterate
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _data_text(name: str) -> str:
-    return resources.files("pipelines.screening").joinpath("data", name).read_text(encoding="utf-8")
+    return storage.read_text(storage.packaged("screening", "data", name))
 
 
 def _load_particles() -> tuple[frozenset[str], frozenset[str]]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from importlib import resources
+
+from pipelines import storage
 
 __all__ = ["groups_of", "formal_groups_of", "are_nicknames", "nickname_relation", "variants",
            "DIRECT", "INDIRECT"]
@@ -29,7 +30,7 @@ DIRECT, INDIRECT = 2, 1
 @functools.lru_cache(maxsize=1)
 def _rows() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The table's rows: (formal name, its forms), in file order (a row's number is its group id)."""
-    text = resources.files("pipelines.screening").joinpath("data", "nicknames.csv").read_text(encoding="utf-8")
+    text = storage.read_text(storage.packaged("screening", "data", "nicknames.csv"))
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     return tuple((row["formal"].strip().upper(),
                   tuple(n.strip().upper() for n in row["nicknames"].split("|") if n.strip()))

@@ -111,9 +111,9 @@ class NameTables:
         self._scalars = np.array([
             float(params["min_token_similarity"]), float(params["nickname"]), float(params["phonetic"]),
             float(params["initial"]), float(params["conflict_weight"]), float(params["extra_weight"]),
-            float(params.get("lost_surname_extra", 1.0)), float(params.get("common_name_factor", 0.9)),
-            float(params["low_quality_alias_factor"]), float(params.get("missing_patronymic_weight", 0.2)),
-            float(params.get("nickname_indirect", params["nickname"])),
+            float(params["lost_surname_extra"]), float(params["common_name_factor"]),
+            float(params["low_quality_alias_factor"]), float(params["missing_patronymic_weight"]),
+            float(params["nickname_indirect"]),
         ], dtype=np.float64)
         # strings (tokens, units, skeletons, coarse keys, Korean-mapped spellings)
         self._sids: dict[str, int] = {}

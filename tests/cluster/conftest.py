@@ -1,0 +1,38 @@
+"""The cluster tests need the components of tools/cluster/up.sh (``make cluster-up``). Without
+them the tests are skipped, unless PAXSHARE_CLUSTER_REQUIRED=1 (as .ci/run sets), then they fail."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.cluster import harness
+
+
+def _require(name: str, hostport: str) -> None:
+    if harness.listening(hostport):
+        return
+    message = f"{name} not listening on {hostport}: run `make cluster-up` (tools/cluster/up.sh)"
+    if os.environ.get("PAXSHARE_CLUSTER_REQUIRED") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def kafka() -> str:
+    _require("Kafka", harness.KAFKA)
+    return harness.KAFKA
+
+
+@pytest.fixture(scope="session")
+def prism(kafka) -> str:
+    _require("Prism job server", harness.JOB_ENDPOINT)
+    _require("SDK worker pool", harness.WORKER_POOL)
+    return harness.JOB_ENDPOINT
+
+
+@pytest.fixture(scope="session")
+def flink() -> str:
+    _require("Flink JobManager", harness.FLINK_REST.removeprefix("http://"))
+    return harness.FLINK_REST
