@@ -85,7 +85,11 @@ def main_run(args: argparse.Namespace) -> int:
     if not inputs:
         print("paxshare run: give at least one input (file, folder or glob)", file=sys.stderr)
         return 2
-    report = batch.launch(pipeline_options(args, input=inputs))
+    try:
+        report = batch.launch(pipeline_options(args, input=inputs))
+    except batch.InputError as error:
+        print(f"paxshare run: {error}", file=sys.stderr)
+        return 2
     print(format_summary(report))
     print(f"  outputs    {args.output}/valid, {args.output}/dead_letter; report "
           f"{args.output.rstrip('/')}/{batch.REPORT_FILE}")

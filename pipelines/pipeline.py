@@ -1,6 +1,6 @@
 """The one paxshare pipeline definition, shared by ``paxshare run`` (batch) and ``paxshare stream``.
 
-    decoded records -> validate -> valid travellers and PNRs, dead letters
+    decoded records -> drop duplicates (same content) -> validate -> valid travellers and PNRs, dead letters
         -> screen (valid and rejected travellers; a rejected one's candidate says so)
         -> flag (route, build, seal per unit)
         -> share (per arrangement, sealed per partner, audit chain)
@@ -28,7 +28,8 @@ from pipelines.io.transforms import DEAD_LETTER, WriteAvroByDate, WriteDeadLette
 from pipelines.options import PaxshareOptions
 from pipelines.screening.transforms import ScreenTravellers
 from pipelines.sharing.transforms import ShareWithPartners
-from pipelines.validation.transforms import COUNTS, PNRS, REASONS, UNVALIDATED, ValidateRecords, merge_counts
+from pipelines.validation.transforms import (COUNTS, PNRS, REASONS, UNVALIDATED, DropDuplicates, ValidateRecords,
+                                             merge_counts)
 from pipelines.validation.validator import pnr_flight_date
 
 
@@ -90,7 +91,9 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     own dead letters (unreadable files, undecodable messages), written with the others."""
     check_stages(options)
     output = options.output.rstrip("/")
-    validated = records | "ValidateRecords" >> ValidateRecords(run_id)
+    unique = records | "DropDuplicates" >> DropDuplicates()  # resent messages: processed once
+    validated = unique.records | "ValidateRecords" >> ValidateRecords(run_id)
+    counts = (unique[COUNTS], validated[COUNTS]) | "AllFileCounts" >> beam.Flatten()
     travellers, pnrs = validated.travellers, validated[PNRS]
 
     dead_letters = ((*extra_dead_letters, validated[DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten())
@@ -124,7 +127,7 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     merged = ((stage_counts or [pipeline | "NoStageCounts" >> beam.Create([])])
               | "AllStageCounts" >> beam.Flatten()
               | "MergeStageCounts" >> beam.CombinePerKey(merge_counts))
-    return Composed(travellers, pnrs, dead_letters, validated[COUNTS], validated[REASONS], merged, extra)
+    return Composed(travellers, pnrs, dead_letters, counts, validated[REASONS], merged, extra)
 
 
 def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
