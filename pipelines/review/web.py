@@ -41,7 +41,8 @@ from flask_babel import lazy_gettext
 
 from pipelines.review import charts
 from pipelines.review.access import ROLE_LABELS, Forbidden
-from pipelines.review.accounts import LANGUAGES, Accounts, SignInRefused
+from pipelines.review.accounts import Accounts, SignInRefused
+from pipelines.review.i18n import LANGUAGES
 from pipelines.review.cleared import CLEARED_COLUMNS, cleared_records, cleared_text
 from pipelines.review.flag_view import explanation_lines, side_by_side, traveller_label
 from pipelines.review.priority import departure_of, describe_time_to_departure, parse_utc, prioritise
