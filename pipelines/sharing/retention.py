@@ -66,6 +66,9 @@ def _mask_path(node, parts: list[tuple[str, bool]]) -> bool:
     return False
 
 
+mask_path = _mask_path  # for the operator's own stores (own_stores.py)
+
+
 def schedule(record: dict, arrangement: Arrangement | None) -> dict:
     """When the arrangement says this record must be masked and deleted (ISO times), for the
     recipient to apply: ``{"clock", "depersonalise": [{"at", "label", "paths"}], "delete_at",
