@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("pipelines.sharing.cli_rules", "check the sharing arrangements in a rules directory"),
     "audit": ("pipelines.sharing.cli_audit", "verify the hash-chained sharing audit log"),
     "retention": ("pipelines.sharing.cli_retention", "apply depersonalisation and retention schedules to stored outputs"),
+    "receive": ("pipelines.sharing.cli_receive", "partners: verify, open and acknowledge received partner files"),
     "keys": ("pipelines.flags.cli_keys", "create, list and rotate unit and signing keys"),
     "review": ("pipelines.review.cli", "JPAU analysts: list, open and dispose of risk flags (CLI or web)"),
 }
