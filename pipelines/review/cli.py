@@ -198,7 +198,7 @@ def _format_list(rows: list[dict], now) -> str:
         lines.append((
             str(index), str(flag.get("severity") or "?"),
             departure.strftime("%Y-%m-%d %H:%M") if departure else "",
-            describe_time_to_departure(flag, now), str(flag.get("flight_key") or ""),
+            describe_time_to_departure(flag, now, _), str(flag.get("flight_key") or ""),
             traveller_label(flag), str(flag.get("list_id") or ""),
             f"{float(score):.2f}" if score is not None else "",
             (row["disposition"]["disposition"] if row["disposition"] else row["status"]),
@@ -218,7 +218,7 @@ def _format_flag(flag: dict, entry: dict | None, history: list[dict], now) -> st
     out = [
         f"{flag.get('severity') or '?'}  {traveller_label(flag)}   {_('Score').lower()} {flag.get('score')}",
         f"{_('Flag').lower()} {flag.get('flag_id')}  {_('Flight').lower()} {flag.get('flight_key')}  "
-        + (f"{_('Departure').lower()} {departure:%Y-%m-%d %H:%M} UTC ({describe_time_to_departure(flag, now)})"
+        + (f"{_('Departure').lower()} {departure:%Y-%m-%d %H:%M} UTC ({describe_time_to_departure(flag, now, _)})"
            if departure else f"{_('Departure').lower()} {_('unknown')}"),
         f"{_('Watchlist').lower()} {flag.get('list_id')} ({flag.get('list_owner')}) {flag.get('category')}  "
         f"{_('entry')} {flag.get('entry_id')}",

@@ -309,7 +309,7 @@ def create_app(store: ReviewStore, *, secret_key: bytes | None = None, testing: 
             explanation=explanation_lines(flag), history=store.disposition_history(flag_id),
             assignments=store.assignment_history(flag_id), colleagues=members,
             accesses=store.access_log(flag_id=flag_id, limit=50, viewer=g.viewer),
-            departure=departure_of(flag), time_to_departure=describe_time_to_departure(flag, now),
+            departure=departure_of(flag), time_to_departure=describe_time_to_departure(flag, now, _),
             dispositions=DISPOSITIONS, form=form,
         )
 
@@ -454,7 +454,7 @@ def _list_row(row: dict, now) -> dict:
         "flag_id": flag.get("flag_id"),
         "traveller": traveller_label(flag),
         "departure": departure_of(flag),
-        "time_to_departure": describe_time_to_departure(flag, now),
+        "time_to_departure": describe_time_to_departure(flag, now, _),
     }
 
 
