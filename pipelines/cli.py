@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("pipelines.sharing.cli_rules", "check the sharing arrangements in a rules directory"),
     "audit": ("pipelines.sharing.cli_audit", "verify the hash-chained sharing audit log"),
     "retention": ("pipelines.sharing.cli_retention", "apply depersonalisation and retention schedules to stored outputs"),
+    "receive": ("pipelines.sharing.cli_receive", "partners: verify, open and acknowledge received partner files"),
     "keys": ("pipelines.flags.cli_keys", "create, list and rotate unit and signing keys"),
     "review": ("pipelines.review.cli", "JPAU analysts: list, open and dispose of risk flags (CLI or web)"),
 }
@@ -87,7 +88,11 @@ def main_run(args: argparse.Namespace) -> int:
     if not inputs:
         print("paxshare run: give at least one input (file, folder or glob)", file=sys.stderr)
         return 2
-    report = batch.launch(pipeline_options(args, input=inputs))
+    try:
+        report = batch.launch(pipeline_options(args, input=inputs))
+    except batch.InputError as error:
+        print(f"paxshare run: {error}", file=sys.stderr)
+        return 2
     print(format_summary(report))
     print(f"  outputs    {args.output}/valid, {args.output}/dead_letter; report "
           f"{args.output.rstrip('/')}/{batch.REPORT_FILE}")

@@ -1,6 +1,6 @@
 """The one paxshare pipeline definition, shared by ``paxshare run`` (batch) and ``paxshare stream``.
 
-    decoded records -> validate -> valid travellers and PNRs, dead letters
+    decoded records -> drop duplicates (same content) -> validate -> valid travellers and PNRs, dead letters
         -> screen (valid and rejected travellers; a rejected one's candidate says so)
         -> flag (route, build, seal per unit)
         -> share (per arrangement, sealed per partner, audit chain)
@@ -28,7 +28,8 @@ from pipelines.io.transforms import DEAD_LETTER, WriteAvroByDate, WriteDeadLette
 from pipelines.options import PaxshareOptions
 from pipelines.screening.transforms import ScreenTravellers
 from pipelines.sharing.transforms import ShareWithPartners
-from pipelines.validation.transforms import COUNTS, PNRS, REASONS, UNVALIDATED, ValidateRecords, merge_counts
+from pipelines.validation.transforms import (COUNTS, PNRS, REASONS, UNVALIDATED, DropDuplicates, ValidateRecords,
+                                             merge_counts)
 from pipelines.validation.validator import pnr_flight_date
 
 
@@ -38,10 +39,13 @@ class Sinks:
 
     ``flags_immediately``: seal each flag as soon as it is built (streaming: no wait for a
     window) rather than one file per unit per run. ``window_files``: partner files and audit segments are
-    per window (streaming) rather than per run."""
+    per window (streaming) rather than per run. ``dedupe``: drop resent records here (batch); a
+    stream dedupes in its per-flight state instead, since a grouping here would hold every record
+    until its window closes."""
 
     flags_immediately: bool = False
     window_files: bool = False
+    dedupe: bool = True
 
 
 @dataclass
@@ -90,7 +94,13 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     own dead letters (unreadable files, undecodable messages), written with the others."""
     check_stages(options)
     output = options.output.rstrip("/")
-    validated = records | "ValidateRecords" >> ValidateRecords(run_id)
+    if sinks.dedupe:
+        unique = records | "DropDuplicates" >> DropDuplicates()  # resent messages: processed once
+        validated = unique.records | "ValidateRecords" >> ValidateRecords(run_id)
+        counts = (unique[COUNTS], validated[COUNTS]) | "AllFileCounts" >> beam.Flatten()
+    else:  # the source dedupes already (a stream's per-flight state, with the same content hash)
+        validated = records | "ValidateRecords" >> ValidateRecords(run_id)
+        counts = validated[COUNTS]
     travellers, pnrs = validated.travellers, validated[PNRS]
 
     dead_letters = ((*extra_dead_letters, validated[DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten())
@@ -127,7 +137,7 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     if stage_counts:
         merged = (tuple(stage_counts) | "AllStageCounts" >> beam.Flatten()
                   | "MergeStageCounts" >> beam.CombinePerKey(merge_counts))
-    return Composed(travellers, pnrs, dead_letters, validated[COUNTS], validated[REASONS], merged, extra)
+    return Composed(travellers, pnrs, dead_letters, counts, validated[REASONS], merged, extra)
 
 
 def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_band: bool = False):

@@ -101,7 +101,7 @@ def build_stream_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, mes
     records = tracked.records | windowed(stream, "Windows")
     decode_letters = decoded[intake.DEAD_LETTER] | windowed(stream, "WindowDecodeDeadLetters")
     composed = compose(records, paxshare, run_id, extra_dead_letters=[decode_letters],
-                       sinks=Sinks(flags_immediately=True, window_files=True))
+                       sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False))
 
     late = tracked[intake.LATE] | windowed(stream, "WindowLate")
     late | "WriteLate" >> WriteDeadLetters(f"{output}/late")

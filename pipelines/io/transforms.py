@@ -96,7 +96,11 @@ class ReadManifestFiles(beam.PTransform):
             pbegin
             | "Patterns" >> beam.Create(self._patterns)
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
-            | "SpreadFiles" >> beam.Reshuffle()
+            # a file named twice (the same path given again, a folder and a glob that overlap) is
+            # read once; the GroupByKey also spreads the files over workers, as a Reshuffle would
+            | "ByPath" >> beam.Map(lambda metadata: (metadata.path, metadata))
+            | "SpreadFilesOncePerPath" >> beam.GroupByKey()
+            | "OncePerPath" >> beam.Map(lambda item: next(iter(item[1])))
             | "Decode" >> beam.ParDo(_ReadAvroFile(self._run_id, self._progress)).with_outputs(DEAD_LETTER, FILE_STATS, main="records")
         )
         return outputs

@@ -70,6 +70,7 @@ def _engine(arrangements, keys_dir, provider):
     from pipelines.sharing.engine import SharingEngine, read_secret
 
     chosen = [a for a in arrangements if provider is None or a.provider == provider]
+    # read_secret refuses a local secret readable by group or others
     secrets = {a.id: read_secret(storage.join(str(keys_dir), a.pseudonym_key)) for a in chosen}
     key = (tuple((a.digest, secrets[a.id]) for a in chosen), provider)
     engine = _ENGINES.get(key)
