@@ -32,15 +32,21 @@ demo: install
 		$$(for f in $(DEMO_SET)/watchlists/*.avro; do printf -- '--watchlists %s ' "$$f"; done) \
 		--rules rules --keys $(OUT)/keys \
 		-- --runner=DirectRunner
+	rm -f $(OUT)/review.sqlite
 	$(BIN)/paxshare review ingest $(OUT)/flags/jpau-yvr --unit jpau-yvr --keys $(OUT)/keys --trust $(OUT)/keys \
 		$$(for f in $(DEMO_SET)/watchlists/*.avro; do printf -- '--watchlists %s ' "$$f"; done) \
 		--analyst demo --db $(OUT)/review.sqlite
+	@umask 077; $(BIN)/paxshare review users add demo --role analyst --unit jpau-yvr --country CAN --generate-password \
+		--db $(OUT)/review.sqlite > $(OUT)/.demo-account
 	$(BIN)/paxshare review list --analyst demo --db $(OUT)/review.sqlite --limit 10
 	@echo
 	@echo "Outputs in $(OUT)/: valid/ (travellers and PNRs by flight date), dead_letter/, matches/,"
 	@echo "flags/<unit>/ (sealed), partners/<country>/ (sealed), audit/, report/run_report.json;"
 	@echo "the demo's input set (dated around today) in $(DEMO_SET)/."
+	@echo
 	@echo "Analysts: $(BIN)/paxshare review serve --db $(OUT)/review.sqlite   then open http://127.0.0.1:8080/"
+	@echo "and sign in as 'demo' (an analyst of jpau-yvr) with this password, generated now and shown once:"
+	@sed -n 's/.*password (shown once, not stored in clear): /    /p' $(OUT)/.demo-account; rm -f $(OUT)/.demo-account
 
 ## test: the whole test suite (installs Chromium for the browser test when run as root)
 test: install browser

@@ -38,7 +38,7 @@ setup(
         "pipelines.default_rules": ["*.yaml", "*.yml", "*.json", "*.md"],
         "pipelines.generate": ["data/*"],
         "pipelines.screening": ["data/*.yaml", "data/*.csv", "data/*.txt", "data/*.json"],
-        "pipelines.review": ["templates/*", "static/*"],
+        "pipelines.review": ["templates/*", "static/*", "translations/*/LC_MESSAGES/*"],
         "pipelines.validation": ["data/*"],
     },
     install_requires=[
@@ -60,6 +60,13 @@ setup(
         "anyascii>=0.3",
         "flask>=3.0",
         "sqlalchemy>=2.0",
+        # The review's sign-in: OpenID Connect client (Authlib, with requests), argon2id password
+        # hashes, TOTP second factor; its languages through gettext catalogs (Flask-Babel).
+        "authlib>=1.3",
+        "requests>=2.31",
+        "argon2-cffi>=23.1",
+        "pyotp>=2.9",
+        "flask-babel>=4.0",
         # Kafka from the Python SDK worker (pipelines/io/kafka.py): Beam's Java KafkaIO needs an
         # expansion-service jar at exactly the SDK's version, which Maven Central does not serve.
         "confluent-kafka>=2.6,<3",

@@ -44,7 +44,7 @@ class KafkaMessage(typing.NamedTuple):
     offset: int
     key: bytes | None
     value: bytes | None
-    timestamp_ms: int
+    timestamp: int  # milliseconds, as in Beam's ReadFromKafka(with_metadata=True) records
 
 
 class PartitionSpec(typing.NamedTuple):
@@ -174,7 +174,7 @@ class _ReadPartition(beam.DoFn):
                         raise RuntimeError(f"Kafka {spec.topic}[{spec.partition}]: {error}")
                     if not tracker.try_claim(message.offset()):
                         return
-                    kind, ts_ms = message.timestamp()
+                    _kind, ts_ms = message.timestamp()
                     ts_ms = ts_ms if ts_ms is not None and ts_ms >= 0 else int(time.time() * 1000)
                     ts = Timestamp(micros=ts_ms * 1000)
                     current = watermark.current_watermark()

@@ -101,17 +101,22 @@ def write_cleared(records: list[dict], path: str | Path, fmt: str | None = None,
     target.parent.mkdir(parents=True, exist_ok=True)
     text = cleared_text(records, _format_of(target, fmt), generated)
     partial = target.with_name(target.name + ".partial")
-    partial.write_text(text, encoding="utf-8", newline="")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
     os.replace(partial, target)
     return target
 
 
-def export_cleared(store, path: str | Path, fmt: str | None = None, *, analyst: str | None = None) -> int:
-    """Write the store's clearances in force to ``path``; returns how many. Logs the export."""
-    records = cleared_records(store.cleared_travellers())
+def export_cleared(store, path: str | Path, fmt: str | None = None, *, analyst: str | None = None,
+                   viewer=None) -> int:
+    """Write the clearances in force (of the viewer's units, when given) to ``path`` (mode 0600);
+    returns how many. Logs the export."""
+    records = cleared_records(store.cleared_travellers(viewer=viewer))
     write_cleared(records, path, fmt, generated=store.clock())
-    if analyst:
-        store.log_access(analyst, "EXPORT", None, f"{len(records)} cleared travellers to {Path(path).name}")
+    if analyst or viewer is not None:
+        store.log_access(analyst, "EXPORT", None, f"{len(records)} cleared travellers to {Path(path).name}",
+                         viewer=viewer)
     return len(records)
 
 

@@ -45,6 +45,9 @@ __all__ = [
     "database_url",
     "sqlite_path",
     "DEFAULT_DATABASE",
+    "HISTORY_LABELS",
+    "REOPENED",
+    "users_table",
 ]
 
 #: Disposition codes and what they mean to an analyst.
@@ -54,6 +57,9 @@ DISPOSITION_LABELS: dict[str, str] = {
     "REFER_SECONDARY": "Refer to secondary inspection",
 }
 DISPOSITIONS: tuple[str, ...] = tuple(DISPOSITION_LABELS)
+#: A supervisor's reopening is recorded as one more step in a flag's disposition history.
+REOPENED = "REOPENED"
+HISTORY_LABELS: dict[str, str] = {**DISPOSITION_LABELS, REOPENED: "Reopened by a supervisor"}
 
 #: Review statuses after GTAS: nobody has opened it / someone has / someone has decided.
 STATUSES: tuple[str, ...] = ("NEW", "IN_PROGRESS", "REVIEWED")
@@ -118,6 +124,41 @@ access_log_table = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("flag_id", sa.String(128), index=True),
     sa.Column("detail", sa.Text),
+    # How the identity in `analyst` was verified (password, password+totp, oidc:<issuer>, cli:<os
+    # user>; 'unverified' for a failed sign-in), the unit(s) concerned, the client address.
+    sa.Column("auth", sa.String(160)),
+    sa.Column("unit_id", sa.String(256)),
+    sa.Column("remote", sa.String(64)),
+)
+
+users_table = sa.Table(
+    "users", metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.Text),
+    sa.Column("password_hash", sa.Text),          # argon2id; NULL: no password sign-in
+    sa.Column("totp_secret", sa.String(64)),      # base32; NULL: no second factor
+    sa.Column("totp_last_step", sa.BigInteger),   # a code is accepted once
+    sa.Column("oidc_subject", sa.String(512), unique=True),  # "<issuer> <sub>"
+    sa.Column("roles", sa.String(64), nullable=False),
+    sa.Column("units", sa.Text, nullable=False),
+    sa.Column("country", sa.String(3), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False, server_default="en"),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failed_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.String(40)),
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_utc", sa.String(40), nullable=False),
+    sa.Column("last_sign_in_utc", sa.String(40)),
+)
+
+assignments_table = sa.Table(
+    "assignments", metadata,
+    sa.Column("assignment_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("flag_id", sa.String(128), sa.ForeignKey("flags.flag_id"), nullable=False, index=True),
+    sa.Column("assignee", sa.String(64), nullable=False),
+    sa.Column("assigned_by", sa.String(64), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("at_utc", sa.String(40), nullable=False),
 )
 
 cleared_table = sa.Table(
@@ -282,7 +323,7 @@ class ReviewStore:
     """
 
     def __init__(self, url: str | None = None, *, clock: Callable[[], datetime] = utc_now,
-                 engine: sa.Engine | None = None, create: bool = True):
+                 engine: sa.Engine | None = None, create: bool = True, units=None):
         self.url = database_url(url)
         path = sqlite_path(self.url)
         if path is not None and engine is None:
@@ -294,9 +335,67 @@ class ReviewStore:
             raise ReviewError(f"{_safe_url(self.url)} holds no review database yet: create it with "
                               "'paxshare review init' or 'paxshare review ingest'")
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
+        self._units = units
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # -- units and visibility ------------------------------------------------------------------
+
+    @property
+    def units(self):
+        """The JPAU units configuration (``pipelines.flags.routing.UnitsConfig``; default packaged)."""
+        if self._units is None or isinstance(self._units, (str, Path)):
+            from pipelines.flags.routing import load_units
+            self._units = load_units(self._units)
+        return self._units
+
+    def unit_members(self, unit_id: str) -> tuple[str, ...]:
+        """Member countries of a unit; () for a unit the configuration does not know."""
+        unit = self.units.units.get(unit_id)
+        return tuple(unit.members) if unit else ()
+
+    def unit_time_zone(self, unit_id: str):
+        """The unit's local time zone: that of the first airport its routes name; UTC if none."""
+        from zoneinfo import ZoneInfo
+
+        from pipelines.flags.routing import _airports
+
+        zones = self.__dict__.setdefault("_zones", {})
+        if unit_id not in zones:
+            unit = self.units.units.get(unit_id)
+            airports = _airports()
+            found = [airports[code]["tz"] for route in (unit.routes if unit else ())
+                     for code in sorted(route.from_airports | route.to_airports)
+                     if airports.get(code, {}).get("tz")]
+            zones[unit_id] = ZoneInfo(found[0]) if found else timezone.utc
+        return zones[unit_id]
+
+    def decision_log(self, viewer=None, limit: int = 1000) -> list[dict]:
+        """Every disposition on flags the viewer's units hold, newest first, without traveller data:
+        flag id, unit, list, category, severity, disposition, analyst, note, time, sequence."""
+        query = (sa.select(dispositions_table, flags_table.c.record_json)
+                 .join(flags_table, flags_table.c.flag_id == dispositions_table.c.flag_id)
+                 .order_by(dispositions_table.c.decided_utc.desc(), dispositions_table.c.sequence.desc()))
+        out = []
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                flag = json.loads(row["record_json"])
+                if not self.may_see(flag, viewer):
+                    continue
+                out.append({"flag_id": row["flag_id"], "unit_id": flag.get("unit_id"),
+                            "list_id": flag.get("list_id"), "category": flag.get("category"),
+                            "severity": flag.get("severity"), "disposition": row["disposition"],
+                            "analyst": row["analyst"], "note": row["note"], "decided_utc": row["decided_utc"],
+                            "sequence": row["sequence"]})
+                if len(out) >= limit:
+                    break
+        return out
+
+    def may_see(self, flag: Mapping[str, Any], viewer) -> bool:
+        from pipelines.review.access import may_see
+        return may_see(flag, viewer, self.unit_members)
 
     def _now(self) -> str:
         return _iso(self.clock())
@@ -321,6 +420,9 @@ class ReviewStore:
                 if existing is None:
                     conn.execute(flags_table.insert().values(**row))
                     counts["added"] += 1
+                elif "depersonalised_fields" in json.loads(existing):
+                    counts["unchanged"] += 1  # retention has masked it: never restore the traveller
+                    continue
                 elif _content(existing) != _content(row["record_json"]):
                     conn.execute(flags_table.update()
                                  .where(flags_table.c.flag_id == row["flag_id"]).values(**row))
@@ -329,33 +431,38 @@ class ReviewStore:
                     counts["unchanged"] += 1
         return counts
 
-    def get_flag(self, flag_id: str) -> dict:
-        """One flag's record; raises ReviewError when the id is unknown."""
+    def get_flag(self, flag_id: str, viewer=None) -> dict:
+        """One flag's record; raises ReviewError when the id is unknown or not the viewer's to see.
+
+        Another unit's flag gets the same answer as a missing one: its existence is not told.
+        """
         with self.engine.connect() as conn:
             record = conn.execute(
                 sa.select(flags_table.c.record_json).where(flags_table.c.flag_id == flag_id)
             ).scalar_one_or_none()
-        if record is None:
+        flag = json.loads(record) if record is not None else None
+        if flag is None or not self.may_see(flag, viewer):
             raise ReviewError(f"no flag with id {flag_id!r}")
-        return json.loads(record)
+        return flag
 
-    def resolve_flag_id(self, text: str) -> str:
+    def resolve_flag_id(self, text: str, viewer=None) -> str:
         """A full flag id from the id itself or a unique prefix of at least 4 characters, as git does.
 
         Raises ReviewError naming the problem when nothing or several flags start with ``text``.
         """
         text = (text or "").strip()
         with self.engine.connect() as conn:
-            exact = conn.execute(sa.select(flags_table.c.flag_id)
-                                 .where(flags_table.c.flag_id == text)).scalar_one_or_none()
-            if exact is not None:
-                return exact
+            exact = conn.execute(sa.select(flags_table.c.flag_id, flags_table.c.record_json)
+                                 .where(flags_table.c.flag_id == text)).first()
+            if exact is not None and self.may_see(json.loads(exact.record_json), viewer):
+                return exact.flag_id
             if len(text) < 4:
                 raise ReviewError(f"no flag with id {text!r} (a shortened id needs at least 4 characters)")
             pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            found = list(conn.execute(sa.select(flags_table.c.flag_id)
-                                      .where(flags_table.c.flag_id.like(pattern, escape="\\"))
-                                      .order_by(flags_table.c.flag_id).limit(6)).scalars())
+            found = [row.flag_id for row in conn.execute(
+                sa.select(flags_table.c.flag_id, flags_table.c.record_json)
+                .where(flags_table.c.flag_id.like(pattern, escape="\\")).order_by(flags_table.c.flag_id))
+                if self.may_see(json.loads(row.record_json), viewer)][:6]
         if not found:
             raise ReviewError(f"no flag with id {text!r}")
         if len(found) > 1:
@@ -367,8 +474,9 @@ class ReviewStore:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(flags_table.c.flag_id).order_by(flags_table.c.flag_id)).scalars())
 
-    def review_rows(self) -> list[dict]:
-        """Every flag with its review state: ``flag``, ``status``, ``disposition`` (current or None).
+    def review_rows(self, viewer=None) -> list[dict]:
+        """Every flag the viewer may see with its review state: ``flag``, ``status``,
+        ``disposition`` (current or None) and ``assignee`` (or None).
 
         Unordered; ``priority.prioritise(rows, now, flag_of=lambda r: r["flag"])`` orders them.
         """
@@ -378,11 +486,19 @@ class ReviewStore:
                 sa.select(access_log_table.c.flag_id).where(access_log_table.c.action == "VIEW").distinct()
             ).scalars())
             current = self._current_dispositions(conn)
-        return [
-            {"flag": json.loads(record), "disposition": current.get(flag_id),
-             "status": _status(flag_id in viewed, current.get(flag_id))}
-            for flag_id, record in records
-        ]
+            assignees = {row.flag_id: row.assignee for row in conn.execute(
+                sa.select(assignments_table).order_by(assignments_table.c.assignment_id))}
+        rows = []
+        for flag_id, record in records:
+            flag = json.loads(record)
+            if self.may_see(flag, viewer):
+                decided = current.get(flag_id)
+                if decided is not None and decided["disposition"] == REOPENED:
+                    decided = None
+                rows.append({"flag": flag, "disposition": decided,
+                             "status": _status(flag_id in viewed, decided),
+                             "assignee": assignees.get(flag_id)})
+        return rows
 
     # -- watchlist entries (the unit's copies, shown beside the traveller) ----------------------
 
@@ -428,25 +544,39 @@ class ReviewStore:
                 .order_by(dispositions_table.c.sequence)
             ).mappings()]
 
-    def record_disposition(self, flag_id: str, disposition: str, note: str, analyst: str) -> dict:
+    def record_disposition(self, flag_id: str, disposition: str, note: str, analyst: str | None = None,
+                           *, viewer=None, remote: str | None = None) -> dict:
         """Append a disposition (superseding any earlier one) and log it; returns the new row.
 
         A false positive adds the traveller to the cleared list; any other disposition revokes a
-        clearance the flag's previous disposition gave.
+        clearance the flag's previous disposition gave. With a ``viewer`` (the signed-in user),
+        their role must allow deciding and the flag must be theirs to see.
         """
         code = normalise_disposition(disposition)
+        return self._decide(flag_id, code, note, analyst, viewer, remote, "decide")
+
+    def reopen(self, flag_id: str, note: str, *, viewer, remote: str | None = None) -> dict:
+        """A supervisor reopens a decided flag, with a note; it returns to the open list."""
+        if self.current_disposition(flag_id) is None:
+            raise ReviewError(f"flag {flag_id} has no decision to reopen")
+        return self._decide(flag_id, REOPENED, note, None, viewer, remote, "reopen")
+
+    def _decide(self, flag_id, code, note, analyst, viewer, remote, action) -> dict:
         text = check_note(note)
-        who = check_analyst(analyst)
-        flag = self.get_flag(flag_id)
+        if viewer is not None:
+            viewer.require(action)
+        who = check_analyst(viewer.username if viewer is not None else analyst)
+        flag = self.get_flag(flag_id, viewer)
         now = self._now()
+        context = _context(viewer, flag, remote)
         try:
-            return self._append_disposition(flag, flag_id, code, text, who, now)
+            return self._append_disposition(flag, flag_id, code, text, who, now, context)
         except sa.exc.IntegrityError as error:
             raise ReviewError(f"flag {flag_id} was decided by someone else just now; "
                               "reload it and decide again") from error
 
     def _append_disposition(self, flag: Mapping[str, Any], flag_id: str, code: str, text: str,
-                            who: str, now: str) -> dict:
+                            who: str, now: str, context: dict) -> dict:
         with self.engine.begin() as conn:
             previous = conn.execute(
                 sa.select(dispositions_table).where(dispositions_table.c.flag_id == flag_id)
@@ -476,48 +606,101 @@ class ReviewStore:
                     document_issuer=identity["document_issuer"], traveller_id=identity["traveller_id"],
                     entry_id=str(identity["entry_id"] or ""), list_id=identity["list_id"],
                     analyst=who, cleared_utc=now))
-            self._log(conn, who, "DECIDE", flag_id, f"{code}: {text}", now)
+            self._log(conn, who, "REOPEN" if code == REOPENED else "DECIDE", flag_id, f"{code}: {text}",
+                      now, **context)
         return row
+
+    # -- assignments ---------------------------------------------------------------------------
+
+    def reassign(self, flag_id: str, assignee: str, note: str, *, viewer, remote: str | None = None,
+                 assignee_units: Iterable[str] | None = None) -> dict:
+        """A supervisor gives a flag to another user of its unit, with a note (append-only)."""
+        viewer.require("reassign")
+        text = check_note(note)
+        flag = self.get_flag(flag_id, viewer)
+        target = check_analyst(assignee)
+        if assignee_units is not None and flag.get("unit_id") not in set(assignee_units):
+            raise ReviewError(f"{target} is not a member of unit {flag.get('unit_id')}")
+        now = self._now()
+        row = {"flag_id": flag_id, "assignee": target, "assigned_by": viewer.username, "note": text,
+               "at_utc": now}
+        with self.engine.begin() as conn:
+            conn.execute(assignments_table.insert().values(**row))
+            self._log(conn, viewer.username, "REASSIGN", flag_id, f"to {target}: {text}", now,
+                      **_context(viewer, flag, remote))
+        return row
+
+    def assignment_history(self, flag_id: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(
+                sa.select(assignments_table).where(assignments_table.c.flag_id == flag_id)
+                .order_by(assignments_table.c.assignment_id)).mappings()]
 
     # -- cleared travellers --------------------------------------------------------------------
 
-    def cleared_travellers(self, *, include_revoked: bool = False) -> list[dict]:
-        """Cleared-traveller rows, oldest first; revoked ones only when asked."""
-        query = sa.select(cleared_table).order_by(cleared_table.c.cleared_utc, cleared_table.c.disposition_id)
+    def cleared_travellers(self, *, include_revoked: bool = False, viewer=None) -> list[dict]:
+        """Cleared-traveller rows of flags the viewer may see, oldest first; revoked ones only when asked."""
+        query = (sa.select(cleared_table, flags_table.c.record_json)
+                 .join(flags_table, flags_table.c.flag_id == cleared_table.c.flag_id)
+                 .order_by(cleared_table.c.cleared_utc, cleared_table.c.disposition_id))
         if not include_revoked:
             query = query.where(cleared_table.c.revoked_by.is_(None))
         with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]
+            rows = [dict(row) for row in conn.execute(query).mappings()]
+        return [{k: v for k, v in row.items() if k != "record_json"} for row in rows
+                if self.may_see(json.loads(row["record_json"]), viewer)]
 
     # -- access log ----------------------------------------------------------------------------
 
     def _log(self, conn: sa.Connection, analyst: str, action: str, flag_id: str | None,
-             detail: str | None, now: str) -> None:
+             detail: str | None, now: str, *, auth: str | None = None, unit_id: str | None = None,
+             remote: str | None = None) -> None:
         conn.execute(access_log_table.insert().values(
-            at_utc=now, analyst=analyst, action=action, flag_id=flag_id, detail=detail))
+            at_utc=now, analyst=analyst, action=action, flag_id=flag_id, detail=detail,
+            auth=auth, unit_id=unit_id, remote=remote))
 
-    def log_access(self, analyst: str, action: str, flag_id: str | None = None,
-                   detail: str | None = None) -> None:
-        """Record that ``analyst`` did ``action`` (VIEW, LIST, INGEST, EXPORT...) on a flag or all."""
-        who = check_analyst(analyst)
+    def log_access(self, analyst: str | None, action: str, flag_id: str | None = None,
+                   detail: str | None = None, *, viewer=None, auth: str | None = None,
+                   unit_id: str | None = None, remote: str | None = None) -> None:
+        """Record that a user did ``action`` (VIEW, LIST, INGEST, EXPORT...) on a flag or on all.
+
+        With a ``viewer`` their verified name, how it was verified and their units are recorded;
+        otherwise ``analyst`` with ``auth`` as given (a failed sign-in is 'unverified').
+        """
+        if viewer is not None:
+            analyst, auth = viewer.username, viewer.auth
+            unit_id = unit_id or viewer.unit_label
+        who = check_analyst(analyst) if auth != "unverified" else (analyst or "-")[:64]
         with self.engine.begin() as conn:
-            self._log(conn, who, action.upper(), flag_id, detail, self._now())
+            self._log(conn, who, action.upper(), flag_id, detail, self._now(), auth=auth,
+                      unit_id=unit_id, remote=remote)
 
-    def view_flag(self, flag_id: str, analyst: str) -> dict:
+    def view_flag(self, flag_id: str, analyst: str | None = None, *, viewer=None,
+                  remote: str | None = None) -> dict:
         """The flag's record, with the view logged: the only way screens should open a flag."""
-        flag = self.get_flag(flag_id)
-        self.log_access(analyst, "VIEW", flag_id)
+        if viewer is not None:
+            viewer.require("view")
+        flag = self.get_flag(flag_id, viewer)
+        self.log_access(analyst, "VIEW", flag_id, viewer=viewer, unit_id=flag.get("unit_id"), remote=remote)
         return flag
 
-    def access_log(self, *, flag_id: str | None = None, limit: int | None = None) -> list[dict]:
-        """Access log entries, newest first; one flag's only when ``flag_id`` is given."""
+    def access_log(self, *, flag_id: str | None = None, limit: int | None = None, viewer=None) -> list[dict]:
+        """Access log entries, newest first; one flag's only when ``flag_id`` is given.
+
+        With a ``viewer``, only entries about their units (and sign-in events naming no unit).
+        """
         query = sa.select(access_log_table).order_by(access_log_table.c.access_id.desc())
         if flag_id is not None:
             query = query.where(access_log_table.c.flag_id == flag_id)
-        if limit:
+        if limit and viewer is None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]
+            entries = [dict(row) for row in conn.execute(query).mappings()]
+        if viewer is not None:
+            mine = set(viewer.units)
+            entries = [e for e in entries
+                       if not e["unit_id"] or mine & set(e["unit_id"].split(","))][:limit or None]
+        return entries
 
 
 #: Flag fields a later run changes without changing the flag: who sent it again and when.
@@ -530,6 +713,28 @@ def _content(record_json: str) -> dict:
     for name in RUN_FIELDS:
         record.pop(name, None)
     return record
+
+
+def _context(viewer, flag: Mapping[str, Any], remote: str | None) -> dict:
+    """What the access log records besides the name: how it was verified, the unit, the address."""
+    return {"auth": viewer.auth if viewer is not None else None, "unit_id": flag.get("unit_id"),
+            "remote": remote}
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Columns added since a database was created (nullable or with defaults), added in place."""
+    inspector = sa.inspect(engine)
+    preparer = engine.dialect.identifier_preparer
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+                conn.execute(sa.text(f"ALTER TABLE {preparer.quote(table.name)} "
+                                     f"ADD COLUMN {preparer.quote(column.name)} {kind}{default}"))
 
 
 def _status(viewed: bool, disposition: Mapping[str, Any] | None) -> str:

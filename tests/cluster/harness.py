@@ -38,6 +38,11 @@ def tool(script: str, *args: str) -> None:
     subprocess.run([str(TOOLS / script), *args], check=True)
 
 
+def run_tool(script: str, *args: str) -> str:
+    """A tools/cluster command's standard output, stripped."""
+    return subprocess.run([str(TOOLS / script), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
 def new_topics(*names: str, partitions: int = 2, config: dict | None = None) -> dict[str, str]:
     """Create fresh topics (a unique suffix per call) and return {name: topic}."""
     from confluent_kafka.admin import AdminClient, NewTopic
@@ -82,12 +87,13 @@ def publish(topic: str, messages: Iterable[tuple[bytes | None, bytes]], *,
 class TopicReader:
     """Reads every partition of a topic from the beginning, without a consumer group."""
 
-    def __init__(self, topic: str):
+    def __init__(self, topic: str, *, committed_only: bool = False):
         from confluent_kafka import Consumer, TopicPartition
 
         self.topic = topic
         self._consumer = Consumer({"bootstrap.servers": KAFKA, "group.id": f"reader-{uuid.uuid4().hex}",
-                                   "enable.auto.commit": False})
+                                   "enable.auto.commit": False,
+                                   "isolation.level": "read_committed" if committed_only else "read_uncommitted"})
         meta = self._consumer.list_topics(topic, timeout=30).topics[topic]
         self._consumer.assign([TopicPartition(topic, p, 0) for p in sorted(meta.partitions)])
         self.records: list[tuple[bytes | None, bytes, int]] = []  # key, value, timestamp ms
@@ -128,3 +134,11 @@ def cancel_running_jobs() -> int:
                 stub.Cancel(beam_job_api_pb2.CancelJobRequest(job_id=job.job_id), timeout=30)
                 cancelled += 1
         return cancelled
+
+
+def flink_get(path: str) -> dict:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{FLINK_REST}{path}", timeout=30) as response:
+        return json.load(response)

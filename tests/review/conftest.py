@@ -12,6 +12,16 @@ from pipelines.review.store import ReviewStore
 from review_factories import NOW, make_entry, sample_flags
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """argon2id still, with the smallest cost parameters: tests sign in hundreds of times."""
+    from argon2 import PasswordHasher
+
+    from pipelines.review import accounts
+
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture
 def now() -> datetime:
     return NOW
@@ -52,9 +62,33 @@ def sqlite_store(tmp_path):
     review_store.close()
 
 
+
+
+#: Password of every test account (argon2id-hashed in the store like any other).
+PASSWORD = "correct horse battery staple"
+
+#: name -> (roles, units, country): two units, all three roles, officers of CAN, USA and MEX.
+TEST_USERS = {
+    "ana": (["analyst"], ["jpau-yvr"], "CAN"),
+    "sam": (["supervisor"], ["jpau-yvr"], "USA"),
+    "aud": (["auditor"], ["jpau-yvr"], "CAN"),
+    "mia": (["analyst"], ["jpau-mia"], "USA"),
+}
+
+
+def add_test_users(review_store, names=None) -> None:
+    from pipelines.review.accounts import Accounts
+
+    accounts = Accounts(review_store)
+    for name in names or TEST_USERS:
+        roles, units, country = TEST_USERS[name]
+        accounts.add(name, roles=roles, units=units, country=country, password=PASSWORD)
+
+
 @pytest.fixture
 def loaded_store(sqlite_store):
-    """A SQLite store holding sample_flags() and entry E1."""
+    """A SQLite store holding sample_flags(), entry E1 and the TEST_USERS accounts."""
     sqlite_store.add_flags(sample_flags(), source_file="flags-jpau-yvr.avro")
     sqlite_store.add_entries([make_entry("E1")])
+    add_test_users(sqlite_store)
     return sqlite_store

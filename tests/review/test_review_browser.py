@@ -16,6 +16,8 @@ import shutil
 
 import pytest
 
+from conftest import PASSWORD
+
 from pipelines.review.web import create_app, running_server
 
 CHROMIUM = os.environ.get("PAXSHARE_CHROMIUM", "/usr/bin/chromium")
@@ -53,8 +55,9 @@ def test_analyst_opens_a_flag_and_records_a_disposition(browser_page, loaded_sto
     with running_server(create_app(loaded_store)) as base_url:
         assert base_url.startswith("http://127.0.0.1:")
         page.goto(base_url + "/")
-        page.fill("#analyst", "ana.e2e")
-        page.click("text=Open flags")
+        page.fill("#username", "ana")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
 
         page.wait_for_selector("#flag-list")
         assert page.locator("#human-in-loop").inner_text().count("no flag becomes an adverse action") == 1
@@ -76,7 +79,7 @@ def test_analyst_opens_a_flag_and_records_a_disposition(browser_page, loaded_sto
 
         page.reload()
         history = page.inner_text("#history")
-        assert "ana.e2e" in history and "Passport photo unclear" in history
+        assert "ana" in history and "Passport photo unclear" in history
 
         page.goto(base_url + "/?show=decided")
         decided = page.locator("#flag-list tbody tr").evaluate_all("rows => rows.map(r => r.dataset.flagId)")
@@ -87,6 +90,6 @@ def test_analyst_opens_a_flag_and_records_a_disposition(browser_page, loaded_sto
         assert page.locator("svg.chart").count() == 3
 
     current = loaded_store.current_disposition("p5")
-    assert (current["disposition"], current["analyst"]) == ("REFER_SECONDARY", "ana.e2e")
+    assert (current["disposition"], current["analyst"]) == ("REFER_SECONDARY", "ana")
     oldest_first = [e["action"] for e in reversed(loaded_store.access_log(flag_id="p5"))]
     assert oldest_first == ["VIEW", "DECIDE", "VIEW", "VIEW"]

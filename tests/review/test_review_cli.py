@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 
 import pytest
+from conftest import add_test_users
 from review_factories import NOW, make_entry, sample_flags
 
 from pipelines import crypto
@@ -22,6 +24,7 @@ def db(tmp_path):
     store = ReviewStore(str(path))
     store.add_flags(sample_flags())
     store.add_entries([make_entry("E1")])
+    add_test_users(store)
     store.close()
     return str(path)
 
@@ -52,7 +55,7 @@ def test_show_puts_traveller_beside_entry_and_logs_the_view(db, capsys):
     out = capsys.readouterr().out
     assert "DOE, JOHN" in out and "DOE, JON" in out and "P X9999999 (USA)" in out
     assert "name: DOE JOHN vs DOE JON: 0.93" in out
-    assert "none yet: this flag leads to no action" in out
+    assert "Not decided yet. Until an analyst records a disposition, this flag leads to no action." in out
     store = ReviewStore(db)
     assert [(e["analyst"], e["action"]) for e in store.access_log(flag_id="p5")] == [("ana", "VIEW")]
     store.close()
@@ -76,10 +79,16 @@ def test_decide_then_export_cleared(db, tmp_path, capsys):
     assert review("export-cleared", "--db", db, "--analyst", "ana", "--out", str(out)) == 0
     records_ = read_cleared(out)
     assert [(r["surname"], r["entry_id"], r["analyst"]) for r in records_] == [("ROE", "E2", "ana")]
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
     capsys.readouterr()
-    assert review("log", "--db", db) == 0
-    actions = [line.split()[2] for line in capsys.readouterr().out.splitlines()]
-    assert actions == ["EXPORT", "DECIDE"]
+    assert review("log", "--db", db, "--analyst", "ana") == 2  # an analyst does not read the log
+    assert "may not audit" in capsys.readouterr().err
+    assert review("log", "--db", db, "--analyst", "aud") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1:4] for line in lines[:3]] == [
+        ["ana", "cli:" + getpass.getuser(), "REFUSED"],
+        ["ana", "cli:" + getpass.getuser(), "EXPORT"],
+        ["ana", "cli:" + getpass.getuser(), "DECIDE"]]
 
 
 def test_show_unknown_flag_fails_cleanly(db, capsys):
@@ -107,5 +116,8 @@ def test_ingest_from_sealed_files(tmp_path, capsys):
     assert review("ingest", str(tmp_path / "out"), "--db", db, "--analyst", "ana", "--unit", "jpau-yvr",
                   "--keys", str(keys), "--trust", str(keys)) == 0
     assert "1 files: 1 new flags" in capsys.readouterr().out
+    store = ReviewStore(db)
+    add_test_users(store, ["ana"])
+    store.close()
     assert review("list", "--db", db, "--analyst", "ana", "--json") == 0
     assert json.loads(capsys.readouterr().out)["flag"]["flag_id"] == flag["flag_id"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import add_test_users
 from review_factories import sample_flags
 
 from pipelines.cli import main
@@ -24,6 +25,7 @@ def db(tmp_path):
     path = tmp_path / "review.sqlite"
     store = ReviewStore(str(path))
     store.add_flags(sample_flags())
+    add_test_users(store)
     store.close()
     return str(path)
 
@@ -53,8 +55,11 @@ def test_init_creates_the_database_readable_by_its_owner_only(tmp_path, capsys):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    store = ReviewStore(str(path), create=False)
+    add_test_users(store, ["ana"])
+    store.close()
     assert review("list", "--db", str(path), "--analyst", "ana") == 0
-    assert "no open flags" in capsys.readouterr().out
+    assert "No flags to show." in capsys.readouterr().out
 
 
 def test_an_existing_database_readable_by_others_is_tightened(tmp_path, capsys):
@@ -84,6 +89,7 @@ def test_unique_prefixes_open_flags_as_git_does(tmp_path, capsys):
     store = ReviewStore(str(tmp_path / "r.sqlite"))
     store.add_flags([dict(sample_flags()[0], flag_id="abcd1234ffff"), dict(sample_flags()[1], flag_id="abce9999"),
                      dict(sample_flags()[2], flag_id="abcd12_x")])
+    add_test_users(store, ["ana"])
     assert store.resolve_flag_id("abcd1234") == "abcd1234ffff"
     assert store.resolve_flag_id("abce") == "abce9999"
     assert store.resolve_flag_id("abcd12_x") == "abcd12_x"

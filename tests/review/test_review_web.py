@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import PASSWORD
 from review_factories import make_flag
 
 from pipelines.review.web import check_loopback, create_app
@@ -19,9 +20,10 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def _sign_in(client, analyst="ana"):
+def _sign_in(client, analyst="ana", password=PASSWORD):
     page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login", data={"analyst": analyst, "csrf_token": _csrf(page)})
+    response = client.post("/login", data={"username": analyst, "password": password,
+                                           "csrf_token": _csrf(page)})
     assert response.status_code == 302
     return client
 
@@ -35,24 +37,30 @@ def _flag_order(html: str) -> list[str]:
     return re.findall(r'data-flag-id="([^"]+)"', html)
 
 
-def test_pages_need_an_analyst_id(app):
+def test_pages_need_a_signed_in_user(app):
     response = app.test_client().get("/flags/p1")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_login_refuses_a_blank_id_and_requires_the_form_token(app):
+def test_login_refuses_a_wrong_password_and_requires_the_form_token(app, loaded_store):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
-    assert client.post("/login", data={"analyst": "ana"}).status_code == 400  # no CSRF token
-    response = client.post("/login", data={"analyst": " ", "csrf_token": _csrf(page)})
-    assert response.status_code == 400 and "analyst id is required" in response.get_data(as_text=True)
+    assert client.post("/login", data={"username": "ana", "password": PASSWORD}).status_code == 400  # no CSRF
+    for name, password in ((" ", PASSWORD), ("ana", "wrong password!"), ("nobody", PASSWORD)):
+        response = client.post("/login", data={"username": name, "password": password, "csrf_token": _csrf(page)})
+        assert response.status_code == 401 and "Sign-in refused" in response.get_data(as_text=True)
+    failed = [e for e in loaded_store.access_log() if e["action"] == "LOGIN_FAILED"]
+    assert [(e["analyst"], e["auth"], e["detail"]) for e in failed] == [
+        ("nobody", "unverified", "no such local account"), ("ana", "unverified", "wrong password"),
+        ("-", "unverified", "no such local account")]
+    assert all(PASSWORD not in str(e) for e in loaded_store.access_log())
 
 
 def test_priority_list_shows_open_flags_in_order_and_says_a_human_decides(client, loaded_store):
     html = client.get("/").get_data(as_text=True)
     assert _flag_order(html) == ["p1", "p2", "p3", "p4", "p5", "p6"]
     assert "no flag becomes an adverse action without a human disposition" in html
-    assert "No authentication yet" in html
+    assert "No authentication yet" not in html and ">ana</strong>" in html
     assert loaded_store.access_log()[0]["action"] == "LIST"
 
 
@@ -130,7 +138,9 @@ def test_cleared_list_downloads_and_the_log_page(client, loaded_store):
     assert csv_text.splitlines()[1].startswith("ROE,RICHARD,1980-02-29,AB123456,CAN,MSG1/p3,E2,")
     assert client.get("/cleared.json").get_json()["records"][0]["flag_id"] == "p3"
     assert "ROE" in client.get("/cleared").get_data(as_text=True)
-    audit = client.get("/audit").get_data(as_text=True)
+    assert client.get("/audit").status_code == 403  # analysts do not read the access log
+    supervisor = _sign_in(client.application.test_client(), "sam")
+    audit = supervisor.get("/audit").get_data(as_text=True)
     assert "EXPORT" in audit and "DECIDE" in audit and "VIEW" in audit
 
 
@@ -144,7 +154,8 @@ def test_responses_carry_security_headers(client):
 def test_sign_in_goes_back_to_same_site_pages_only(app):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login?next=//evil.example/x", data={"analyst": "ana", "csrf_token": _csrf(page)})
+    response = client.post("/login?next=//evil.example/x", data={"username": "ana", "password": PASSWORD,
+                                                                "csrf_token": _csrf(page)})
     assert response.headers["Location"] == "/"
 
 
@@ -152,7 +163,7 @@ def test_only_loopback_addresses_are_served():
     assert check_loopback("127.0.0.1") == "127.0.0.1"
     assert check_loopback("localhost") == "127.0.0.1"
     for host in ("0.0.0.0", "192.168.1.5", "::", "example.org"):
-        with pytest.raises(ValueError, match="refusing to listen"):
+        with pytest.raises(ValueError, match="refusing to listen .* without TLS"):
             check_loopback(host)
 
 

@@ -6,7 +6,8 @@
 #                                directory, create the test database, print its URL on stdout
 #   tools/ci/postgres.sh stop    stop that server and delete its data directory
 #
-# Typical use (as .ci/run does):
+# Typical use (as .ci/run does; the trap only once start succeeded, so that a failed start never
+# stops a server someone else runs on that port):
 #   export PAXSHARE_TEST_DATABASE_URL="$(tools/ci/postgres.sh start)"
 #   trap 'tools/ci/postgres.sh stop' EXIT
 #
@@ -45,7 +46,7 @@ start() {
   install_server
   local bin; bin="$(bindir)"
   if [ -f "$STATE/data/postmaster.pid" ]; then
-    log "a server is already running from $STATE; stop it first"; exit 1
+    log "a server is already running from $STATE (port $PORT): stop it first, or set PAXSHARE_PG_PORT"; exit 1
   fi
   rm -rf "$STATE"
   mkdir -p "$STATE/data" "$STATE/socket"
@@ -55,7 +56,7 @@ start() {
   as_owner "$bin/pg_ctl" -D "$STATE/data" -l "$STATE/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $PORT -k $STATE/socket -c fsync=off" start >&2 \
     || { cat "$STATE/server.log" >&2; exit 1; }
-  as_owner "$bin/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DATABASE"
+  as_owner "$bin/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DATABASE" || { stop; exit 1; }
   echo "postgresql://postgres@127.0.0.1:$PORT/$DATABASE"
 }
 

@@ -8,6 +8,9 @@
 #   tools/cluster/flink.sh kill-tm N              SIGKILL TaskManager N (crash test)
 #   tools/cluster/flink.sh start-tm N             start TaskManager N (again)
 #   tools/cluster/flink.sh wait-slots N           wait until N slots are registered
+#   tools/cluster/flink.sh sql FILE               run a Flink SQL script (Kafka connector on the
+#                                                 job's classpath); prints the submitted job id
+#   tools/cluster/flink.sh cancel JOBID           cancel a job
 source "$(dirname "$0")/common.sh"
 
 FLINK_HOME="$CLUSTER_HOME/flink/pyflink"
@@ -84,5 +87,12 @@ case "${1:-}" in
     kill -KILL "$pid"; rm -f "$RUN_DIR/flink-taskmanager-$2.pid"; log "killed TaskManager $2 (pid $pid)" ;;
   start-tm) start_tm "$2" ;;
   wait-slots) wait_slots "$2" "${3:-120}" ;;
-  *) echo "usage: $0 start [N]|stop|status|kill-tm N|start-tm N|wait-slots N" >&2; exit 2 ;;
+  sql)
+    jars=(); for j in "$CLUSTER_HOME"/flink/connectors/*.jar; do jars+=(-j "$j"); done
+    out="$("${flink_env[@]}" bash "$FLINK_HOME/bin/sql-client.sh" "${jars[@]}" -f "$2" 2>&1)" || { echo "$out" >&2; exit 1; }
+    job="$(grep -o 'Job ID: [0-9a-f]*' <<<"$out" | awk '{print $3}' | tail -1)"
+    [[ -n "$job" && "$out" != *"[ERROR]"* ]] || { echo "$out" >&2; exit 1; }
+    echo "$job" ;;
+  cancel) curl -sf -X PATCH "$REST/jobs/$2?mode=cancel" >/dev/null ;;
+  *) echo "usage: $0 start [N]|stop|status|kill-tm N|start-tm N|wait-slots N|sql FILE|cancel JOB" >&2; exit 2 ;;
 esac

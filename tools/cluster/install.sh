@@ -2,7 +2,9 @@
 # Stage every cluster component under $PAXSHARE_CLUSTER_HOME, from the registries only:
 #   - the Kafka broker's jars with Maven (tools/cluster/kafka/pom.xml);
 #   - the Flink distribution from the PyPI apache-flink + apache-flink-libraries wheels, installed
-#     --no-deps into their own folder (apache-flink pins an old apache-beam we must not import);
+#     --no-deps into their own folder (apache-flink pins an old apache-beam we must not import),
+#     plus from Maven the SQL gateway jar its SQL client needs (the wheels leave it out) and
+#     Flink's Kafka connector (tools/cluster/flink-kafka/pom.xml);
 #   - Beam's Prism runner, built with `go install` at exactly the installed Python SDK's version.
 # Each step is skipped when its result is already there for the same version.
 #   tools/cluster/install.sh [kafka] [flink] [prism]      (default: all three)
@@ -26,6 +28,10 @@ install_flink() {
   "$VENV_BIN/python" -m pip install --quiet --no-deps --target "$dest" \
     "apache-flink==$FLINK_VERSION" "apache-flink-libraries==$FLINK_VERSION"
   [[ -x "$dest/pyflink/bin/jobmanager.sh" ]] || { log "no Flink distribution in the wheels"; exit 1; }
+  mvn -B -q dependency:copy -Dartifact="org.apache.flink:flink-sql-gateway:$FLINK_VERSION" \
+    -DoutputDirectory="$dest/pyflink/opt"
+  mvn -B -q -f "$REPO_ROOT/tools/cluster/flink-kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$dest/connectors"
   echo "$FLINK_VERSION" > "$stamp"; log "flink $FLINK_VERSION staged"
 }
 

@@ -27,11 +27,13 @@ import gc
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipelines.screening.engine.compare import compare_names
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
-from pipelines.screening.engine.index import CandidateIndex, people_carrying
+from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.names import name_form
 from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
@@ -195,7 +197,8 @@ class Screener:
             positions_of = self._accelerator.survivors(prepared, floor)
         else:
             positions_of = [self.index.candidates((form,) if form else (), traveller.documents,
-                                                  dob[0] if window is not None else None, window)
+                                                  dob[0] if dob is not None else None, window,
+                                                  functools.partial(self._prior, form, dob) if dob is not None else None)
                             for traveller, form, dob, window in prepared]
         return [self._screen_positions(traveller, form, dob, positions, floor) if positions else []
                 for (traveller, form, dob, _), positions in zip(prepared, positions_of)]
@@ -217,6 +220,34 @@ class Screener:
             out.append(candidate)
         out.sort(key=lambda c: (-c.score, c.entry["list_id"], c.entry["entry_id"]))
         return out
+
+    def _prior(self, form, dob, positions) -> np.ndarray:
+        """The cheap score by which the candidate cap orders entries sharing as many keys
+        (``CandidateIndex.candidates``; the compiled look-up computes the same): the date-of-birth
+        adjustment of the entry's best listed date, as the score will count it. An entry without
+        a date counts what an uncorroborated name can reach when the traveller's full name is
+        common (``uncorroborated_common_name_cap`` - 1), else 0: so among namesakes the one born
+        that day comes first, then that year, and a common name's undated entries come after a
+        birth year one off (a keying error) but before namesakes born years away."""
+        missing = self._uncorroborated - 1.0 if form and self._common_full_name(form) else 0.0
+        dobs_of = self.index.dobs
+        codes = np.empty(len(positions), dtype=np.int64)
+        for i, position in enumerate(positions.tolist()):
+            dobs = dobs_of[position]
+            if dobs:
+                level = min((compare_dob(dob, d) for d in dobs), key=DOB_ORDER.index)
+                codes[i] = prior_code(self._dob.get(level, 0.0))
+            else:
+                codes[i] = prior_code(missing)
+        return codes
+
+    @property
+    def lookup_stats(self) -> dict[str, int]:
+        """What candidate generation gave up so far (``index.LOOKUP_STATS``: big blocks narrowed by
+        birth year, blocks skipped, look-ups the cap cut, candidates cut), for run reports."""
+        if self._accelerator is not None:
+            return dict(zip(LOOKUP_STATS, self._accelerator.stats.tolist()))
+        return dict(self.index.stats)
 
     @property
     def lowest_threshold(self) -> float:

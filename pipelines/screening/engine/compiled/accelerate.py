@@ -28,6 +28,7 @@ import numpy as np
 
 from pipelines.screening.engine.compiled.fast_names import NameTables
 from pipelines.screening.engine.compiled.keycodes import KeyBatch, is_initial
+from pipelines.screening.engine.index import LOOKUP_STATS
 from pipelines.screening.engine.tables import ScoringTables
 from pipelines.screening.normalise.dates import DOB_ORDER
 from pipelines.screening.normalise.documents import LOST_STOLEN
@@ -53,9 +54,28 @@ _NO_YEAR_LO = -32768  # index._NO_YEAR_LO: an entry without a date of birth
 
 
 @numba.njit(cache=True, nogil=True)
-def _rank(found, n_found, counter, touched, max_candidates, out, out_at):
-    """Count how many blocks each entry is in; write up to ``max_candidates`` entries, most shared
-    keys first, then by list position (the order ``CandidateIndex._lookup`` uses)."""
+def _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level,
+           missing_value):
+    """The cheap score the cap ranks by (``Screener._prior``, ``index.prior_code``): the
+    date-of-birth adjustment of the entry's best listed date, ``missing_value`` for an entry
+    without one; the same for every entry when the traveller's date is unknown."""
+    if not known:
+        return np.int64(2048)
+    level = missing_level
+    for j in range(dob_offsets[p], dob_offsets[p + 1]):
+        candidate = level_rank[_dob_level(ty, tm, td, dob_year[j], dob_month[j], dob_day[j])]
+        if candidate < level:
+            level = candidate
+    adjust = missing_value if level == missing_level else dob_adjust[level]
+    return np.int64(np.floor(adjust * 1000.0 + 0.5)) + 2048
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, ty, tm, td, dob_offsets, dob_year,
+          dob_month, dob_day, level_rank, dob_adjust, missing_level, missing_value, stats):
+    """Count how many blocks each entry is in; write up to ``max_candidates`` entries, the most
+    likely first: most shared keys, then the cheap score (:func:`_prior`), then list position
+    (the order ``CandidateIndex._lookup`` uses). What the cap drops is counted in ``stats``."""
     n_touched = 0
     for i in range(n_found):
         p = found[i]
@@ -67,10 +87,15 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at):
     big = np.int64(1) << 32
     for i in range(n_touched):
         p = touched[i]
-        keys[i] = (np.int64(1 << 20) - counter[p]) * big + p
+        code = _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust,
+                      missing_level, missing_value)
+        keys[i] = ((np.int64(1 << 18) - counter[p]) << 44) + ((np.int64(4095) - code) << 32) + p
         counter[p] = 0
     keys.sort()
     n = min(n_touched, max_candidates)
+    if n_touched > max_candidates:
+        stats[2] += 1
+        stats[3] += n_touched - max_candidates
     for i in range(n):
         out[out_at + i] = np.int32(keys[i] & (big - 1))
     return n
@@ -89,20 +114,38 @@ def _first_above(values, lo, hi, value):
 
 
 @numba.njit(cache=True, nogil=True)
+def _read_run(ids, post_lo, post_hi, undated, b_hi, span, low, high, limit, scratch, n_found, block_at):
+    """Append a block's dated postings (from ``undated`` on) whose listed years reach
+    [``low``, ``high``]; stop once the block is over ``limit``. Returns the new ``n_found``."""
+    for j in range(_first_above(post_lo, undated, b_hi, low - span - 1), b_hi):
+        if post_lo[j] > high:
+            break
+        if post_hi[j] >= low:
+            if n_found < scratch.size:
+                scratch[n_found] = ids[j]
+            n_found += 1
+            if n_found - block_at > limit:
+                break  # over the limit already: whatever follows does not matter
+    return n_found
+
+
+@numba.njit(cache=True, nogil=True)
 def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
-                want_documents, birth_year, window, max_block, max_initial, max_candidates, counter, touched, scratch,
-                out, out_at):
+                want_documents, known, birth_year, month, day, window, max_block, max_initial, max_candidates, counter,
+                touched, scratch, out, out_at, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust,
+                missing_level, missing_value, stats):
     """One traveller's name keys (or document keys), as ``CandidateIndex._lookup``.
 
     A block's postings are in birth-year order (entries without a date first), so the birth-year
     filter of a big block reads its undated entries and then only the run whose earliest year
     can be in the window: from ``birth_year - window - block_span[slot]`` (the block's widest
-    span of listed years) to ``birth_year + window``."""
+    span of listed years) to ``birth_year + window``. A block still over its limit is narrowed
+    (``CandidateIndex._narrow``: dated entries within a year, then the same year) when the
+    traveller's birth year is ``known``, and skipped only when that is still too many."""
     n_found = 0
     n_blocks = 0
-    first_block_at = 0
     first_block_len = 0
-    filtered = window >= 0
+    filtered = window >= 0 and known
     for k in range(lo, hi):
         kind = q_kinds[k]
         if (kind == _KIND_DOCUMENT) != want_documents:
@@ -120,58 +163,69 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
         size = b_hi - b_lo
         block_at = n_found
         if filtered and size > 8:
-            low, high = birth_year - window, birth_year + window
             undated = _first_above(post_lo, b_lo, b_hi, _NO_YEAR_LO)
             for j in range(b_lo, undated):
                 if n_found < scratch.size:
                     scratch[n_found] = ids[j]
                 n_found += 1
             if n_found - block_at <= limit:
-                for j in range(_first_above(post_lo, undated, b_hi, low - block_span[slot] - 1), b_hi):
-                    if post_lo[j] > high:
-                        break
-                    if post_hi[j] >= low:
-                        if n_found < scratch.size:
-                            scratch[n_found] = ids[j]
-                        n_found += 1
-                        if n_found - block_at > limit:
-                            break  # over the limit already: the block is skipped whatever follows
+                n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year - window,
+                                    birth_year + window, limit, scratch, n_found, block_at)
             size = n_found - block_at
-            if size == 0 or size > limit:
-                n_found = block_at
-                continue
-        else:
-            if size == 0 or size > limit:
-                continue
+        elif size <= limit:
             for j in range(b_lo, b_hi):
                 if n_found < scratch.size:
                     scratch[n_found] = ids[j]
                 n_found += 1
+        if size > limit:
+            n_found = block_at
+            if not known:
+                stats[1] += 1
+                continue
+            undated = _first_above(post_lo, b_lo, b_hi, _NO_YEAR_LO)
+            narrow = 1 if (window < 0 or window > 1) else window
+            n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year - narrow,
+                                birth_year + narrow, limit, scratch, n_found, block_at)
+            if n_found - block_at > limit and narrow > 0:
+                n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year, birth_year,
+                                    limit, scratch, block_at, block_at)
+            if n_found - block_at > limit:
+                n_found = block_at
+                stats[1] += 1
+                continue
+            stats[0] += 1
+            size = n_found - block_at
+        if size == 0:
+            n_found = block_at
+            continue
         if n_found > scratch.size:
             return -1  # scratch too small: the caller grows it and retries
         if n_blocks == 0:
-            first_block_at, first_block_len = block_at, size
+            first_block_len = size
         n_blocks += 1
     if n_blocks == 0:
         return 0
-    if n_blocks == 1:
-        # list order (a block's postings are in birth-year order)
-        block = scratch[first_block_at:first_block_at + first_block_len].astype(np.int64)
+    if n_blocks == 1 and first_block_len <= max_candidates:
+        # list order (a block's postings are in birth-year order); skipped blocks left nothing
+        # before it in scratch
+        block = scratch[:first_block_len].astype(np.int64)
         block.sort()  # (int64: the sort _rank compiles anyway)
-        n = min(first_block_len, max_candidates)
-        for i in range(n):
+        for i in range(first_block_len):
             out[out_at + i] = block[i]
-        return n
-    return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at)
+        return first_block_len
+    return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at, known, birth_year, month, day,
+                 dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level, missing_value, stats)
 
 
 @numba.njit(cache=True, nogil=True)
 def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_span, year_lo, year_hi, q_hashes, q_kinds,
-                  q_offsets,
-                  birth_years, windows, max_block, max_initial, max_candidates, counter, touched, scratch):
+                  q_offsets, known, birth_years, months, days, windows, missing_values, max_block, max_initial,
+                  max_candidates, counter, touched, scratch, dob_offsets, dob_year, dob_month, dob_day, level_rank,
+                  dob_adjust, missing_level, stats):
     """Candidate entry positions of every traveller in a batch (CSR: ``positions``, ``offsets``),
     and whether each was found by a document key. Returns (positions, by_document, offsets) or an
-    empty offsets array when ``scratch`` was too small."""
+    empty offsets array when ``scratch`` was too small (``stats`` is then counted again on the
+    retry: the caller passes a fresh one)."""
     n_travellers = q_offsets.size - 1
     positions = np.empty(n_travellers * 2 * max_candidates, dtype=np.int32)
     by_document = np.zeros(n_travellers * 2 * max_candidates, dtype=np.bool_)
@@ -182,13 +236,16 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
     for t in range(n_travellers):
         lo, hi = q_offsets[t], q_offsets[t + 1]
         n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
-                             True, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch, docs, 0)
+                             True, False, 0, 0, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch,
+                             docs, 0, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level,
+                             0.0, stats)
         if n_docs < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         year, window = birth_years[t], windows[t]
         n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo,
-                              hi, False, year, window, max_block, max_initial, max_candidates, counter, touched, scratch,
-                              names, 0)
+                              hi, False, known[t], year, months[t], days[t], window, max_block, max_initial,
+                              max_candidates, counter, touched, scratch, names, 0, dob_offsets, dob_year, dob_month,
+                              dob_day, level_rank, dob_adjust, missing_level, missing_values[t], stats)
         if n_names < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         for i in range(n_docs):
@@ -197,7 +254,7 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
             at += 1
         for i in range(n_names):
             p = names[i]
-            if window >= 0 and not (year_lo[p] <= year + window and year_hi[p] >= year - window):
+            if window >= 0 and known[t] and not (year_lo[p] <= year + window and year_hi[p] >= year - window):
                 continue
             seen = False
             for j in range(n_docs):
@@ -352,6 +409,8 @@ class Accelerator:
         self._directory = np.searchsorted(tables.key_codes, bounds).astype(np.int64)
         self._directory[-1] = tables.key_codes.size
         self._counter = np.zeros(max(n, 1), dtype=np.int32)
+        #: candidate generation's counters (``index.LOOKUP_STATS``), summed over batches
+        self.stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
         self._touched = np.zeros(max(n, 1), dtype=np.int32)
         self._scratch = np.zeros(1 << 16, dtype=np.int32)
         # entry fields
@@ -462,6 +521,7 @@ class Accelerator:
         months = np.zeros(n, dtype=np.int32)
         days = np.zeros(n, dtype=np.int32)
         windows = np.full(n, -1, dtype=np.int32)
+        known = np.zeros(n, dtype=np.bool_)
         t_sex = np.zeros(n, dtype=np.int8)
         t_nat = np.full(n, -1, dtype=np.int32)
         t_named = np.zeros(n, dtype=np.bool_)
@@ -489,6 +549,7 @@ class Accelerator:
             offsets[t + 1] = offsets[t] + count
             if dob is not None:
                 years[t], months[t], days[t] = dob[0], dob[1] or 0, dob[2] or 0
+                known[t] = True
                 if window is not None:
                     windows[t] = window
             t_sex[t] = _SEX.get(traveller.sex, 0)
@@ -499,15 +560,21 @@ class Accelerator:
         tables = self._tables
         if not tables.key_codes.size:
             return [[] for _ in range(n)]
+        # the cap's cheap score for an entry without a date of birth: what the name can reach
+        # uncorroborated (Screener._prior)
+        missing_values = np.where(t_common, self._unc_cap - 1.0, 0.0)
         while True:
+            stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
             positions, by_document, cand_offsets = _lookup_batch(
                 self._directory, tables.key_codes, tables.block_starts, tables.postings, self._post_lo, self._post_hi,
-                self._block_span, tables.year_lo, tables.year_hi,
-                q_hashes, q_kinds, offsets, years, windows, tables.max_block, tables.max_initial_block,
-                tables.max_candidates, self._counter, self._touched, self._scratch)
+                self._block_span, tables.year_lo, tables.year_hi, q_hashes, q_kinds, offsets, known, years, months,
+                days, windows, missing_values, tables.max_block, tables.max_initial_block, tables.max_candidates,
+                self._counter, self._touched, self._scratch, self._dob_offsets, self._dob_year, self._dob_month,
+                self._dob_day, self._level_rank, self._dob_adjust, self._missing_level, stats)
             if cand_offsets.size:
                 break
             self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)
+        self.stats += stats
         floor = min_score
         others, levels, status = _fields_batch(
             cand_offsets, positions, by_document, years, months, days, t_sex, t_nat, t_named,
