@@ -25,7 +25,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pipelines.io.transforms import DEAD_LETTER, FILE_STATS, ReadManifestFiles
 from pipelines.options import PaxshareOptions
 from pipelines.pipeline import compose, default_run_id, expand_watchlists  # noqa: F401 (re-exported)
-from pipelines.report import build_report, timing
+from pipelines.report import build_report, stages_not_run, timing
 from pipelines.validation.transforms import merge_counts
 
 #: Output sub-folders a run owns (and replaces on re-run).
@@ -33,6 +33,26 @@ from pipelines.validation.transforms import merge_counts
 #: append-only and never cleared.)
 OUTPUT_FOLDERS = ("valid/api_travellers", "valid/pnr", "dead_letter", "matches", "report")
 REPORT_FILE = "report/run_report.json"
+
+
+class InputError(ValueError):
+    """An input names no file: the message says which."""
+
+
+def check_inputs(inputs: Iterable[str]) -> None:
+    """Every input (file, folder or glob) must match at least one file; otherwise an error naming
+    each one that does not (a mistyped path among several would silently shrink the run)."""
+    missing = []
+    for item, pattern in zip(inputs, expand_inputs(inputs)):
+        try:
+            matched = FileSystems.match([pattern])[0].metadata_list
+        except Exception:  # noqa: BLE001 - an unreachable or malformed location matches nothing
+            matched = []
+        if not matched:
+            folder = pattern != item
+            missing.append(f"{item}: " + ("folder holds no .avro file" if folder else "no such file (or nothing matches)"))
+    if missing:
+        raise InputError("input matches no file: " + "; ".join(missing))
 
 
 def expand_inputs(inputs: Iterable[str]) -> list[str]:
@@ -55,7 +75,8 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions, started: f
     read = pipeline | "ReadManifests" >> ReadManifestFiles(expand_inputs(options.input), run_id,
                                                            progress=not options.quiet)
     composed = compose(read.records, options, run_id, extra_dead_letters=[read[DEAD_LETTER]])
-    _write_report(pipeline, read[FILE_STATS], composed.counts, composed.reason_codes, composed.stage_counts,
+    stage_counts = composed.stage_counts or (pipeline | "NoStageCounts" >> beam.Create([]))
+    _write_report(pipeline, read[FILE_STATS], composed.counts, composed.reason_codes, stage_counts,
                   options.input, run_id, f"{options.output.rstrip('/')}/{REPORT_FILE}",
                   time.time() if started is None else started)
     return composed.as_dict()
@@ -144,7 +165,8 @@ def prepare_output(output: str) -> None:
     from pipelines.sharing.audit import private_dir
 
     for folder in ("", *OUTPUT_FOLDERS, "partners", "audit", "flags"):
-        private_dir(os.path.join(output, folder))
+        path = private_dir(os.path.join(output, folder))
+        os.chmod(path, 0o700)  # also when it existed before: it holds personal data
 
 
 def clear_previous_outputs(output: str) -> int:
@@ -165,6 +187,7 @@ def launch(options: PipelineOptions) -> dict:
     paxshare = options.view_as(PaxshareOptions)
     paxshare.check()
     with_defaults(options)
+    check_inputs(paxshare.input)
     prepare_output(paxshare.output)
     stale = remove_staging(paxshare.output)
     if stale and not paxshare.quiet:
@@ -182,12 +205,13 @@ def launch(options: PipelineOptions) -> dict:
     report_path = f"{paxshare.output.rstrip('/')}/{REPORT_FILE}"
     with FileSystems.open(report_path) as handle:
         report = json.loads(handle.read())
+    report["not_run"] = stages_not_run(paxshare.watchlists, paxshare.keys, paxshare.rules)
     checkpoint = _audit_checkpoint(paxshare.output) if paxshare.rules else None
     if checkpoint is not None:  # the run's signed anchor, for the operator to keep
         report["audit"] = {"checkpoint": checkpoint.as_dict(), "segment": checkpoint.segment,
                            "head": checkpoint.head, "entries": checkpoint.count}
-        with FileSystems.create(report_path) as handle:
-            handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+    with FileSystems.create(report_path) as handle:
+        handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
     return report
 
 

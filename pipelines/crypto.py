@@ -74,8 +74,10 @@ One JSON document per key file, UTF-8::
      "suite": "x25519" | "mlkem768-x25519" | "ed25519", "created_utc": "2026-...Z",
      "fingerprint": "sha256:...", "components": {"x25519": "<PEM>", "mlkem768": "<PEM>"}}
 
-Components are PEM: SubjectPublicKeyInfo for public parts, unencrypted PKCS#8 for private parts
-(file mode 0600 is the protection; ``load_*`` refuses private files readable by group or others).
+Components are PEM: SubjectPublicKeyInfo for public parts, PKCS#8 for private parts, encrypted
+with ``BestAvailableEncryption`` when a passphrase is set (``PAXSHARE_KEY_PASSPHRASE``, or a
+provider installed with ``set_passphrase_provider``, e.g. a KMS hook); file mode 0600 is required
+either way (``load_*`` refuses private files readable by group or others).
 Hybrid keys store their ML-KEM-768 and X25519 halves separately; Ed25519 keys use ``"ed25519"``.
 Rotation: keys with the same ``name`` form a lineage; the highest ``generation`` is current.
 """
@@ -197,10 +199,31 @@ def _spki_pem(key: Any) -> str:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
-def _pkcs8_pem(key: Any) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
+#: Environment variable holding the passphrase that encrypts private key files (PKCS#8 with
+#: ``BestAvailableEncryption``); a KMS or secret manager can supply it instead through
+#: ``set_passphrase_provider``.
+PASSPHRASE_ENV = "PAXSHARE_KEY_PASSPHRASE"
+
+
+def _env_passphrase() -> bytes | None:
+    value = os.environ.get(PASSPHRASE_ENV)
+    return value.encode("utf-8") if value else None
+
+
+_passphrase_provider = _env_passphrase
+
+
+def set_passphrase_provider(provider) -> None:
+    """Where private-key passphrases come from: a callable returning bytes or None (default: the
+    ``PAXSHARE_KEY_PASSPHRASE`` environment variable). A KMS hook decrypts a data key here."""
+    global _passphrase_provider
+    _passphrase_provider = provider or _env_passphrase
+
+
+def _pkcs8_pem(key: Any, passphrase: bytes | None = None) -> str:
+    encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
+                  else serialization.NoEncryption())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode("ascii")
 
 
 def _raw_public(key: Any) -> bytes:
@@ -434,9 +457,9 @@ def public_key_file_name(key_id: str) -> str:
     return _check_key_id(key_id) + PUBLIC_SUFFIX
 
 
-def _key_document(key: _KeyBase, *, private: bool) -> str:
+def _key_document(key: _KeyBase, *, private: bool, passphrase: bytes | None = None) -> str:
     if private:
-        components = {label: _pkcs8_pem(part) for label, part in key._components.items()}
+        components = {label: _pkcs8_pem(part, passphrase) for label, part in key._components.items()}
     else:
         components = {label: _spki_pem(part) for label, part in key._public_components().items()}
     document = {
@@ -474,12 +497,16 @@ def _write_exclusive(path: Path, text: str, mode: int) -> None:
         raise
 
 
-def save_private_key(key: RecipientPrivateKey | SigningKey, path: str | os.PathLike) -> Path:
-    """Write a private key file readable by its owner only (0600); refuses to overwrite."""
+def save_private_key(key: RecipientPrivateKey | SigningKey, path: str | os.PathLike,
+                     passphrase: bytes | None = None) -> Path:
+    """Write a private key file readable by its owner only (0600); refuses to overwrite. Its PEM
+    parts are encrypted (PKCS#8, ``BestAvailableEncryption``) with ``passphrase``, or with the
+    passphrase provider's (``PAXSHARE_KEY_PASSPHRASE``) when none is given and one is set."""
     if not isinstance(key, (RecipientPrivateKey, SigningKey)):
         raise TypeError(f"save_private_key needs a private key, not {type(key).__name__}")
     path = Path(path)
-    _write_exclusive(path, _key_document(key, private=True), 0o600)
+    passphrase = passphrase if passphrase is not None else _passphrase_provider()
+    _write_exclusive(path, _key_document(key, private=True, passphrase=passphrase), 0o600)
     return path
 
 
@@ -547,8 +574,19 @@ def _build_key(document: dict[str, Any], source: str) -> _KeyBase:
             data = str(pem).encode("ascii")
             if part == "public":
                 value = serialization.load_pem_public_key(data)
+            elif b"ENCRYPTED" in data.split(b"\n", 1)[0]:
+                passphrase = _passphrase_provider()
+                if not passphrase:
+                    raise KeyFileError(f"{label}: the private key is encrypted; give its passphrase "
+                                       f"({PASSPHRASE_ENV} or a passphrase provider)")
+                try:
+                    value = serialization.load_pem_private_key(data, password=passphrase)
+                except ValueError:
+                    raise KeyFileError(f"{label}: wrong passphrase for the encrypted private key") from None
             else:
                 value = serialization.load_pem_private_key(data, password=None)
+        except KeyFileError:
+            raise
         except (ValueError, TypeError, UnicodeEncodeError):
             raise KeyFileError(f"{label}: component {component!r} is not a valid PEM key") from None
         if not isinstance(value, _COMPONENT_TYPES[(part, component)]):

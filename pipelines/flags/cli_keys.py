@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _save_pair(key, directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    _private_folder(directory)
     private = directory / crypto.private_key_file_name(key.key_id)
     public = directory / crypto.public_key_file_name(key.key_id)
     for path in (private, public):
@@ -68,6 +69,18 @@ def _lineage(directory: Path, name_or_id: str) -> list[dict]:
     facts = [f for _, f in crypto.iter_key_files(directory)]
     names = {f["name"] for f in facts if name_or_id in (f["name"], f["key_id"])}
     return [f for f in facts if f["name"] in names]
+
+
+def _private_folder(directory: Path) -> None:
+    """The keys folder, created owner-only (0700) whatever the umask."""
+    missing = []
+    walk = Path(directory)
+    while not walk.exists():
+        missing.append(walk)
+        walk = walk.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
 
 
 def create_key(directory: Path, key_id: str, kind: str = "recipient", suite: str = crypto.DEFAULT_SUITE):

@@ -19,24 +19,14 @@ import fastavro
 import fastavro.schema
 from fastavro.read import SchemaResolutionError
 
-from pipelines import schemas
-from pipelines import reasons
+from pipelines import reasons, schemas
+from pipelines.schemas import DecodedRecord  # noqa: F401 (re-exported: what read_records yields)
 
 #: Schemas ``paxshare run`` accepts as input.
 INPUT_SCHEMAS = ("api_manifest", "pnr")
 
 #: Dead letters keep at most this much of a file that did not decode.
 RAW_BYTES_LIMIT = 64 * 1024
-
-
-@dataclass(frozen=True)
-class DecodedRecord:
-    """A record read from ``source_file`` at index ``position`` of schema ``schema_name``."""
-
-    schema_name: str
-    source_file: str
-    position: int
-    record: dict
 
 
 @dataclass(frozen=True)
@@ -48,6 +38,17 @@ class FileProblem:
     message: str
     records_before: int
     raw_head: bytes | None = None
+
+
+def file_problem_dead_letter(problem: FileProblem, run_id: str) -> dict:
+    """A whole-file (or rest-of-file) rejection as a DeadLetter record."""
+    return {
+        "schema_version": 1, "run_id": run_id, "stage": "read", "kind": "FILE",
+        "source_file": problem.source_file, "position": problem.records_before or None, "line": None,
+        "record_key": None, "flight_key": None, "person_count": 0,
+        "reasons": [{"code": problem.code, "field": None, "message": problem.message}],
+        "raw_json": None, "raw_bytes": problem.raw_head[:RAW_BYTES_LIMIT] if problem.raw_head else None,
+    }
 
 
 def read_records(stream: IO[bytes], source_file: str, accepted: Iterable[str] = INPUT_SCHEMAS,

@@ -1,19 +1,33 @@
 """``paxshare screen``: match travellers against watchlists, one JSON line per candidate.
 
-    paxshare screen --watchlist usa.csv --watchlist can.avro --travellers q.csv --out matches.jsonl
+    paxshare screen --watchlist usa.csv --watchlist can.avro --travellers q.csv --out matches.jsonl \\
+        [--workers 2]
 
 Watchlists and travellers may be CSV or Avro (told apart by content). Every candidate scoring at
-least ``--min-score`` is written, with whether it alerts at its category's threshold.
+least ``--min-score`` is written, with whether it alerts at its category's threshold, in the
+travellers' order.
+
+``--workers N`` screens in N worker processes, each reading the lists and building its own index
+(as the pipeline's workers do: ``benchmarks/screening_scale.py`` measures the same set-up), so a
+million-entry list needs N times its index's memory (~3.6 GB each at 1M entries). Progress goes
+to standard error every few seconds on long inputs; the summary at the end says what candidate
+generation had to give up (blocks too big even for a traveller's birth year, candidates the cap
+dropped) and, per list, the entries useless for screening (a common name and nothing else: no
+date of birth, document or nationality), for the lists' owners.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import sys
 import time
 
 __all__ = ["add_arguments", "main"]
+
+_BATCH = 1000
+_PROGRESS_EVERY_S = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,46 +41,157 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cleared", help="cleared-traveller (redress) list, CSV or JSONL")
     parser.add_argument("--trusted", help="trusted-traveller list keyed by document, CSV or JSONL")
     parser.add_argument("--alerts-only", action="store_true", help="write only candidates that alert")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="worker processes, each with its own index (default 1: screen in this process)")
+
+
+class _Job:
+    """What one process needs to screen: the screener, built from the command's arguments."""
+
+    def __init__(self, args: argparse.Namespace):
+        from pipelines.screening.engine.score import Screener
+        from pipelines.screening.engine.settings import load_settings
+        from pipelines.screening.engine.suppression import Suppressor
+        from pipelines.screening.lists.cleared import load_cleared, load_trusted
+        from pipelines.screening.lists.watchlist import read_watchlists
+        started = time.perf_counter()
+        self.settings = load_settings(args.settings)
+        entries = read_watchlists(args.watchlist)
+        self.entries = len(entries)
+        suppressor = Suppressor(load_cleared(args.cleared) if args.cleared else (),
+                                load_trusted(args.trusted) if args.trusted else ())
+        self.screener = Screener(entries, self.settings, suppressor)
+        self.built = time.perf_counter() - started
+        self.min_score, self.alerts_only = args.min_score, args.alerts_only
+
+    def useless(self) -> dict[str, list[str]]:
+        return self.screener.useless_entries()
+
+    def screen(self, batch: list) -> tuple[int, list[str], int, int, dict[str, int]]:
+        """One batch: (travellers, output lines, candidates, alerts, candidate-generation counters)."""
+        from pipelines.screening.records import json_line
+        before = self.screener.lookup_stats
+        found = self.screener.screen_many(batch, min_score=min(self.min_score, self.settings.floor))
+        lines, alerts = [], 0
+        for traveller, candidates in zip(batch, found):
+            for candidate in candidates:
+                if candidate.score < self.min_score or (self.alerts_only and not candidate.alert):
+                    continue
+                alerts += candidate.alert
+                lines.append(json_line(traveller, candidate))
+        after = self.screener.lookup_stats
+        return len(batch), lines, len(lines), alerts, {k: after[k] - before[k] for k in after}
+
+
+_JOB: _Job | None = None
+_JOB_ERROR: Exception | None = None
+
+
+def _start_worker(args: argparse.Namespace) -> None:
+    global _JOB, _JOB_ERROR
+    try:
+        _JOB = _Job(args)
+    except (ValueError, FileNotFoundError) as error:  # ScreeningInputError is a ValueError
+        _JOB_ERROR = error  # raised with the first batch, so the command reports it as it is
+
+
+def _worker_screen(batch: list):
+    if _JOB_ERROR is not None:
+        raise _JOB_ERROR
+    return _JOB.screen(batch), _JOB.built, _JOB.entries
+
+
+def _batches(paths: list[str]):
+    from pipelines.screening.lists.watchlist import read_travellers
+    for path in paths:
+        rows = read_travellers(path)
+        while batch := list(itertools.islice(rows, _BATCH)):
+            yield batch
+
+
+def _in_process(args: argparse.Namespace, useless: dict):
+    """Results per batch in order, screening here: (result, build seconds, entries)."""
+    job = _Job(args)
+    useless.update(job.useless())
+    for batch in _batches(args.travellers):
+        yield job.screen(batch), job.built, job.entries
+
+
+def _worker_useless(_):
+    if _JOB_ERROR is not None:
+        raise _JOB_ERROR
+    return _JOB.useless()
+
+
+def _in_workers(args: argparse.Namespace, useless: dict):
+    """Results per batch in order, screened by ``args.workers`` spawned processes (each builds its
+    own index: a Beam worker's set-up); at most two batches a worker in flight."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(args,)) as pool:
+        useless.update(pool.submit(_worker_useless, None).result())  # every worker has the same lists
+        pending: collections.deque = collections.deque()
+        for batch in _batches(args.travellers):
+            pending.append(pool.submit(_worker_screen, batch))
+            if len(pending) >= 2 * args.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def main(args: argparse.Namespace) -> int:
-    from pipelines.screening.records import json_line
-    from pipelines.screening.engine.score import Screener
-    from pipelines.screening.engine.settings import load_settings
-    from pipelines.screening.engine.suppression import Suppressor
-    from pipelines.screening.lists.cleared import load_cleared, load_trusted
-    from pipelines.screening.lists.watchlist import ScreeningInputError, read_travellers, read_watchlists
+    from concurrent.futures.process import BrokenProcessPool
 
+    from pipelines.screening.engine.index import new_lookup_stats
+    from pipelines.screening.lists.watchlist import ScreeningInputError
+
+    if args.workers < 1:
+        print("paxshare screen: --workers must be at least 1", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    travellers = candidates = alerts = entries = 0
+    built = 0.0
+    stats = new_lookup_stats()
+    last_progress = started
     try:
-        settings = load_settings(args.settings)
-        started = time.perf_counter()
-        entries = read_watchlists(args.watchlist)
-        suppressor = Suppressor(load_cleared(args.cleared) if args.cleared else (),
-                                load_trusted(args.trusted) if args.trusted else ())
-        screener = Screener(entries, settings, suppressor)
-        built = time.perf_counter() - started
-        travellers = candidates = alerts = 0
+        useless: dict[str, list[str]] = {}
+        results = _in_process(args, useless) if args.workers == 1 else _in_workers(args, useless)
         out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
         try:
-            for path in args.travellers:
-                rows = read_travellers(path)
-                # batches: one call into the compiled pre-scoring per thousand travellers
-                while batch := list(itertools.islice(rows, 1000)):
-                    travellers += len(batch)
-                    found = screener.screen_many(batch, min_score=min(args.min_score, settings.floor))
-                    for traveller, batch_candidates in zip(batch, found):
-                        for candidate in batch_candidates:
-                            if candidate.score < args.min_score or (args.alerts_only and not candidate.alert):
-                                continue
-                            candidates += 1
-                            alerts += candidate.alert
-                            out.write(json_line(traveller, candidate) + "\n")
+            for (count, lines, found, alerted, counters), built, entries in results:
+                travellers += count
+                candidates += found
+                alerts += alerted
+                for key, value in counters.items():
+                    stats[key] += value
+                for line in lines:
+                    out.write(line + "\n")
+                now = time.perf_counter()
+                if now - last_progress >= _PROGRESS_EVERY_S:
+                    last_progress = now
+                    print(f"paxshare screen: {travellers:,} travellers screened, {alerts:,} alerts "
+                          f"({travellers / (now - started):,.0f}/s since start)", file=sys.stderr, flush=True)
         finally:
             if out is not sys.stdout:
                 out.close()
     except (ScreeningInputError, FileNotFoundError, ValueError) as error:
         print(f"paxshare screen: {error}", file=sys.stderr)
         return 2
-    print(f"screened {travellers} travellers against {len(entries)} entries "
+    except BrokenProcessPool as error:
+        print(f"paxshare screen: a worker process failed ({error}); run with --workers 1 to see why",
+              file=sys.stderr)
+        return 2
+    workers = f" on {args.workers} workers" if args.workers > 1 else ""
+    print(f"screened {travellers} travellers against {entries} entries{workers} "
           f"(index {built:.1f}s): {candidates} candidates, {alerts} alerts", file=sys.stderr)
+    print(f"candidate generation: {stats['blocks_narrowed']} big name blocks narrowed by birth year, "
+          f"{stats['blocks_skipped']} skipped (too big even then, or no birth year), "
+          f"{stats['lookups_capped']} travellers' candidates capped ({stats['candidates_cut']} least likely "
+          f"candidates not scored)", file=sys.stderr)
+    if useless:
+        # for the lists' owners: entries that can never alert on their own
+        print("entries useless for screening (a common name and no date of birth, document or nationality): " +
+              ", ".join(f"{list_id or '-'} {len(ids)} (e.g. {', '.join(ids[:3])})" for list_id, ids in sorted(useless.items())),
+              file=sys.stderr)
     return 0

@@ -1,7 +1,8 @@
 """``paxshare retention --outputs DIR --rules DIR --keys KEYS [--now ISO]``.
 
-Applies each arrangement's depersonalisation and retention schedule to the sealed partner files
-under ``OUTPUT/partners/``: opens each file with the recipient's private key (the holder of the
+Applies the operator's own schedule (``own-stores.yaml``: valid records, matches, dead letters;
+see ``own_stores.py``) and each arrangement's depersonalisation and retention schedule to the
+sealed partner files under ``OUTPUT/partners/``: opens each file with the recipient's private key (the holder of the
 data runs this: the partner, or an operator keeping a custodial copy), masks or deletes records,
 re-seals the file to the same key (or removes it when nothing is left) and appends one audit
 segment listing every record masked or deleted, with old and new content hash.
@@ -22,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--now", default=None, help="ISO 8601 time to apply the schedule at (default: now, UTC)")
     parser.add_argument("--audit", default=None, help="audit directory (default: OUTPUTS/audit)")
     parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    parser.add_argument("--confirmed", default=None,
+                        help="traveller ids (and PNR locators) with a confirmed match, one per line: kept in the "
+                             "operator's own stores (rules/own-stores.yaml)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -90,4 +94,36 @@ def main(args: argparse.Namespace) -> int:
         result = disclose.commit(str(root), LocalStore(args.audit or root / "audit"), staged, run_id,
                                  retention.iso(now), signer, resends=False)
         print(f"audit: {result.checkpoint.segment}, head {result.checkpoint.head} (entry {result.checkpoint.count})")
+    return _own_stores(args, root, now, run_id, signer, status)
+
+
+def _own_stores(args, root: Path, now, run_id: str, signer, status: int) -> int:
+    """The operator's own stores (valid records, matches, dead letters) under ``own-stores.yaml``:
+    every action is logged (signed checkpoint) before any file is rewritten or deleted."""
+    from pipelines.sharing import own_stores, retention
+    from pipelines.sharing.audit import LocalStore, append_checkpointed, prepare
+    from pipelines.sharing.rules import RulesError, default_rules_dir
+
+    try:
+        policy = own_stores.load(args.rules or default_rules_dir())
+        confirmed = own_stores.read_confirmed(getattr(args, "confirmed", None))
+    except (RulesError, OSError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    if policy is None:
+        print("own stores: no own-stores.yaml in the rules: the operator's copies are not on a schedule")
+        return status
+    actions = own_stores.plan(root, policy, now, confirmed)
+    masked = sum(a.records - a.kept for a in actions if a.action == "mask")
+    deleted = sum(a.records - a.kept for a in actions if a.action == "delete")
+    kept = sum(a.kept for a in actions)
+    print(f"own stores at {retention.iso(now)}: {len(actions)} files due, records masked {masked}, deleted {deleted}, "
+          f"kept (confirmed match) {kept}" + (" (dry run)" if args.dry_run else ""))
+    if actions and not args.dry_run:
+        store = LocalStore(args.audit or root / "audit")
+        checkpoint = append_checkpointed(store, [prepare(a.entry(now)) for a in actions], f"{run_id}-own-stores",
+                                         retention.iso(now), signer, {"rules_digest": policy.digest})
+        for action in actions:
+            own_stores.carry_out(action)
+        print(f"audit: {checkpoint.segment}, head {checkpoint.head} (entry {checkpoint.count})")
     return status

@@ -79,9 +79,24 @@ def read_secret_bytes(data: bytes, source: str) -> bytes:
     return raw
 
 
+def check_secret_mode(path: str | Path) -> None:
+    """A secret file on the local disk must be readable by its owner only (0600 or stricter)."""
+    import os
+    import stat
+
+    if os.name != "posix" or "://" in str(path):
+        return
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        raise KeyError_(f"pseudonym key {path} is readable by group or others (mode {mode:04o}); "
+                        f"run chmod 600 on it")
+
+
 def read_secret(path: str | Path) -> bytes:
-    """A pseudonym secret file on any filesystem (see ``read_secret_bytes``)."""
+    """A pseudonym secret file on any filesystem (see ``read_secret_bytes``); a local one is
+    refused unless owner-only."""
     try:
+        check_secret_mode(path)
         data = storage.read_bytes(path)
     except OSError as exc:
         raise KeyError_(f"pseudonym key {path} unreadable: {exc.__class__.__name__}") from None
@@ -90,11 +105,17 @@ def read_secret(path: str | Path) -> bytes:
 
 def create_secret(path: Path) -> bool:
     """Write a fresh 32-byte secret to ``path`` (mode 0600) unless one exists; True if written."""
+    import os
+
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_secrets.token_hex(32) + "\n", encoding="ascii")
-    path.chmod(0o600)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+        os.chmod(path.parent, 0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, not even briefly
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(_secrets.token_hex(32) + "\n")
     return True
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pipelines.sharing.engine import MASK, canonical_json, content_hash
 from pipelines.sharing.paths import split_path
@@ -64,6 +64,27 @@ def _mask_path(node, parts: list[tuple[str, bool]]) -> bool:
         node[name] = MASK
         return True
     return False
+
+
+mask_path = _mask_path  # for the operator's own stores (own_stores.py)
+
+
+def schedule(record: dict, arrangement: Arrangement | None) -> dict:
+    """When the arrangement says this record must be masked and deleted (ISO times), for the
+    recipient to apply: ``{"clock", "depersonalise": [{"at", "label", "paths"}], "delete_at",
+    "exempt"}``; empty dates when the arrangement or the clock time is unknown."""
+    if arrangement is None:
+        return {"clock": None, "depersonalise": [], "delete_at": None, "exempt": False}
+    clock = record.get("shared_at_utc") if arrangement.retention_clock == "shared" else (record.get("departure_utc") or record.get("shared_at_utc"))
+    start = parse_time(clock)
+    exempt = bool(record.get("flagged") and arrangement.flagged_exception)
+    if start is None:
+        return {"clock": None, "depersonalise": [], "delete_at": None, "exempt": exempt}
+    steps = [{"at": iso(start + timedelta(hours=step.after_hours)), "label": step.label,
+              "paths": list(step.paths.get(record.get("data_kind"), ()))} for step in arrangement.depersonalisation]
+    delete_at = iso(start + timedelta(hours=arrangement.delete_after_hours)) if arrangement.delete_after_hours else None
+    return {"clock": iso(start), "depersonalise": [s for s in steps if s["paths"]], "delete_at": delete_at,
+            "exempt": exempt}
 
 
 def apply(record: dict, arrangement: Arrangement | None, now: datetime) -> Outcome:

@@ -29,7 +29,7 @@ from pipelines.sharing.sensitive import FREE_TEXT_POLICIES, SCREEN_REMOVED
 
 FORMAT = "paxshare-arrangement/1"
 #: Files in a rules directory that are not arrangements.
-NOT_ARRANGEMENTS = frozenset({"partners.yaml", "jpau_units.yaml"})
+NOT_ARRANGEMENTS = frozenset({"partners.yaml", "jpau_units.yaml", "own-stores.yaml"})
 TREATMENTS = ("keep", "drop", "mask", "generalise", "pseudonym")
 DATA_KINDS = ("API", "PNR")
 PERSON_KINDS = ("PASSENGER", "CREW")

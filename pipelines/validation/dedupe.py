@@ -46,3 +46,24 @@ def record_content_hash(kind: str, record: Mapping[str, Any]) -> str:
     body = {key: value for key, value in record.items() if key not in PROVENANCE_FIELDS}
     digest = hashlib.sha256(kind.encode("utf-8") + b"\x00" + _canonical(body)).hexdigest()
     return f"sha256:{digest}"
+
+
+def decoded_hash(item) -> str:
+    """The content hash of a decoded input record (a ``DecodedRecord``: an API manifest or a PNR)."""
+    return record_content_hash(item.schema_name, item.record)
+
+
+def keep_first(copies):
+    """``(kept, duplicates)`` among decoded records with the same content: the copy read first
+    (lowest file name, then position) is kept, so the choice is the same on every run."""
+    ordered = sorted(copies, key=lambda item: (item.source_file, item.position))
+    return ordered[0], ordered[1:]
+
+
+def duplicate_counts(item) -> dict[str, int]:
+    """What one dropped copy adds to its file's report counts: it came in, and is a duplicate
+    (``in = valid + rejected + duplicate``)."""
+    if item.schema_name == "pnr":
+        return {"pnrs_in": 1, "pnrs_duplicate": 1}
+    persons = len(item.record.get("persons") or ())
+    return {"manifests_in": 1, "manifests_duplicate": 1, "persons_in": persons, "persons_duplicate": persons}

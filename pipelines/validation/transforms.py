@@ -7,7 +7,8 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipelines.io.transforms import DEAD_LETTER
+from pipelines.reasons import DEAD_LETTER
+from pipelines.validation.dedupe import decoded_hash, duplicate_counts, keep_first
 from pipelines.validation.validator import Validator
 
 PNRS = "pnrs"
@@ -74,6 +75,31 @@ class ValidateRecords(beam.PTransform):
             | "Validate" >> beam.ParDo(_ValidateBatch(self._run_id)).with_outputs(
                 PNRS, UNVALIDATED, DEAD_LETTER, COUNTS, REASONS, main="travellers")
         )
+
+
+class DropDuplicates(beam.PTransform):
+    """DecodedRecords -> the same, each content once (``dedupe.record_content_hash``: a resent
+    message, the same file given twice, a repeated Avro block); tagged ``counts``:
+    ``(source_file, counts)`` of each dropped copy, for the report. Within a window when the
+    input is windowed."""
+
+    def expand(self, records):
+        return (records
+                | "ByContent" >> beam.Map(lambda item: (decoded_hash(item), item))
+                | "SameContent" >> beam.GroupByKey()
+                | "KeepFirst" >> beam.ParDo(_KeepFirst()).with_outputs(COUNTS, main="records"))
+
+
+class _KeepFirst(beam.DoFn):
+    def setup(self):
+        self.duplicates = Metrics.counter("paxshare.validation", "duplicates")
+
+    def process(self, item):
+        kept, dropped = keep_first(item[1])
+        yield kept
+        for copy in dropped:
+            self.duplicates.inc()
+            yield beam.pvalue.TaggedOutput(COUNTS, (copy.source_file, duplicate_counts(copy)))
 
 
 def merge_counts(counts) -> dict:

@@ -61,3 +61,23 @@ def test_directory_input_and_stable_rerun(tmp_path, shared_data):
     # The licence and sources texts are not EDIFACT: each becomes a dead letter, nothing silently dropped.
     assert sorted(p.name for p in (out / "dead_letter").iterdir()) == ["LICENSE-GTAS.avro", "SOURCES.avro"]
     fastavro.validation.validate_many(first, schemas.load("api_manifest"), raise_errors=True)
+
+
+def test_convert_prints_its_warnings_and_the_counts_agree(tmp_path, shared_data, capsys):
+    """It used to say "4 warnings" without showing them, and its total disagreed with the files'."""
+    source = tmp_path / "in" / "cut_off.edi"
+    source.parent.mkdir()
+    source.write_bytes(PAXLST.replace("CNT+42:1", "CNT+42:3").encode())  # a record warning
+    out = tmp_path / "out"
+    assert cli.main(["convert", str(source), str(shared_data / "edifact" / "codeshare.edi"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "convert_summary.json").read_text())
+    per_file = [entry["all_warnings"] for entry in summary["inputs"]]
+    assert sum(per_file) == summary["totals"]["all_warnings"] > 0
+    assert summary["totals"]["all_warnings"] == summary["totals"]["file_warnings"] + summary["totals"]["record_warnings"]
+    for entry in summary["inputs"]:
+        assert f"{entry['all_warnings']} warnings" in printed
+        for message in [*entry["warnings"], *entry["record_warning_messages"]][:20]:
+            assert f"  warning: {message}" in printed
+    assert "declares 3 passengers" in printed
+    assert f"{summary['totals']['all_warnings']} warnings" in printed.splitlines()[-1]

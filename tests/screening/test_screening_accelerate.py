@@ -4,6 +4,7 @@ cases; and each compiled stage agrees with the Python method it mirrors."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 
@@ -139,7 +140,8 @@ def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near
             traveller = Traveller(f"T{i}-{year}", surname=surname, given_names=given, date_of_birth=str(year))
             form = name_form(surname, given)
             prepared.append((traveller, form, parse_date(str(year)), window))
-            expected.append(screener.index.candidates((form,), (), year, window))
+            prior = functools.partial(screener._prior, form, parse_date(str(year)))
+            expected.append(screener.index.candidates((form,), (), year, window, prior))
     # a floor below any score: every candidate of the look-up survives the later stages
     assert screener._accelerator.survivors(prepared, -1.0) == expected
     assert any(len(found) == screener.index.max_candidates for found in expected)

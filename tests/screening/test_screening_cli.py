@@ -33,3 +33,35 @@ def test_screen_reports_bad_row(tmp_path, capsys):
     rc = main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(tmp_path / "o.jsonl")])
     assert rc == 2
     assert f"{tmp_path / 'wl.csv'}:5:" in capsys.readouterr().err
+
+
+def test_screen_on_workers_writes_what_one_process_writes_in_the_same_order(tmp_path, capsys):
+    (tmp_path / "wl.csv").write_text(WL, encoding="utf-8")
+    rows = [Q.splitlines()[0]] + [line.replace("T", f"T{i}-", 1) for i in range(1200) for line in Q.splitlines()[1:]]
+    (tmp_path / "q.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"matches-{workers}.jsonl"
+        assert main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(out),
+                     "--workers", workers]) == 0
+        outputs.append(out.read_text(encoding="utf-8"))
+        err = capsys.readouterr().err
+        assert "3600 travellers" in err and "candidate generation:" in err
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 2400
+    assert "on 2 workers" in err
+
+
+def test_screen_on_workers_reports_a_bad_list(tmp_path, capsys):
+    (tmp_path / "wl.csv").write_text(WL + "E4,X,Y,,,19xx,,,,,LOOKOUT\n", encoding="utf-8")
+    (tmp_path / "q.csv").write_text(Q, encoding="utf-8")
+    assert main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(tmp_path / "o.jsonl"),
+                 "--workers", "2"]) == 2
+    assert f"{tmp_path / 'wl.csv'}:5:" in capsys.readouterr().err
+
+
+def test_screen_reports_entries_useless_for_screening(tmp_path, capsys):
+    (tmp_path / "wl.csv").write_text(WL + "E5,Smith,John,,,,,,,,LOOKOUT\n", encoding="utf-8")
+    (tmp_path / "q.csv").write_text(Q, encoding="utf-8")
+    assert main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "entries useless for screening" in err and "E5" in err and "E3" not in err

@@ -81,3 +81,73 @@ def test_synthetic_pool_has_a_long_tail_and_a_realistic_head():
     assert len(surnames) > 1500
     assert surnames.most_common(1)[0][1] / len(entries) < 0.05
     assert full.most_common(1)[0][1] / len(entries) < 0.01
+
+
+def _namesakes(n, hit_dob, other_dobs):
+    """``n`` JOSE GARCIA namesakes (dates from ``other_dobs`` in turn), and the listed person."""
+    entries = [make_entry(f"E{i:04d}", surname="GARCIA", given="JOSE", dobs=other_dobs[i % len(other_dobs)])
+               for i in range(n)]
+    entries.insert(n // 2, make_entry("HIT", surname="GARCIA", given="JOSE", dobs=[hit_dob]))
+    return entries
+
+
+def _both_engines(entries, settings=None):
+    from pipelines.screening.engine.settings import load_settings
+    settings = load_settings(overrides=settings or {})
+    return Screener(entries, settings), Screener(entries, settings, accelerate=False)
+
+
+def test_the_cap_keeps_the_namesake_born_that_day_whatever_the_list_order():
+    # 300 namesakes: undated, year-only the same year, other birthdays that year, other years;
+    # at the floor (no birth-year window) every one of them is a candidate: the cap keeps 50
+    others = [[], ["1977"], ["1977-02-03"], ["1976-05-05"], ["1990-01-02"], ["1955-07-08"]]
+    entries = _namesakes(300, "1977-11-23", others)
+    for screener in _both_engines(entries):
+        found = screener.screen(traveller("GARCIA", "JOSE", dob="1977-11-23"))
+        assert found[0].entry_id == "HIT" and found[0].alert
+        assert screener.lookup_stats["lookups_capped"] == 1
+        assert screener.lookup_stats["candidates_cut"] == 301 - screener.index.max_candidates
+        # the least likely went: namesakes born years away
+        kept = {tuple(c.entry["dates_of_birth"]) for c in screener.screen(traveller("GARCIA", "JOSE", dob="1977-11-23"))}
+        assert ("1955-07-08",) not in kept and ("1977",) in kept
+
+
+def test_a_block_over_its_size_limit_is_narrowed_by_birth_year_not_dropped():
+    others = [[]] + [[f"{1940 + i}-03-04"] for i in range(60)]
+    entries = _namesakes(600, "1977-11-23", others)
+    fast, reference = _both_engines(entries, {"blocking": {"max_block_size": 40, "max_initial_block_size": 40}})
+    for cut in (None, fast.lowest_threshold):
+        results = []
+        for screener in (fast, reference):
+            found = screener.screen(traveller("GARCIA", "JOSE", dob="1977-11-23"), min_score=cut)
+            assert "HIT" in [c.entry_id for c in found if c.alert]
+            # the undated namesakes (one in 61) are too many for the limit: only the dated ones
+            # within a year are read
+            assert all(c.entry["dates_of_birth"] and abs(int(c.entry["dates_of_birth"][0][:4]) - 1977) <= 1
+                       for c in found)
+            assert screener.lookup_stats["blocks_narrowed"] > 0
+            results.append([(c.entry_id, c.score, c.explanation) for c in found])
+        assert results[0] == results[1]
+    # without a birth year nothing can split the block: it is skipped, and counted
+    for screener in (fast, reference):
+        assert screener.screen(traveller("GARCIA", "JOSE")) == []
+        assert screener.lookup_stats["blocks_skipped"] > 0
+
+
+def test_a_common_name_needs_a_full_date_where_the_list_holds_many_namesakes():
+    from pipelines.screening.engine.settings import load_settings
+    from pipelines.screening.normalise.name_frequency import population_share
+    assert population_share("JOHNSON") > population_share("LESPEZ") == 0.0
+    entries = [make_entry("YEAR", surname="JOHNSON", given="JAMES", dobs=["1987"]),
+               make_entry("FULL", surname="JOHNSON", given="JAMES", dobs=["1987-04-24"]),
+               make_entry("RARE", surname="XOCHIQUETZAL", given="ITZEL", dobs=["1987"])]
+    # a four-entry list holds no namesakes to speak of: a year agreeing corroborates
+    small = {c.entry_id: c for c in Screener(entries).screen(traveller("JOHNSON", "JAMES", dob="1987-04-24"))}
+    assert small["YEAR"].alert
+    # as many namesakes expected on the list as a million-entry list holds of JAMES JOHNSON
+    crowded = Screener(entries, load_settings(overrides={"comparisons": {"name": {"weak_date_listed_namesakes": 1e-6}}}))
+    found = {c.entry_id: c for c in crowded.screen(traveller("JOHNSON", "JAMES", dob="1987-04-24"))}
+    assert found["FULL"].alert and not found["YEAR"].alert and found["YEAR"].score == 0.77
+    assert "common name (about" in found["YEAR"].explanation and "date of birth agrees only partly" in found["YEAR"].explanation
+    rare = crowded.screen(traveller("XOCHIQUETZAL", "ITZEL", dob="1987-04-24"))
+    assert rare[0].entry_id == "RARE" and rare[0].alert

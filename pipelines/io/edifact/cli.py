@@ -97,10 +97,22 @@ def main(args: argparse.Namespace) -> int:
         entries.append(entry)
         if not args.quiet:
             print(f"{path}: {entry['manifests']} manifests ({entry['persons']} persons), {entry['pnrs']} PNRs, "
-                  f"{entry['dead_letters']} dead letters, {len(entry['warnings']) + entry['record_warnings']} warnings")
+                  f"{entry['dead_letters']} dead letters, {entry['all_warnings']} warnings")
             for message in entry["dead_letter_reasons"]:
                 print(f"  dead letter: {message}")
+            shown = [*entry["warnings"], *entry["record_warning_messages"]]
+            for message in shown[:SHOWN_WARNINGS]:
+                print(f"  warning: {message}")
+            if len(shown) > SHOWN_WARNINGS:
+                print(f"  ... {len(shown) - SHOWN_WARNINGS} more warnings in the summary (below)")
     summary_path = write_summary(args.out, entries)
     totals = json.loads(Path(summary_path).read_text(encoding="utf-8"))["totals"]
-    print(f"converted {len(entries)} input(s): {json.dumps(totals)}; summary in {summary_path}")
+    print(f"converted {len(entries)} input(s): {totals['manifests']} manifests ({totals['persons']} persons), "
+          f"{totals['pnrs']} PNRs, {totals['dead_letters']} dead letters, {totals['all_warnings']} warnings "
+          f"({totals['file_warnings']} about files, {totals['record_warnings']} about records); "
+          f"every warning and count in {summary_path}")
     return status
+
+
+#: Warnings printed per input (all are in the summary file).
+SHOWN_WARNINGS = 20

@@ -195,15 +195,27 @@ def summarise(source: str, result: ConversionResult, outputs: dict[str, str]) ->
         "dead_letter_reasons": [reason["message"] for letter in result.dead_letters for reason in letter["reasons"]],
         "warnings": result.warnings,
         "record_warnings": sum(len(record["warnings"]) for record in [*result.manifests, *result.pnrs]),
+        "record_warning_messages": [f"{_record_label(record)}: {warning}"
+                                    for record in [*result.manifests, *result.pnrs] for warning in record["warnings"]],
+        "file_warnings": len(result.warnings),
+        "all_warnings": len(result.warnings) + sum(len(r["warnings"]) for r in [*result.manifests, *result.pnrs]),
         "outputs": outputs,
     }
+
+
+def _record_label(record: dict) -> str:
+    """How a warning names its record: PNR locator, or the manifest's message reference."""
+    if "record_locator" in record:
+        return f"PNR {record.get('record_locator') or record.get('message_id')}"
+    return f"manifest {record.get('message_id')}"
 
 
 def write_summary(out_dir: str | os.PathLike, entries: Iterable[dict]) -> str:
     """``DIR/convert_summary.json``: one entry per input plus totals."""
     entries = list(entries)
     totals = {key: sum(entry[key] for entry in entries)
-              for key in ("manifests", "persons", "pnrs", "pnr_travellers", "dead_letters", "record_warnings")}
+              for key in ("manifests", "persons", "pnrs", "pnr_travellers", "dead_letters", "file_warnings",
+                          "record_warnings", "all_warnings")}
     path = Path(out_dir) / "convert_summary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"inputs": entries, "totals": totals}, indent=2) + "\n", encoding="utf-8")

@@ -191,6 +191,37 @@ def _service_from_una(text: str, start: int) -> tuple[ServiceChars, int, str | N
     return ServiceChars(component, element, decimal, release, reserved, terminator), body_start + 6, None
 
 
+def _undeclared_terminator(text: str, position: int, service: ServiceChars) -> tuple[ServiceChars, str | None]:
+    """The interchange's real segment terminator when the ``UNA`` declares one its body never uses.
+
+    Some senders copy a ``UNA`` string from elsewhere: it declares, say, ``~`` while every segment
+    ends with ``'``. Read as declared, the whole interchange is one segment and every traveller in
+    it is lost. When the declared terminator never occurs in the interchange (up to the next
+    ``UNA``), the character that ends segments is the one found right before segment tags
+    followed by the element separator (``'UNH+``, ``'NAD+``), other delimiters aside; it is used
+    when it precedes at least three tags and at least nine in ten of them. A warning says so. Any interchange, any message type: no sample is special-cased.
+    """
+    end = text.find("UNA", position)
+    body = text[position:end if end != -1 else len(text)]
+    if not body.strip() or service.terminator in body:
+        return service, None
+    element = re.escape(service.element)
+    before = re.compile(rf"([^A-Za-z0-9\s])\s*[A-Z][A-Z0-9]{{2}}{element}")
+    delimiters = {service.component, service.element, service.release, service.decimal}
+    found: dict[str, int] = {}
+    for match in before.finditer(body):
+        if match.group(1) not in delimiters:  # "+NAD+" inside a value is no segment end
+            found[match.group(1)] = found.get(match.group(1), 0) + 1
+    if not found:
+        return service, None
+    candidate, count = max(found.items(), key=lambda item: item[1])
+    if count < 3 or count < 0.9 * sum(found.values()):
+        return service, None
+    fixed = ServiceChars(service.component, service.element, service.decimal, service.release, service.reserved, candidate)
+    return fixed, (f"UNA declares segment terminator {service.terminator!r}, which the interchange never uses; "
+                   f"its segments end with {candidate!r} ({count} times): read with {candidate!r}")
+
+
 def _service_from_unb(text: str, start: int) -> ServiceChars:
     """Delimiters when there is no ``UNA``: level B if ``UNB`` is followed by IS3, else level A."""
     after = text[start + 3:start + 4]
@@ -248,6 +279,9 @@ def tokenize(text: str) -> Tokenized:
         start = match.start()
         if text.startswith("UNA", start):
             service, position, warning = _service_from_una(text, start)
+            if warning:
+                result.warnings.append(f"line {lines.line(start)}: {warning}")
+            service, warning = _undeclared_terminator(text, position, service)
             if warning:
                 result.warnings.append(f"line {lines.line(start)}: {warning}")
         else:

@@ -23,7 +23,9 @@ are also asked with each token's second letter (``ARCHEL`` finds ``RACHEL``): qu
 so the index does not grow.
 A key shared by more than ``max_block_size`` entries is skipped (it says nothing); a key with
 initial, weaker by design, already above ``max_initial_block_size`` (``SMITH`` + ``J`` in a big
-list). At most ``max_candidates`` entries, those sharing most keys, are scored.
+list), unless the traveller's birth year can split it (:meth:`CandidateIndex.candidates`). At
+most ``max_candidates`` entries, the most likely by a cheap score (keys shared, then date-of-birth
+agreement), are scored; what the cap drops is counted.
 
 The functions here state the keys as strings (``P|ABDL|RHMN``): the readable rules, and the
 reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.engine.compiled.keycodes`:
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from array import array
 from collections import Counter
 from typing import Iterable
@@ -48,13 +51,14 @@ from typing import Iterable
 import numpy as np
 
 from pipelines.screening.engine.settings import default_settings
+from pipelines.screening.engine.tables import LOOKUP_STATS
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
 from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
 from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives,
                                                           code_of, document_code, real_positions, second_letter)
 
-__all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys"]
+__all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats", "prior_code"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
@@ -185,6 +189,15 @@ def whole_coarse_key(tokens: tuple[str, ...]) -> str:
 
 
 _NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
+
+def new_lookup_stats() -> dict[str, int]:
+    return dict.fromkeys(LOOKUP_STATS, 0)
+
+
+def prior_code(adjust: float) -> int:
+    """A cheap score (a date-of-birth adjustment, -1..1) as the integer the cap ranks by (the
+    compiled look-up computes the same)."""
+    return int(math.floor(adjust * 1000.0 + 0.5)) + 2048
 
 def people_carrying(unit: str, tokens: tuple[str, ...], token_people) -> int:
     """How many listed people carry a name part (``token_people``: per token); a unit joined from
@@ -324,6 +337,8 @@ class CandidateIndex:
         self.token_counts = token_counts
         #: per token, how many different listed people (name tokens + birth dates) carry it
         self.token_people = token_people
+        #: what candidate generation had to give up, counted per look-up (see :meth:`candidates`)
+        self.stats = new_lookup_stats()
 
     def people_named(self, tokens: tuple[str, ...]) -> int:
         """Different listed people with exactly this name (token set), 0 when fewer than 3."""
@@ -331,6 +346,11 @@ class CandidateIndex:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The blocking arrays: sorted key codes (one per block), block starts (block ``i`` holds
+        ``postings[starts[i]:starts[i + 1]]``) and postings (entry positions)."""
+        return self._keys, self._starts, self._ids
 
     @property
     def postings(self) -> int:
@@ -357,44 +377,66 @@ class CandidateIndex:
         return [document_code(number) for number, _ in documents if number]
 
     def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),
-                   birth_year: int | None = None, year_window: int | None = None) -> list[int]:
-        """Entry positions sharing at least one key with the traveller, most shared keys first.
+                   birth_year: int | None = None, year_window: int | None = None, prior=None) -> list[int]:
+        """Entry positions sharing at least one key with the traveller, most likely first.
 
-        With ``birth_year`` and ``year_window``, name-key hits whose listed birth years all lie more
-        than ``year_window`` years away are dropped before ranking and the cap (entries without a
-        date of birth stay): the caller passes the window beyond which the date penalty alone
-        keeps a candidate under its cut-off, so a block of 300 ``JOSE GARCIA`` entries shrinks to
-        the few born near the traveller, the cap never cuts the real one, and big blocks stay
-        usable (their size limit is applied after the filter)."""
+        With ``year_window`` (and ``birth_year``), name-key hits whose listed birth years all lie
+        more than ``year_window`` years away are dropped before ranking and the cap (entries
+        without a date of birth stay): the caller passes the window beyond which the date penalty
+        alone keeps a candidate under its cut-off, so a block of 300 ``JOSE GARCIA`` entries
+        shrinks to the few born near the traveller.
+
+        A block still over its size limit is never dropped while a birth year can split it
+        (:meth:`_narrow`): it keeps the entries whose listed years are within a year of
+        ``birth_year`` (the year itself, a year-only date, a keying error in the year), then,
+        if that is still too many, those of the same year; only a block too big even then is
+        skipped (counted in :attr:`stats`). So a common name's block splits by birth year the
+        way keys of name + year would, without indexing every name once per year.
+
+        The cap (``max_candidates``) keeps the most likely entries by a cheap score: the number
+        of keys shared (how much of the name agrees), then ``prior`` (a function of an array of
+        positions giving integer codes, higher more likely: the screener's date-of-birth
+        agreement, see ``Screener._prior``), then list position. Namesakes share the same keys,
+        so among them the date decides: the one born that day is never cut for list order.
+        Without ``prior`` every entry has the same. What the cap drops is counted in
+        :attr:`stats`."""
         keys = self.query_keys(forms, documents)
         if not keys or not self._keys.size:
             return []
-        # document hits are never cut by the candidate cap: a listed document must always be scored
+        # document hits are never cut by the name cap: a listed document must always be scored
         doc_keys = [k for k in keys if k[0] == "D"]
         by_document = self._lookup(doc_keys) if doc_keys else []
         name_keys = [k for k in keys if k[0] != "D"]
-        if birth_year is not None and year_window is not None:
-            names = self._lookup(name_keys, birth_year, year_window)
-            if len(names) > 1:
-                # small blocks skipped the birth-year filter above (cheaper per block to score them);
-                # one vectorised pass over the final list drops them before any Python work
-                found = np.array(names, dtype=np.int32)
-                near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
-                if not near.all():
-                    names = found[near].tolist()
-            elif names and not self.year_lo[names[0]] <= birth_year + year_window or \
-                    names and not self.year_hi[names[0]] >= birth_year - year_window:
-                names = []
-        else:
-            names = self._lookup(name_keys)
+        names = self._lookup(name_keys, birth_year, year_window, prior)
+        if year_window is not None and birth_year is not None and names:
+            # small blocks skipped the birth-year filter above (cheaper per block to score them);
+            # one vectorised pass over the final list drops them before any Python work
+            found = np.array(names, dtype=np.int32)
+            near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
+            if not near.all():
+                names = found[near].tolist()
         if not by_document:
             return names
         seen = set(by_document)
         return by_document + [p for p in names if p not in seen]
 
-    def _lookup(self, keys: list[str], birth_year: int | None = None, year_window: int = 0) -> list[int]:
+    def _narrow(self, block: np.ndarray, birth_year: int, year_window: int | None, limit: int) -> np.ndarray | None:
+        """A block over its size limit, narrowed by birth year: the dated entries within a year of
+        ``birth_year`` (within ``year_window`` when that is 0), else those of the same year; None
+        when even that is over the limit."""
+        lo, hi = self.year_lo[block], self.year_hi[block]
+        dated = lo != _NO_YEAR_LO
+        for window in sorted({min(year_window, 1) if year_window is not None else 1, 0}, reverse=True):
+            near = dated & (lo <= birth_year + window) & (hi >= birth_year - window)
+            if int(near.sum()) <= limit:
+                return block[near]
+        return None
+
+    def _lookup(self, keys: list[str], birth_year: int | None = None, year_window: int | None = None,
+                prior=None) -> list[int]:
         if not keys:
             return []
+        stats = self.stats
         hashes = np.fromiter(map(code_of, keys), dtype=np.int64, count=len(keys))
         slot = np.searchsorted(self._keys, hashes)
         slot[slot == self._keys.size] = 0  # past the end: any slot, the equality test rejects it
@@ -403,20 +445,32 @@ class CandidateIndex:
         hi = np.where(present, self._starts[slot + 1], 0)
         blocks = []
         for i in np.nonzero(hi > lo)[0].tolist():
-            found = self._ids[lo[i]:hi[i]]
+            block = found = self._ids[lo[i]:hi[i]]
             limit = self.max_initial_block if keys[i][0] == "I" else self.max_block
-            if birth_year is not None and found.size > 8:
+            if year_window is not None and birth_year is not None and found.size > 8:
                 near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
                 found = found[near]
-            if 0 < found.size <= limit:
+            if found.size > limit:
+                found = self._narrow(block, birth_year, year_window, limit) if birth_year is not None else None
+                if found is None:
+                    stats["blocks_skipped"] += 1
+                    continue
+                stats["blocks_narrowed"] += 1
+            if found.size:
                 blocks.append(found)
         if not blocks:
             return []
-        if len(blocks) == 1:
+        if len(blocks) == 1 and blocks[0].size <= self.max_candidates:
             # list order (a block's postings are in birth-year order)
-            return np.sort(blocks[0])[: self.max_candidates].tolist()
+            return np.sort(blocks[0]).tolist()
         unique, counts = np.unique(np.concatenate(blocks), return_counts=True)
-        # most shared keys first, then list order: a total order, so which entries the cap keeps
-        # never depends on sort internals (the compiled lookup in ``accelerate`` keeps the same)
-        order = np.lexsort((unique, -counts))[: self.max_candidates]
+        codes = prior(unique) if prior is not None else np.zeros(unique.size, dtype=np.int64)
+        # the most likely first (most shared keys, then the cheap score, then list order): a total
+        # order, so which entries the cap keeps never depends on sort internals (the compiled
+        # look-up in ``accelerate`` keeps the same)
+        order = np.lexsort((unique, -codes, -counts))
+        if unique.size > self.max_candidates:
+            stats["lookups_capped"] += 1
+            stats["candidates_cut"] += unique.size - self.max_candidates
+            order = order[: self.max_candidates]
         return unique[order].tolist()

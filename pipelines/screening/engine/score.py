@@ -27,13 +27,18 @@ import gc
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipelines.screening.engine.compare import compare_names
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
-from pipelines.screening.engine.index import CandidateIndex, people_carrying
-from pipelines.screening.normalise.names import name_form
+from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
+from pipelines.screening.normalise.name_frequency import population_share
+from pipelines.screening.normalise.names import is_particle, name_form
+from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
+from pipelines.screening.engine.tables import ScoringTables, read_only
 from pipelines.screening.engine.suppression import Suppressor
 from pipelines.screening.lists.watchlist import Traveller
 
@@ -65,11 +70,30 @@ class Candidate:
         return self.entry["entry_id"]
 
 
+#: date-of-birth levels that many namesakes of a big list reach by chance: weak corroboration
+WEAK_DOB_LEVELS = frozenset({"partial_agree", "placeholder_agree", "day_or_month_typo", "month_differs", "year_typo",
+                             "year_off_by_one"})
+
+
+def _namesakes(expected: float) -> str:
+    """The explanation's words for how common a name is."""
+    if expected == float("inf"):
+        return " (many listed people carry it)"
+    return f" (about {expected:,.0f} people expected to carry it)"
+
+
 @functools.lru_cache(maxsize=4096)
 def alpha3_nationalities(listed: tuple[str, ...]) -> tuple[str, ...]:
     """A listed entry's nationalities as alpha-3 codes, unknown ones left out (few distinct lists
     of nationalities: cached, not stored per entry)."""
     return tuple(n for n in map(to_alpha3, listed) if n)
+
+
+def common_full_name(index: CandidateIndex, share: float, form) -> bool:
+    """Is the traveller's full name carried by many different people on the list (scaled to its
+    size, ``common_full_name_share``: a name 1 in 50,000 listed people carry is common in the
+    travelling population)?"""
+    return index.people_named(form.tokens) >= max(3, len(index) * share)
 
 
 @contextlib.contextmanager
@@ -116,6 +140,10 @@ class Screener:
         self.suppressor = suppressor or Suppressor()
         self._name_params = dict(self.settings.name)
         self._dob = self.settings.dob
+        #: each field's level values, as the scoring specification names them
+        self._values = {field: spec.level_values(field, values) for field, values in (
+            ("date_of_birth", self.settings.dob), ("sex", self.settings.sex),
+            ("nationality", self.settings.nationality), ("document", self.settings.document))}
         self._best_dob_bonus = max(0.0, *self._dob.values())
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
@@ -123,15 +151,43 @@ class Screener:
         self._common_name_share = float(self._name_params["common_full_name_share"])
         self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
         self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
+        self._common_people = float(self._name_params["common_name_people"])
+        self._population = float(self._name_params["travelling_population"])
+        self._weak_date_cap = float(self._name_params["weakly_corroborated_common_name_cap"])
+        self._weak_date_namesakes = float(self._name_params["weak_date_listed_namesakes"])
+        self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
         self._rare_limit = max(float(self._name_params["rare_token_min"]),
                                len(self.index) * float(self._name_params["rare_token_share"]))
+        # a list's own count says something about the population only when many listed people
+        # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
+        self._list_share_min = max(50.0, self._rare_limit)
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
             from pipelines.screening.engine.compiled.accelerate import Accelerator
-            self._accelerator = Accelerator(self)
+            self._accelerator = Accelerator(self.scoring_tables())
+
+    def scoring_tables(self) -> ScoringTables:
+        """The public, read-only snapshot of this screener's index and settings that the compiled
+        path reads (:class:`~pipelines.screening.engine.tables.ScoringTables`)."""
+        index = self.index
+        keys, starts, postings = index.blocks()
+        return ScoringTables(
+            key_codes=read_only(keys), block_starts=read_only(starts), postings=read_only(postings),
+            year_lo=read_only(index.year_lo), year_hi=read_only(index.year_hi),
+            max_block=index.max_block, max_initial_block=index.max_initial_block,
+            max_candidates=index.max_candidates, key_rules=dict(index.rules), document_codes=index.document_codes,
+            entries=index.entries, forms=index.forms, dobs=index.dobs, docs=index.docs,
+            nationalities=[self._nationalities(p) for p in range(len(index))],
+            common=index.common, token_people=index.token_people,
+            common_full_name=functools.partial(common_full_name, index, self._common_name_share),
+            name_params=dict(self._name_params), rare_limit=self._rare_limit,
+            dob_adjust=spec.dob_adjustments(self.settings.dob),
+            sex=(self._values["sex"]["agree"], self._values["sex"]["differ"]),
+            nationality=(self._values["nationality"]["agree"], self._values["nationality"]["differ"]),
+            uncorroborated_common_name_cap=self._uncorroborated, uncorroborated_name_cap=self._name_only_cap)
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
         """Candidates for one traveller with score >= ``min_score`` (default: the settings' floor),
@@ -162,7 +218,8 @@ class Screener:
             positions_of = self._accelerator.survivors(prepared, floor)
         else:
             positions_of = [self.index.candidates((form,) if form else (), traveller.documents,
-                                                  dob[0] if window is not None else None, window)
+                                                  dob[0] if dob is not None else None, window,
+                                                  functools.partial(self._prior, form, dob) if dob is not None else None)
                             for traveller, form, dob, window in prepared]
         return [self._screen_positions(traveller, form, dob, positions, floor) if positions else []
                 for (traveller, form, dob, _), positions in zip(prepared, positions_of)]
@@ -185,6 +242,34 @@ class Screener:
         out.sort(key=lambda c: (-c.score, c.entry["list_id"], c.entry["entry_id"]))
         return out
 
+    def _prior(self, form, dob, positions) -> np.ndarray:
+        """The cheap score by which the candidate cap orders entries sharing as many keys
+        (``CandidateIndex.candidates``; the compiled look-up computes the same): the date-of-birth
+        adjustment of the entry's best listed date, as the score will count it. An entry without
+        a date counts what an uncorroborated name can reach when the traveller's full name is
+        common (``uncorroborated_common_name_cap`` - 1), else 0: so among namesakes the one born
+        that day comes first, then that year, and a common name's undated entries come after a
+        birth year one off (a keying error) but before namesakes born years away."""
+        missing = self._uncorroborated - 1.0 if form and self._common_full_name(form) else 0.0
+        dobs_of = self.index.dobs
+        codes = np.empty(len(positions), dtype=np.int64)
+        for i, position in enumerate(positions.tolist()):
+            dobs = dobs_of[position]
+            if dobs:
+                level = min((compare_dob(dob, d) for d in dobs), key=DOB_ORDER.index)
+                codes[i] = prior_code(self._dob.get(level, 0.0))
+            else:
+                codes[i] = prior_code(missing)
+        return codes
+
+    @property
+    def lookup_stats(self) -> dict[str, int]:
+        """What candidate generation gave up so far (``index.LOOKUP_STATS``: big blocks narrowed by
+        birth year, blocks skipped, look-ups the cap cut, candidates cut), for run reports."""
+        if self._accelerator is not None:
+            return dict(zip(LOOKUP_STATS, self._accelerator.stats.tolist()))
+        return dict(self.index.stats)
+
     @property
     def lowest_threshold(self) -> float:
         """The lowest score that can alert on any category (:attr:`Settings.lowest_threshold`):
@@ -201,17 +286,82 @@ class Screener:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
-        best_one_year = max(self._dob.get(k, -1.0) for k in ("year_typo", "year_off_by_one", "different_birthday"))
+        best_one_year = max(self._dob[k] for k in ("year_typo", "year_off_by_one", "different_birthday"))
         if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
 
     # ------------------------------------------------------------------------------------
     def _common_full_name(self, form) -> bool:
-        """Is the traveller's full name carried by many different people on the list (scaled to
-        its size: a name 1 in 50,000 listed people carry is common in the travelling population)?"""
-        people = self.index.people_named(form.tokens)
-        return people >= max(3, len(self.index) * self._common_name_share)
+        return common_full_name(self.index, self._common_name_share, form)
+
+    def _expected_namesakes(self, best) -> float:
+        """How many people of the travelling population are expected to carry the name parts this
+        comparison agrees on (``travelling_population`` x the product of each agreeing part's
+        share; a part's share is the larger of its population share, :mod:`name_frequency`, and
+        its share of the list's people; a part joined from several tokens is as rare as its
+        rarest token). Infinite when no part agrees strongly."""
+        counts, people, least = self.index.token_people, self._list_people, self._list_share_min
+        entry_tokens = best._entry.tokens
+        product, agreed = 1.0, False
+        for _, e_text, sim, level in best.pairs:
+            if sim < 0.7 or level == "initial" or level == "initials" or is_particle(e_text):
+                continue
+            parts = (e_text,) if e_text in entry_tokens else tuple(t for t in entry_tokens if t in e_text) or (e_text,)
+            shares = []
+            for token in parts:
+                carried = counts.get(token, 0)
+                shares.append(max(population_share(token), carried / people if carried >= least else 0.0))
+            product *= min(shares)
+            agreed = True
+        return product * self._population if agreed else float("inf")
+
+    def _common_name(self, form, best, dated: bool) -> float | None:
+        """Is the agreeing name too common to count without a full date (None: no)? With a date
+        that agrees only weakly (``dated``): any name whose namesakes expected *on this list*
+        (population figure x listed people / population) reach ``weak_date_listed_namesakes``:
+        among that many, a year or a near date turns up by chance. With no date to compare: the
+        old rules (every agreeing part a very common token, the full name on many listed people:
+        returns inf), or an *identical* name with at least ``common_name_people`` expected
+        namesakes in the travelling population. Returns the population figure."""
+        if dated:
+            expected = self._expected_namesakes(best)
+            listed = expected * self._list_people / self._population
+            return expected if listed >= self._weak_date_namesakes else None
+        if best.common_only or self._common_full_name(form):
+            return float("inf")
+        if best.extra_query or best.extra_entry or any(level != "exact" for *_, level in best.pairs):
+            return None  # a near name: the name-only rule (_weak_name_only) decides
+        expected = self._expected_namesakes(best)
+        return expected if expected >= self._common_people else None
+
+    def useless_entries(self) -> dict[str, list[str]]:
+        """Entries that cannot pin anyone down, per list: no date of birth, no document, no
+        nationality, and every name a common one (at least ``common_name_people`` expected to
+        carry it in the travelling population; each part's share as in
+        :meth:`_expected_namesakes`). Screening reports them to the list's owner: a traveller
+        with that name is at most a reviewable candidate, never an alert. Lost/stolen documents
+        and entries without a name are left out."""
+        out: dict[str, list[str]] = {}
+        index, counts, people, least = self.index, self.index.token_people, self._list_people, self._list_share_min
+        for position, entry in enumerate(index.entries):
+            forms = index.forms[position]
+            if not forms or index.dobs[position] or index.docs[position] or entry.get("nationalities") \
+                    or entry.get("category") == LOST_STOLEN:
+                continue
+            common = True
+            for form in forms:
+                expected = self._population
+                for token in form.tokens:
+                    if not is_particle(token):
+                        carried = counts.get(token, 0)
+                        expected *= max(population_share(token), carried / people if carried >= least else 0.0)
+                if form.loose or expected < self._common_people:
+                    common = False
+                    break
+            if common:
+                out.setdefault(entry.get("list_id") or "", []).append(entry["entry_id"])
+        return out
 
     def _weak_name_only(self, best) -> bool:
         """A name-only match (no date of birth on one side, no document) that is neither the same
@@ -228,7 +378,7 @@ class Screener:
         counts, limit = self.index.token_people, self._rare_limit
         entry_tokens = best._entry.tokens
         for _, e_text, sim, level in best.pairs:
-            if sim >= 0.7 and level != "initial" and level != "initials":
+            if sim >= spec.STRONG_PART and level != "initial" and level != "initials":
                 if people_carrying(e_text, entry_tokens, counts) <= limit:
                     return False
         return True
@@ -271,20 +421,19 @@ class Screener:
                 return None
             return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
                              f"document: {doc_text} (listed as {category.lower().replace('_', ' ')}; the document alone decides)")
-        doc_floor = {"agree": self.settings.document["agree_floor"],
-                     "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level)
+        doc_floor = self._values["document"].get(doc_level)
         # fields other than the name: cheap, and they bound what the name can achieve
         level = "missing"
         entry_dobs = index.dobs[position]
         if dob is not None and entry_dobs:
             level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
-        dob_adjust = self._dob.get(level, 0.0) if level != "missing" else 0.0
+        dob_adjust = self._values["date_of_birth"][level]
         t_sex, e_sex = traveller.sex, entry.get("sex")
         sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None
-        sex_adjust = self.settings.sex[sex_key] if sex_key else 0.0
+        sex_adjust = self._values["sex"][sex_key] if sex_key else 0.0
         nats = self._nationalities(position) if nationality else ()
         nat_key = ("agree" if nationality in nats else "differ") if nats else None
-        nat_adjust = self.settings.nationality[nat_key] if nat_key else 0.0
+        nat_adjust = self._values["nationality"][nat_key] if nat_key else 0.0
         others = dob_adjust + sex_adjust + nat_adjust
         if doc_floor is None and 1.0 + others < floor:
             return None  # even an identical name could not reach the floor
@@ -304,9 +453,11 @@ class Screener:
                 if best is None or result.score > best.score:
                     best = result
         name_score = best.score if best else 0.0
-        uncorroborated = (best is not None and doc_floor is None
-                          and level == "missing"
-                          and (best.common_only or self._common_full_name(form)))
+        common = None
+        if best is not None and doc_floor is None and (level == "missing" or level in WEAK_DOB_LEVELS):
+            common = self._common_name(form, best, level != "missing")
+        uncorroborated = common is not None and level == "missing"
+        weakly_corroborated = common is not None and level != "missing"
         name_only = (not uncorroborated and best is not None and doc_floor is None and level == "missing"
                      and name_score > self._name_only_cap and self._weak_name_only(best))
         if uncorroborated:
@@ -316,14 +467,23 @@ class Screener:
             name_score = min(name_score, self._uncorroborated)
         elif name_only:
             name_score = min(name_score, self._name_only_cap)
-        score = min(1.0, max(0.0, name_score + others))
-        if doc_floor is not None:
-            score = max(score, doc_floor)
+        score = spec.combine(name_score, others, doc_floor)
+        if weakly_corroborated:
+            # a common name whose date agrees only partly or by one keying error (never with a
+            # document floor): among the namesakes of a big list one will, by chance; a
+            # candidate to review, not an alert
+            score = min(score, self._weak_date_cap)
         if score < floor:
             return None
         lines = [best.text if best else "name: not on both sides"]
         if uncorroborated:
-            lines.append(f"common name, no date of birth or document to compare: name counted at most {self._uncorroborated:.2f}")
+            lines.append(f"common name{_namesakes(common)}, no date of birth or document to compare: "
+                         f"name counted at most {self._uncorroborated:.2f}")
+        elif weakly_corroborated:
+            listed = "" if common == float("inf") else \
+                f", about {common * self._list_people / self._population:,.0f} on a list this size"
+            lines.append(f"common name{_namesakes(common)[:-1]}{listed}), date of birth agrees only partly or by one "
+                         f"keying error and no document: score counted at most {self._weak_date_cap:.2f}")
         elif name_only:
             lines.append("name not identical and no rare part agrees, no date of birth or document to compare: "
                          f"name counted at most {self._name_only_cap:.2f}")

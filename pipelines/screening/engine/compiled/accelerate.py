@@ -23,13 +23,12 @@ Three stages, each the compiled twin of a Python method:
 
 from __future__ import annotations
 
-import weakref
-
 import numba
 import numpy as np
 
 from pipelines.screening.engine.compiled.fast_names import NameTables
 from pipelines.screening.engine.compiled.keycodes import KeyBatch, is_initial
+from pipelines.screening.engine.tables import LOOKUP_STATS, ScoringTables
 from pipelines.screening.normalise.dates import DOB_ORDER
 from pipelines.screening.normalise.documents import LOST_STOLEN
 
@@ -54,9 +53,28 @@ _NO_YEAR_LO = -32768  # index._NO_YEAR_LO: an entry without a date of birth
 
 
 @numba.njit(cache=True, nogil=True)
-def _rank(found, n_found, counter, touched, max_candidates, out, out_at):
-    """Count how many blocks each entry is in; write up to ``max_candidates`` entries, most shared
-    keys first, then by list position (the order ``CandidateIndex._lookup`` uses)."""
+def _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level,
+           missing_value):
+    """The cheap score the cap ranks by (``Screener._prior``, ``index.prior_code``): the
+    date-of-birth adjustment of the entry's best listed date, ``missing_value`` for an entry
+    without one; the same for every entry when the traveller's date is unknown."""
+    if not known:
+        return np.int64(2048)
+    level = missing_level
+    for j in range(dob_offsets[p], dob_offsets[p + 1]):
+        candidate = level_rank[_dob_level(ty, tm, td, dob_year[j], dob_month[j], dob_day[j])]
+        if candidate < level:
+            level = candidate
+    adjust = missing_value if level == missing_level else dob_adjust[level]
+    return np.int64(np.floor(adjust * 1000.0 + 0.5)) + 2048
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, ty, tm, td, dob_offsets, dob_year,
+          dob_month, dob_day, level_rank, dob_adjust, missing_level, missing_value, stats):
+    """Count how many blocks each entry is in; write up to ``max_candidates`` entries, the most
+    likely first: most shared keys, then the cheap score (:func:`_prior`), then list position
+    (the order ``CandidateIndex._lookup`` uses). What the cap drops is counted in ``stats``."""
     n_touched = 0
     for i in range(n_found):
         p = found[i]
@@ -68,10 +86,15 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at):
     big = np.int64(1) << 32
     for i in range(n_touched):
         p = touched[i]
-        keys[i] = (np.int64(1 << 20) - counter[p]) * big + p
+        code = _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust,
+                      missing_level, missing_value)
+        keys[i] = ((np.int64(1 << 18) - counter[p]) << 44) + ((np.int64(4095) - code) << 32) + p
         counter[p] = 0
     keys.sort()
     n = min(n_touched, max_candidates)
+    if n_touched > max_candidates:
+        stats[2] += 1
+        stats[3] += n_touched - max_candidates
     for i in range(n):
         out[out_at + i] = np.int32(keys[i] & (big - 1))
     return n
@@ -90,20 +113,38 @@ def _first_above(values, lo, hi, value):
 
 
 @numba.njit(cache=True, nogil=True)
+def _read_run(ids, post_lo, post_hi, undated, b_hi, span, low, high, limit, scratch, n_found, block_at):
+    """Append a block's dated postings (from ``undated`` on) whose listed years reach
+    [``low``, ``high``]; stop once the block is over ``limit``. Returns the new ``n_found``."""
+    for j in range(_first_above(post_lo, undated, b_hi, low - span - 1), b_hi):
+        if post_lo[j] > high:
+            break
+        if post_hi[j] >= low:
+            if n_found < scratch.size:
+                scratch[n_found] = ids[j]
+            n_found += 1
+            if n_found - block_at > limit:
+                break  # over the limit already: whatever follows does not matter
+    return n_found
+
+
+@numba.njit(cache=True, nogil=True)
 def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
-                want_documents, birth_year, window, max_block, max_initial, max_candidates, counter, touched, scratch,
-                out, out_at):
+                want_documents, known, birth_year, month, day, window, max_block, max_initial, max_candidates, counter,
+                touched, scratch, out, out_at, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust,
+                missing_level, missing_value, stats):
     """One traveller's name keys (or document keys), as ``CandidateIndex._lookup``.
 
     A block's postings are in birth-year order (entries without a date first), so the birth-year
     filter of a big block reads its undated entries and then only the run whose earliest year
     can be in the window: from ``birth_year - window - block_span[slot]`` (the block's widest
-    span of listed years) to ``birth_year + window``."""
+    span of listed years) to ``birth_year + window``. A block still over its limit is narrowed
+    (``CandidateIndex._narrow``: dated entries within a year, then the same year) when the
+    traveller's birth year is ``known``, and skipped only when that is still too many."""
     n_found = 0
     n_blocks = 0
-    first_block_at = 0
     first_block_len = 0
-    filtered = window >= 0
+    filtered = window >= 0 and known
     for k in range(lo, hi):
         kind = q_kinds[k]
         if (kind == _KIND_DOCUMENT) != want_documents:
@@ -121,58 +162,69 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
         size = b_hi - b_lo
         block_at = n_found
         if filtered and size > 8:
-            low, high = birth_year - window, birth_year + window
             undated = _first_above(post_lo, b_lo, b_hi, _NO_YEAR_LO)
             for j in range(b_lo, undated):
                 if n_found < scratch.size:
                     scratch[n_found] = ids[j]
                 n_found += 1
             if n_found - block_at <= limit:
-                for j in range(_first_above(post_lo, undated, b_hi, low - block_span[slot] - 1), b_hi):
-                    if post_lo[j] > high:
-                        break
-                    if post_hi[j] >= low:
-                        if n_found < scratch.size:
-                            scratch[n_found] = ids[j]
-                        n_found += 1
-                        if n_found - block_at > limit:
-                            break  # over the limit already: the block is skipped whatever follows
+                n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year - window,
+                                    birth_year + window, limit, scratch, n_found, block_at)
             size = n_found - block_at
-            if size == 0 or size > limit:
-                n_found = block_at
-                continue
-        else:
-            if size == 0 or size > limit:
-                continue
+        elif size <= limit:
             for j in range(b_lo, b_hi):
                 if n_found < scratch.size:
                     scratch[n_found] = ids[j]
                 n_found += 1
+        if size > limit:
+            n_found = block_at
+            if not known:
+                stats[1] += 1
+                continue
+            undated = _first_above(post_lo, b_lo, b_hi, _NO_YEAR_LO)
+            narrow = 1 if (window < 0 or window > 1) else window
+            n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year - narrow,
+                                birth_year + narrow, limit, scratch, n_found, block_at)
+            if n_found - block_at > limit and narrow > 0:
+                n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year, birth_year,
+                                    limit, scratch, block_at, block_at)
+            if n_found - block_at > limit:
+                n_found = block_at
+                stats[1] += 1
+                continue
+            stats[0] += 1
+            size = n_found - block_at
+        if size == 0:
+            n_found = block_at
+            continue
         if n_found > scratch.size:
             return -1  # scratch too small: the caller grows it and retries
         if n_blocks == 0:
-            first_block_at, first_block_len = block_at, size
+            first_block_len = size
         n_blocks += 1
     if n_blocks == 0:
         return 0
-    if n_blocks == 1:
-        # list order (a block's postings are in birth-year order)
-        block = scratch[first_block_at:first_block_at + first_block_len].astype(np.int64)
+    if n_blocks == 1 and first_block_len <= max_candidates:
+        # list order (a block's postings are in birth-year order); skipped blocks left nothing
+        # before it in scratch
+        block = scratch[:first_block_len].astype(np.int64)
         block.sort()  # (int64: the sort _rank compiles anyway)
-        n = min(first_block_len, max_candidates)
-        for i in range(n):
+        for i in range(first_block_len):
             out[out_at + i] = block[i]
-        return n
-    return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at)
+        return first_block_len
+    return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at, known, birth_year, month, day,
+                 dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level, missing_value, stats)
 
 
 @numba.njit(cache=True, nogil=True)
 def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_span, year_lo, year_hi, q_hashes, q_kinds,
-                  q_offsets,
-                  birth_years, windows, max_block, max_initial, max_candidates, counter, touched, scratch):
+                  q_offsets, known, birth_years, months, days, windows, missing_values, max_block, max_initial,
+                  max_candidates, counter, touched, scratch, dob_offsets, dob_year, dob_month, dob_day, level_rank,
+                  dob_adjust, missing_level, stats):
     """Candidate entry positions of every traveller in a batch (CSR: ``positions``, ``offsets``),
     and whether each was found by a document key. Returns (positions, by_document, offsets) or an
-    empty offsets array when ``scratch`` was too small."""
+    empty offsets array when ``scratch`` was too small (``stats`` is then counted again on the
+    retry: the caller passes a fresh one)."""
     n_travellers = q_offsets.size - 1
     positions = np.empty(n_travellers * 2 * max_candidates, dtype=np.int32)
     by_document = np.zeros(n_travellers * 2 * max_candidates, dtype=np.bool_)
@@ -183,13 +235,16 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
     for t in range(n_travellers):
         lo, hi = q_offsets[t], q_offsets[t + 1]
         n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
-                             True, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch, docs, 0)
+                             True, False, 0, 0, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch,
+                             docs, 0, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level,
+                             0.0, stats)
         if n_docs < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         year, window = birth_years[t], windows[t]
         n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo,
-                              hi, False, year, window, max_block, max_initial, max_candidates, counter, touched, scratch,
-                              names, 0)
+                              hi, False, known[t], year, months[t], days[t], window, max_block, max_initial,
+                              max_candidates, counter, touched, scratch, names, 0, dob_offsets, dob_year, dob_month,
+                              dob_day, level_rank, dob_adjust, missing_level, missing_values[t], stats)
         if n_names < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         for i in range(n_docs):
@@ -198,7 +253,7 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
             at += 1
         for i in range(n_names):
             p = names[i]
-            if window >= 0 and not (year_lo[p] <= year + window and year_hi[p] >= year - window):
+            if window >= 0 and known[t] and not (year_lo[p] <= year + window and year_hi[p] >= year - window):
                 continue
             seen = False
             for j in range(n_docs):
@@ -321,7 +376,8 @@ def _offsets(lists) -> np.ndarray:
 class Accelerator:
     """Flat arrays of one :class:`Screener`'s index and settings, and the batch pre-scoring.
 
-    Built once with the screener (in the Beam DoFn's ``setup()``); :meth:`survivors` returns, per
+    Built once with the screener (in the Beam DoFn's ``setup()``) from its public snapshot,
+    :class:`~pipelines.screening.engine.tables.ScoringTables`; :meth:`survivors` returns, per
     traveller, the candidate positions worth the Python engine's exact scoring."""
 
     #: score slack on the compiled side: the engine rounds scores to 4 places before comparing
@@ -331,67 +387,66 @@ class Accelerator:
     #: travellers' names whose key codes are kept (cleared when full: memory bound)
     MAX_CACHED_NAMES = 100_000
 
-    def __init__(self, screener) -> None:
-        index = screener.index
-        settings = screener.settings
-        # a weak reference: the screener owns this object, and a reference cycle between them
-        # would never be freed once the build has frozen both (Screener: gc.freeze)
-        self._screener = weakref.proxy(screener)
-        self._index = index
-        n = len(index)
-        self._post_lo = index.year_lo[index._ids] if index._ids.size else np.zeros(0, np.int16)
-        self._post_hi = index.year_hi[index._ids] if index._ids.size else np.zeros(0, np.int16)
+    def __init__(self, tables: ScoringTables) -> None:
+        """``tables``: the Screener's public snapshot of its index and settings, the only thing
+        of the Python engine read here (:meth:`Screener.scoring_tables`)."""
+        self._tables = tables
+        n = len(tables)
+        postings = tables.postings
+        self._post_lo = tables.year_lo[postings] if postings.size else np.zeros(0, np.int16)
+        self._post_hi = tables.year_hi[postings] if postings.size else np.zeros(0, np.int16)
         # per block, the widest span of listed birth years among its dated entries
-        if index._ids.size:
+        if postings.size:
             span = self._post_hi.astype(np.int32) - self._post_lo
             span[self._post_lo == _NO_YEAR_LO] = 0
-            self._block_span = np.maximum.reduceat(span, index._starts[:-1]).astype(np.int32)
+            self._block_span = np.maximum.reduceat(span, tables.block_starts[:-1]).astype(np.int32)
             del span
         else:
             self._block_span = np.zeros(0, np.int32)
         bounds = (np.arange(-_DIRECTORY_HALF, _DIRECTORY_HALF + 1, dtype=np.int64) << _DIRECTORY_SHIFT)
         bounds[-1] = np.iinfo(np.int64).max  # the last bucket runs to the largest hash
-        self._directory = np.searchsorted(index._keys, bounds).astype(np.int64)
-        self._directory[-1] = index._keys.size
+        self._directory = np.searchsorted(tables.key_codes, bounds).astype(np.int64)
+        self._directory[-1] = tables.key_codes.size
         self._counter = np.zeros(max(n, 1), dtype=np.int32)
+        #: candidate generation's counters (``tables.LOOKUP_STATS``), summed over batches
+        self.stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
         self._touched = np.zeros(max(n, 1), dtype=np.int32)
         self._scratch = np.zeros(1 << 16, dtype=np.int32)
         # entry fields
-        self._dob_offsets = _offsets(index.dobs)
-        flat = [d for dobs in index.dobs for d in dobs]
+        self._dob_offsets = _offsets(tables.dobs)
+        flat = [d for dobs in tables.dobs for d in dobs]
         self._dob_year = np.fromiter((d[0] for d in flat), dtype=np.int32, count=len(flat))
         self._dob_month = np.fromiter((d[1] or 0 for d in flat), dtype=np.int32, count=len(flat))
         self._dob_day = np.fromiter((d[2] or 0 for d in flat), dtype=np.int32, count=len(flat))
-        self._e_sex = np.fromiter((_SEX.get(e.get("sex"), 0) for e in index.entries), dtype=np.int8, count=n)
+        self._e_sex = np.fromiter((_SEX.get(e.get("sex"), 0) for e in tables.entries), dtype=np.int8, count=n)
         self._nat_code: dict[str, int] = {}
-        nat_lists = [screener._nationalities(p) for p in range(n)]
+        nat_lists = tables.nationalities
         self._nat_offsets = _offsets(nat_lists)
         code = self._nat_code.setdefault
         self._nat_codes = np.fromiter((code(x, len(self._nat_code)) for nats in nat_lists for x in nats),
                                       dtype=np.int32, count=int(self._nat_offsets[-1]))
-        doc_lists = [[hash(number) for number, _ in docs] for docs in index.docs]
+        doc_lists = [[hash(number) for number, _ in docs] for docs in tables.docs]
         self._doc_offsets = _offsets(doc_lists)
         self._docs = np.fromiter((h for hashes in doc_lists for h in hashes), dtype=np.int64,
                                  count=int(self._doc_offsets[-1]))
         del doc_lists
-        self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in index.entries), dtype=np.bool_, count=n)
-        self._dob_adjust = np.array([screener._dob.get(level, 0.0) if level != "missing" else 0.0
-                                     for level in DOB_ORDER], dtype=np.float64)
+        self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in tables.entries), dtype=np.bool_, count=n)
+        self._dob_adjust = np.array(tables.dob_adjust, dtype=np.float64)
         self._missing_level = DOB_ORDER.index("missing")
         # kernel level -> rank in the engine's best-first order (the engine keeps the best level)
         self._level_rank = np.array([DOB_ORDER.index(name) for name in DOB_KERNEL_LEVELS], dtype=np.int8)
-        self._sex = (float(settings.sex["agree"]), float(settings.sex["differ"]))
-        self._nat = (float(settings.nationality["agree"]), float(settings.nationality["differ"]))
+        self._sex = tables.sex
+        self._nat = tables.nationality
         # names
-        self.names = NameTables(screener._name_params, index.common, index.token_people, screener._rare_limit)
-        self._form_offsets = _offsets(index.forms)
+        self.names = NameTables(tables.name_params, tables.common, tables.token_people, tables.rare_limit)
+        self._form_offsets = _offsets(tables.forms)
         add = self.names.add_form
-        self._form_ids = np.fromiter((add(f) for forms in index.forms for f in forms), dtype=np.int32,
+        self._form_ids = np.fromiter((add(f) for forms in tables.forms for f in forms), dtype=np.int32,
                                      count=int(self._form_offsets[-1]))
         self.names.mark()  # the list's names; travellers' are forgotten now and then (survivors)
         self._key_cache: dict = {}
-        self._unc_cap = screener._uncorroborated
-        self._name_cap = screener._name_only_cap
+        self._unc_cap = tables.uncorroborated_common_name_cap
+        self._name_cap = tables.uncorroborated_name_cap
 
     def _name_codes(self, forms: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each name's blocking key codes and kinds (:mod:`keycodes`): the names not met lately
@@ -402,7 +457,7 @@ class Accelerator:
             cache.clear()  # bounded memory; this batch's names are all made again
             new = list(dict.fromkeys(forms))
         if new:
-            batch = KeyBatch(self._index.rules, query=True)
+            batch = KeyBatch(self._tables.key_rules, query=True)
             for form in new:
                 batch.add((form,))
             codes, counts = batch.codes()
@@ -465,13 +520,13 @@ class Accelerator:
         months = np.zeros(n, dtype=np.int32)
         days = np.zeros(n, dtype=np.int32)
         windows = np.full(n, -1, dtype=np.int32)
+        known = np.zeros(n, dtype=np.bool_)
         t_sex = np.zeros(n, dtype=np.int8)
         t_nat = np.full(n, -1, dtype=np.int32)
         t_named = np.zeros(n, dtype=np.bool_)
         t_common = np.zeros(n, dtype=np.bool_)
         t_doc_offsets = np.zeros(n + 1, dtype=np.int64)
         t_docs: list[int] = []
-        screener = self._screener
         name_codes = iter(self._name_codes([form for _, form, _, _ in prepared if form]))
         for t, (traveller, form, dob, window) in enumerate(prepared):
             count = 0
@@ -481,11 +536,11 @@ class Accelerator:
                 kinds.append(k)
                 count += h.size
                 t_named[t] = True
-                t_common[t] = screener._common_full_name(form)
+                t_common[t] = self._tables.common_full_name(form)
             t_docs.extend(hash(number) for number, _ in traveller.documents if number)
             t_doc_offsets[t + 1] = len(t_docs)
             if traveller.documents:
-                doc_codes = self._index.document_codes(traveller.documents)  # empty when document keys are off
+                doc_codes = self._tables.document_codes(traveller.documents)  # empty when document keys are off
                 if doc_codes:
                     hashes.append(np.array(doc_codes, dtype=np.int64))
                     kinds.append(np.full(len(doc_codes), _KIND_DOCUMENT, dtype=np.uint8))
@@ -493,6 +548,7 @@ class Accelerator:
             offsets[t + 1] = offsets[t] + count
             if dob is not None:
                 years[t], months[t], days[t] = dob[0], dob[1] or 0, dob[2] or 0
+                known[t] = True
                 if window is not None:
                     windows[t] = window
             t_sex[t] = _SEX.get(traveller.sex, 0)
@@ -500,18 +556,24 @@ class Accelerator:
                 t_nat[t] = self._nat_code.get(traveller.nationality, _NO_SUCH_NATIONALITY)
         q_hashes = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
         q_kinds = np.concatenate(kinds) if kinds else np.zeros(0, np.uint8)
-        index = self._index
-        if not index._keys.size:
+        tables = self._tables
+        if not tables.key_codes.size:
             return [[] for _ in range(n)]
+        # the cap's cheap score for an entry without a date of birth: what the name can reach
+        # uncorroborated (Screener._prior)
+        missing_values = np.where(t_common, self._unc_cap - 1.0, 0.0)
         while True:
+            stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
             positions, by_document, cand_offsets = _lookup_batch(
-                self._directory, index._keys, index._starts, index._ids, self._post_lo, self._post_hi, self._block_span,
-                index.year_lo, index.year_hi,
-                q_hashes, q_kinds, offsets, years, windows, index.max_block, index.max_initial_block,
-                index.max_candidates, self._counter, self._touched, self._scratch)
+                self._directory, tables.key_codes, tables.block_starts, tables.postings, self._post_lo, self._post_hi,
+                self._block_span, tables.year_lo, tables.year_hi, q_hashes, q_kinds, offsets, known, years, months,
+                days, windows, missing_values, tables.max_block, tables.max_initial_block, tables.max_candidates,
+                self._counter, self._touched, self._scratch, self._dob_offsets, self._dob_year, self._dob_month,
+                self._dob_day, self._level_rank, self._dob_adjust, self._missing_level, stats)
             if cand_offsets.size:
                 break
             self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)
+        self.stats += stats
         floor = min_score
         others, levels, status = _fields_batch(
             cand_offsets, positions, by_document, years, months, days, t_sex, t_nat, t_named,

@@ -1,0 +1,128 @@
+"""``paxshare receive``: the partner's side opens only genuine, correctly addressed, fresh files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines import crypto
+from pipelines.cli import main as paxshare
+from pipelines.sharing import output
+from pipelines.sharing.receive import verify_acknowledgement
+from test_disclosure_faults import _disclose, _travellers
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The provider's outputs after two runs, the provider's verify key, and each partner's keys."""
+    root = tmp_path_factory.mktemp("world")
+    signer = crypto.generate_signing_key("pipeline-signing")
+    trust = root / "trust"
+    trust.mkdir()
+    crypto.save_public_key(signer, trust / crypto.public_key_file_name(signer.key_id))
+    public, partner_keys = {}, {}
+    for code in ("USA", "CAN", "MEX"):
+        folder = root / f"keys-{code}"
+        folder.mkdir(mode=0o700)
+        key = crypto.generate_recipient_key(code)
+        crypto.save_private_key(key, folder / crypto.private_key_file_name(code))
+        ack = crypto.generate_signing_key(f"{code.lower()}-receipts")
+        crypto.save_private_key(ack, folder / crypto.private_key_file_name(ack.key_id))
+        crypto.save_public_key(ack, folder / crypto.public_key_file_name(ack.key_id))
+        public[code], partner_keys[code] = key.public_key(), folder
+    keys = {"public": public, "signer": signer}
+    out = root / "provider"
+    _disclose(out, keys, "run-a", _travellers(0, 10))
+    first = {p.name: p.read_bytes() for p in (out / "partners" / "MEX").glob("*.sealed")}
+    _disclose(out, keys, "run-b", _travellers(5, 15))
+    return {"root": root, "out": out, "trust": trust, "keys": partner_keys, "first": first}
+
+
+def _receive(world, inbox, *files, code="MEX", ack=True):
+    args = ["receive", *map(str, files), "--keys", str(world["keys"][code]), "--trust", str(world["trust"]),
+            "--out", str(inbox)]
+    return paxshare(args + (["--ack-key", f"{code.lower()}-receipts"] if ack else []))
+
+
+def _mex_files(world, run):
+    return sorted((world["out"] / "partners" / "MEX").glob(f"*-{run}-*.sealed"))
+
+
+def test_receive_writes_records_with_their_terms_a_receipt_and_a_signed_acknowledgement(world, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    files = _mex_files(world, "run-b")
+    assert _receive(world, inbox, *files) == 0
+    records = [json.loads(line) for path in sorted((inbox / "records").glob("*.jsonl")) for line in path.open()]
+    assert records and all(r["recipient"] == "MEX" and r["arrangement_id"] == "USA-MEX" for r in records)
+    assert all("NO ONWARD TRANSFER" in r["onward_transfer"] for r in records)
+    assert all(r["retention"]["delete_at"] and r["retention"]["depersonalise"] for r in records)
+    receipts = [json.loads(line) for line in (inbox / "receipts.jsonl").open()]
+    assert [r["file"] for r in receipts] == [p.name for p in files]
+    trusted = crypto.load_verify_keys(world["keys"]["MEX"])
+    for path in files:
+        ack = json.loads((inbox / "acks" / f"{path.name}.ack.json").read_text())
+        assert verify_acknowledgement(ack, trusted)
+        manifest, _ = output.read_manifest(path.read_bytes(), str(path), crypto.load_verify_keys(world["trust"]))
+        assert ack["statement"]["checkpoint_head"] == manifest["checkpoint"]["statement"]["head"]
+    forged = dict(ack, statement=dict(ack["statement"], records=999))
+    assert not verify_acknowledgement(forged, trusted)
+
+
+def test_replayed_and_out_of_order_files_are_refused(world, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    newer = _mex_files(world, "run-b")[0]
+    assert _receive(world, inbox, newer, ack=False) == 0
+    capsys.readouterr()
+    assert _receive(world, inbox, newer, ack=False) == 1
+    assert "replayed" in capsys.readouterr().err
+    older = tmp_path / "older"
+    older.mkdir()
+    name, data = next(iter(world["first"].items()))
+    (older / name).write_bytes(data)
+    assert _receive(world, inbox, older / name, ack=False) == 1
+    assert "out of order" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("attack", ["renamed", "misaddressed", "tampered", "unsigned", "untrusted"])
+def test_forged_or_misdirected_files_are_refused_and_nothing_is_written(world, tmp_path, capsys, attack):
+    inbox = tmp_path / "inbox"
+    source = _mex_files(world, "run-b")[0]
+    data = source.read_bytes()
+    target, code = tmp_path / source.name, "MEX"
+    if attack == "renamed":
+        target = tmp_path / source.name.replace("00000", "00001")
+    elif attack == "misaddressed":
+        code = "CAN"
+    elif attack == "tampered":
+        data = data[:-10] + bytes(b ^ 1 for b in data[-10:])
+    elif attack == "unsigned":
+        manifest, envelope = output.read_manifest(data, "x", crypto.load_verify_keys(world["trust"]))
+        data = envelope
+    else:
+        mallory = crypto.generate_signing_key("mallory")
+        manifest, envelope = output.read_manifest(data, "x", crypto.load_verify_keys(world["trust"]))
+        data = output.partner_file({k: v for k, v in manifest.items() if k not in ("format", "signer", "envelope_sha256")},
+                                   envelope, mallory)
+    target.write_bytes(data)
+    assert _receive(world, inbox, target, code=code, ack=False) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"refused: {target}")
+    assert not (inbox / "records").exists() or not list((inbox / "records").iterdir())
+    assert not (inbox / "receipts.jsonl").exists()
+
+
+def test_records_can_be_written_as_avro(world, tmp_path):
+    import fastavro
+
+    inbox = tmp_path / "inbox"
+    files = _mex_files(world, "run-a")[:1]
+    args = ["receive", *map(str, files), "--keys", str(world["keys"]["MEX"]), "--trust", str(world["trust"]),
+            "--out", str(inbox), "--format", "avro"]
+    assert paxshare(args) == 0
+    (path,) = (inbox / "records").glob("*.avro")
+    with path.open("rb") as handle:
+        rows = list(fastavro.reader(handle))
+    assert rows and json.loads(rows[0]["retention_json"])["delete_at"]
