@@ -75,7 +75,8 @@ def build_pipeline(pipeline: beam.Pipeline, options: PaxshareOptions, started: f
     read = pipeline | "ReadManifests" >> ReadManifestFiles(expand_inputs(options.input), run_id,
                                                            progress=not options.quiet)
     composed = compose(read.records, options, run_id, extra_dead_letters=[read[DEAD_LETTER]])
-    _write_report(pipeline, read[FILE_STATS], composed.counts, composed.reason_codes, composed.stage_counts,
+    stage_counts = composed.stage_counts or (pipeline | "NoStageCounts" >> beam.Create([]))
+    _write_report(pipeline, read[FILE_STATS], composed.counts, composed.reason_codes, stage_counts,
                   options.input, run_id, f"{options.output.rstrip('/')}/{REPORT_FILE}",
                   time.time() if started is None else started)
     return composed.as_dict()

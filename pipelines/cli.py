@@ -22,6 +22,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipelines.generate.cli", "write synthetic API/PNR manifests (and watchlists) with planted truth"),
     "run": ("pipelines.cli", "run the pipeline: read, validate, screen, share, flag"),
+    "stream": ("pipelines.cli", "run the pipeline continuously on a landing folder or Kafka topics"),
+    "replay": ("pipelines.replay", "publish messages to a landing folder or Kafka, in time order, at a rate"),
     "convert": ("pipelines.io.edifact.cli", "convert UN/EDIFACT PAXLST/PNRGOV to Avro manifests"),
     "screen": ("pipelines.screening.cli", "match travellers against watchlists, one JSON line per candidate"),
     "rules": ("pipelines.sharing.cli_rules", "check the sharing arrangements in a rules directory"),
@@ -97,8 +99,48 @@ def main_run(args: argparse.Namespace) -> int:
     return 0 if report["reconciled"] else 3
 
 
+#: paxshare stream's own arguments -> StreamOptions fields
+_STREAM_ARGUMENTS = ("landing", "kafka_bootstrap", "api_topic", "pnr_topic", "edifact_topic", "expansion_service",
+                     "flags_topic_prefix", "window_seconds", "close_grace_minutes", "retention_hours", "poll_seconds")
+
+
+def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    """``paxshare stream``."""
+    parser.add_argument("--landing", help="landing folder watched for new files (Avro or EDIFACT)")
+    parser.add_argument("--kafka-bootstrap", help="Kafka bootstrap servers HOST:PORT[,...]")
+    parser.add_argument("--api-topic", help="Kafka topic of API messages (Avro single-object encoding)")
+    parser.add_argument("--pnr-topic", help="Kafka topic of PNR messages (Avro single-object encoding)")
+    parser.add_argument("--edifact-topic", help="Kafka topic of raw UN/EDIFACT PAXLST/PNRGOV interchanges")
+    parser.add_argument("--expansion-service", help="use Beam's Java KafkaIO through this expansion service "
+                        "HOST:PORT (default: the Python Kafka IO on confluent-kafka)")
+    parser.add_argument("--flags-topic-prefix", help="also publish each sealed flag to Kafka topic <prefix><unit id>")
+    parser.add_argument("--window-seconds", type=int, help="window of partner files, audit and report (default 60)")
+    parser.add_argument("--close-grace-minutes", type=float, help="close a flight this long after departure (default 120)")
+    parser.add_argument("--retention-hours", type=float, help="keep a flight's state this long after it closes (default 72)")
+    parser.add_argument("--poll-seconds", type=float, help="how often the landing folder is matched (default 1)")
+    parser.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    add_stage_arguments(parser)
+
+
+def main_stream(args: argparse.Namespace) -> int:
+    """``paxshare stream``: the streaming pipeline, until interrupted or ``--duration`` ends."""
+    from pipelines import stream
+    from pipelines.options import StreamOptions
+
+    if not args.landing and not args.kafka_bootstrap:
+        print("paxshare stream: give --landing DIR and/or --kafka-bootstrap HOST:PORT with topics", file=sys.stderr)
+        return 2
+    options = pipeline_options(args)
+    own = options.view_as(StreamOptions)
+    for name in _STREAM_ARGUMENTS:
+        value = getattr(args, name)
+        if value is not None:
+            setattr(own, name, value)
+    return stream.launch(options, duration=args.duration)
+
+
 #: commands of this module: name -> (add_arguments, main)
-_OWN = {"run": (add_arguments, main_run)}
+_OWN = {"run": (add_arguments, main_run), "stream": (add_stream_arguments, main_stream)}
 
 
 def _top_level_parser() -> argparse.ArgumentParser:

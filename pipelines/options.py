@@ -36,3 +36,30 @@ class PaxshareOptions(PipelineOptions):
                                  "(not the one in --rules)")
         parser.add_argument("--quiet", action="store_true", default=False,
                             help="no progress lines (one per file read) on standard error")
+
+
+class StreamOptions(PipelineOptions):
+    """What ``paxshare stream`` reads and how it keeps time (see docs/streaming.md)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument("--landing", default=None, help="landing folder watched for new files (any Beam filesystem)")
+        parser.add_argument("--landing_once", action="store_true", default=False,
+                            help="read the files in the landing folder now and stop (catch-up, tests)")
+        parser.add_argument("--poll_seconds", type=float, default=1.0, help="how often the landing folder is matched")
+        parser.add_argument("--kafka_bootstrap", default=None, help="Kafka bootstrap servers, HOST:PORT[,...]")
+        parser.add_argument("--api_topic", default=None, help="Kafka topic of API messages")
+        parser.add_argument("--pnr_topic", default=None, help="Kafka topic of PNR messages")
+        parser.add_argument("--edifact_topic", default=None, help="Kafka topic of raw UN/EDIFACT interchanges")
+        parser.add_argument("--kafka_stop_at_end", action="store_true", default=False,
+                            help="read what the Kafka topics hold at start, then finish (tests, backfills)")
+        parser.add_argument("--expansion_service", default=None,
+                            help="HOST:PORT of the Java expansion service for Kafka (default: Beam's own)")
+        parser.add_argument("--flags_topic_prefix", default=None,
+                            help="also publish each sealed flag to the Kafka topic <prefix><unit id>")
+        parser.add_argument("--window_seconds", type=int, default=60,
+                            help="window of partner files, audit segments and report snapshots (default 60)")
+        parser.add_argument("--close_grace_minutes", type=float, default=120.0,
+                            help="a flight closes this long after its scheduled departure (default 120)")
+        parser.add_argument("--retention_hours", type=float, default=72.0,
+                            help="per-flight state is kept this long after the flight closes (default 72)")

@@ -37,12 +37,15 @@ from pipelines.validation.validator import pnr_flight_date
 class Sinks:
     """How the stages that write files behave; batch and streaming differ only here.
 
-    ``flags_immediately``: seal each bundle's flags at once (streaming: no wait for a window)
-    rather than one file per unit per run. ``window_files``: partner files and audit segments are
-    per window (streaming) rather than per run."""
+    ``flags_immediately``: seal each flag as soon as it is built (streaming: no wait for a
+    window) rather than one file per unit per run. ``window_files``: partner files and audit segments are
+    per window (streaming) rather than per run. ``dedupe``: drop resent records here (batch); a
+    stream dedupes in its per-flight state instead, since a grouping here would hold every record
+    until its window closes."""
 
     flags_immediately: bool = False
     window_files: bool = False
+    dedupe: bool = True
 
 
 @dataclass
@@ -54,7 +57,7 @@ class Composed:
     dead_letters: beam.PCollection
     counts: beam.PCollection          # (source_file, validation counts)
     reason_codes: beam.PCollection    # rejection reason histograms
-    stage_counts: beam.PCollection    # (stage, {count: n}) merged per stage
+    stage_counts: beam.PCollection | None  # (stage, {count: n}) merged per stage; None without stages
     extra: dict = field(default_factory=dict)  # candidates, flags, shared files when configured
 
     def as_dict(self) -> dict:
@@ -91,9 +94,13 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     own dead letters (unreadable files, undecodable messages), written with the others."""
     check_stages(options)
     output = options.output.rstrip("/")
-    unique = records | "DropDuplicates" >> DropDuplicates()  # resent messages: processed once
-    validated = unique.records | "ValidateRecords" >> ValidateRecords(run_id)
-    counts = (unique[COUNTS], validated[COUNTS]) | "AllFileCounts" >> beam.Flatten()
+    if sinks.dedupe:
+        unique = records | "DropDuplicates" >> DropDuplicates()  # resent messages: processed once
+        validated = unique.records | "ValidateRecords" >> ValidateRecords(run_id)
+        counts = (unique[COUNTS], validated[COUNTS]) | "AllFileCounts" >> beam.Flatten()
+    else:  # the source dedupes already (a stream's per-flight state, with the same content hash)
+        validated = records | "ValidateRecords" >> ValidateRecords(run_id)
+        counts = validated[COUNTS]
     travellers, pnrs = validated.travellers, validated[PNRS]
 
     dead_letters = ((*extra_dead_letters, validated[DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten())
@@ -106,39 +113,46 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     extra = {}
     flagged_ids = None
     if options.watchlists:
-        candidates = _screen(travellers, validated[UNVALIDATED], options, output)
+        candidates = _screen(travellers, validated[UNVALIDATED], options, output, in_band=sinks.flags_immediately)
         extra["candidates"] = candidates
         stage_counts.append(candidates | "CountCandidates" >> CountBy("screening", lambda c: [
             "candidates", "suppressed" if c["suppressed_by"] else "alerts", f"{c['list_id']} {c['category']}"]))
         if options.keys:
             flags = candidates | "RaiseFlags" >> RaiseFlags(
-                options.units, options.keys, output, run_id)
+                options.units, options.keys, output, run_id, immediate=sinks.flags_immediately)
             extra["flags"] = flags["flags"]
+            extra["flag_files"] = flags["files"]
             flagged_ids = (flags["flags"] | "FlaggedTravellerIds" >> beam.Map(lambda f: f["traveller_id"])
                            | "DistinctFlagged" >> beam.Distinct())
             stage_counts.append(flags["flags"] | "CountFlags" >> CountBy(
                 "flags", lambda f: ["flags", f"unit {f['unit_id']}", f"severity {f['severity']}"]))
     if options.rules:
         shared = {"api": travellers, "pnr": pnrs} | "ShareWithPartners" >> ShareWithPartners(
-            options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids, records=False)
+            options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids, records=False,
+            per_window=sinks.window_files)
         extra["partner_files"] = shared["files"]
+        extra["audit_heads"] = shared["audit"]
         stage_counts.append(shared["counts"])
-    pipeline = records.pipeline
-    merged = ((stage_counts or [pipeline | "NoStageCounts" >> beam.Create([])])
-              | "AllStageCounts" >> beam.Flatten()
-              | "MergeStageCounts" >> beam.CombinePerKey(merge_counts))
+    merged = None  # no optional stage: nothing to count
+    if stage_counts:
+        merged = (tuple(stage_counts) | "AllStageCounts" >> beam.Flatten()
+                  | "MergeStageCounts" >> beam.CombinePerKey(merge_counts))
     return Composed(travellers, pnrs, dead_letters, counts, validated[REASONS], merged, extra)
 
 
-def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
+def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_band: bool = False):
     """Screen every traveller whose flight is known, valid or not; candidates go to ``matches/``
-    and on to flags. A rejected person's candidate says so (ScreenTravellers notes it from the
-    rejection reasons it gets as a side input)."""
+    and on to flags. A rejected person's candidate says so: ScreenTravellers notes it from the
+    rejection reasons, a side input in batch; in a stream (``in_band``) the rejected travellers
+    come with their reasons in the main input, since a side input would wait for the window."""
     from pipelines.screening.engine.settings import load_settings
 
     settings = load_settings(options.screening_settings) if options.screening_settings else None
-    reasons_by_id = unvalidated | "RejectionReasonsById" >> beam.Map(lambda pair: (pair[0]["traveller_id"], pair[1]))
-    rejected = unvalidated | "RejectedTravellers" >> beam.Map(lambda pair: pair[0])
+    if in_band:
+        rejected, reasons_by_id = unvalidated, None
+    else:
+        reasons_by_id = unvalidated | "RejectionReasonsById" >> beam.Map(lambda pair: (pair[0]["traveller_id"], pair[1]))
+        rejected = unvalidated | "RejectedTravellers" >> beam.Map(lambda pair: pair[0])
     candidates = ((travellers, rejected)
                   | "AllScreenableTravellers" >> beam.Flatten()
                   | "ScreenTravellers" >> ScreenTravellers(

@@ -61,6 +61,37 @@ def timing(started: float, finished: float, persons: int) -> dict:
             "seconds": round(seconds, 3), "persons_per_second": persons / seconds if seconds else 0.0}
 
 
+def window_snapshot(run_id: str, start, end, pane: int, counts: dict[str, dict]) -> dict:
+    """A stream's report for one window pane, from its counts by part (``intake``, ``validation``,
+    ``rejection_reasons``, and the stage counts ``screening``, ``flags``, ``sharing``).
+
+    Reconciled when every message is accounted for once: in = processed + withdrawing only
+    (cancellations) + duplicate + late + superseded; the processed ones are the manifests and PNRs
+    validated; and persons in = valid + rejected."""
+    intake, validation = dict(counts.get("intake", {})), dict(counts.get("validation", {}))
+    get = lambda part, key: part.get(key, 0)  # noqa: E731
+    messages_in = get(intake, "messages_in")
+    accounted = sum(get(intake, f"messages_{k}") for k in ("process", "duplicate", "late", "superseded"))
+    validated = get(validation, "manifests_in") + get(validation, "pnrs_in")
+    checks = {
+        "messages in = processed + duplicate + late + superseded": messages_in == accounted,
+        "records decoded = messages in": get(intake, "records_decoded") == messages_in,
+        "processed = manifests and PNRs validated":
+            get(intake, "messages_process") - get(intake, "messages_withdrawing_only") == validated,
+        "persons in = valid + rejected":
+            get(validation, "persons_in") == get(validation, "persons_valid") + get(validation, "persons_rejected"),
+        "PNRs in = valid + rejected":
+            get(validation, "pnrs_in") == get(validation, "pnrs_valid") + get(validation, "pnrs_rejected"),
+    }
+    return {
+        "run_id": run_id, "window_start": start.isoformat(), "window_end": end.isoformat(), "pane": pane,
+        "intake": intake, "validation": validation,
+        "rejection_reasons": dict(sorted(counts.get("rejection_reasons", {}).items())),
+        "stages": {k: v for k, v in counts.items() if k not in ("intake", "validation", "rejection_reasons")},
+        "checks": checks, "reconciled": all(checks.values()),
+    }
+
+
 def stages_not_run(watchlists, keys, rules) -> dict[str, str]:
     """The optional stages a run skipped, and why, so that a report never looks complete when
     screening, flags or sharing did not happen."""

@@ -9,6 +9,9 @@ Usage::
     result["files"]       # one summary dict per unit: unit_id, path, flags, recipient_key_id, ...
     result["suppressed"]  # candidate ids suppressed by a cleared/trusted-traveller record
 
+``immediate=True`` (streaming) seals each flag into its own file as soon as it is built; ``files``
+is then ``(unit_id, file name, sealed bytes)`` per flag, for a Kafka topic per unit.
+
 Every configured unit gets a file every run (possibly with no flags), at a name fixed by unit and
 run id, so a re-run replaces the previous file and a traveller cleared since no longer lingers.
 Keys are read through :mod:`pipelines.storage` in ``setup()``, never pickled with the pipeline; only
@@ -91,7 +94,14 @@ class _WriteUnitFile(beam.DoFn):
             raise crypto.KeyFileError(f"{private_path}: does not hold the signing key {verify.key_id!r}")
         self._signer = signer
 
+    def _keys_loaded(self) -> None:
+        # a runner may tear down one instance while another thread still uses an instance it
+        # shares state with (seen on Prism): load the keys again rather than seal with none
+        if self._signer is None:
+            self.setup()
+
     def process(self, element):
+        self._keys_loaded()
         unit_id, grouped = element
         flags = list(grouped["flags"])
         recipient = self._recipients[unit_id]
@@ -112,6 +122,23 @@ class _WriteUnitFile(beam.DoFn):
         self._signer = None
 
 
+class _SealEachFlag(_WriteUnitFile):
+    """Streaming: seal and write each flag as soon as it is built, one file per flag named by its
+    stable flag id (``flags/<unit>/flags-<run_id>.<flag id>.sealed``), so a redelivered flag
+    replaces its own file and nothing waits for a window. Emits ``(unit_id, file name, bytes)``."""
+
+    def process(self, flag):
+        self._keys_loaded()
+        unit_id = flag["unit_id"]
+        file_run_id = f"{self._run_id}.{flag['flag_id'][:24]}"
+        flag = dict(flag, run_id=file_run_id)
+        data = writer.seal_flags_file([flag], unit_id, file_run_id, self._recipients[unit_id], self._signer)
+        path = writer.flags_path(self._output_dir, unit_id, file_run_id)
+        storage.write_bytes(path, data)  # a redelivered flag replaces its own file in one step
+        Metrics.counter(METRICS_NAMESPACE, "sealed_as_screened").inc()
+        yield unit_id, path.rsplit("/", 1)[-1], data
+
+
 class RaiseFlags(beam.PTransform):
     """MatchCandidate dicts -> sealed per-unit flag files (see the module docstring)."""
 
@@ -124,8 +151,10 @@ class RaiseFlags(beam.PTransform):
         rules_version: str | None = None,
         created_utc: str | None = None,
         label: str | None = None,
+        immediate: bool = False,
     ):
         super().__init__(label)
+        self._immediate = immediate
         self._config = routing.load_units(units_config_path)  # fail fast, before the pipeline runs
         self._keys_dir = str(keys_dir)
         self._output_dir = str(output_dir)
@@ -139,6 +168,10 @@ class RaiseFlags(beam.PTransform):
         routed = candidates | "Route and build flags" >> beam.ParDo(
             _RouteAndBuild(self._config, self._run_id, self._rules_version, self._created_utc)
         ).with_outputs(SUPPRESSED, main="flags")
+        if self._immediate:  # streaming: one sealed file per flag, at once (see _SealEachFlag)
+            sealed = routed.flags | "Seal each flag" >> beam.ParDo(
+                _SealEachFlag(self._config, self._keys_dir, self._output_dir, self._run_id))
+            return {"flags": routed.flags, "files": sealed, "suppressed": routed[SUPPRESSED]}
         keyed = routed.flags | "Key by unit" >> beam.Map(lambda flag: (flag["unit_id"], flag))
         every_unit = candidates.pipeline | "Every unit" >> beam.Create([(uid, uid) for uid in self._config.unit_ids])
         files = (

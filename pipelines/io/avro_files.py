@@ -50,6 +50,17 @@ class FileProblem:
     raw_head: bytes | None = None
 
 
+def file_problem_dead_letter(problem: FileProblem, run_id: str) -> dict:
+    """A whole-file (or rest-of-file) rejection as a DeadLetter record."""
+    return {
+        "schema_version": 1, "run_id": run_id, "stage": "read", "kind": "FILE",
+        "source_file": problem.source_file, "position": problem.records_before or None, "line": None,
+        "record_key": None, "flight_key": None, "person_count": 0,
+        "reasons": [{"code": problem.code, "field": None, "message": problem.message}],
+        "raw_json": None, "raw_bytes": problem.raw_head[:RAW_BYTES_LIMIT] if problem.raw_head else None,
+    }
+
+
 def read_records(stream: IO[bytes], source_file: str, accepted: Iterable[str] = INPUT_SCHEMAS,
                  reopen: Callable[[], IO[bytes]] | None = None) -> Iterator[DecodedRecord | FileProblem]:
     """Decode every record of an Avro container as the current schema version.

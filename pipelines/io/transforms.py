@@ -18,23 +18,13 @@ import fastavro
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
 
 from pipelines import schemas
-from pipelines.io.avro_files import RAW_BYTES_LIMIT, FileProblem, read_records
+from pipelines.io.avro_files import FileProblem, file_problem_dead_letter, read_records  # noqa: F401
 
 DEAD_LETTER = "dead_letter"
 FILE_STATS = "file_stats"
-
-
-def file_problem_dead_letter(problem: FileProblem, run_id: str) -> dict:
-    """A whole-file (or rest-of-file) rejection as a DeadLetter record."""
-    return {
-        "schema_version": 1, "run_id": run_id, "stage": "read", "kind": "FILE",
-        "source_file": problem.source_file, "position": problem.records_before or None, "line": None,
-        "record_key": None, "flight_key": None, "person_count": 0,
-        "reasons": [{"code": problem.code, "field": None, "message": problem.message}],
-        "raw_json": None, "raw_bytes": problem.raw_head[:RAW_BYTES_LIMIT] if problem.raw_head else None,
-    }
 
 
 class _ReadAvroFile(beam.DoFn):
@@ -137,7 +127,12 @@ class AvroSink(fileio.FileSink):
 
 def _partition_naming(prefix: str) -> Callable:
     def name(window, pane, shard_index, total_shards, compression, destination):
-        return f"{prefix}={destination}-{shard_index:05d}-of-{total_shards:05d}.avro"
+        if isinstance(window, GlobalWindow):
+            return f"{prefix}={destination}-{shard_index:05d}-of-{total_shards:05d}.avro"
+        # a stream writes once per window (and per late pane): those files must not replace each other
+        start = window.start.to_utc_datetime().strftime("%Y%m%dT%H%M%SZ")
+        pane_index = pane.index if pane is not None else 0
+        return f"{prefix}={destination}-w{start}-p{pane_index}-{shard_index:05d}-of-{total_shards:05d}.avro"
     return name
 
 

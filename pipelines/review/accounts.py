@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from pipelines.review.access import Viewer, parse_roles
+from pipelines.review.i18n import LANGUAGES
 from pipelines.review.store import ReviewError, ReviewStore, check_analyst, users_table
 
 __all__ = ["Accounts", "Account", "SignInRefused", "MAX_FAILURES", "LOCK_MINUTES", "MIN_PASSWORD_LENGTH",
@@ -34,8 +35,6 @@ __all__ = ["Accounts", "Account", "SignInRefused", "MAX_FAILURES", "LOCK_MINUTES
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
-#: Languages of the review (gettext catalogs in pipelines/review/translations/).
-LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français", "es": "Español"}
 
 _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))

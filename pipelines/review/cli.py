@@ -34,6 +34,14 @@ _DISPOSITION_CHOICES = ("confirmed-match", "false-positive", "refer-secondary")
 _HUMAN_IN_THE_LOOP = "No flag becomes an adverse action without a human disposition."
 
 
+def _(text: str) -> str:
+    """The text in the language of the account named by --analyst (set by ``main``)."""
+    return _translate(text)
+
+
+_translate = str
+
+
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=os.environ.get("PAXSHARE_REVIEW_DB"),
@@ -180,7 +188,8 @@ def _format_list(rows: list[dict], now) -> str:
     from pipelines.review.flag_view import traveller_label
     from pipelines.review.priority import departure_of, describe_time_to_departure
 
-    header = ("#", "SEVERITY", "DEPARTURE UTC", "WHEN", "FLIGHT", "TRAVELLER", "LIST", "SCORE", "STATUS", "FLAG")
+    header = ("#", _("SEVERITY"), _("DEPARTURE UTC"), _("WHEN"), _("FLIGHT"), _("TRAVELLER"), _("LIST"), _("SCORE"),
+              _("STATUS"), _("FLAG"))
     lines = [header]
     for index, row in enumerate(rows, 1):
         flag = row["flag"]
@@ -189,7 +198,7 @@ def _format_list(rows: list[dict], now) -> str:
         lines.append((
             str(index), str(flag.get("severity") or "?"),
             departure.strftime("%Y-%m-%d %H:%M") if departure else "",
-            describe_time_to_departure(flag, now), str(flag.get("flight_key") or ""),
+            describe_time_to_departure(flag, now, _), str(flag.get("flight_key") or ""),
             traveller_label(flag), str(flag.get("list_id") or ""),
             f"{float(score):.2f}" if score is not None else "",
             (row["disposition"]["disposition"] if row["disposition"] else row["status"]),
@@ -203,17 +212,19 @@ def _format_flag(flag: dict, entry: dict | None, history: list[dict], now) -> st
     """One flag for a terminal: facts, side-by-side comparison, explanation, decisions."""
     from pipelines.review.flag_view import explanation_lines, side_by_side, traveller_label
     from pipelines.review.priority import departure_of, describe_time_to_departure
-    from pipelines.review.store import DISPOSITION_LABELS
+    from pipelines.review.store import HISTORY_LABELS
 
     departure = departure_of(flag)
     out = [
-        f"{flag.get('severity') or '?'}  {traveller_label(flag)}   score {flag.get('score')}",
-        f"flag {flag.get('flag_id')}  flight {flag.get('flight_key')}  departs "
-        + (f"{departure:%Y-%m-%d %H:%M} UTC ({describe_time_to_departure(flag, now)})" if departure else "unknown"),
-        f"list {flag.get('list_id')} ({flag.get('list_owner')}) {flag.get('category')}  entry {flag.get('entry_id')}",
+        f"{flag.get('severity') or '?'}  {traveller_label(flag)}   {_('Score').lower()} {flag.get('score')}",
+        f"{_('Flag').lower()} {flag.get('flag_id')}  {_('Flight').lower()} {flag.get('flight_key')}  "
+        + (f"{_('Departure').lower()} {departure:%Y-%m-%d %H:%M} UTC ({describe_time_to_departure(flag, now, _)})"
+           if departure else f"{_('Departure').lower()} {_('unknown')}"),
+        f"{_('Watchlist').lower()} {flag.get('list_id')} ({flag.get('list_owner')}) {flag.get('category')}  "
+        f"{_('entry')} {flag.get('entry_id')}",
         "",
     ]
-    rows = [("FIELD", "TRAVELLER", "WATCHLIST ENTRY", "EQUAL?")] + [
+    rows = [(_("FIELD"), _("TRAVELLER"), _("WATCHLIST ENTRY"), _("EQUAL?"))] + [
         (row["label"], "; ".join(row["traveller"]), "; ".join(row["entry"]), row["agreement"] or "-")
         for row in side_by_side(flag, entry)
     ]
@@ -222,17 +233,17 @@ def _format_flag(flag: dict, entry: dict | None, history: list[dict], now) -> st
     if entry is None:
         out.append(f"(this unit holds no copy of entry {flag.get('entry_id')} of {flag.get('list_id')}: "
                    f"ask the list owner, {flag.get('list_owner')})")
-    out += ["", "Why screening raised it:"]
+    out += ["", _("Why screening raised it") + ":"]
     out += [textwrap.fill(line, 100, initial_indent="  - ", subsequent_indent="    ")
-            for line in explanation_lines(flag)] or ["  (no explanation)"]
-    out += ["", "Decisions:"]
+            for line in explanation_lines(flag)] or ["  " + _("No explanation came with this flag.")]
+    out += ["", _("Decisions") + ":"]
     if history:
         for item in history:
-            out.append(f"  {item['decided_utc']}  {item['analyst']}  {DISPOSITION_LABELS[item['disposition']]}: "
+            out.append(f"  {item['decided_utc']}  {item['analyst']}  {_(HISTORY_LABELS[item['disposition']])}: "
                        f"{item['note']}")
     else:
-        out.append("  none yet: this flag leads to no action until an analyst records a disposition")
-    out += ["", _HUMAN_IN_THE_LOOP]
+        out.append("  " + _("Not decided yet. Until an analyst records a disposition, this flag leads to no action."))
+    out += ["", _(_HUMAN_IN_THE_LOOP)]
     return "\n".join(out)
 
 
@@ -336,11 +347,11 @@ def _cmd_list(args, store) -> int:
                              sort_keys=True, default=str))
     elif rows:
         print(_format_list(rows, now))
-        print(f"\n{_HUMAN_IN_THE_LOOP}\n"
-              f"Open one: paxshare review show FLAG{_db_option(args)}   (FLAG: its id, or the first "
-              "few characters of it)")
+        print(f"\n{_(_HUMAN_IN_THE_LOOP)}\n"
+              + _("Open one: %(command)s   (FLAG: its id, or the first few characters of it)")
+              % {"command": f"paxshare review show FLAG{_db_option(args)}"})
     else:
-        print(f"no {args.show} flags")
+        print(_("No flags to show."))
     return 0
 
 
@@ -369,8 +380,8 @@ def _cmd_decide(args, store) -> int:
     viewer = _viewer(args, store, "decide")
     args.flag_id = store.resolve_flag_id(args.flag_id, viewer)
     row = store.record_disposition(args.flag_id, args.disposition, args.note, viewer=viewer)
-    print(f"recorded {DISPOSITION_LABELS[row['disposition']]} for {args.flag_id} "
-          f"(disposition {row['disposition_id']})")
+    print(_("recorded %(what)s for %(flag)s (disposition %(id)s)")
+          % {"what": _(DISPOSITION_LABELS[row["disposition"]]), "flag": args.flag_id, "id": row["disposition_id"]})
     return 0
 
 
@@ -436,6 +447,15 @@ def _cmd_retention(args, store) -> int:
           f"fully depersonalised, {counts['exempt']} kept (confirmed matches), {counts['unchanged']} unchanged"
           + (f", {counts['no_schedule']} in units no arrangement covers" if counts["no_schedule"] else ""))
     return 0
+
+
+def _language(args, store) -> str:
+    """The language of the account named by --analyst, else of the environment (PAXSHARE_LANG, LANG)."""
+    from pipelines.review.accounts import Accounts
+    from pipelines.review.i18n import language_from_environment
+
+    account = Accounts(store).find(getattr(args, "analyst", None))
+    return account.language if account is not None else language_from_environment()
 
 
 def _read_password(args, confirm: bool = True) -> tuple[str | None, bool]:
@@ -527,6 +547,7 @@ _COMMANDS = {
 
 
 def main(args: Any) -> int:
+    from pipelines.review.i18n import translator
     from pipelines.review.store import ReviewError
 
     try:
@@ -534,6 +555,8 @@ def main(args: Any) -> int:
     except ReviewError as problem:
         print(f"paxshare review: {problem}", file=sys.stderr)
         return 2
+    global _translate
+    _translate = translator(_language(args, store))
     try:
         return _COMMANDS[args.review_command](args, store)
     except BrokenPipeError:

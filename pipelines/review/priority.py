@@ -102,18 +102,23 @@ def prioritise(items: Iterable[T], now: datetime,
     return sorted(items, key=lambda item: priority_key(flag_of(item), now))
 
 
-def describe_time_to_departure(flag: Mapping[str, Any], now: datetime) -> str:
-    """'in 2 h 05 min', 'departed 40 min ago' or 'unknown': what the list shows."""
+def describe_time_to_departure(flag: Mapping[str, Any], now: datetime,
+                               gettext: Callable[[str], str] = str) -> str:
+    """'in 2 h 05 min', 'departed 40 min ago' or 'unknown': what the list shows.
+
+    ``gettext`` translates the words (the review's catalogs hold them); English by default.
+    """
+    _ = gettext
     remaining = seconds_to_departure(flag, now)
     if remaining is None:
-        return "unknown"
+        return _("unknown")
     minutes = int(abs(remaining) // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        span = f"{days} d {hours} h"
+        span = _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
     elif hours:
-        span = f"{hours} h {mins:02d} min"
+        span = _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": f"{mins:02d}"}
     else:
-        span = f"{mins} min"
-    return f"in {span}" if remaining >= 0 else f"departed {span} ago"
+        span = _("%(minutes)s min") % {"minutes": mins}
+    return (_("in %(span)s") if remaining >= 0 else _("departed %(span)s ago")) % {"span": span}

@@ -41,14 +41,15 @@ from flask_babel import lazy_gettext
 
 from pipelines.review import charts
 from pipelines.review.access import ROLE_LABELS, Forbidden
-from pipelines.review.accounts import LANGUAGES, Accounts, SignInRefused
+from pipelines.review.accounts import Accounts, SignInRefused
+from pipelines.review.i18n import LANGUAGES
 from pipelines.review.cleared import CLEARED_COLUMNS, cleared_records, cleared_text
 from pipelines.review.flag_view import explanation_lines, side_by_side, traveller_label
 from pipelines.review.priority import departure_of, describe_time_to_departure, parse_utc, prioritise
 from pipelines.review.store import (DISPOSITION_LABELS, DISPOSITIONS, HISTORY_LABELS, LIST_FILTERS,
                                     ReviewError, ReviewStore)
 
-__all__ = ["create_app", "serve", "running_server", "check_bind", "check_loopback", "LIST_FILTERS",
+__all__ = ["create_app", "serve", "make_review_server", "running_server", "check_bind", "check_loopback", "LIST_FILTERS",
            "WebSettings"]
 
 _CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {oidc}; "
@@ -308,7 +309,7 @@ def create_app(store: ReviewStore, *, secret_key: bytes | None = None, testing: 
             explanation=explanation_lines(flag), history=store.disposition_history(flag_id),
             assignments=store.assignment_history(flag_id), colleagues=members,
             accesses=store.access_log(flag_id=flag_id, limit=50, viewer=g.viewer),
-            departure=departure_of(flag), time_to_departure=describe_time_to_departure(flag, now),
+            departure=departure_of(flag), time_to_departure=describe_time_to_departure(flag, now, _),
             dispositions=DISPOSITIONS, form=form,
         )
 
@@ -453,7 +454,7 @@ def _list_row(row: dict, now) -> dict:
         "flag_id": flag.get("flag_id"),
         "traveller": traveller_label(flag),
         "departure": departure_of(flag),
-        "time_to_departure": describe_time_to_departure(flag, now),
+        "time_to_departure": describe_time_to_departure(flag, now, _),
     }
 
 
@@ -476,14 +477,15 @@ def _safe_next(target: str | None) -> str:
     return url_for("priority_list")
 
 
-def serve(store: ReviewStore, host: str = "127.0.0.1", port: int = 8080, *, tls_cert: str | None = None,
-          tls_key: str | None = None, settings: WebSettings | None = None) -> None:
-    """Run the app until interrupted: loopback only, or any address with TLS."""
+def make_review_server(store: ReviewStore, host: str = "127.0.0.1", port: int = 8080, *,
+                       tls_cert: str | None = None, tls_key: str | None = None,
+                       settings: WebSettings | None = None):
+    """The WSGI server for the app: loopback only, or any address with TLS (1.2 or later)."""
     from werkzeug.serving import make_server
 
-    tls = bool(tls_cert and tls_key)
     if bool(tls_cert) != bool(tls_key):
         raise ValueError("give both --tls-cert and --tls-key")
+    tls = bool(tls_cert)
     settings = settings or WebSettings()
     settings.secure_cookies = settings.secure_cookies or tls
     context = None
@@ -492,10 +494,16 @@ def serve(store: ReviewStore, host: str = "127.0.0.1", port: int = 8080, *, tls_
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(tls_cert, tls_key)
-    server = make_server(check_bind(host, tls), port, create_app(store, settings=settings), threaded=True,
-                         ssl_context=context)
-    scheme = "https" if tls else "http"
-    where = "" if tls else "  (loopback only)"
+    return make_server(check_bind(host, tls), port, create_app(store, settings=settings), threaded=True,
+                       ssl_context=context)
+
+
+def serve(store: ReviewStore, host: str = "127.0.0.1", port: int = 8080, *, tls_cert: str | None = None,
+          tls_key: str | None = None, settings: WebSettings | None = None) -> None:
+    """Run the app until interrupted: loopback only, or any address with TLS."""
+    server = make_review_server(store, host, port, tls_cert=tls_cert, tls_key=tls_key, settings=settings)
+    scheme = "https" if tls_cert else "http"
+    where = "" if tls_cert else "  (loopback only)"
     print(f"paxshare review: {scheme}://{host}:{server.server_port}/{where}  (Ctrl-C stops)")
     try:
         server.serve_forever()

@@ -67,9 +67,12 @@ class ScreenTravellersFn(beam.DoFn):
             counter = self._counters[name] = Metrics.counter(NAMESPACE, name)
         counter.inc()
 
-    def process(self, records: list[dict], rejection_reasons=None):
-        travellers = [traveller_from_api(record) for record in records]
-        rejection_reasons = rejection_reasons or {}
+    def process(self, records: list, rejection_reasons=None):
+        # an element is a traveller dict, or (traveller dict, reasons) for a rejected one (streaming)
+        pairs = [(record, None) if isinstance(record, dict) else record for record in records]
+        travellers = [traveller_from_api(record) for record, _ in pairs]
+        rejection_reasons = dict(rejection_reasons or {})
+        rejection_reasons.update((t.traveller_id, reasons) for t, (_, reasons) in zip(travellers, pairs) if reasons)
         self._screened.inc(len(travellers))
         # only alerts leave the transform, so ask the engine for nothing below the lowest threshold:
         # that lets it skip entries a lower floor would have to score. A batch is one call into the
@@ -92,7 +95,9 @@ class ScreenTravellers(beam.PTransform):
     :class:`Settings` (default: the packaged ``data/settings.yaml``). ``cleared_path`` /
     ``trusted_path``: optional suppression lists (local paths). ``rejection_reasons``: optional
     PCollection of ``(traveller_id, [reason, ...])`` for travellers screened although their record
-    failed validation, read as a side input: their candidates' explanations say so."""
+    failed validation, read as a side input: their candidates' explanations say so. A stream,
+    where a side input would hold every traveller until its window closes, passes such travellers
+    in the main input as ``(traveller, reasons)`` pairs instead; the note is the same."""
 
     #: most travellers per call into the engine
     MAX_BATCH = 1000

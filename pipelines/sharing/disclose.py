@@ -22,7 +22,7 @@ re-run logs the rest as re-sends of the first entries. So after any crash and a 
 record a partner holds has exactly one ``share`` entry and the chain verifies.
 
 No Beam import: local paths use the OS directly (fsync, rename); other filesystems (object stores,
-which publish an object whole when it is closed) go through Beam FileSystems, imported lazily.
+which publish an object whole when it is closed) go through :mod:`pipelines.storage`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines import storage
 from pipelines.sharing import audit, output
 
 #: Name of the pipeline's Ed25519 signing key in the keys folder (the one flags are signed with).
@@ -39,7 +40,7 @@ STAGING = ".staging"
 
 
 def _local(path: str) -> bool:
-    return "://" not in str(path)
+    return not storage.has_scheme(path)
 
 
 def _join(root: str, *parts: str) -> str:
@@ -51,30 +52,19 @@ def write_file(path: str, data: bytes, mode: int = 0o600) -> None:
     if _local(path):
         audit.write_atomic(path, data, mode)
         return
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.create(path) as handle:
-        handle.write(data)
+    storage.write_bytes(path, data)
 
 
 def read_file(path: str) -> bytes:
-    if _local(path):
-        return Path(path).read_bytes()
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path) as handle:
-        return handle.read()
+    return storage.read_bytes(path)
 
 
 def delete_tree(path: str) -> None:
     if _local(path):
         shutil.rmtree(path, ignore_errors=True)
         return
-    from apache_beam.io.filesystems import FileSystems
-
-    matches = FileSystems.match([path.rstrip("/") + "/**"])[0].metadata_list
-    if matches:
-        FileSystems.delete([m.path for m in matches])
+    for found in storage.match(path.rstrip("/") + "/**"):
+        storage.delete(found)
 
 
 def staging_dir(output_dir: str, run_id: str) -> str:
@@ -144,13 +134,8 @@ def commit(output_dir: str, store: audit.Store, staged: list[StagedFile], run_id
         final = _join(output_dir, f.name)
         audit.fault_point("publish " + f.name)
         if f.remove:
-            if _local(final):
-                Path(final).unlink(missing_ok=True)
-            else:
-                from apache_beam.io.filesystems import FileSystems
-
-                if FileSystems.exists(final):
-                    FileSystems.delete([final])
+            if storage.exists(final):
+                storage.delete(final)
             continue
         hashes = f.records if f.records is not None else [content for _, _, _, content in f.entries if content]
         seqs = seq_of.get(position, {})

@@ -22,6 +22,10 @@ Writes, under ``output_dir``:
 - ``audit/<seq>-<run_id>.jsonl``: one audit segment per run, written by a single writer after
   all records are shared, chained to the previous head.
 
+With ``per_window=True`` (``paxshare stream``) the same happens once per window: the files and the
+audit segment of a window carry the run id ``<run_id>.w<window start>``, and a window in which a
+partner gets nothing writes no file for it.
+
 Where the work happens (the design is explained in ``docs/sharing.md``, "Speed"): the sharing
 DoFns run fused with the spine (no side input when nobody can be flagged; the rules are validated
 once on the launcher and shipped to the workers, which only read the pseudonym secrets), apply the
@@ -104,13 +108,18 @@ class _ShareFn(beam.DoFn):
         self.pending = {}
         self.counts = {}
 
-    def process(self, record, flagged=frozenset()):
+    def process(self, record, window=beam.DoFn.WindowParam, flagged=frozenset()):
         self.counter_in.inc()
-        if self.kind == "API":
+        if isinstance(record, tuple):  # (record, flagged) joined per window (a stream)
+            record, is_flagged = record
+        elif self.kind == "API":
             is_flagged = record.get("traveller_id") in flagged
         else:
             is_flagged = (record.get("record_locator") or "").upper() in flagged
-        shares = self.engine.share(self.kind, record, is_flagged, self.run_id, self.shared_at)
+        shared_at = self.shared_at
+        if not isinstance(window, GlobalWindow):  # a stream: shared when its window closes
+            shared_at = window.end.to_utc_datetime().strftime("%Y-%m-%dT%H:%M:%SZ")
+        shares = self.engine.share(self.kind, record, is_flagged, self.run_id, shared_at)
         if not shares:
             self.counter_none.inc()
         for share in shares:
@@ -118,23 +127,25 @@ class _ShareFn(beam.DoFn):
             arrangement, recipient, record_id = shared["arrangement_id"], shared["recipient"], shared["record_id"]
             self.counters[arrangement].inc()
             label = f"to {recipient} under {arrangement}"
-            self.counts[label] = self.counts.get(label, 0) + 1
+            counts = self.counts.setdefault(window, {})
+            counts[label] = counts.get(label, 0) + 1
             if self.records:
                 yield shared
             key = (recipient, output.shard_of(record_id, self.shards))
-            batch = self.pending.setdefault(key, [])
+            batch = self.pending.setdefault((window, key), [])
             batch.append(((arrangement, shared["data_kind"], record_id), self.encoder(shared),
                           ((recipient, arrangement, shared["data_kind"], record_id), prepare(share.audit),
                            disclosure_key(share.audit), shared["content_hash"])))
             if len(batch) >= self.BATCH:
-                yield beam.pvalue.TaggedOutput(self.FILES, (key, self.pending.pop(key)))
+                yield beam.pvalue.TaggedOutput(self.FILES, (key, self.pending.pop((window, key))))
 
     def finish_bundle(self):
-        for key, batch in self.pending.items():
-            yield beam.pvalue.TaggedOutput(self.FILES, WindowedValue((key, batch), MIN_TIMESTAMP, [GlobalWindow()]))
-        if self.counts:
-            counts = dict(self.counts, **{"records shared": sum(self.counts.values())})
-            yield beam.pvalue.TaggedOutput(self.COUNTS, WindowedValue(("sharing", counts), MIN_TIMESTAMP, [GlobalWindow()]))
+        # each batch goes out in the window its records came from (the global window in batch)
+        for (window, key), batch in self.pending.items():
+            yield beam.pvalue.TaggedOutput(self.FILES, _in_window((key, batch), window))
+        for window, counts in self.counts.items():
+            counts = dict(counts, **{"records shared": sum(counts.values())})
+            yield beam.pvalue.TaggedOutput(self.COUNTS, _in_window(("sharing", counts), window))
         self.pending, self.counts = {}, {}
 
 
@@ -149,6 +160,40 @@ def load_signer(keys_dir: str, name: str = disclose.SIGNING_KEY_NAME):
             f"sharing signs partner files and audit checkpoints with the pipeline's signing key {name!r}: {error} "
             f"(create it with 'paxshare keys new --dir {keys_dir} --kind signing --id {name}' or 'paxshare keys demo')"
         ) from None
+
+
+def _in_window(value, window) -> WindowedValue:
+    timestamp = MIN_TIMESTAMP if isinstance(window, GlobalWindow) else window.max_timestamp()
+    return WindowedValue(value, timestamp, [window])
+
+
+def window_run_id(run_id: str, window) -> str:
+    """The run id of one window's partner files and audit segment: the run id itself in batch
+    (the global window), ``<run id>.w<window start, UTC>`` in a stream."""
+    if isinstance(window, GlobalWindow):
+        return run_id
+    return f"{run_id}.w{window.start.to_utc_datetime().strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def _locator(traveller: dict) -> str:
+    return ((traveller.get("person") or {}).get("pnr_locator") or "").upper()
+
+
+def _join_flagged(api, pnr, flagged_map):
+    """Per window: API travellers as (traveller, flagged), and PNRs as (pnr, flagged) where a
+    flagged traveller's API record names the PNR's locator (the same rule as the side input)."""
+    joined = ({"record": api | "ApiById" >> beam.Map(lambda t: (t["traveller_id"], t)), "flag": flagged_map}
+              | "JoinFlaggedIds" >> beam.CoGroupByKey()
+              | "ApiWithFlag" >> beam.FlatMap(lambda kv: [(t, bool(kv[1]["flag"])) for t in kv[1]["record"]]))
+    if pnr is None:
+        return joined, None
+    locators = (joined | "FlaggedLocators" >> beam.FlatMap(
+        lambda pair: [(_locator(pair[0]), True)] if pair[1] and _locator(pair[0]) else []))
+    pnrs = ({"record": pnr | "PnrByLocator" >> beam.Map(lambda p: ((p.get("record_locator") or "").upper(), p)),
+             "flag": locators}
+            | "JoinFlaggedLocators" >> beam.CoGroupByKey()
+            | "PnrWithFlag" >> beam.FlatMap(lambda kv: [(p, bool(kv[1]["flag"])) for p in kv[1]["record"]]))
+    return joined, pnrs
 
 
 class _WritePartnerFileFn(beam.DoFn):
@@ -173,14 +218,15 @@ class _WritePartnerFileFn(beam.DoFn):
             raise FileNotFoundError(f"{self.keys_dir}: no recipient public key named {name!r} for partner {recipient}")
         return key
 
-    def process(self, item):
+    def process(self, item, window=beam.DoFn.WindowParam):
         (recipient, shard), batches = item
         records = sorted(entry for batch in batches if batch for entry in batch)  # by (arrangement, kind, record id)
-        name = output.file_name(recipient, self.run_id, shard, self.shards)
+        run_id = window_run_id(self.run_id, window)
+        name = output.file_name(recipient, run_id, shard, self.shards)
         envelope = output.seal_bytes(output.container([data for _, data, _ in records]),
                                      self._public_key(recipient), recipient, name, self.signer)
         self.files.inc()
-        yield disclose.stage(self.output_dir, self.run_id, name, recipient, envelope, [audit for _, _, audit in records])
+        yield disclose.stage(self.output_dir, run_id, name, recipient, envelope, [audit for _, _, audit in records])
 
 
 class _BeamStore:
@@ -206,9 +252,11 @@ class _BeamStore:
         return target
 
 
-def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key):
-    """The single writer: audit segment with its signed checkpoint first, then the partner files."""
+def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key, window=None):
+    """The single writer: audit segment with its signed checkpoint first, then the partner files
+    (once per window in a stream, under that window's run id)."""
     staged = sorted(staged, key=lambda f: f.name)
+    run_id = run_id if window is None else window_run_id(run_id, window)
     return disclose.commit(output_dir, audit_store(audit_dir), staged, run_id, time_utc, load_signer(keys_dir, signing_key))
 
 
@@ -226,8 +274,10 @@ class ShareWithPartners(beam.PTransform):
 
     def __init__(self, rules_dir, keys_dir, output_dir, run_id, flagged_traveller_ids=None,
                  shared_at: str | None = None, provider: str | None = None, label: str | None = None,
-                 shards: int = DEFAULT_SHARDS, records: bool = True, signing_key: str = disclose.SIGNING_KEY_NAME):
+                 shards: int = DEFAULT_SHARDS, records: bool = True, signing_key: str = disclose.SIGNING_KEY_NAME,
+                 per_window: bool = False):
         super().__init__(label)
+        self.per_window = per_window
         self.rules_dir = str(rules_dir or default_rules_dir())
         self.keys_dir, self.output_dir, self.run_id = str(keys_dir), str(output_dir), run_id
         self.flagged = flagged_traveller_ids
@@ -263,6 +313,11 @@ class ShareWithPartners(beam.PTransform):
             file_parts.append(result[_ShareFn.FILES])
             count_parts.append(result[_ShareFn.COUNTS])
 
+        if self.per_window and flagged_map is not None:
+            # a stream: join each window's records with its flagged ids (a side input would hold
+            # every record until the window's flags are complete, and stalls the DirectRunner)
+            api, pnr = _join_flagged(api, pnr, flagged_map)
+            flagged_map = None
         if api is not None:
             share("API", api, "ShareApi", flagged_map)
         if pnr is not None:
@@ -282,20 +337,25 @@ class ShareWithPartners(beam.PTransform):
         shared = flatten(shared_parts, "FlattenShared") if self.records else None
         counts = flatten(count_parts, "FlattenCounts")
         # typed Any like the ParDo outputs it is flattened with: same coder, so no transcoding
-        every_file = pipeline | "EveryPartnerFile" >> beam.Create(
-            [((r, shard), None) for r in recipients for shard in range(self.shards)]).with_output_types(typing.Any)
+        every_file = [] if self.per_window else [pipeline | "EveryPartnerFile" >> beam.Create(
+            [((r, shard), None) for r in recipients for shard in range(self.shards)]).with_output_types(typing.Any)]
         load_signer(self.keys_dir, self.signing_key)  # a missing signing key fails here, on the launcher
-        staged = ((*file_parts, every_file)
+        staged = ((*file_parts, *every_file)
                   | "WithEveryPartnerFile" >> beam.Flatten()
                   | "GroupByPartnerFile" >> beam.GroupByKey()
                   | "SealAndStagePerPartnerFile" >> beam.ParDo(_WritePartnerFileFn(
                       self.keys_dir, self.output_dir, self.run_id, key_names, self.shards, self.signing_key)))
         audit_dir = storage.join(self.output_dir, "audit")
-        # One writer: the audit segment is written (and fsynced) before any partner file is published.
+        # One writer: the audit segment is written (and fsynced) before any partner file is published
+        # (in a stream: once per window, the window's staged files together).
+        to_list = beam.combiners.ToList().without_defaults() if self.per_window else beam.combiners.ToList()
+        per_window = self.per_window
         committed = (staged
-                     | "AllStagedFiles" >> beam.combiners.ToList()
-                     | "LogThenPublish" >> beam.Map(_commit, self.output_dir, audit_dir, self.run_id, self.shared_at,
-                                                    self.keys_dir, self.signing_key))
+                     | "AllStagedFiles" >> to_list
+                     | "LogThenPublish" >> beam.Map(
+                         lambda files, window=beam.DoFn.WindowParam: _commit(
+                             files, self.output_dir, audit_dir, self.run_id, self.shared_at, self.keys_dir,
+                             self.signing_key, window if per_window else None)))
         files = committed | "PublishedFiles" >> beam.FlatMap(lambda result: result.files)
         head = committed | "AuditCheckpoint" >> beam.Map(lambda result: (result.checkpoint.segment, result.checkpoint.entry_hash))
         outputs = {"files": files, "audit": head, "counts": counts, "commit": committed}

@@ -252,3 +252,57 @@ def test_viewer_permissions():
     assert not any(auditor.can(action) for action in ("view", "decide", "list", "export", "reopen"))
     supervisor = Viewer("s", frozenset({"supervisor"}), ("jpau-yvr",), "USA")
     assert all(supervisor.can(action) for action in ("view", "decide", "reopen", "reassign", "audit"))
+
+
+def _self_signed(tmp_path):
+    import ipaddress
+    from datetime import datetime, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_serve_over_tls_with_secure_cookies_and_hsts(store, tmp_path):
+    import threading
+
+    import requests
+
+    from pipelines.review.web import check_bind, make_review_server
+
+    cert, key = _self_signed(tmp_path)
+    assert check_bind("0.0.0.0", tls=True) == "0.0.0.0"  # any address, but only with TLS
+    with pytest.raises(ValueError, match="without TLS"):
+        check_bind("0.0.0.0", tls=False)
+    server = make_review_server(store, "127.0.0.1", 0, tls_cert=cert, tls_key=key)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{server.server_port}/login"
+        response = requests.get(url, verify=cert, timeout=30)
+        assert response.status_code == 200
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+        cookie = response.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-paxshare-review=") and "Secure" in cookie and "HttpOnly" in cookie
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(url.replace("https", "http"), timeout=30)  # no plain HTTP on the TLS port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

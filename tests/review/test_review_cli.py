@@ -55,7 +55,7 @@ def test_show_puts_traveller_beside_entry_and_logs_the_view(db, capsys):
     out = capsys.readouterr().out
     assert "DOE, JOHN" in out and "DOE, JON" in out and "P X9999999 (USA)" in out
     assert "name: DOE JOHN vs DOE JON: 0.93" in out
-    assert "none yet: this flag leads to no action" in out
+    assert "Not decided yet. Until an analyst records a disposition, this flag leads to no action." in out
     store = ReviewStore(db)
     assert [(e["analyst"], e["action"]) for e in store.access_log(flag_id="p5")] == [("ana", "VIEW")]
     store.close()

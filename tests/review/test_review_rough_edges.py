@@ -59,7 +59,7 @@ def test_init_creates_the_database_readable_by_its_owner_only(tmp_path, capsys):
     add_test_users(store, ["ana"])
     store.close()
     assert review("list", "--db", str(path), "--analyst", "ana") == 0
-    assert "no open flags" in capsys.readouterr().out
+    assert "No flags to show." in capsys.readouterr().out
 
 
 def test_an_existing_database_readable_by_others_is_tightened(tmp_path, capsys):

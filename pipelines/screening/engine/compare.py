@@ -1,6 +1,6 @@
-"""Comparisons: how two names, dates, sexes, nationalities and documents agree, in words.
+"""Name comparison: how two names agree, and why, in words.
 
-Name comparison is alignment-based (the idea of OpenSanctions' logic-v2, built differently):
+It is alignment-based (the idea of OpenSanctions' logic-v2, built differently):
 
 * each token of one name is paired with at most one token (or two adjacent tokens joined, for
   ``ABDUL RAHMAN`` ~ ``ABDULRAHMAN``) of the other, best pairs first, in any order, so
@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from rapidfuzz.distance import OSA
 
+from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import default_settings
 from pipelines.screening.normalise.names import (_VOWELS, COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse, is_particle,
                                                  is_patronymic, particle_flags, skeleton)
@@ -55,7 +56,7 @@ def token_similarity(a: str, b: str, loose: bool = False, nickname: float = 0.90
             if stem is not None and y[-1] != "S":
                 alt, alt_level = _token_similarity(stem, y, loose, nickname, phonetic, initial, nickname_indirect)
                 alt = min(alt, phonetic)
-                if alt >= 0.7 and alt > sim and alt_level != "initial":
+                if alt >= spec.STRONG_PART and alt > sim and alt_level != "initial":
                     sim, level = alt, ("phonetic" if alt_level == "exact" else alt_level)
     return sim, level
 
@@ -90,27 +91,30 @@ def _token_similarity(a: str, b: str, loose: bool, nickname: float, phonetic: fl
     # H): symmetric, so the level never depends on which side is the traveller
     if ska == skb and (len(ska) >= 2 or min(len(a), len(b)) <= 3) and not _vowel_distinct(a, b):
         # same consonants; a long way apart in letters (HASSAN/HOSSEINI) is weaker evidence
-        return (phonetic, "phonetic") if distance <= max(2, longest // 3) else (phonetic - 0.17, "phonetic")
+        close = spec.phonetic_close(distance, longest)
+        return (phonetic, "phonetic") if close else (phonetic - spec.PHONETIC_FAR_PENALTY, "phonetic")
     relation = nickname_relation(a, b)
     if relation:
         # a formal name and its own form (WILLIAM/BILL) vs two forms of one name (BILL/LIAM)
         return (nickname if relation == DIRECT else nickname_indirect), "nickname"
-    typo = 1.0 - 1.6 * distance / longest
+    typo = spec.typo_similarity(distance, longest)
     best, level = typo, "typo"
     if loose:
         # abjad/syllabic source: vowels and epenthetic syllables are noise, consonants are signal
         ska_bare, skb_bare = ska.lstrip("A") or ska, skb.lstrip("A") or skb
         if ska_bare == skb_bare:
-            return phonetic * 0.97, "phonetic"
+            return phonetic * spec.LOOSE_SAME_SKELETON, "phonetic"
         sk_len = max(len(ska_bare), len(skb_bare))
-        sk_sim = (1.0 - 1.4 * OSA.distance(ska_bare, skb_bare) / sk_len) * 0.92 if sk_len >= 3 else 0.0
+        sk_sim = (spec.skeleton_similarity(OSA.distance(ska_bare, skb_bare), sk_len, spec.LOOSE_SKELETON_FACTOR)
+                  if sk_len >= spec.MIN_SKELETON_LENGTH else 0.0)
         if sk_sim > best:
             best, level = sk_sim, "phonetic"
         ca, cb = coarse(a), coarse(b)
         c_len = max(len(ca), len(cb))
-        if c_len >= 3:
+        if c_len >= spec.MIN_SKELETON_LENGTH:
             # syllabic scripts (Chinese, Korean, Japanese) fold R/L, P/B/F, T/D, K/G, S/Z/J
-            c_sim = (0.88 if ca == cb else (1.0 - 1.4 * OSA.distance(ca, cb) / c_len) * 0.86)
+            c_sim = (spec.COARSE_SAME if ca == cb
+                     else spec.skeleton_similarity(OSA.distance(ca, cb), c_len, spec.COARSE_FACTOR))
             if c_sim > best:
                 best, level = c_sim, "phonetic"
     return (max(best, 0.0), level) if best > 0 else (0.0, "differ")
@@ -265,7 +269,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
         numerator += weight * sim
         pairs.append((q_text, e_text, sim, level))
         pair_particle.append(q_particle[q_idx[0]] if len(q_idx) == 1 else is_particle(q_text))
-        if sim >= 0.7 and level != "initial" and level != "initials" \
+        if sim >= spec.STRONG_PART and level != "initial" and level != "initials" \
                 and (not all(q_particle[i] for i in q_idx)
                      or level == "nickname" and not all(e_particle[i] for i in e_idx)) \
                 and not (len(q_text) == 1 and len(e_text) == 1) \
@@ -314,7 +318,7 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     if strong_tokens < 2 and max(q_real, e_real) >= 2 and q_tokens != e_tokens:
         # (a name is not capped against itself: nothing can agree more, even when its tokens are
         # initials, A A vs A A)
-        score *= 0.7
+        score *= spec.SINGLE_PART_CAP
         capped = True
     common_only = bool(pairs) and all(q in COMMON_TOKENS or q in common or e in COMMON_TOKENS or e in common
                                       or particle for (q, e, _, _), particle in zip(pairs, pair_particle))

@@ -352,6 +352,11 @@ class CandidateIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The blocking arrays: sorted key codes (one per block), block starts (block ``i`` holds
+        ``postings[starts[i]:starts[i + 1]]``) and postings (entry positions)."""
+        return self._keys, self._starts, self._ids
+
     @property
     def postings(self) -> int:
         return int(self._ids.size)

@@ -35,7 +35,9 @@ from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_d
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.names import name_form
+from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
+from pipelines.screening.engine.tables import ScoringTables, read_only
 from pipelines.screening.engine.suppression import Suppressor
 from pipelines.screening.lists.watchlist import Traveller
 
@@ -72,6 +74,13 @@ def alpha3_nationalities(listed: tuple[str, ...]) -> tuple[str, ...]:
     """A listed entry's nationalities as alpha-3 codes, unknown ones left out (few distinct lists
     of nationalities: cached, not stored per entry)."""
     return tuple(n for n in map(to_alpha3, listed) if n)
+
+
+def common_full_name(index: CandidateIndex, share: float, form) -> bool:
+    """Is the traveller's full name carried by many different people on the list (scaled to its
+    size, ``common_full_name_share``: a name 1 in 50,000 listed people carry is common in the
+    travelling population)?"""
+    return index.people_named(form.tokens) >= max(3, len(index) * share)
 
 
 @contextlib.contextmanager
@@ -118,6 +127,10 @@ class Screener:
         self.suppressor = suppressor or Suppressor()
         self._name_params = dict(self.settings.name)
         self._dob = self.settings.dob
+        #: each field's level values, as the scoring specification names them
+        self._values = {field: spec.level_values(field, values) for field, values in (
+            ("date_of_birth", self.settings.dob), ("sex", self.settings.sex),
+            ("nationality", self.settings.nationality), ("document", self.settings.document))}
         self._best_dob_bonus = max(0.0, *self._dob.values())
         self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
@@ -133,7 +146,27 @@ class Screener:
         self._accelerator = None
         if accelerate:
             from pipelines.screening.engine.compiled.accelerate import Accelerator
-            self._accelerator = Accelerator(self)
+            self._accelerator = Accelerator(self.scoring_tables())
+
+    def scoring_tables(self) -> ScoringTables:
+        """The public, read-only snapshot of this screener's index and settings that the compiled
+        path reads (:class:`~pipelines.screening.engine.tables.ScoringTables`)."""
+        index = self.index
+        keys, starts, postings = index.blocks()
+        return ScoringTables(
+            key_codes=read_only(keys), block_starts=read_only(starts), postings=read_only(postings),
+            year_lo=read_only(index.year_lo), year_hi=read_only(index.year_hi),
+            max_block=index.max_block, max_initial_block=index.max_initial_block,
+            max_candidates=index.max_candidates, key_rules=dict(index.rules), document_codes=index.document_codes,
+            entries=index.entries, forms=index.forms, dobs=index.dobs, docs=index.docs,
+            nationalities=[self._nationalities(p) for p in range(len(index))],
+            common=index.common, token_people=index.token_people,
+            common_full_name=functools.partial(common_full_name, index, self._common_name_share),
+            name_params=dict(self._name_params), rare_limit=self._rare_limit,
+            dob_adjust=spec.dob_adjustments(self.settings.dob),
+            sex=(self._values["sex"]["agree"], self._values["sex"]["differ"]),
+            nationality=(self._values["nationality"]["agree"], self._values["nationality"]["differ"]),
+            uncorroborated_common_name_cap=self._uncorroborated, uncorroborated_name_cap=self._name_only_cap)
 
     def screen(self, traveller: Traveller, min_score: float | None = None) -> list[Candidate]:
         """Candidates for one traveller with score >= ``min_score`` (default: the settings' floor),
@@ -232,17 +265,14 @@ class Screener:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
-        best_one_year = max(self._dob.get(k, -1.0) for k in ("year_typo", "year_off_by_one", "different_birthday"))
+        best_one_year = max(self._dob[k] for k in ("year_typo", "year_off_by_one", "different_birthday"))
         if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
 
     # ------------------------------------------------------------------------------------
     def _common_full_name(self, form) -> bool:
-        """Is the traveller's full name carried by many different people on the list (scaled to
-        its size: a name 1 in 50,000 listed people carry is common in the travelling population)?"""
-        people = self.index.people_named(form.tokens)
-        return people >= max(3, len(self.index) * self._common_name_share)
+        return common_full_name(self.index, self._common_name_share, form)
 
     def _weak_name_only(self, best) -> bool:
         """A name-only match (no date of birth on one side, no document) that is neither the same
@@ -259,7 +289,7 @@ class Screener:
         counts, limit = self.index.token_people, self._rare_limit
         entry_tokens = best._entry.tokens
         for _, e_text, sim, level in best.pairs:
-            if sim >= 0.7 and level != "initial" and level != "initials":
+            if sim >= spec.STRONG_PART and level != "initial" and level != "initials":
                 if people_carrying(e_text, entry_tokens, counts) <= limit:
                     return False
         return True
@@ -302,20 +332,19 @@ class Screener:
                 return None
             return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
                              f"document: {doc_text} (listed as {category.lower().replace('_', ' ')}; the document alone decides)")
-        doc_floor = {"agree": self.settings.document["agree_floor"],
-                     "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level)
+        doc_floor = self._values["document"].get(doc_level)
         # fields other than the name: cheap, and they bound what the name can achieve
         level = "missing"
         entry_dobs = index.dobs[position]
         if dob is not None and entry_dobs:
             level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
-        dob_adjust = self._dob.get(level, 0.0) if level != "missing" else 0.0
+        dob_adjust = self._values["date_of_birth"][level]
         t_sex, e_sex = traveller.sex, entry.get("sex")
         sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None
-        sex_adjust = self.settings.sex[sex_key] if sex_key else 0.0
+        sex_adjust = self._values["sex"][sex_key] if sex_key else 0.0
         nats = self._nationalities(position) if nationality else ()
         nat_key = ("agree" if nationality in nats else "differ") if nats else None
-        nat_adjust = self.settings.nationality[nat_key] if nat_key else 0.0
+        nat_adjust = self._values["nationality"][nat_key] if nat_key else 0.0
         others = dob_adjust + sex_adjust + nat_adjust
         if doc_floor is None and 1.0 + others < floor:
             return None  # even an identical name could not reach the floor
@@ -347,9 +376,7 @@ class Screener:
             name_score = min(name_score, self._uncorroborated)
         elif name_only:
             name_score = min(name_score, self._name_only_cap)
-        score = min(1.0, max(0.0, name_score + others))
-        if doc_floor is not None:
-            score = max(score, doc_floor)
+        score = spec.combine(name_score, others, doc_floor)
         if score < floor:
             return None
         lines = [best.text if best else "name: not on both sides"]

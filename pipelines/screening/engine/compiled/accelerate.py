@@ -23,14 +23,13 @@ Three stages, each the compiled twin of a Python method:
 
 from __future__ import annotations
 
-import weakref
-
 import numba
 import numpy as np
 
 from pipelines.screening.engine.compiled.fast_names import NameTables
 from pipelines.screening.engine.compiled.keycodes import KeyBatch, is_initial
 from pipelines.screening.engine.index import LOOKUP_STATS
+from pipelines.screening.engine.tables import ScoringTables
 from pipelines.screening.normalise.dates import DOB_ORDER
 from pipelines.screening.normalise.documents import LOST_STOLEN
 
@@ -378,7 +377,8 @@ def _offsets(lists) -> np.ndarray:
 class Accelerator:
     """Flat arrays of one :class:`Screener`'s index and settings, and the batch pre-scoring.
 
-    Built once with the screener (in the Beam DoFn's ``setup()``); :meth:`survivors` returns, per
+    Built once with the screener (in the Beam DoFn's ``setup()``) from its public snapshot,
+    :class:`~pipelines.screening.engine.tables.ScoringTables`; :meth:`survivors` returns, per
     traveller, the candidate positions worth the Python engine's exact scoring."""
 
     #: score slack on the compiled side: the engine rounds scores to 4 places before comparing
@@ -388,69 +388,66 @@ class Accelerator:
     #: travellers' names whose key codes are kept (cleared when full: memory bound)
     MAX_CACHED_NAMES = 100_000
 
-    def __init__(self, screener) -> None:
-        index = screener.index
-        settings = screener.settings
-        # a weak reference: the screener owns this object, and a reference cycle between them
-        # would never be freed once the build has frozen both (Screener: gc.freeze)
-        self._screener = weakref.proxy(screener)
-        self._index = index
-        n = len(index)
-        self._post_lo = index.year_lo[index._ids] if index._ids.size else np.zeros(0, np.int16)
-        self._post_hi = index.year_hi[index._ids] if index._ids.size else np.zeros(0, np.int16)
+    def __init__(self, tables: ScoringTables) -> None:
+        """``tables``: the Screener's public snapshot of its index and settings, the only thing
+        of the Python engine read here (:meth:`Screener.scoring_tables`)."""
+        self._tables = tables
+        n = len(tables)
+        postings = tables.postings
+        self._post_lo = tables.year_lo[postings] if postings.size else np.zeros(0, np.int16)
+        self._post_hi = tables.year_hi[postings] if postings.size else np.zeros(0, np.int16)
         # per block, the widest span of listed birth years among its dated entries
-        if index._ids.size:
+        if postings.size:
             span = self._post_hi.astype(np.int32) - self._post_lo
             span[self._post_lo == _NO_YEAR_LO] = 0
-            self._block_span = np.maximum.reduceat(span, index._starts[:-1]).astype(np.int32)
+            self._block_span = np.maximum.reduceat(span, tables.block_starts[:-1]).astype(np.int32)
             del span
         else:
             self._block_span = np.zeros(0, np.int32)
         bounds = (np.arange(-_DIRECTORY_HALF, _DIRECTORY_HALF + 1, dtype=np.int64) << _DIRECTORY_SHIFT)
         bounds[-1] = np.iinfo(np.int64).max  # the last bucket runs to the largest hash
-        self._directory = np.searchsorted(index._keys, bounds).astype(np.int64)
-        self._directory[-1] = index._keys.size
+        self._directory = np.searchsorted(tables.key_codes, bounds).astype(np.int64)
+        self._directory[-1] = tables.key_codes.size
         self._counter = np.zeros(max(n, 1), dtype=np.int32)
         #: candidate generation's counters (``index.LOOKUP_STATS``), summed over batches
         self.stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
         self._touched = np.zeros(max(n, 1), dtype=np.int32)
         self._scratch = np.zeros(1 << 16, dtype=np.int32)
         # entry fields
-        self._dob_offsets = _offsets(index.dobs)
-        flat = [d for dobs in index.dobs for d in dobs]
+        self._dob_offsets = _offsets(tables.dobs)
+        flat = [d for dobs in tables.dobs for d in dobs]
         self._dob_year = np.fromiter((d[0] for d in flat), dtype=np.int32, count=len(flat))
         self._dob_month = np.fromiter((d[1] or 0 for d in flat), dtype=np.int32, count=len(flat))
         self._dob_day = np.fromiter((d[2] or 0 for d in flat), dtype=np.int32, count=len(flat))
-        self._e_sex = np.fromiter((_SEX.get(e.get("sex"), 0) for e in index.entries), dtype=np.int8, count=n)
+        self._e_sex = np.fromiter((_SEX.get(e.get("sex"), 0) for e in tables.entries), dtype=np.int8, count=n)
         self._nat_code: dict[str, int] = {}
-        nat_lists = [screener._nationalities(p) for p in range(n)]
+        nat_lists = tables.nationalities
         self._nat_offsets = _offsets(nat_lists)
         code = self._nat_code.setdefault
         self._nat_codes = np.fromiter((code(x, len(self._nat_code)) for nats in nat_lists for x in nats),
                                       dtype=np.int32, count=int(self._nat_offsets[-1]))
-        doc_lists = [[hash(number) for number, _ in docs] for docs in index.docs]
+        doc_lists = [[hash(number) for number, _ in docs] for docs in tables.docs]
         self._doc_offsets = _offsets(doc_lists)
         self._docs = np.fromiter((h for hashes in doc_lists for h in hashes), dtype=np.int64,
                                  count=int(self._doc_offsets[-1]))
         del doc_lists
-        self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in index.entries), dtype=np.bool_, count=n)
-        self._dob_adjust = np.array([screener._dob.get(level, 0.0) if level != "missing" else 0.0
-                                     for level in DOB_ORDER], dtype=np.float64)
+        self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in tables.entries), dtype=np.bool_, count=n)
+        self._dob_adjust = np.array(tables.dob_adjust, dtype=np.float64)
         self._missing_level = DOB_ORDER.index("missing")
         # kernel level -> rank in the engine's best-first order (the engine keeps the best level)
         self._level_rank = np.array([DOB_ORDER.index(name) for name in DOB_KERNEL_LEVELS], dtype=np.int8)
-        self._sex = (float(settings.sex["agree"]), float(settings.sex["differ"]))
-        self._nat = (float(settings.nationality["agree"]), float(settings.nationality["differ"]))
+        self._sex = tables.sex
+        self._nat = tables.nationality
         # names
-        self.names = NameTables(screener._name_params, index.common, index.token_people, screener._rare_limit)
-        self._form_offsets = _offsets(index.forms)
+        self.names = NameTables(tables.name_params, tables.common, tables.token_people, tables.rare_limit)
+        self._form_offsets = _offsets(tables.forms)
         add = self.names.add_form
-        self._form_ids = np.fromiter((add(f) for forms in index.forms for f in forms), dtype=np.int32,
+        self._form_ids = np.fromiter((add(f) for forms in tables.forms for f in forms), dtype=np.int32,
                                      count=int(self._form_offsets[-1]))
         self.names.mark()  # the list's names; travellers' are forgotten now and then (survivors)
         self._key_cache: dict = {}
-        self._unc_cap = screener._uncorroborated
-        self._name_cap = screener._name_only_cap
+        self._unc_cap = tables.uncorroborated_common_name_cap
+        self._name_cap = tables.uncorroborated_name_cap
 
     def _name_codes(self, forms: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each name's blocking key codes and kinds (:mod:`keycodes`): the names not met lately
@@ -461,7 +458,7 @@ class Accelerator:
             cache.clear()  # bounded memory; this batch's names are all made again
             new = list(dict.fromkeys(forms))
         if new:
-            batch = KeyBatch(self._index.rules, query=True)
+            batch = KeyBatch(self._tables.key_rules, query=True)
             for form in new:
                 batch.add((form,))
             codes, counts = batch.codes()
@@ -531,7 +528,6 @@ class Accelerator:
         t_common = np.zeros(n, dtype=np.bool_)
         t_doc_offsets = np.zeros(n + 1, dtype=np.int64)
         t_docs: list[int] = []
-        screener = self._screener
         name_codes = iter(self._name_codes([form for _, form, _, _ in prepared if form]))
         for t, (traveller, form, dob, window) in enumerate(prepared):
             count = 0
@@ -541,11 +537,11 @@ class Accelerator:
                 kinds.append(k)
                 count += h.size
                 t_named[t] = True
-                t_common[t] = screener._common_full_name(form)
+                t_common[t] = self._tables.common_full_name(form)
             t_docs.extend(hash(number) for number, _ in traveller.documents if number)
             t_doc_offsets[t + 1] = len(t_docs)
             if traveller.documents:
-                doc_codes = self._index.document_codes(traveller.documents)  # empty when document keys are off
+                doc_codes = self._tables.document_codes(traveller.documents)  # empty when document keys are off
                 if doc_codes:
                     hashes.append(np.array(doc_codes, dtype=np.int64))
                     kinds.append(np.full(len(doc_codes), _KIND_DOCUMENT, dtype=np.uint8))
@@ -561,8 +557,8 @@ class Accelerator:
                 t_nat[t] = self._nat_code.get(traveller.nationality, _NO_SUCH_NATIONALITY)
         q_hashes = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
         q_kinds = np.concatenate(kinds) if kinds else np.zeros(0, np.uint8)
-        index = self._index
-        if not index._keys.size:
+        tables = self._tables
+        if not tables.key_codes.size:
             return [[] for _ in range(n)]
         # the cap's cheap score for an entry without a date of birth: what the name can reach
         # uncorroborated (Screener._prior)
@@ -570,11 +566,11 @@ class Accelerator:
         while True:
             stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
             positions, by_document, cand_offsets = _lookup_batch(
-                self._directory, index._keys, index._starts, index._ids, self._post_lo, self._post_hi, self._block_span,
-                index.year_lo, index.year_hi, q_hashes, q_kinds, offsets, known, years, months, days, windows,
-                missing_values, index.max_block, index.max_initial_block, index.max_candidates, self._counter,
-                self._touched, self._scratch, self._dob_offsets, self._dob_year, self._dob_month, self._dob_day,
-                self._level_rank, self._dob_adjust, self._missing_level, stats)
+                self._directory, tables.key_codes, tables.block_starts, tables.postings, self._post_lo, self._post_hi,
+                self._block_span, tables.year_lo, tables.year_hi, q_hashes, q_kinds, offsets, known, years, months,
+                days, windows, missing_values, tables.max_block, tables.max_initial_block, tables.max_candidates,
+                self._counter, self._touched, self._scratch, self._dob_offsets, self._dob_year, self._dob_month,
+                self._dob_day, self._level_rank, self._dob_adjust, self._missing_level, stats)
             if cand_offsets.size:
                 break
             self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 import numba
 import numpy as np
 
+from pipelines.screening.engine import spec
 from pipelines.screening.engine.compare import (_weight, baltic_stem, feminine_surname_ending, masculine_surname_ending,
                                                 run_initials)
 from pipelines.screening.engine.compare import _units as _py_units
@@ -424,6 +425,13 @@ def _grown_rows(rows: np.ndarray, used: int, need: int) -> np.ndarray:
 # -- kernel -------------------------------------------------------------------------------------
 
 _jit = numba.njit(cache=True, nogil=True)
+# the scoring specification's formulas, compiled as they are (one source for both engines)
+_typo_similarity = numba.njit(cache=True, nogil=True, inline="always")(spec.typo_similarity)
+_skeleton_similarity = numba.njit(cache=True, nogil=True, inline="always")(spec.skeleton_similarity)
+_phonetic_close = numba.njit(cache=True, nogil=True, inline="always")(spec.phonetic_close)
+_STRONG_PART, _SINGLE_PART_CAP, _PHONETIC_FAR_PENALTY = spec.STRONG_PART, spec.SINGLE_PART_CAP, spec.PHONETIC_FAR_PENALTY
+_LOOSE_SAME_SKELETON, _LOOSE_SKELETON_FACTOR = spec.LOOSE_SAME_SKELETON, spec.LOOSE_SKELETON_FACTOR
+_COARSE_SAME, _COARSE_FACTOR, _MIN_SKELETON_LENGTH = spec.COARSE_SAME, spec.COARSE_FACTOR, spec.MIN_SKELETON_LENGTH
 
 
 @_jit
@@ -533,7 +541,7 @@ def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, init
                                                         t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist)
                 if alt > phonetic:
                     alt = phonetic
-                if alt >= 0.7 and alt > sim and alt_level != INITIAL:
+                if alt >= _STRONG_PART and alt > sim and alt_level != INITIAL:
                     sim = alt
                     level = PHONETIC if alt_level == EXACT else alt_level
     return sim, level
@@ -583,9 +591,9 @@ def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic,
             # _feminine_a: PETROVA/PETROV, KOWALSKA/KOWALSKI (Slavic surnames inflected for sex)
             distinct = (t_fem[ta] != 0 and t_masc[tb] != 0) or (t_fem[tb] != 0 and t_masc[ta] != 0)
         if not distinct:
-            if distance <= max(2, longest // 3):
+            if _phonetic_close(distance, longest):
                 return phonetic, PHONETIC
-            return phonetic - 0.17, PHONETIC
+            return phonetic - _PHONETIC_FAR_PENALTY, PHONETIC
     # nicknames: a != b here, so sharing a group is enough; direct when one of them is the formal
     # name of a shared group (the lowest bit of the group codes), else indirect
     nna, nnb = t_rec[ta, _T_NLEN], t_rec[tb, _T_NLEN]
@@ -609,17 +617,18 @@ def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic,
                 j += 1
         if shared:
             return nickname_indirect, NICKNAME
-    typo = 1.0 - 1.6 * distance / longest
+    typo = _typo_similarity(distance, longest)
     best = typo
     level = TYPO
     if loose:
         sba, sbb = t_skb[ta], t_skb[tb]
         if sba == sbb:
-            return phonetic * 0.97, PHONETIC
+            return phonetic * _LOOSE_SAME_SKELETON, PHONETIC
         la_, lb_ = s_len[sba], s_len[sbb]
         sk_len = max(la_, lb_)
-        if sk_len >= 3:
-            sk_sim = (1.0 - 1.4 * _osa(chars, s_start[sba], la_, s_start[sbb], lb_, work) / sk_len) * 0.92
+        if sk_len >= _MIN_SKELETON_LENGTH:
+            sk_sim = _skeleton_similarity(_osa(chars, s_start[sba], la_, s_start[sbb], lb_, work), sk_len,
+                                          _LOOSE_SKELETON_FACTOR)
         else:
             sk_sim = 0.0
         if sk_sim > best:
@@ -628,11 +637,12 @@ def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic,
         ca, cb = t_co[ta], t_co[tb]
         lca, lcb = s_len[ca], s_len[cb]
         c_len = max(lca, lcb)
-        if c_len >= 3:
+        if c_len >= _MIN_SKELETON_LENGTH:
             if ca == cb:
-                c_sim = 0.88
+                c_sim = _COARSE_SAME
             else:
-                c_sim = (1.0 - 1.4 * _osa(chars, s_start[ca], lca, s_start[cb], lcb, work) / c_len) * 0.86
+                c_sim = _skeleton_similarity(_osa(chars, s_start[ca], lca, s_start[cb], lcb, work), c_len,
+                                             _COARSE_FACTOR)
             if c_sim > best:
                 best = c_sim
                 level = PHONETIC
@@ -686,7 +696,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
     within = np.zeros(max_len + 1, dtype=np.int64)
     for n in range(1, max_len + 1):
         k = 0
-        while k < n and 1.0 - 1.6 * (k + 1) / n >= min_sim:
+        while k < n and _typo_similarity(k + 1, n) >= min_sim:
             k += 1
         within[n] = k
     cap = max_units * max_units
@@ -838,7 +848,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 initials_agreeing += 1
             elif level == INITIALS:
                 initials_agreeing += max(qlen, elen)
-            if sim >= 0.7 and level != INITIAL and level != INITIALS:
+            if sim >= _STRONG_PART and level != INITIAL and level != INITIALS:
                 # an initial agreeing with an initial is not a strong part, nor are initials run
                 # together against a token of one or two letters (compare_names)
                 len_a, len_b = t_rec[units[a, _U_TOK], _T_LEN], t_rec[units[b, _U_TOK], _T_LEN]
@@ -931,7 +941,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         for i in range(en):
             e_real -= form_tokens[et0 + i, _FT_PARTICLE]
         if strong_tokens < 2 and max(q_real, e_real) >= 2 and not _same_tokens(form_tokens, qt0, qn, et0, en):
-            score *= 0.7
+            score *= _SINGLE_PART_CAP
         common_only = n_pairs > 0 and all_common
         if common_only:
             score *= common_factor

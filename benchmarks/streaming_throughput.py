@@ -1,0 +1,158 @@
+"""Streaming throughput and latency: ``paxshare stream`` on a landing folder, fed at a fixed rate.
+
+Starts ``paxshare stream`` (Prism runner, all stages: validation, screening against the sample
+watchlists, sealed flags, per-window sharing and audit), then lands API manifests in its folder at
+``--rate`` messages per second through ``paxshare replay``'s writer, recording when each message
+landed. Measures:
+
+- sustained persons/s: persons landed / (time the last message's window snapshot was written -
+  first arrival), and whether the stream kept up with the offered rate;
+- latency from a message's arrival (its file landing) to each of its sealed flag files (the flag
+  file's modification time): p50, p99, max;
+- that every window reconciled.
+
+    python benchmarks/streaming_throughput.py --rate 100 --seconds 60
+Targets (issue 16): 1,000 persons/s sustained, p99 arrival-to-sealed-flag latency under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(REPO / "sample_manifests" / "api"), help="API Avro files to replay")
+    parser.add_argument("--watchlists", default=str(REPO / "sample_manifests" / "watchlists" / "*.avro"))
+    parser.add_argument("--rate", type=float, default=100.0, help="messages per second offered")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long to offer messages")
+    parser.add_argument("--window-seconds", type=int, default=5)
+    parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the stream to catch up")
+    parser.add_argument("--workdir", help="keep everything here (default: a temporary folder)")
+    args = parser.parse_args()
+
+    from pipelines import replay
+    from pipelines.stream import local_prism
+
+    prism = local_prism()
+    if prism is None:
+        raise SystemExit("no prism binary: run tools/cluster/install.sh prism")
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="paxshare-stream-bench-"))
+    keys, landing, out = work / "keys", work / "landing", work / "out"
+    landing.mkdir(parents=True, exist_ok=True)
+    cli = [sys.executable, "-m", "pipelines.cli"]
+    subprocess.run([*cli, "keys", "demo", "--dir", str(keys)], check=True, capture_output=True, cwd=REPO)
+    subprocess.run([*cli, "rules", "check", "rules", "--init-keys", str(keys)], check=True, capture_output=True,
+                   cwd=REPO)
+
+    records, _ = replay.load_inputs([args.data])
+    shift = replay.shift_to_today(records)
+    plan = replay.plan_messages(records, [], random.Random(1), 0.0, 0.0, 0.0, shift, landing=True)
+    wanted = int(args.rate * args.seconds)
+    plan = (plan * (wanted // max(len(plan), 1) + 1))[:wanted]
+    # the same message twice is a resend the stream drops: give each copy its own message id
+    plan = [_renamed(m, i) for i, m in enumerate(plan)]
+
+    watchlists = [a for w in sorted(glob.glob(args.watchlists)) for a in ("--watchlists", w)]
+    stream = subprocess.Popen(
+        [*cli, "stream", "--landing", str(landing), "--output", str(out), *watchlists, "--keys", str(keys),
+         "--rules", "rules", "--window-seconds", str(args.window_seconds), "--poll-seconds", "0.5", "--quiet",
+         "--", f"--prism_location={prism}"], cwd=REPO, stdout=open(work / "stream.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        time.sleep(20)  # start-up: job submission, watchlist index built in the worker
+        writer = replay.LandingWriter(str(landing))
+        landed: dict[str, float] = {}
+        started = time.time()
+        for index, message in enumerate(plan):
+            wait = started + index / args.rate - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            writer(message)
+            landed[message.label] = time.time()
+        offered_seconds = time.time() - started
+        persons = sum(message.persons for message in plan)
+        deadline = time.time() + args.drain
+        while time.time() < deadline and _persons_validated(out) < persons:
+            time.sleep(1)
+        finished = max((os.path.getmtime(p) for p in glob.glob(str(out / "report" / "window-*.json"))), default=time.time())
+    finally:
+        stream.terminate()
+        stream.wait(timeout=60)
+
+    latencies = []
+    for path in glob.glob(str(out / "flags" / "*" / "*.sealed")):
+        message_id = _message_of_flag(path, keys)
+        if message_id in landed:
+            latencies.append(os.path.getmtime(path) - landed[message_id])
+    snapshots = _last_panes(out)
+    validated = _persons_validated(out)
+    elapsed = finished - started
+    print(f"offered   {len(plan):,} messages, {persons:,} persons in {offered_seconds:.1f} s "
+          f"({len(plan) / offered_seconds:,.0f} msg/s, {persons / offered_seconds:,.0f} persons/s)")
+    print(f"processed {validated:,} persons by {elapsed:.1f} s after the first arrival: "
+          f"{validated / elapsed:,.0f} persons/s sustained, {len(plan) / elapsed:,.0f} messages/s")
+    if latencies:
+        latencies.sort()
+        p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+        print(f"latency   arrival -> sealed flag over {len(latencies)} flags: p50 {p(0.5):.2f} s, p99 {p(0.99):.2f} s, "
+              f"max {latencies[-1]:.2f} s, mean {statistics.mean(latencies):.2f} s")
+    print(f"windows   {len(snapshots)}, reconciled {sum(s['reconciled'] for s in snapshots.values())}")
+    print(f"work folder {work}")
+    return 0
+
+
+def _renamed(message, index):
+    """A copy of an API message with its own message id (the label carries it for latency)."""
+    import io
+
+    import fastavro
+
+    from pipelines.io.avro_files import write_records
+
+    [record] = list(fastavro.reader(io.BytesIO(message.body)))
+    record["message_id"] = f"{record['message_id']}#{index}"
+    buffer = io.BytesIO()
+    write_records(buffer, "api_manifest", [record], codec="null")
+    message.body, message.label = buffer.getvalue(), record["message_id"]
+    message.persons = len(record.get("persons") or [])
+    return message
+
+
+def _message_of_flag(path: str, keys: Path) -> str | None:
+    from pipelines import crypto
+    from pipelines.flags.reader import read_flags
+
+    flags = read_flags(path, crypto.load_private_keys(keys), crypto.load_verify_keys(keys))
+    return flags[0]["traveller_id"].rsplit("/", 1)[0] if flags else None
+
+
+def _last_panes(out: Path) -> dict[str, dict]:
+    last = {}
+    for path in glob.glob(str(out / "report" / "window-*.json")):
+        try:
+            snap = json.loads(Path(path).read_text())
+        except ValueError:
+            continue
+        if snap["window_start"] not in last or snap["pane"] > last[snap["window_start"]]["pane"]:
+            last[snap["window_start"]] = snap
+    return last
+
+
+def _persons_validated(out: Path) -> int:
+    return sum(s["validation"].get("persons_in", 0) for s in _last_panes(out).values())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""What a message means for its flight, as messages arrive: resends, changes, cancels, close-out.
+
+Airlines resend API lists, send changes and cancellations, and close a flight with a final list.
+A streaming pipeline sees these one at a time, in any order, and keeps a small book per flight
+(key: carrier + number + departure date). ``FlightBook.admit`` decides, for one message:
+
+- ``DUPLICATE``: its content hash (:func:`pipelines.validation.dedupe.record_content_hash`) was
+  seen before for this flight: dropped and counted, never processed twice;
+- ``LATE``: it arrived after the flight closed (scheduled departure + grace, or a close-out
+  message): it goes to the late output, labelled and counted, never silently dropped;
+- ``SUPERSEDED``: a list prepared before the flight's current list (it arrived out of order):
+  counted and not processed, since the newer list already stands;
+- ``PROCESS``: processed by the pipeline like any batch record. For a list (original, change,
+  close-out) it becomes the flight's current list: every person of the lists it replaces is
+  withdrawn (``SUPERSEDED`` if the person is on the new list, ``REMOVED`` if not), and a close-out
+  closes the flight. A reservation cancellation (XR) or reduction in party (RP) withdraws the
+  persons it names; a flight cancellation (XF) withdraws everyone and closes the flight. Those
+  three are not screened again (``process`` is False).
+
+Withdrawals carry the withdrawn traveller ids, so flags and partner records raised for them can be
+marked withdrawn downstream. Ids never depend on arrival order: a traveller id is the message id
+plus the person id, so whatever order the messages come in, the persons left standing when the
+flight closes, and their flags, are the same.
+
+The book is plain data (``to_state``/``from_state``) so that a runner's per-key state can hold it.
+No Beam here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pipelines.validation import derive
+from pipelines.validation.dedupe import record_content_hash
+
+PROCESS, DUPLICATE, LATE, SUPERSEDED = "PROCESS", "DUPLICATE", "LATE", "SUPERSEDED"
+#: BGM functions that are a whole list for the flight
+LIST_FUNCTIONS = {"ORIGINAL", "CHANGE_PASSENGER", "CHANGE_FLIGHT", "FLIGHT_CLOSE", "CLOSE_ON_BOARD",
+                  "CLOSE_NOT_ON_BOARD", "UNKNOWN"}
+CLOSE_FUNCTIONS = {"FLIGHT_CLOSE", "CLOSE_ON_BOARD", "CLOSE_NOT_ON_BOARD"}
+PERSON_CANCEL_FUNCTIONS = {"CANCEL_RESERVATION", "REDUCTION_IN_PARTY"}
+FLIGHT_CANCEL = "CANCEL_FLIGHT"
+
+
+def flight_key_of(schema_name: str, record: dict) -> str | None:
+    """The flight a manifest or PNR is about (``CARRIER+NUMBER/DATE``, as ``flight_key`` in the
+    travellers), or None when it cannot be told."""
+    from pipelines.validation.validator import flight_key
+
+    if schema_name == "api_manifest":
+        flight, date = record.get("flight") or {}, derive.departure_date(record)
+        if flight.get("carrier") and flight.get("number") and date:
+            return flight_key(flight["carrier"], flight["number"], date.isoformat())
+        return None
+    flights = record.get("flights") or []
+    when = derive.first_segment_departure(record)
+    if when and flights and flights[0].get("carrier") and flights[0].get("number"):
+        return flight_key(flights[0]["carrier"], flights[0]["number"], when.date().isoformat())
+    return None
+
+
+#: How far a local time can be from UTC (UTC-12 to UTC+14): added to the close time of a flight
+#: whose departure is known only in local time, so it never closes before it has departed.
+LOCAL_TIME_MARGIN = dt.timedelta(hours=14)
+
+
+def scheduled_departure(schema_name: str, record: dict) -> tuple[dt.datetime | None, bool]:
+    """(scheduled departure of the first leg as a UTC datetime, exact): the leg's UTC time when
+    sent (exact), else its local time read as UTC (not exact: see ``LOCAL_TIME_MARGIN``)."""
+    if schema_name == "api_manifest":
+        legs = (record.get("flight") or {}).get("legs") or []
+        first = legs[0] if legs else {}
+    else:
+        flights = record.get("flights") or []
+        first = flights[0] if flights else {}
+    utc, local = first.get("departure_utc"), first.get("departure_local")
+    value = utc or local
+    when = derive.parse_local_time(value.replace("Z", "")[:19]) if value else None
+    return (when.replace(tzinfo=dt.timezone.utc) if when else None), bool(utc and when)
+
+
+def person_key(person: dict) -> str:
+    """Who a person is on a flight, across lists: the carrier's unique passenger reference when
+    sent, else the person id."""
+    return person.get("unique_passenger_reference") or person.get("person_id") or ""
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """An earlier traveller record that no longer stands."""
+
+    flight_key: str
+    traveller_id: str
+    reason: str            # SUPERSEDED, REMOVED or CANCELLED
+    by_message_id: str
+    message_function: str
+
+    def as_record(self) -> dict:
+        return {"flight_key": self.flight_key, "traveller_id": self.traveller_id, "reason": self.reason,
+                "by_message_id": self.by_message_id, "message_function": self.message_function}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str                       # PROCESS, DUPLICATE, LATE or SUPERSEDED
+    process: bool                      # send the message on to validation and screening
+    withdrawals: tuple[Withdrawal, ...] = ()
+    closes: bool = False
+    why: str = ""
+
+
+@dataclass
+class FlightBook:
+    """Per-flight memory: content hashes seen, the current list and its persons, closed or not."""
+
+    flight_key: str
+    hashes: set[str] = field(default_factory=set)
+    current_message: str | None = None
+    current_prepared: str = ""
+    persons: dict[str, str] = field(default_factory=dict)   # person key -> traveller id standing
+    closed: bool = False
+    cancelled: dict[str, str] = field(default_factory=dict)  # person key -> when the cancellation was prepared
+
+    def admit(self, schema_name: str, record: dict, late: bool = False) -> Decision:
+        """Decide what ``record`` (a manifest or PNR of this flight) means; update the book.
+        ``late``: the message arrived after the flight's scheduled departure + grace."""
+        digest = record_content_hash(schema_name, record)
+        if digest in self.hashes:
+            return Decision(DUPLICATE, False, why=f"same content as a message already received ({digest[:19]})")
+        self.hashes.add(digest)
+        if late or self.closed:
+            return Decision(LATE, False, why="arrived after the flight closed"
+                            + (" (departure + grace passed)" if late else " (close-out or cancellation received)"))
+        if schema_name != "api_manifest":
+            return Decision(PROCESS, True)
+        function = record.get("message_function") or "UNKNOWN"
+        message_id = record["message_id"]
+        if function == FLIGHT_CANCEL:
+            withdrawn = self._withdraw(list(self.persons), "CANCELLED", message_id, function)
+            self.closed = True
+            return Decision(PROCESS, False, withdrawn, closes=True, why="flight cancelled")
+        prepared = record.get("prepared_utc") or ""
+        if function in PERSON_CANCEL_FUNCTIONS:
+            named = [person_key(p) for p in record.get("persons") or []]
+            for key in named:  # remembered: a list prepared before it may still arrive
+                self.cancelled[key] = max(self.cancelled.get(key, ""), prepared)
+            return Decision(PROCESS, False, self._withdraw([k for k in named if k in self.persons], "CANCELLED",
+                                                           message_id, function), why="persons cancelled")
+        if self.current_message is not None and (prepared, message_id) < (self.current_prepared, self.current_message):
+            return Decision(SUPERSEDED, False, why=f"prepared before the current list {self.current_message}")
+        on_new_list = {person_key(p) for p in record.get("persons") or []}
+        withdrawn = tuple(Withdrawal(self.flight_key, traveller_id, "SUPERSEDED" if key in on_new_list else "REMOVED",
+                                     message_id, function)
+                          for key, traveller_id in sorted(self.persons.items()))
+        self.current_message, self.current_prepared = message_id, prepared
+        self.persons = {person_key(p): f"{message_id}/{p['person_id']}" for p in record.get("persons") or []}
+        # a cancellation prepared after this list, received before it, still stands
+        withdrawn += self._withdraw([k for k in self.persons if self.cancelled.get(k, "") > prepared], "CANCELLED",
+                                    message_id, function)
+        closes = function in CLOSE_FUNCTIONS
+        self.closed = self.closed or closes
+        return Decision(PROCESS, True, withdrawn, closes=closes)
+
+    def _withdraw(self, keys, reason, message_id, function) -> tuple[Withdrawal, ...]:
+        return tuple(Withdrawal(self.flight_key, self.persons.pop(key), reason, message_id, function)
+                     for key in sorted(keys))
+
+    def to_state(self) -> dict:
+        return {"flight_key": self.flight_key, "hashes": sorted(self.hashes), "current_message": self.current_message,
+                "current_prepared": self.current_prepared, "persons": dict(self.persons), "closed": self.closed,
+                "cancelled": dict(self.cancelled)}
+
+    @classmethod
+    def from_state(cls, state: dict | None, flight_key: str) -> "FlightBook":
+        if not state:
+            return cls(flight_key)
+        return cls(state["flight_key"], set(state["hashes"]), state["current_message"], state["current_prepared"],
+                   dict(state["persons"]), state["closed"], dict(state.get("cancelled", {})))
+

@@ -1,0 +1,170 @@
+"""Stream intake without Beam: message decoding (Avro single-object encoding, EDIFACT) and the
+per-flight book (resends, changes, cancellations, close-out, lateness)."""
+
+from __future__ import annotations
+
+import io
+
+import fastavro
+import fastavro.schema
+import pytest
+
+from pipelines import schemas
+from pipelines.io import flights, messages
+from pipelines.io.flights import DUPLICATE, LATE, PROCESS, SUPERSEDED, FlightBook
+from tests.spine.factories import avro_bytes, manifest, person, pnr
+
+PAXLST = (b"UNA:+.? 'UNB+UNOA:4+AIR1+USCSAPIS+261123:0915+1234567++APIS'UNG+PAXLST+AIR1+USCSAPIS+261123:0915+1+UN+D:05B'"
+          b"UNH+PAX001+PAXLST:D:05B:UN:IATA+AC1890+01:F'BGM+745'NAD+MS+++DOE JOHN'COM+1 703 555 1212:TE'"
+          b"TDT+20+AC1890+++AC'LOC+125+YVR'DTM+189:2611230815:201'LOC+87+MIA'DTM+232:2611231640:201'"
+          b"NAD+FL+++TREMBLAY:MARIE CLAIRE'ATT+2++F'DTM+329:840309'LOC+178+YVR'LOC+179+MIA'NAT+2+CAN'"
+          b"DOC+P:110:111+AB000001'DTM+36:310501'LOC+91+CAN'CNT+42:1'UNT+17+PAX001'UNE+1+1'UNZ+1+1234567'")
+
+
+def test_single_object_encoding_round_trips_with_the_crc64_fingerprint():
+    record = manifest("M1")
+    body = messages.encode_single_object("api_manifest", record)
+    assert body[:2] == b"\xc3\x01"
+    canonical = fastavro.schema.to_parsing_canonical_form(schemas.load("api_manifest"))
+    expected = int(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"), 16).to_bytes(8, "little")
+    assert body[2:10] == expected  # the Avro specification's layout, readable by any Avro library
+    decoded = messages.decode_message(body, "kafka:api/0@7", "stream-1")
+    assert decoded.dead_letters == []
+    assert [(d.schema_name, d.source_file, d.record["message_id"]) for d in decoded.records] == [
+        ("api_manifest", "kafka:api/0@7", "M1")]
+    assert decoded.records[0].record["persons"][0]["surname"] == "TREMBLAY"
+
+
+def test_an_older_schema_version_is_resolved_to_the_current_one():
+    old = fastavro.parse_schema(schemas.raw_schema("api_manifest", 1))
+    v1_record = manifest("OLD", schema_version=1)  # fields added in version 2 are not written
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, old, v1_record)
+    body = b"\xc3\x01" + messages.fingerprint(old) + buffer.getvalue()
+    decoded = messages.decode_message(body, "kafka:api/0@8", "stream-1")
+    assert decoded.dead_letters == [] and decoded.records[0].record["message_id"] == "OLD"
+
+
+def test_an_unknown_fingerprint_is_a_dead_letter_with_a_clear_reason():
+    body = b"\xc3\x01" + b"\x01\x02\x03\x04\x05\x06\x07\x08" + b"\x00\x00"
+    decoded = messages.decode_message(body, "kafka:api/1@99", "stream-1")
+    assert decoded.records == []
+    [letter] = decoded.dead_letters
+    reason = letter["reasons"][0]
+    assert reason["code"] == messages.UNKNOWN_FINGERPRINT
+    assert "kafka:api/1@99" in reason["message"] and "0102030405060708" in reason["message"]
+    assert letter["raw_bytes"] == body
+    # it must fit the dead-letter schema like any other
+    fastavro.writer(io.BytesIO(), schemas.load("dead_letter"), [letter])
+
+
+def test_a_damaged_body_and_a_body_of_nothing_known_are_dead_letters():
+    good = messages.encode_single_object("pnr", pnr("Q7XK2M"))
+    assert messages.decode_message(good[:14], "kafka:pnr/0@1", "r").dead_letters[0]["reasons"][0]["code"] == "SCHEMA_MISMATCH"
+    junk = messages.decode_message(b"hello world", "kafka:api/0@2", "r")
+    assert junk.records == [] and "neither Avro single-object" in junk.dead_letters[0]["reasons"][0]["message"]
+
+
+def test_raw_edifact_is_converted_by_the_project_converter():
+    decoded = messages.decode_message(PAXLST, "kafka:edifact/0@3", "stream-1")
+    assert decoded.dead_letters == []
+    [item] = decoded.records
+    assert item.schema_name == "api_manifest" and item.record["flight"]["carrier"] == "AC"
+    assert item.record["persons"][0]["surname"] == "TREMBLAY"
+    assert messages.is_edifact(b"\xef\xbb\xbf\r\nUNB+UNOA") and not messages.is_edifact(b"Obj\x01")
+
+
+def test_an_avro_container_file_decodes_like_a_batch_input():
+    body = avro_bytes("api_manifest", [manifest("M1"), manifest("M2")])
+    decoded = messages.decode_message(body, "landing/a.avro", "r")
+    assert [d.record["message_id"] for d in decoded.records] == ["M1", "M2"]
+    cut = messages.decode_message(body[:-40], "landing/b.avro", "r")
+    assert cut.dead_letters and cut.dead_letters[0]["reasons"][0]["code"] == "TRUNCATED"
+
+
+# -- the flight book ------------------------------------------------------------------------------
+
+def _listed(message_id, function="ORIGINAL", persons=(1, 2, 3), prepared="2026-11-22T10:00:00Z"):
+    return manifest(message_id, persons=[person(i) for i in persons], message_function=function,
+                    prepared_utc=prepared)
+
+
+def test_a_resend_is_a_duplicate_and_not_processed_twice():
+    book = FlightBook("AC1890/2026-11-23")
+    assert book.admit("api_manifest", _listed("M1")).outcome == PROCESS
+    again = book.admit("api_manifest", _listed("M1"))
+    assert (again.outcome, again.process) == (DUPLICATE, False)
+
+
+def test_a_change_supersedes_the_list_and_withdraws_who_left():
+    book = FlightBook("AC1890/2026-11-23")
+    book.admit("api_manifest", _listed("M1", persons=(1, 2, 3)))
+    change = book.admit("api_manifest", _listed("M2", "CHANGE_PASSENGER", persons=(1, 3, 4), prepared="2026-11-22T12:00:00Z"))
+    assert change.outcome == PROCESS and change.process
+    assert {(w.traveller_id, w.reason) for w in change.withdrawals} == {
+        ("M1/P001", "SUPERSEDED"), ("M1/P002", "REMOVED"), ("M1/P003", "SUPERSEDED")}
+    assert sorted(book.persons.values()) == ["M2/P001", "M2/P003", "M2/P004"]
+
+
+def test_an_older_list_arriving_after_a_newer_one_is_superseded_so_order_does_not_matter():
+    in_order, reversed_order = FlightBook("F"), FlightBook("F")
+    first = _listed("M1", persons=(1, 2))
+    second = _listed("M2", "CHANGE_PASSENGER", persons=(1,), prepared="2026-11-22T12:00:00Z")
+    in_order.admit("api_manifest", first)
+    in_order.admit("api_manifest", second)
+    reversed_order.admit("api_manifest", second)
+    assert reversed_order.admit("api_manifest", first).outcome == SUPERSEDED
+    assert in_order.persons == reversed_order.persons == {"P001": "M2/P001"}
+
+
+def test_cancellations_withdraw_and_a_close_out_closes():
+    book = FlightBook("F")
+    book.admit("api_manifest", _listed("M1", persons=(1, 2, 3)))
+    cancel = book.admit("api_manifest", _listed("X1", "CANCEL_RESERVATION", persons=(2,), prepared="2026-11-22T13:00:00Z"))
+    assert (cancel.outcome, cancel.process) == (PROCESS, False)
+    assert [(w.traveller_id, w.reason) for w in cancel.withdrawals] == [("M1/P002", "CANCELLED")]
+    close = book.admit("api_manifest", _listed("C1", "CLOSE_ON_BOARD", persons=(1, 3), prepared="2026-11-23T08:00:00Z"))
+    assert close.closes and close.process and book.closed
+    after = book.admit("api_manifest", _listed("M9", "CHANGE_PASSENGER", persons=(1,), prepared="2026-11-23T09:00:00Z"))
+    assert (after.outcome, after.process) == (LATE, False) and "close-out" in after.why
+    flight = FlightBook("G")
+    flight.admit("api_manifest", _listed("M1", persons=(1, 2)))
+    gone = flight.admit("api_manifest", _listed("XF", "CANCEL_FLIGHT", persons=(), prepared="2026-11-22T11:00:00Z"))
+    assert {w.traveller_id for w in gone.withdrawals} == {"M1/P001", "M1/P002"} and flight.closed
+
+
+def test_late_after_departure_and_state_round_trip():
+    book = FlightBook("F")
+    late = book.admit("api_manifest", _listed("M1"), late=True)
+    assert late.outcome == LATE and "departure + grace" in late.why
+    book.admit("pnr", pnr("Q7XK2M"))
+    copy = FlightBook.from_state(book.to_state(), "F")
+    assert copy.admit("pnr", pnr("Q7XK2M")).outcome == DUPLICATE
+
+
+def test_flight_keys_and_departures():
+    assert flights.flight_key_of("api_manifest", manifest("M1")) == "AC1890/2026-11-23"
+    assert flights.flight_key_of("pnr", pnr("Q7XK2M")) == "AC1890/2026-11-23"
+    when, exact = flights.scheduled_departure("api_manifest", manifest("M1"))
+    assert (when.isoformat(), exact) == ("2026-11-23T16:15:00+00:00", True)
+    when, exact = flights.scheduled_departure("pnr", pnr("Q7XK2M"))
+    assert (when.isoformat(), exact) == ("2026-11-23T08:15:00+00:00", False)
+    assert flights.flight_key_of("api_manifest", manifest("M1", flight={"carrier": None, "number": None, "legs": []})) is None
+
+
+@pytest.mark.parametrize("name,finished", [("a.avro", True), (".a.avro", False), ("a.avro.tmp", False),
+                                           ("a.edi.part", False), ("x/y/b.edi", True)])
+def test_unfinished_transfers_are_left_alone(name, finished):
+    from pipelines.io.stream_transforms import is_finished
+    assert is_finished(name) is finished
+
+
+def test_a_cancellation_received_before_the_list_it_follows_still_withdraws():
+    book = FlightBook("F")
+    early = book.admit("api_manifest", _listed("X1", "CANCEL_RESERVATION", persons=(2,), prepared="2026-11-22T13:00:00Z"))
+    assert early.withdrawals == ()
+    listed = book.admit("api_manifest", _listed("M1", persons=(1, 2, 3)))
+    assert listed.process and [(w.traveller_id, w.reason) for w in listed.withdrawals] == [("M1/P002", "CANCELLED")]
+    rebooked = book.admit("api_manifest", _listed("M2", "CHANGE_PASSENGER", persons=(1, 2), prepared="2026-11-22T14:00:00Z"))
+    assert "M2/P002" in book.persons.values() and ("M2/P002", "CANCELLED") not in {
+        (w.traveller_id, w.reason) for w in rebooked.withdrawals}

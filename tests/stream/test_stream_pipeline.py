@@ -1,0 +1,246 @@
+"""The streaming pipeline under TestStream on the DirectRunner: out-of-order, duplicate, late,
+change, cancel and close-out messages; the close timer and the watermark; stable ids, so the
+outcome is the same whatever the arrival order; and batch == streaming on the same input."""
+
+from __future__ import annotations
+
+import glob
+import json
+from pathlib import Path
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.testing.test_stream import TestStream
+from apache_beam.utils.timestamp import Timestamp
+
+from pipelines import crypto
+from pipelines.cli import main as paxshare
+from pipelines.flags.reader import read_flags
+from pipelines.io.messages import encode_single_object
+from pipelines.sharing import output as shared_output
+from pipelines.stream import build_stream_pipeline
+from tests.spine.factories import avro_bytes, manifest, person, pnr
+
+WATCHLIST = ("entry_id,surname,given_names,full_name,aliases,date_of_birth,gender,nationality,document_number,"
+             "document_issuer,category,list_owner,receivers\n"
+             "E1,Karimov,Rustam,,,1971-03-14,M,UZB,,,TERRORISM,USA,USA|CAN|MEX\n"
+             "E2,Okafor,Chidi,,,1980-06-01,M,NGA,,,LOOKOUT,CAN,USA|CAN\n")
+
+# departure 2026-11-23T16:15Z; messages arrive the day before
+T0 = Timestamp.of(1795305600)  # 2026-11-22T00:00:00Z
+DEPARTURE = Timestamp.of(1795450500)  # 2026-11-23T16:15:00Z
+
+
+def _persons(*which):
+    table = {
+        1: person(1, surname="TREMBLAY", given_names="MARIE CLAIRE", unique_passenger_reference="U1"),
+        2: person(2, surname="KARIMOV", given_names="RUSTAM", date_of_birth="1971-03-14", sex="M",
+                  nationality="UZB", unique_passenger_reference="U2"),
+        3: person(3, surname="OKAFOR", given_names="CHIDI", date_of_birth="1980-06-01", sex="M",
+                  nationality="NGA", unique_passenger_reference="U3"),
+        4: person(4, surname="LAVOIE", given_names="JEAN", date_of_birth="1975-01-01", sex="M",
+                  unique_passenger_reference="U4"),
+    }
+    return [table[i] for i in which]
+
+
+def _list(message_id, function, persons, prepared):
+    return manifest(message_id, persons=_persons(*persons), message_function=function, prepared_utc=prepared)
+
+
+ORIGINAL = _list("AC-1", "ORIGINAL", (1, 2, 3), "2026-11-22T01:00:00Z")
+CHANGE = _list("AC-2", "CHANGE_PASSENGER", (1, 2, 3, 4), "2026-11-22T02:00:00Z")
+CANCEL = _list("AC-3", "CANCEL_RESERVATION", (3,), "2026-11-22T03:00:00Z")
+CLOSE = _list("AC-4", "CLOSE_ON_BOARD", (1, 2, 4), "2026-11-23T16:00:00Z")
+AFTER_CLOSE = _list("AC-5", "CHANGE_PASSENGER", (1, 4), "2026-11-23T16:05:00Z")
+
+
+def _message(record, schema="api_manifest"):
+    return encode_single_object(schema, record)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    base = tmp_path_factory.mktemp("stream")
+    keys = base / "keys"
+    assert paxshare(["keys", "demo", "--dir", str(keys)]) == 0
+    assert paxshare(["rules", "check", "--init-keys", str(keys)]) == 0
+    watchlist = base / "watch.csv"
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    return keys, watchlist
+
+
+def _options(out: Path, keys: Path, watchlist: Path, *extra) -> PipelineOptions:
+    options = PipelineOptions(["--runner=DirectRunner", "--streaming", f"--output={out}", "--run_id=s1",
+                               f"--watchlists={watchlist}", f"--keys={keys}", "--rules=rules", "--quiet",
+                               "--window_seconds=3600", "--close_grace_minutes=30", "--retention_hours=24", *extra])
+    options.view_as(StandardOptions).streaming = True
+    return options
+
+
+def _run(events: TestStream, out: Path, keys: Path, watchlist: Path) -> None:
+    options = _options(out, keys, watchlist)
+    with beam.Pipeline(options=options) as pipeline:
+        build_stream_pipeline(pipeline, options, messages=pipeline | events)
+
+
+def _flags(out: Path, keys: Path) -> list[dict]:
+    keyring, trusted = crypto.load_private_keys(keys), crypto.load_verify_keys(keys)
+    return [flag for path in sorted(glob.glob(str(out / "flags" / "*" / "*.sealed")))
+            for flag in read_flags(path, keyring, trusted)]
+
+
+def _lines(out: Path, folder: str) -> list[dict]:
+    return [json.loads(line) for path in glob.glob(str(out / folder / "*")) for line in open(path)]
+
+
+def _snapshots(out: Path) -> list[dict]:
+    return [json.loads(Path(p).read_text()) for p in sorted(glob.glob(str(out / "report" / "window-*.json")))]
+
+
+def _last_panes(out: Path) -> dict[str, dict]:
+    last = {}
+    for snap in _snapshots(out):
+        if snap["window_start"] not in last or snap["pane"] > last[snap["window_start"]]["pane"]:
+            last[snap["window_start"]] = snap
+    return last
+
+
+def _standing(flags: list[dict], withdrawn: list[dict]) -> set[tuple[str, str, str]]:
+    gone = {w["traveller_id"] for w in withdrawn}
+    return {(f["flag_id"], f["traveller_id"], f["unit_id"]) for f in flags if f["traveller_id"] not in gone}
+
+
+def _events(order):
+    stream = TestStream().advance_watermark_to(T0)
+    for offset, body in order:
+        stream = stream.add_elements([beam.window.TimestampedValue((f"kafka:api/0@{offset}", body), T0 + offset)])
+    return stream
+
+
+def test_lifecycle_of_a_flight(setup, tmp_path):
+    keys, watchlist = setup
+    out = tmp_path / "out"
+    events = (TestStream()
+              .advance_watermark_to(T0)
+              .add_elements([beam.window.TimestampedValue(("kafka:api/0@1", _message(ORIGINAL)), T0 + 60)])
+              .add_elements([beam.window.TimestampedValue(("kafka:api/0@2", _message(ORIGINAL)), T0 + 70)])  # resend
+              .add_elements([beam.window.TimestampedValue(("kafka:pnr/0@1", _message(pnr("Q7XK2M"), "pnr")), T0 + 80)])
+              .add_elements([beam.window.TimestampedValue(("kafka:api/0@3", _message(CHANGE)), T0 + 7200)])
+              .add_elements([beam.window.TimestampedValue(("kafka:api/0@4", _message(CANCEL)), T0 + 10800)])
+              .add_elements([beam.window.TimestampedValue(("kafka:api/0@9", b"\xc3\x01" + b"\x00" * 8 + b"\x02"),
+                                                         T0 + 10900)])  # unknown fingerprint
+              .advance_watermark_to(DEPARTURE - 60)
+              .add_elements([beam.window.TimestampedValue(("kafka:api/0@5", _message(CLOSE)), DEPARTURE - 600)])
+              # the close timer fires at departure + 30 min; this one arrives after it: late
+              .advance_watermark_to(DEPARTURE + 3600)
+              .add_elements([beam.window.TimestampedValue(("kafka:api/0@6", _message(AFTER_CLOSE)), DEPARTURE + 3700)])
+              .advance_watermark_to_infinity())
+    _run(events, out, keys, watchlist)
+
+    flags, withdrawn = _flags(out, keys), _lines(out, "withdrawn")
+    # KARIMOV (terrorism list, USA) was flagged from each list he was on: AC-1, AC-2, AC-4
+    assert {f["traveller_id"] for f in flags if f["entry_id"] == "E1"} == {"AC-1/P002", "AC-2/P002", "AC-4/P002"}
+    # OKAFOR was cancelled by AC-3: his AC-2 record is withdrawn, and the close-out does not list him
+    assert {"traveller_id": "AC-2/P003", "reason": "CANCELLED"}.items() <= next(
+        w for w in withdrawn if w["traveller_id"] == "AC-2/P003").items()
+    # after the close-out only its own persons stand
+    standing = _standing(flags, withdrawn)
+    assert {t for _, t, _ in standing} == {"AC-4/P002"}
+    reasons = {(w["traveller_id"], w["reason"]) for w in withdrawn}
+    assert ("AC-1/P001", "SUPERSEDED") in reasons and ("AC-2/P004", "SUPERSEDED") in reasons
+    # the late change is labelled and kept, not processed
+    late = glob.glob(str(out / "late" / "*.avro"))
+    import fastavro
+    late_records = [r for p in late for r in fastavro.reader(open(p, "rb"))]
+    assert [(r["kind"], r["record_key"], r["reasons"][0]["code"]) for r in late_records] == [
+        ("LATE_API_MANIFEST", "AC-5", "LATE")]
+    # the unknown fingerprint is a dead letter
+    letters = [r for p in glob.glob(str(out / "dead_letter" / "*.avro")) for r in fastavro.reader(open(p, "rb"))]
+    assert any(r["reasons"][0]["code"] == "UNKNOWN_FINGERPRINT" for r in letters)
+
+    totals: dict[str, int] = {}
+    for snap in _last_panes(out).values():
+        assert snap["reconciled"], snap["checks"]
+        for key, value in snap["intake"].items():
+            totals[key] = totals.get(key, 0) + value
+    assert totals["messages_in"] == 7 and totals["messages_duplicate"] == 1 and totals["messages_late"] == 1
+    assert totals["flights_closed_by_message"] == 1 and totals["messages_withdrawing_only"] == 1
+    # partner files per window open with the partner's key
+    keyring = crypto.load_private_keys(keys)
+    opened = [r for p in glob.glob(str(out / "partners" / "*" / "*.sealed"))
+              for r in shared_output.open_records(Path(p).read_bytes(), keyring, Path(p).parent.name,
+                                                  str(Path(p).relative_to(out)), crypto.load_verify_keys(keys))]
+    assert opened and all(".w2026" in r["run_id"] or r["run_id"] == "s1" for r in opened)
+    assert paxshare(["audit", "verify", str(out / "audit")]) == 0
+
+
+def test_close_timer_makes_a_message_after_departure_late_even_without_a_close_out(setup, tmp_path):
+    keys, watchlist = setup
+    out = tmp_path / "out"
+    events = (TestStream().advance_watermark_to(T0)
+              .add_elements([beam.window.TimestampedValue(("a", _message(ORIGINAL)), T0 + 60)])
+              .advance_watermark_to(DEPARTURE + 1801)  # past departure + 30 min: the timer closes the flight
+              .add_elements([beam.window.TimestampedValue(("b", _message(CHANGE)), DEPARTURE + 1700)])
+              .advance_watermark_to(DEPARTURE + 1800 + 24 * 3600 + 60)  # retention (24 h) over: state cleared
+              .add_elements([beam.window.TimestampedValue(("c", _message(CLOSE)), DEPARTURE + 1800 + 24 * 3600 + 70)])
+              .advance_watermark_to_infinity())
+    _run(events, out, keys, watchlist)
+    totals = {}
+    for snap in _last_panes(out).values():
+        assert snap["reconciled"], snap["checks"]
+        for key, value in snap["intake"].items():
+            totals[key] = totals.get(key, 0) + value
+    # the change's own timestamp is before the close time, but the timer already closed the flight
+    assert totals["flights_closed_by_timer"] == 1
+    assert totals["flight_states_cleared"] == 1
+    # after the state is cleared, a message for the flight is still late (judged by its departure),
+    # not taken for a new flight
+    assert totals["messages_late"] == 2 and totals["messages_in"] == 3
+
+
+def test_arrival_order_does_not_change_what_stands(setup, tmp_path):
+    keys, watchlist = setup
+    messages = [(1, _message(ORIGINAL)), (2, _message(CHANGE)), (3, _message(CANCEL))]
+    outcomes = []
+    for name, order in (("forward", messages), ("reverse", list(reversed(messages))),
+                        ("resent", [messages[1], messages[0], messages[1], messages[2], messages[0]])):
+        out = tmp_path / name
+        _run(_events(order).advance_watermark_to_infinity(), out, keys, watchlist)
+        outcomes.append(_standing(_flags(out, keys), _lines(out, "withdrawn")))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    assert {t for _, t, _ in outcomes[0]} == {"AC-2/P002"}  # KARIMOV on the current list; OKAFOR cancelled
+
+
+def test_batch_and_streaming_give_the_same_flags_and_partner_records(setup, tmp_path):
+    keys, watchlist = setup
+    records = [manifest(f"M{i}", persons=_persons(1, 2, 3, 4) if i == 0 else [person(j) for j in range(1, 4)])
+               for i in range(3)]
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "api.avro").write_bytes(avro_bytes("api_manifest", records))
+    (inputs / "pnr.avro").write_bytes(avro_bytes("pnr", [pnr("Q7XK2M")]))
+    batch_out, stream_out = tmp_path / "batch", tmp_path / "stream"
+    assert paxshare(["run", str(inputs), "--output", str(batch_out), "--watchlists", str(watchlist),
+                     "--keys", str(keys), "--rules", "rules", "--run-id", "s1", "--quiet"]) == 0
+    events = TestStream().advance_watermark_to(T0)
+    for i, record in enumerate(records):
+        events = events.add_elements([beam.window.TimestampedValue((f"m{i}", _message(record)), T0 + i)])
+    events = events.add_elements([beam.window.TimestampedValue(("p", _message(pnr("Q7XK2M"), "pnr")), T0 + 5)])
+    _run(events.advance_watermark_to_infinity(), stream_out, keys, watchlist)
+
+    def flag_view(out):
+        return sorted((f["flag_id"], f["traveller_id"], f["unit_id"], f["entry_id"], f["score"]) for f in _flags(out, keys))
+
+    def shared_view(out):
+        keyring = crypto.load_private_keys(keys)
+        rows = []
+        for p in glob.glob(str(out / "partners" / "*" / "*.sealed")):
+            for r in shared_output.open_records(Path(p).read_bytes(), keyring, Path(p).parent.name,
+                                                str(Path(p).relative_to(out)), crypto.load_verify_keys(keys)):
+                rows.append((r["record_id"], r["arrangement_id"], r["recipient"], r["payload_json"]))
+        return sorted(rows)
+
+    assert flag_view(batch_out) and flag_view(batch_out) == flag_view(stream_out)
+    assert shared_view(batch_out) and shared_view(batch_out) == shared_view(stream_out)
