@@ -39,6 +39,7 @@ planted match that scores above its threshold may be lost by candidate generatio
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import pickle
@@ -143,8 +144,10 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
         form = name_form(traveller.surname, traveller.given_names, traveller.full_name)
         dob = parse_date(traveller.date_of_birth)
         window = window_of.setdefault(min_score, screener._year_window(min_score)) if dob is not None else None
+        # the reference look-up, as the Python engine asks it (the compiled one returns the same)
+        prior = functools.partial(screener._prior, form, dob) if dob is not None else None
         retrieved = screener.index.candidates((form,) if form else (), traveller.documents,
-                                              dob[0] if window is not None else None, window)
+                                              dob[0] if dob is not None else None, window, prior)
         top = next((c for c in candidates if c.alert), None)
         row = {"id": traveller.traveller_id, "retrieved": len(retrieved), "at_min": len(candidates),
                "alerts": sum(c.alert for c in candidates),

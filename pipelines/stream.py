@@ -99,6 +99,8 @@ def build_stream_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, mes
     tracked = decoded.records | "PerFlightState" >> intake.ApplyFlightState(
         run_id, dt.timedelta(minutes=stream.close_grace_minutes), dt.timedelta(hours=stream.retention_hours))
     records = tracked.records | windowed(stream, "Windows")
+    if stream.batch_seconds > 0:
+        records = records | "GatherForValidation" >> intake.GatherForValidation(stream.batch_seconds)
     decode_letters = decoded[intake.DEAD_LETTER] | windowed(stream, "WindowDecodeDeadLetters")
     composed = compose(records, paxshare, run_id, extra_dead_letters=[decode_letters],
                        sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False))

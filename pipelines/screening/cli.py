@@ -12,7 +12,8 @@ travellers' order.
 million-entry list needs N times its index's memory (~3.6 GB each at 1M entries). Progress goes
 to standard error every few seconds on long inputs; the summary at the end says what candidate
 generation had to give up (blocks too big even for a traveller's birth year, candidates the cap
-dropped), which a run report should carry.
+dropped) and, per list, the entries useless for screening (a common name and nothing else: no
+date of birth, document or nationality), for the lists' owners.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class _Job:
         self.built = time.perf_counter() - started
         self.min_score, self.alerts_only = args.min_score, args.alerts_only
 
+    def useless(self) -> dict[str, list[str]]:
+        return self.screener.useless_entries()
+
     def screen(self, batch: list) -> tuple[int, list[str], int, int, dict[str, int]]:
         """One batch: (travellers, output lines, candidates, alerts, candidate-generation counters)."""
         from pipelines.screening.records import json_line
@@ -105,20 +109,28 @@ def _batches(paths: list[str]):
             yield batch
 
 
-def _in_process(args: argparse.Namespace):
+def _in_process(args: argparse.Namespace, useless: dict):
     """Results per batch in order, screening here: (result, build seconds, entries)."""
     job = _Job(args)
+    useless.update(job.useless())
     for batch in _batches(args.travellers):
         yield job.screen(batch), job.built, job.entries
 
 
-def _in_workers(args: argparse.Namespace):
+def _worker_useless(_):
+    if _JOB_ERROR is not None:
+        raise _JOB_ERROR
+    return _JOB.useless()
+
+
+def _in_workers(args: argparse.Namespace, useless: dict):
     """Results per batch in order, screened by ``args.workers`` spawned processes (each builds its
     own index: a Beam worker's set-up); at most two batches a worker in flight."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start_worker, initargs=(args,)) as pool:
+        useless.update(pool.submit(_worker_useless, None).result())  # every worker has the same lists
         pending: collections.deque = collections.deque()
         for batch in _batches(args.travellers):
             pending.append(pool.submit(_worker_screen, batch))
@@ -143,7 +155,8 @@ def main(args: argparse.Namespace) -> int:
     stats = new_lookup_stats()
     last_progress = started
     try:
-        results = _in_process(args) if args.workers == 1 else _in_workers(args)
+        useless: dict[str, list[str]] = {}
+        results = _in_process(args, useless) if args.workers == 1 else _in_workers(args, useless)
         out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
         try:
             for (count, lines, found, alerted, counters), built, entries in results:
@@ -176,4 +189,9 @@ def main(args: argparse.Namespace) -> int:
           f"{stats['blocks_skipped']} skipped (too big even then, or no birth year), "
           f"{stats['lookups_capped']} travellers' candidates capped ({stats['candidates_cut']} least likely "
           f"candidates not scored)", file=sys.stderr)
+    if useless:
+        # for the lists' owners: entries that can never alert on their own
+        print("entries useless for screening (a common name and no date of birth, document or nationality): " +
+              ", ".join(f"{list_id or '-'} {len(ids)} (e.g. {', '.join(ids[:3])})" for list_id, ids in sorted(useless.items())),
+              file=sys.stderr)
     return 0

@@ -57,3 +57,11 @@ def test_screen_on_workers_reports_a_bad_list(tmp_path, capsys):
     assert main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(tmp_path / "o.jsonl"),
                  "--workers", "2"]) == 2
     assert f"{tmp_path / 'wl.csv'}:5:" in capsys.readouterr().err
+
+
+def test_screen_reports_entries_useless_for_screening(tmp_path, capsys):
+    (tmp_path / "wl.csv").write_text(WL + "E5,Smith,John,,,,,,,,LOOKOUT\n", encoding="utf-8")
+    (tmp_path / "q.csv").write_text(Q, encoding="utf-8")
+    assert main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "entries useless for screening" in err and "E5" in err and "E3" not in err

@@ -18,8 +18,12 @@ THRESHOLD = 0.80  # LOOKOUT default
     ("name_swap", make_entry(surname="RUSTAM", given="KARIMOV"), traveller("KARIMOV", "RUSTAM")),
     ("missing_middle_name", make_entry(surname="OKAFOR", given="CHIDI"), traveller("OKAFOR", "CHIDI EMEKA")),
     ("extra_middle_name", make_entry(surname="OKAFOR", given="CHIDI EMEKA JOHN"), traveller("OKAFOR", "CHIDI EMEKA")),
-    ("compound_surname", make_entry(surname="GARCIA MARQUEZ", given="GABRIEL"), traveller("GARCIA", "GABRIEL")),
-    ("joined_surname", make_entry(surname="DE LA CRUZ", given="JUAN"), traveller("DELACRUZ", "JUAN")),
+    # common names (GABRIEL GARCIA, JUAN CRUZ): a date of birth on both sides, or the name alone
+    # would not alert (test_screening_prefilter)
+    ("compound_surname", make_entry(surname="GARCIA MARQUEZ", given="GABRIEL", dobs=["1927-03-06"]),
+     traveller("GARCIA", "GABRIEL", dob="1927-03-06")),
+    ("joined_surname", make_entry(surname="DE LA CRUZ", given="JUAN", dobs=["1980-02-03"]),
+     traveller("DELACRUZ", "JUAN", dob="1980-02-03")),
     ("nickname", make_entry(surname="KOWALSKI", given="WILLIAM"), traveller("KOWALSKI", "BILL")),
     ("typo", make_entry(surname="KOWALCZYK", given="ZBIGNIEW"), traveller("KOWALCZIK", "ZBIGNIEW")),
     ("title", make_entry(full="Dr. Ayman al-Zawahiri"), traveller("AL ZAWAHIRI", "AYMAN")),

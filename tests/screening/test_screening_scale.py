@@ -132,3 +132,22 @@ def test_a_block_over_its_size_limit_is_narrowed_by_birth_year_not_dropped():
     for screener in (fast, reference):
         assert screener.screen(traveller("GARCIA", "JOSE")) == []
         assert screener.lookup_stats["blocks_skipped"] > 0
+
+
+def test_a_common_name_needs_a_full_date_where_the_list_holds_many_namesakes():
+    from pipelines.screening.engine.settings import load_settings
+    from pipelines.screening.normalise.name_frequency import population_share
+    assert population_share("JOHNSON") > population_share("LESPEZ") == 0.0
+    entries = [make_entry("YEAR", surname="JOHNSON", given="JAMES", dobs=["1987"]),
+               make_entry("FULL", surname="JOHNSON", given="JAMES", dobs=["1987-04-24"]),
+               make_entry("RARE", surname="XOCHIQUETZAL", given="ITZEL", dobs=["1987"])]
+    # a four-entry list holds no namesakes to speak of: a year agreeing corroborates
+    small = {c.entry_id: c for c in Screener(entries).screen(traveller("JOHNSON", "JAMES", dob="1987-04-24"))}
+    assert small["YEAR"].alert
+    # as many namesakes expected on the list as a million-entry list holds of JAMES JOHNSON
+    crowded = Screener(entries, load_settings(overrides={"comparisons": {"name": {"weak_date_listed_namesakes": 1e-6}}}))
+    found = {c.entry_id: c for c in crowded.screen(traveller("JOHNSON", "JAMES", dob="1987-04-24"))}
+    assert found["FULL"].alert and not found["YEAR"].alert and found["YEAR"].score == 0.77
+    assert "common name (about" in found["YEAR"].explanation and "date of birth agrees only partly" in found["YEAR"].explanation
+    rare = crowded.screen(traveller("XOCHIQUETZAL", "ITZEL", dob="1987-04-24"))
+    assert rare[0].entry_id == "RARE" and rare[0].alert

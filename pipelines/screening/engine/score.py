@@ -34,7 +34,8 @@ from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
-from pipelines.screening.normalise.names import name_form
+from pipelines.screening.normalise.name_frequency import population_share
+from pipelines.screening.normalise.names import is_particle, name_form
 from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
 from pipelines.screening.engine.tables import ScoringTables, read_only
@@ -67,6 +68,18 @@ class Candidate:
     @property
     def entry_id(self) -> str:
         return self.entry["entry_id"]
+
+
+#: date-of-birth levels that many namesakes of a big list reach by chance: weak corroboration
+WEAK_DOB_LEVELS = frozenset({"partial_agree", "placeholder_agree", "day_or_month_typo", "month_differs", "year_typo",
+                             "year_off_by_one"})
+
+
+def _namesakes(expected: float) -> str:
+    """The explanation's words for how common a name is."""
+    if expected == float("inf"):
+        return " (many listed people carry it)"
+    return f" (about {expected:,.0f} people expected to carry it)"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -138,10 +151,18 @@ class Screener:
         self._common_name_share = float(self._name_params["common_full_name_share"])
         self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
         self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
+        self._common_people = float(self._name_params["common_name_people"])
+        self._population = float(self._name_params["travelling_population"])
+        self._weak_date_cap = float(self._name_params["weakly_corroborated_common_name_cap"])
+        self._weak_date_namesakes = float(self._name_params["weak_date_listed_namesakes"])
+        self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
         self._rare_limit = max(float(self._name_params["rare_token_min"]),
                                len(self.index) * float(self._name_params["rare_token_share"]))
+        # a list's own count says something about the population only when many listed people
+        # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
+        self._list_share_min = max(50.0, self._rare_limit)
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
@@ -274,6 +295,74 @@ class Screener:
     def _common_full_name(self, form) -> bool:
         return common_full_name(self.index, self._common_name_share, form)
 
+    def _expected_namesakes(self, best) -> float:
+        """How many people of the travelling population are expected to carry the name parts this
+        comparison agrees on (``travelling_population`` x the product of each agreeing part's
+        share; a part's share is the larger of its population share, :mod:`name_frequency`, and
+        its share of the list's people; a part joined from several tokens is as rare as its
+        rarest token). Infinite when no part agrees strongly."""
+        counts, people, least = self.index.token_people, self._list_people, self._list_share_min
+        entry_tokens = best._entry.tokens
+        product, agreed = 1.0, False
+        for _, e_text, sim, level in best.pairs:
+            if sim < 0.7 or level == "initial" or level == "initials" or is_particle(e_text):
+                continue
+            parts = (e_text,) if e_text in entry_tokens else tuple(t for t in entry_tokens if t in e_text) or (e_text,)
+            shares = []
+            for token in parts:
+                carried = counts.get(token, 0)
+                shares.append(max(population_share(token), carried / people if carried >= least else 0.0))
+            product *= min(shares)
+            agreed = True
+        return product * self._population if agreed else float("inf")
+
+    def _common_name(self, form, best, dated: bool) -> float | None:
+        """Is the agreeing name too common to count without a full date (None: no)? With a date
+        that agrees only weakly (``dated``): any name whose namesakes expected *on this list*
+        (population figure x listed people / population) reach ``weak_date_listed_namesakes``:
+        among that many, a year or a near date turns up by chance. With no date to compare: the
+        old rules (every agreeing part a very common token, the full name on many listed people:
+        returns inf), or an *identical* name with at least ``common_name_people`` expected
+        namesakes in the travelling population. Returns the population figure."""
+        if dated:
+            expected = self._expected_namesakes(best)
+            listed = expected * self._list_people / self._population
+            return expected if listed >= self._weak_date_namesakes else None
+        if best.common_only or self._common_full_name(form):
+            return float("inf")
+        if best.extra_query or best.extra_entry or any(level != "exact" for *_, level in best.pairs):
+            return None  # a near name: the name-only rule (_weak_name_only) decides
+        expected = self._expected_namesakes(best)
+        return expected if expected >= self._common_people else None
+
+    def useless_entries(self) -> dict[str, list[str]]:
+        """Entries that cannot pin anyone down, per list: no date of birth, no document, no
+        nationality, and every name a common one (at least ``common_name_people`` expected to
+        carry it in the travelling population; each part's share as in
+        :meth:`_expected_namesakes`). Screening reports them to the list's owner: a traveller
+        with that name is at most a reviewable candidate, never an alert. Lost/stolen documents
+        and entries without a name are left out."""
+        out: dict[str, list[str]] = {}
+        index, counts, people, least = self.index, self.index.token_people, self._list_people, self._list_share_min
+        for position, entry in enumerate(index.entries):
+            forms = index.forms[position]
+            if not forms or index.dobs[position] or index.docs[position] or entry.get("nationalities") \
+                    or entry.get("category") == LOST_STOLEN:
+                continue
+            common = True
+            for form in forms:
+                expected = self._population
+                for token in form.tokens:
+                    if not is_particle(token):
+                        carried = counts.get(token, 0)
+                        expected *= max(population_share(token), carried / people if carried >= least else 0.0)
+                if form.loose or expected < self._common_people:
+                    common = False
+                    break
+            if common:
+                out.setdefault(entry.get("list_id") or "", []).append(entry["entry_id"])
+        return out
+
     def _weak_name_only(self, best) -> bool:
         """A name-only match (no date of birth on one side, no document) that is neither the same
         name nor agrees on a rare name part: ``SOFIA ORTIZ`` vs ``SOPHIA JIMENEZ ORTIZ``. Many
@@ -364,9 +453,11 @@ class Screener:
                 if best is None or result.score > best.score:
                     best = result
         name_score = best.score if best else 0.0
-        uncorroborated = (best is not None and doc_floor is None
-                          and level == "missing"
-                          and (best.common_only or self._common_full_name(form)))
+        common = None
+        if best is not None and doc_floor is None and (level == "missing" or level in WEAK_DOB_LEVELS):
+            common = self._common_name(form, best, level != "missing")
+        uncorroborated = common is not None and level == "missing"
+        weakly_corroborated = common is not None and level != "missing"
         name_only = (not uncorroborated and best is not None and doc_floor is None and level == "missing"
                      and name_score > self._name_only_cap and self._weak_name_only(best))
         if uncorroborated:
@@ -377,11 +468,22 @@ class Screener:
         elif name_only:
             name_score = min(name_score, self._name_only_cap)
         score = spec.combine(name_score, others, doc_floor)
+        if weakly_corroborated:
+            # a common name whose date agrees only partly or by one keying error (never with a
+            # document floor): among the namesakes of a big list one will, by chance; a
+            # candidate to review, not an alert
+            score = min(score, self._weak_date_cap)
         if score < floor:
             return None
         lines = [best.text if best else "name: not on both sides"]
         if uncorroborated:
-            lines.append(f"common name, no date of birth or document to compare: name counted at most {self._uncorroborated:.2f}")
+            lines.append(f"common name{_namesakes(common)}, no date of birth or document to compare: "
+                         f"name counted at most {self._uncorroborated:.2f}")
+        elif weakly_corroborated:
+            listed = "" if common == float("inf") else \
+                f", about {common * self._list_people / self._population:,.0f} on a list this size"
+            lines.append(f"common name{_namesakes(common)[:-1]}{listed}), date of birth agrees only partly or by one "
+                         f"keying error and no document: score counted at most {self._weak_date_cap:.2f}")
         elif name_only:
             lines.append("name not identical and no rare part agrees, no date of birth or document to compare: "
                          f"name counted at most {self._name_only_cap:.2f}")
