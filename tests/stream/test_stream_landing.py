@@ -48,7 +48,7 @@ def test_files_written_after_start_are_read_once_and_unfinished_ones_wait(tmp_pa
     landing.mkdir()
     (landing / "before.edi").write_bytes(b"UNA:+.? 'UNB+UNOA:4+X+Y'")
     options = PipelineOptions(["--runner=PrismRunner", f"--prism_location={PRISM}", "--environment_type=LOOPBACK",
-                               "--streaming"])
+                               "--streaming", "--experiments=disable_prism_server_singleton"])
     pipeline = beam.Pipeline(options=options)
     pipeline | ReadLandingFolder(str(landing), interval=0.5) | beam.ParDo(_Note(str(seen)))
     result = pipeline.run()
