@@ -13,7 +13,8 @@ A streaming pipeline sees these one at a time, in any order, and keeps a small b
 - ``PROCESS``: processed by the pipeline like any batch record. For a list (original, change,
   close-out) it becomes the flight's current list: every person of the lists it replaces is
   withdrawn (``SUPERSEDED`` if the person is on the new list, ``REMOVED`` if not), and a close-out
-  closes the flight. A reservation cancellation (XR) or reduction in party (RP) withdraws the
+  makes that list final. Passenger and crew lists are separate lists: one never replaces the
+  other. A reservation cancellation (XR) or reduction in party (RP) withdraws the
   persons it names; a flight cancellation (XF) withdraws everyone and closes the flight. Those
   three are not screened again (``process`` is False).
 
@@ -110,17 +111,59 @@ class Decision:
     why: str = ""
 
 
-@dataclass
-class FlightBook:
-    """Per-flight memory: content hashes seen, the current list and its persons, closed or not."""
+#: The kinds of list a flight has: a crew list never replaces the passenger list, nor the other way
+#: round (PAXLST sends them as separate messages, BGM 250/336 and 745).
+CREW_LIST_TYPES = {"CREW_LIST", "MASTER_CREW_LIST"}
 
-    flight_key: str
-    hashes: set[str] = field(default_factory=set)
+
+def list_kind(record: dict) -> str:
+    """``CREW`` for a crew list, ``PASSENGER`` for every other list."""
+    return "CREW" if record.get("message_type") in CREW_LIST_TYPES else "PASSENGER"
+
+
+@dataclass
+class FlightList:
+    """One kind of list of a flight: the message that stands, its persons, final after a close-out."""
+
     current_message: str | None = None
     current_prepared: str = ""
     persons: dict[str, str] = field(default_factory=dict)   # person key -> traveller id standing
+    final: bool = False
+
+    def to_state(self) -> dict:
+        return {"current_message": self.current_message, "current_prepared": self.current_prepared,
+                "persons": dict(self.persons), "final": self.final}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "FlightList":
+        return cls(state["current_message"], state["current_prepared"], dict(state["persons"]), state["final"])
+
+
+@dataclass
+class FlightBook:
+    """Per-flight memory: content hashes seen, the current list of each kind (passengers, crew) and
+    its persons, and whether the flight has closed.
+
+    The flight closes at scheduled departure + grace (the caller's ``late``, or its timer setting
+    ``closed``) or with a flight cancellation; after that every message is late. A close-out
+    makes its own kind of list final: a later list of that kind is late, while PNRs and the other
+    kind of list are still taken until the flight closes."""
+
+    flight_key: str
+    hashes: set[str] = field(default_factory=set)
+    lists: dict[str, FlightList] = field(default_factory=dict)
     closed: bool = False
     cancelled: dict[str, str] = field(default_factory=dict)  # person key -> when the cancellation was prepared
+
+    @property
+    def persons(self) -> dict[str, str]:
+        """Every person standing on the flight (person key -> traveller id); crew keys are
+        prefixed ``CREW:`` so that a crew member and a passenger with the same id stay apart."""
+        standing: dict[str, str] = {}
+        for kind, flight_list in sorted(self.lists.items()):
+            prefix = "" if kind == "PASSENGER" else f"{kind}:"
+            standing.update({prefix + key: tid for key, tid in flight_list.persons.items()})
+        return standing
 
     def admit(self, schema_name: str, record: dict, late: bool = False) -> Decision:
         """Decide what ``record`` (a manifest or PNR of this flight) means; update the book.
@@ -131,50 +174,60 @@ class FlightBook:
         self.hashes.add(digest)
         if late or self.closed:
             return Decision(LATE, False, why="arrived after the flight closed"
-                            + (" (departure + grace passed)" if late else " (close-out or cancellation received)"))
+                            + (" (departure + grace passed)" if late else " (flight cancelled or closed)"))
         if schema_name != "api_manifest":
             return Decision(PROCESS, True)
         function = record.get("message_function") or "UNKNOWN"
         message_id = record["message_id"]
         if function == FLIGHT_CANCEL:
-            withdrawn = self._withdraw(list(self.persons), "CANCELLED", message_id, function)
+            withdrawn = tuple(w for kind in sorted(self.lists) for w in self._withdraw(
+                kind, list(self.lists[kind].persons), "CANCELLED", message_id, function))
             self.closed = True
             return Decision(PROCESS, False, withdrawn, closes=True, why="flight cancelled")
         prepared = record.get("prepared_utc") or ""
+        kind = list_kind(record)
+        flight_list = self.lists.setdefault(kind, FlightList())
         if function in PERSON_CANCEL_FUNCTIONS:
             named = [person_key(p) for p in record.get("persons") or []]
             for key in named:  # remembered: a list prepared before it may still arrive
                 self.cancelled[key] = max(self.cancelled.get(key, ""), prepared)
-            return Decision(PROCESS, False, self._withdraw([k for k in named if k in self.persons], "CANCELLED",
-                                                           message_id, function), why="persons cancelled")
-        if self.current_message is not None and (prepared, message_id) < (self.current_prepared, self.current_message):
-            return Decision(SUPERSEDED, False, why=f"prepared before the current list {self.current_message}")
+            return Decision(PROCESS, False, self._withdraw(kind, [k for k in named if k in flight_list.persons],
+                                                           "CANCELLED", message_id, function),
+                            why="persons cancelled")
+        if flight_list.current_message is not None and (prepared, message_id) < (
+                flight_list.current_prepared, flight_list.current_message):
+            return Decision(SUPERSEDED, False, why=f"prepared before the current list {flight_list.current_message}")
+        if flight_list.final:
+            return Decision(LATE, False, why=f"arrived after the close-out {flight_list.current_message} made the "
+                                             f"{kind.lower()} list final")
         on_new_list = {person_key(p) for p in record.get("persons") or []}
         withdrawn = tuple(Withdrawal(self.flight_key, traveller_id, "SUPERSEDED" if key in on_new_list else "REMOVED",
                                      message_id, function)
-                          for key, traveller_id in sorted(self.persons.items()))
-        self.current_message, self.current_prepared = message_id, prepared
-        self.persons = {person_key(p): f"{message_id}/{p['person_id']}" for p in record.get("persons") or []}
+                          for key, traveller_id in sorted(flight_list.persons.items()))
+        flight_list.current_message, flight_list.current_prepared = message_id, prepared
+        flight_list.persons = {person_key(p): f"{message_id}/{p['person_id']}" for p in record.get("persons") or []}
         # a cancellation prepared after this list, received before it, still stands
-        withdrawn += self._withdraw([k for k in self.persons if self.cancelled.get(k, "") > prepared], "CANCELLED",
-                                    message_id, function)
+        withdrawn += self._withdraw(kind, [k for k in flight_list.persons if self.cancelled.get(k, "") > prepared],
+                                    "CANCELLED", message_id, function)
         closes = function in CLOSE_FUNCTIONS
-        self.closed = self.closed or closes
+        flight_list.final = flight_list.final or closes
         return Decision(PROCESS, True, withdrawn, closes=closes)
 
-    def _withdraw(self, keys, reason, message_id, function) -> tuple[Withdrawal, ...]:
-        return tuple(Withdrawal(self.flight_key, self.persons.pop(key), reason, message_id, function)
+    def _withdraw(self, kind, keys, reason, message_id, function) -> tuple[Withdrawal, ...]:
+        persons = self.lists[kind].persons
+        return tuple(Withdrawal(self.flight_key, persons.pop(key), reason, message_id, function)
                      for key in sorted(keys))
 
     def to_state(self) -> dict:
-        return {"flight_key": self.flight_key, "hashes": sorted(self.hashes), "current_message": self.current_message,
-                "current_prepared": self.current_prepared, "persons": dict(self.persons), "closed": self.closed,
-                "cancelled": dict(self.cancelled)}
+        return {"flight_key": self.flight_key, "hashes": sorted(self.hashes),
+                "lists": {kind: flight_list.to_state() for kind, flight_list in sorted(self.lists.items())},
+                "closed": self.closed, "cancelled": dict(self.cancelled)}
 
     @classmethod
     def from_state(cls, state: dict | None, flight_key: str) -> "FlightBook":
         if not state:
             return cls(flight_key)
-        return cls(state["flight_key"], set(state["hashes"]), state["current_message"], state["current_prepared"],
-                   dict(state["persons"]), state["closed"], dict(state.get("cancelled", {})))
+        return cls(state["flight_key"], set(state["hashes"]),
+                   {kind: FlightList.from_state(value) for kind, value in state["lists"].items()},
+                   state["closed"], dict(state.get("cancelled", {})))
 

@@ -124,9 +124,10 @@ def test_cancellations_withdraw_and_a_close_out_closes():
     assert (cancel.outcome, cancel.process) == (PROCESS, False)
     assert [(w.traveller_id, w.reason) for w in cancel.withdrawals] == [("M1/P002", "CANCELLED")]
     close = book.admit("api_manifest", _listed("C1", "CLOSE_ON_BOARD", persons=(1, 3), prepared="2026-11-23T08:00:00Z"))
-    assert close.closes and close.process and book.closed
+    assert close.closes and close.process and not book.closed  # the passenger list is final, not the flight
     after = book.admit("api_manifest", _listed("M9", "CHANGE_PASSENGER", persons=(1,), prepared="2026-11-23T09:00:00Z"))
     assert (after.outcome, after.process) == (LATE, False) and "close-out" in after.why
+    assert book.admit("pnr", pnr("Q7XK2M")).outcome == PROCESS  # PNRs are taken until the flight closes
     flight = FlightBook("G")
     flight.admit("api_manifest", _listed("M1", persons=(1, 2)))
     gone = flight.admit("api_manifest", _listed("XF", "CANCEL_FLIGHT", persons=(), prepared="2026-11-22T11:00:00Z"))
@@ -213,3 +214,26 @@ def test_replay_lands_each_message_whole(tmp_path):
     [landed] = list((tmp_path / "landing").iterdir())
     assert landed.name.endswith("-AC1890_2026-11-23.avro") and not landed.name.startswith(".")
     assert messages.decode_message(landed.read_bytes(), str(landed), "r").records[0].record["message_id"] == "M1"
+
+
+def _crew(message_id, function="ORIGINAL", persons=(1, 2), prepared="2026-11-22T09:00:00Z"):
+    crew = [dict(person(i), person_id=f"C{i:03d}") for i in persons]
+    return manifest(message_id, persons=crew, message_function=function, prepared_utc=prepared,
+                    message_type="CREW_LIST")
+
+
+@pytest.mark.parametrize("crew_first", [True, False])
+def test_a_crew_list_and_the_passenger_list_of_a_flight_stand_side_by_side(crew_first):
+    book = FlightBook("F")
+    passengers = _listed("M1", persons=(1, 2, 3), prepared="2026-11-22T10:00:00Z")
+    crew = _crew("K1", persons=(1, 2), prepared="2026-11-22T09:00:00Z")  # prepared earlier, as crew lists are
+    decisions = [book.admit("api_manifest", m) for m in ((crew, passengers) if crew_first else (passengers, crew))]
+    assert all(d.outcome == PROCESS and d.process and not d.withdrawals for d in decisions)
+    assert sorted(book.persons.values()) == ["K1/C001", "K1/C002", "M1/P001", "M1/P002", "M1/P003"]
+    crew_change = book.admit("api_manifest", _crew("K2", "CHANGE_PASSENGER", persons=(2,), prepared="2026-11-22T11:00:00Z"))
+    assert {(w.traveller_id, w.reason) for w in crew_change.withdrawals} == {("K1/C001", "REMOVED"),
+                                                                            ("K1/C002", "SUPERSEDED")}
+    close = book.admit("api_manifest", _listed("C1", "CLOSE_ON_BOARD", persons=(1, 3), prepared="2026-11-23T08:00:00Z"))
+    assert close.process and "K2/C002" in book.persons.values()  # the passengers' close-out leaves the crew alone
+    copy = FlightBook.from_state(book.to_state(), "F")
+    assert copy.persons == book.persons and copy.admit("api_manifest", _crew("K3", prepared="2026-11-23T09:00:00Z")).process
