@@ -121,6 +121,9 @@ def _renamed(message, index):
 
     from pipelines.io.avro_files import write_records
 
+    import dataclasses
+
+    message = dataclasses.replace(message)  # the plan repeats messages: each copy its own object
     [record] = list(fastavro.reader(io.BytesIO(message.body)))
     record["message_id"] = f"{record['message_id']}#{index}"
     buffer = io.BytesIO()

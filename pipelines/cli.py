@@ -101,7 +101,8 @@ def main_run(args: argparse.Namespace) -> int:
 
 #: paxshare stream's own arguments -> StreamOptions fields
 _STREAM_ARGUMENTS = ("landing", "kafka_bootstrap", "api_topic", "pnr_topic", "edifact_topic", "expansion_service",
-                     "flags_topic_prefix", "window_seconds", "close_grace_minutes", "retention_hours", "poll_seconds")
+                     "flags_topic_prefix", "window_seconds", "close_grace_minutes", "retention_hours", "poll_seconds",
+                     "batch_seconds")
 
 
 def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
@@ -118,6 +119,8 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--close-grace-minutes", type=float, help="close a flight this long after departure (default 120)")
     parser.add_argument("--retention-hours", type=float, help="keep a flight's state this long after it closes (default 72)")
     parser.add_argument("--poll-seconds", type=float, help="how often the landing folder is matched (default 1)")
+    parser.add_argument("--batch-seconds", type=float,
+                        help="gather records this long before validating them together (default 1)")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
     add_stage_arguments(parser)
 

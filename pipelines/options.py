@@ -57,6 +57,9 @@ class StreamOptions(PipelineOptions):
                             help="HOST:PORT of the Java expansion service for Kafka (default: Beam's own)")
         parser.add_argument("--flags_topic_prefix", default=None,
                             help="also publish each sealed flag to the Kafka topic <prefix><unit id>")
+        parser.add_argument("--batch_seconds", type=float, default=1.0,
+                            help="records are validated in batches gathered over this long (default 1; 0: each bundle "
+                                 "alone)")
         parser.add_argument("--window_seconds", type=int, default=60,
                             help="window of partner files, audit segments and report snapshots (default 60)")
         parser.add_argument("--close_grace_minutes", type=float, default=120.0,

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+#: The tagged output that carries rejected records and unreadable files (reading and validation).
+DEAD_LETTER = "dead_letter"
+
 MISSING = "MISSING"                    # a mandatory element is absent or blank
 BAD_FORMAT = "BAD_FORMAT"              # not in the element's format (flight number, airport, sex, document type...)
 INVALID_DATE = "INVALID_DATE"          # not a real calendar date or time (2026-02-30, 99-99-99)

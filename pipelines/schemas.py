@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,18 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 #: Metadata keys written into every Avro file paxshare produces.
 META_SCHEMA_NAME = "paxshare.schema"
 META_SCHEMA_VERSION = "paxshare.schema_version"
+
+
+@dataclass(frozen=True)
+class DecodedRecord:
+    """A record read from ``source_file`` at index ``position`` of schema ``schema_name``: what the
+    readers (``pipelines.io``) hand to validation."""
+
+    schema_name: str
+    source_file: str
+    position: int
+    record: dict
+
 
 
 def schema_dir() -> Path:

@@ -99,6 +99,8 @@ def build_stream_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, mes
     tracked = decoded.records | "PerFlightState" >> intake.ApplyFlightState(
         run_id, dt.timedelta(minutes=stream.close_grace_minutes), dt.timedelta(hours=stream.retention_hours))
     records = tracked.records | windowed(stream, "Windows")
+    if stream.batch_seconds > 0:
+        records = records | "GatherForValidation" >> intake.GatherForValidation(stream.batch_seconds)
     decode_letters = decoded[intake.DEAD_LETTER] | windowed(stream, "WindowDecodeDeadLetters")
     composed = compose(records, paxshare, run_id, extra_dead_letters=[decode_letters],
                        sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False))
@@ -181,7 +183,7 @@ def with_stream_defaults(options: PipelineOptions) -> None:
     if not standard.runner:
         standard.runner = "PrismRunner"
     if standard.runner in ("PrismRunner", "prism"):
-        from apache_beam.options.pipeline_options import PortableOptions, PrismRunnerOptions
+        from apache_beam.options.pipeline_options import DebugOptions, PortableOptions, PrismRunnerOptions
 
         prism = options.view_as(PrismRunnerOptions)
         if not prism.prism_location:
@@ -191,6 +193,12 @@ def with_stream_defaults(options: PipelineOptions) -> None:
                     "no prism binary: run 'tools/cluster/install.sh prism' (builds Beam's Prism runner with Go) or pass "
                     "--prism_location=PATH, or choose another runner (-- --runner=...)")
             prism.prism_location = found
+        # Beam keeps one Prism job server per process, made with the options of whichever pipeline
+        # asked first: a DirectRunner pipeline earlier in the process (it tries Prism before its own
+        # engines) leaves one without our binary, which then tries to download one. Start our own.
+        debug = options.view_as(DebugOptions)
+        if not debug.lookup_experiment("disable_prism_server_singleton"):
+            debug.add_experiment("disable_prism_server_singleton")
         portable = options.view_as(PortableOptions)
         if not portable.environment_type:
             portable.environment_type = "LOOPBACK"

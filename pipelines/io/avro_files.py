@@ -19,24 +19,14 @@ import fastavro
 import fastavro.schema
 from fastavro.read import SchemaResolutionError
 
-from pipelines import schemas
-from pipelines import reasons
+from pipelines import reasons, schemas
+from pipelines.schemas import DecodedRecord  # noqa: F401 (re-exported: what read_records yields)
 
 #: Schemas ``paxshare run`` accepts as input.
 INPUT_SCHEMAS = ("api_manifest", "pnr")
 
 #: Dead letters keep at most this much of a file that did not decode.
 RAW_BYTES_LIMIT = 64 * 1024
-
-
-@dataclass(frozen=True)
-class DecodedRecord:
-    """A record read from ``source_file`` at index ``position`` of schema ``schema_name``."""
-
-    schema_name: str
-    source_file: str
-    position: int
-    record: dict
 
 
 @dataclass(frozen=True)

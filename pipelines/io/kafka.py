@@ -10,7 +10,11 @@ job in the Python SDK worker:
   can checkpoint and resume it. Each element carries the Kafka record timestamp; the watermark
   follows the largest timestamp read (less ``max_out_of_orderness``), and moves on with the wall
   clock while every partition is idle so timers still fire. ``stop_at_end=True`` reads up to the
-  end offsets seen at start and then finishes (a bounded read for tests and backfills).
+  end offsets seen at start and then finishes (a bounded read for tests and backfills). The read
+  ends with a fusion break (a Reshuffle): without it Prism 2.77 fused a downstream stateful DoFn
+  into the reader's stage, ran a partition's checkpoint residual in a second bundle while the
+  first was still open, and so processed one flight's messages in two bundles at once, each
+  seeing the state as it was before the other (seen here: lost state, swapped order).
 - ``WriteToKafkaTopic`` produces (key, value) pairs with an idempotent producer and flushes at
   the end of every bundle, failing the bundle on any delivery error: at-least-once. Give each
   record a stable key (a flag id, a record id) and consumers, or a compacted topic, make the
@@ -235,6 +239,7 @@ class ReadFromKafkaTopics(beam.PTransform):
             | "ReadPartitions" >> beam.ParDo(_ReadPartition(
                 self._bootstrap, self._config, self._with_metadata, self._skew, self._batch,
                 self._max_read, self._idle_resume))
+            | "BreakFusion" >> beam.Reshuffle()  # see the module doc
         )
 
 

@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
-from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.transforms.userstate import (BagStateSpec, CombiningValueStateSpec, ReadModifyWriteStateSpec,
+                                              TimerSpec, on_timer)
 from apache_beam.utils.timestamp import Timestamp
 
 from pipelines.io import flights, messages
@@ -261,3 +263,68 @@ class ApplyFlightState(beam.PTransform):
         return (records
                 | "KeyByFlight" >> beam.Map(key_by_flight)
                 | "TrackFlights" >> beam.ParDo(self._fn).with_outputs(LATE, WITHDRAWN, COUNTS, main="records"))
+
+
+class _Gather(beam.DoFn):
+    """Holds records for up to ``seconds`` of processing time (or ``max_persons`` persons, or the
+    end of their window), then lets them all go at once."""
+
+    BUFFER = BagStateSpec("buffer", PickleCoder())
+    PERSONS = CombiningValueStateSpec("persons", sum)
+    FLUSH = TimerSpec("flush", TimeDomain.REAL_TIME)
+    END = TimerSpec("end", TimeDomain.WATERMARK)
+
+    def __init__(self, seconds: float, max_persons: int):
+        self._seconds, self._max = seconds, max_persons
+
+    def process(self, element, timestamp=beam.DoFn.TimestampParam, win=beam.DoFn.WindowParam,
+                buffer=beam.DoFn.StateParam(BUFFER), persons=beam.DoFn.StateParam(PERSONS),
+                flush=beam.DoFn.TimerParam(FLUSH), end=beam.DoFn.TimerParam(END)):
+        _, item = element
+        if persons.read() == 0:
+            flush.set(Timestamp.now() + self._seconds)
+            end.set(win.max_timestamp())
+        buffer.add((timestamp, item))
+        persons.add(_weight(item))
+        if persons.read() >= self._max:
+            yield from self._release(buffer, persons)
+
+    @staticmethod
+    def _release(buffer, persons):
+        held = list(buffer.read())
+        buffer.clear()
+        persons.clear()
+        for timestamp, item in held:
+            yield beam.window.TimestampedValue(item, timestamp)
+
+    @on_timer(FLUSH)
+    def flush(self, buffer=beam.DoFn.StateParam(BUFFER), persons=beam.DoFn.StateParam(PERSONS)):
+        yield from self._release(buffer, persons)
+
+    @on_timer(END)
+    def end(self, buffer=beam.DoFn.StateParam(BUFFER), persons=beam.DoFn.StateParam(PERSONS)):
+        yield from self._release(buffer, persons)
+
+
+def _weight(item) -> int:
+    return max(1, len(item.record.get("persons") or item.record.get("travellers") or ()))
+
+
+class GatherForValidation(beam.PTransform):
+    """Records -> the same records, released together every ``seconds`` (per window and per one
+    of ``keys`` flight groups). Validation runs the expectation suite once per batch at a fixed
+    cost of about 0.4 s however small the batch, so a stream of small bundles validated one by one
+    would spend its time on that cost; a second's worth of messages per batch keeps throughput up
+    and adds at most ``seconds`` to a flag's latency."""
+
+    def __init__(self, seconds: float = 1.0, keys: int = 4, max_persons: int = 5000):
+        super().__init__()
+        self._seconds, self._keys, self._max = seconds, keys, max_persons
+
+    def expand(self, records):
+        keys = self._keys
+        return (records
+                | "KeyByFlightGroup" >> beam.Map(
+                    lambda item: (zlib.crc32((flights.flight_key_of(item.schema_name, item.record) or "").encode()) % keys,
+                                  item))
+                | "Gather" >> beam.ParDo(_Gather(self._seconds, self._max)))

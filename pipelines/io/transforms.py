@@ -20,10 +20,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
 
-from pipelines import schemas
+from pipelines import reasons, schemas
 from pipelines.io.avro_files import FileProblem, file_problem_dead_letter, read_records  # noqa: F401
 
-DEAD_LETTER = "dead_letter"
+DEAD_LETTER = reasons.DEAD_LETTER
 FILE_STATS = "file_stats"
 
 

@@ -230,7 +230,8 @@ class Accounts:
                                ).mappings().first()
         if row is None or not row["password_hash"]:
             _verify(_DUMMY_HASH, password)  # same cost as a real check: no name probing by timing
-            return self._refuse(username, None, "no such local account", remote)
+            # The name typed is not logged: it is often a password typed in the wrong field.
+            return self._refuse(None, None, "no such local account (name not recorded)", remote)
         account = _account(row)
         if account.disabled:
             _verify(_DUMMY_HASH, password)

@@ -225,7 +225,8 @@ def _format_flag(flag: dict, entry: dict | None, history: list[dict], now) -> st
         "",
     ]
     rows = [(_("FIELD"), _("TRAVELLER"), _("WATCHLIST ENTRY"), _("EQUAL?"))] + [
-        (row["label"], "; ".join(row["traveller"]), "; ".join(row["entry"]), row["agreement"] or "-")
+        (_(row["label"]), "; ".join(row["traveller"]), "; ".join(row["entry"]),
+         _(row["agreement"]) if row["agreement"] else "-")
         for row in side_by_side(flag, entry)
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

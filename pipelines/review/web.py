@@ -74,6 +74,14 @@ _LABELS = {
 }
 _ROLE_NAMES = {"analyst": lazy_gettext("Analyst"), "supervisor": lazy_gettext("Supervisor"),
                "auditor": lazy_gettext("Privacy auditor")}
+#: The side-by-side table's row names and agreements (flag_view's English words) in the user's language.
+_COMPARISON_WORDS = {
+    "Name": lazy_gettext("Name"), "Date of birth": lazy_gettext("Date of birth"), "Sex": lazy_gettext("Sex"),
+    "Nationality": lazy_gettext("Nationality"), "Document": lazy_gettext("Document"),
+    "same": lazy_gettext("same"), "different": lazy_gettext("different"), "consistent": lazy_gettext("consistent"),
+}
+_STATUS_NAMES = {"NEW": lazy_gettext("new"), "IN_PROGRESS": lazy_gettext("in progress"),
+                 "REVIEWED": lazy_gettext("reviewed")}
 _FILTER_NAMES = {"open": lazy_gettext("Open"), "decided": lazy_gettext("Decided"), "all": lazy_gettext("All")}
 assert set(_LABELS) == set(HISTORY_LABELS) and set(_ROLE_NAMES) == set(ROLE_LABELS)
 
@@ -151,6 +159,7 @@ def create_app(store: ReviewStore, *, secret_key: bytes | None = None, testing: 
         viewer = getattr(g, "viewer", None)
         return {"viewer": viewer, "analyst": viewer.username if viewer else None,
                 "csrf_token": _csrf_token(), "disposition_labels": _LABELS, "role_names": _ROLE_NAMES,
+                "words": _COMPARISON_WORDS, "status_names": _STATUS_NAMES,
                 "languages": LANGUAGES, "language": viewer_language(), "oidc_enabled": oidc is not None,
                 "oidc_name": settings.oidc.display_name if settings.oidc else None,
                 "when": when, "zone_label": zone_label(), "show_utc": session.get("utc", False)}

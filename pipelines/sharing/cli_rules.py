@@ -47,4 +47,17 @@ def main(args: argparse.Namespace) -> int:
                 print(f"{a.source_file}: {exc}", file=sys.stderr)
                 status = 1
     print(f"{len(arrangements)} arrangement(s) OK in {folder}")
+    if not storage.has_scheme(folder):
+        from pipelines.sharing import own_stores
+
+        try:
+            policy = own_stores.load(folder)
+        except RulesError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return 1
+        if policy is None:
+            print(f"no {own_stores.FILE_NAME}: the operator's own stores are on no retention schedule")
+        else:
+            print(f"{own_stores.FILE_NAME}: {len(policy.stores)} own stores on a retention schedule")
     return status

@@ -7,7 +7,7 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipelines.io.transforms import DEAD_LETTER
+from pipelines.reasons import DEAD_LETTER
 from pipelines.validation.dedupe import decoded_hash, duplicate_counts, keep_first
 from pipelines.validation.validator import Validator
 

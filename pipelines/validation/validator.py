@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from pipelines.io.avro_files import DecodedRecord
+from pipelines.schemas import DecodedRecord
 from pipelines.validation import derive
 from pipelines.reasons import Reason
 from pipelines.validation.suite import SUITES, Check, build_expectation_suite

@@ -26,10 +26,11 @@ def kafka() -> str:
 
 
 @pytest.fixture(scope="session")
-def prism(kafka) -> str:
+def prism(kafka):
     _require("Prism job server", harness.JOB_ENDPOINT)
     _require("SDK worker pool", harness.WORKER_POOL)
-    return harness.JOB_ENDPOINT
+    yield harness.JOB_ENDPOINT
+    harness.cancel_running_jobs()  # none may outlive the tests, whatever failed
 
 
 @pytest.fixture(scope="session")

@@ -27,11 +27,11 @@ def listening(hostport: str) -> bool:
         return sock.connect_ex((host.replace("localhost", "127.0.0.1"), int(port))) == 0
 
 
-def beam_args(*, parallelism: int = 2) -> list[str]:
-    """Pipeline options for the cluster route: Prism job server, SDK workers from the pool."""
+def beam_args() -> list[str]:
+    """Pipeline options for the cluster route: Prism job server, SDK workers from the pool.
+    (Prism starts one SDK harness process per job; it runs the bundles on several threads.)"""
     return ["--runner=PortableRunner", f"--job_endpoint={JOB_ENDPOINT}",
-            "--environment_type=EXTERNAL", f"--environment_config={WORKER_POOL}",
-            "--streaming", f"--direct_num_workers={parallelism}"]
+            "--environment_type=EXTERNAL", f"--environment_config={WORKER_POOL}", "--streaming"]
 
 
 def tool(script: str, *args: str) -> None:

@@ -51,9 +51,9 @@ def test_login_refuses_a_wrong_password_and_requires_the_form_token(app, loaded_
         assert response.status_code == 401 and "Sign-in refused" in response.get_data(as_text=True)
     failed = [e for e in loaded_store.access_log() if e["action"] == "LOGIN_FAILED"]
     assert [(e["analyst"], e["auth"], e["detail"]) for e in failed] == [
-        ("nobody", "unverified", "no such local account"), ("ana", "unverified", "wrong password"),
-        ("-", "unverified", "no such local account")]
-    assert all(PASSWORD not in str(e) for e in loaded_store.access_log())
+        ("-", "unverified", "no such local account (name not recorded)"), ("ana", "unverified", "wrong password"),
+        ("-", "unverified", "no such local account (name not recorded)")]
+    assert all(PASSWORD not in str(e) and "nobody" not in str(e) for e in loaded_store.access_log())
 
 
 def test_priority_list_shows_open_flags_in_order_and_says_a_human_decides(client, loaded_store):

@@ -76,3 +76,18 @@ def test_own_stores_are_masked_then_deleted_except_confirmed_matches_with_audit_
     events = [e["event"] for e in entries if e["event"].startswith("own_store")]
     assert events == ["own_store_mask", "own_store_mask", "own_store_delete", "own_store_delete"]
     assert all(e["old_sha256"] for e in entries if e["event"].startswith("own_store"))
+
+
+def test_rules_check_validates_the_own_stores_schedule(tmp_path, capsys):
+    import shutil
+
+    from pipelines.sharing import cli_rules
+
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    text = (folder / "own-stores.yaml").read_text()
+    (folder / "own-stores.yaml").write_text(text.replace("- person.surname", "- person.surnam").replace("90d", "soon"))
+    args = argparse.Namespace(rules_dir=str(folder), init_keys=None, keys=None)
+    assert cli_rules.main(args) == 1
+    error = capsys.readouterr().err
+    assert "'person.surnam' is not a field" in error and "'soon' is not a duration" in error

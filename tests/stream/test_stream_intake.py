@@ -168,3 +168,48 @@ def test_a_cancellation_received_before_the_list_it_follows_still_withdraws():
     rebooked = book.admit("api_manifest", _listed("M2", "CHANGE_PASSENGER", persons=(1, 2), prepared="2026-11-22T14:00:00Z"))
     assert "M2/P002" in book.persons.values() and ("M2/P002", "CANCELLED") not in {
         (w.traveller_id, w.reason) for w in rebooked.withdrawals}
+
+
+def test_a_kafka_record_becomes_a_timestamped_message_named_by_its_offset():
+    from pipelines.io.kafka import KafkaMessage
+    from pipelines.io.stream_transforms import _kafka_message
+
+    body = messages.encode_single_object("pnr", pnr("Q7XK2M"))
+    stamped = _kafka_message(KafkaMessage("paxshare-pnr", 3, 41, b"AC1890", body, 1795305600123))
+    assert stamped.value == ("kafka:paxshare-pnr/3@41", body)
+    assert stamped.timestamp.micros == 1795305600123000
+
+
+def test_replay_plans_resends_changes_and_late_messages_in_time_order(tmp_path):
+    import datetime as dt
+    import random
+
+    from pipelines import replay
+    from pipelines.io.avro_files import DecodedRecord
+
+    records = [DecodedRecord("api_manifest", "a.avro", i, manifest(f"M{i}", persons=[person(1), person(2)]))
+               for i in range(40)] + [DecodedRecord("pnr", "p.avro", 0, pnr("Q7XK2M"))]
+    plan = replay.plan_messages(records, [], random.Random(3), 0.2, 0.2, 0.1, dt.timedelta(days=2), landing=False)
+    labels = [m.label for m in plan]
+    assert {"ORIGINAL", "RESEND", "CHANGE", "LATE"} <= set(labels)
+    assert [m.due for m in plan] == sorted(m.due for m in plan)
+    decoded = [messages.decode_message(m.body, "replay", "r").records[0] for m in plan]
+    originals = [d.record for d, m in zip(decoded, plan) if m.label == "ORIGINAL" and d.schema_name == "api_manifest"]
+    assert originals[0]["flight"]["legs"][0]["departure_utc"] == "2026-11-25T16:15Z"  # shifted by two days
+    changes = [d.record for d, m in zip(decoded, plan) if m.label == "CHANGE"]
+    assert all(c["message_function"] == "CHANGE_PASSENGER" and len(c["persons"]) == 1 for c in changes)
+    resent = [m.body for m in plan if m.label == "RESEND"]
+    assert all(body in {m.body for m in plan if m.label == "ORIGINAL"} for body in resent)
+    late = [d.record for d, m in zip(decoded, plan) if m.label == "LATE"]
+    assert all(r["flight"]["legs"][0]["departure_utc"].startswith("2026-11-23") for r in late)  # two days before
+
+
+def test_replay_lands_each_message_whole(tmp_path):
+    from pipelines import replay
+
+    writer = replay.LandingWriter(str(tmp_path / "landing"))
+    writer(replay.Message("api_manifest", "AC1890/2026-11-23", avro_bytes("api_manifest", [manifest("M1")]), 0.0,
+                          "ORIGINAL"))
+    [landed] = list((tmp_path / "landing").iterdir())
+    assert landed.name.endswith("-AC1890_2026-11-23.avro") and not landed.name.startswith(".")
+    assert messages.decode_message(landed.read_bytes(), str(landed), "r").records[0].record["message_id"] == "M1"

@@ -74,7 +74,10 @@ def setup(tmp_path_factory):
 def _options(out: Path, keys: Path, watchlist: Path, *extra) -> PipelineOptions:
     options = PipelineOptions(["--runner=DirectRunner", "--streaming", f"--output={out}", "--run_id=s1",
                                f"--watchlists={watchlist}", f"--keys={keys}", "--rules=rules", "--quiet",
-                               "--window_seconds=3600", "--close_grace_minutes=30", "--retention_hours=24", *extra])
+                               "--window_seconds=3600", "--close_grace_minutes=30", "--retention_hours=24",
+                               # gathering for validation is released by processing time, which a
+                               # TestStream does not advance on the DirectRunner (tested live on Prism)
+                               "--batch_seconds=0", *extra])
     options.view_as(StandardOptions).streaming = True
     return options
 

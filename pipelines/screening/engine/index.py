@@ -51,6 +51,7 @@ from typing import Iterable
 import numpy as np
 
 from pipelines.screening.engine.settings import default_settings
+from pipelines.screening.engine.tables import LOOKUP_STATS
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
 from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
@@ -188,12 +189,6 @@ def whole_coarse_key(tokens: tuple[str, ...]) -> str:
 
 
 _NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
-
-#: counters of candidate generation (per screener, summed over look-ups): big blocks narrowed by
-#: birth year, blocks skipped (too big even for the traveller's birth year, or no birth year to
-#: split them by), look-ups whose candidates the cap cut, and how many candidates it cut
-LOOKUP_STATS = ("blocks_narrowed", "blocks_skipped", "lookups_capped", "candidates_cut")
-
 
 def new_lookup_stats() -> dict[str, int]:
     return dict.fromkeys(LOOKUP_STATS, 0)

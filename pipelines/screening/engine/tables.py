@@ -14,7 +14,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["ScoringTables", "read_only"]
+__all__ = ["ScoringTables", "read_only", "LOOKUP_STATS"]
+
+#: counters of candidate generation (per screener, summed over look-ups), kept alike by the index
+#: and its compiled twin: big blocks narrowed by birth year, blocks skipped (too big even for the
+#: traveller's birth year, or no birth year to split them by), look-ups whose candidates the cap
+#: cut, and how many candidates it cut
+LOOKUP_STATS = ("blocks_narrowed", "blocks_skipped", "lookups_capped", "candidates_cut")
 
 
 def read_only(array: np.ndarray) -> np.ndarray:

@@ -28,8 +28,7 @@ import numpy as np
 
 from pipelines.screening.engine.compiled.fast_names import NameTables
 from pipelines.screening.engine.compiled.keycodes import KeyBatch, is_initial
-from pipelines.screening.engine.index import LOOKUP_STATS
-from pipelines.screening.engine.tables import ScoringTables
+from pipelines.screening.engine.tables import LOOKUP_STATS, ScoringTables
 from pipelines.screening.normalise.dates import DOB_ORDER
 from pipelines.screening.normalise.documents import LOST_STOLEN
 
@@ -409,7 +408,7 @@ class Accelerator:
         self._directory = np.searchsorted(tables.key_codes, bounds).astype(np.int64)
         self._directory[-1] = tables.key_codes.size
         self._counter = np.zeros(max(n, 1), dtype=np.int32)
-        #: candidate generation's counters (``index.LOOKUP_STATS``), summed over batches
+        #: candidate generation's counters (``tables.LOOKUP_STATS``), summed over batches
         self.stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
         self._touched = np.zeros(max(n, 1), dtype=np.int32)
         self._scratch = np.zeros(1 << 16, dtype=np.int32)
