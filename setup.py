@@ -73,7 +73,7 @@ setup(
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],
-        "test": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5", "playwright>=1.40", "psycopg[binary]>=3.1"],
+        "test": ["pytest>=8", "pytest-timeout>=2", "pytest-rerunfailures>=14", "hypothesis>=6", "psutil>=5", "playwright>=1.40", "psycopg[binary]>=3.1"],
     },
     entry_points={"console_scripts": ["paxshare=pipelines.cli:main"]},
 )
