@@ -39,10 +39,12 @@ from apache_beam.transforms.userstate import (BagStateSpec, CombiningValueStateS
                                               TimerSpec, on_timer)
 from apache_beam.utils.timestamp import Timestamp
 
+from pipelines import reasons
 from pipelines.io import flights, messages
 from pipelines.io.avro_files import RAW_BYTES_LIMIT
 
-DEAD_LETTER, LATE, WITHDRAWN, COUNTS = "dead_letter", "late", "withdrawn", "counts"
+DEAD_LETTER = reasons.DEAD_LETTER
+LATE, WITHDRAWN, COUNTS = "late", "withdrawn", "counts"
 NAMESPACE = "paxshare.stream"
 UNFINISHED_SUFFIXES = (".tmp", ".part", ".filepart", ".partial")
 
