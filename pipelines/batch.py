@@ -19,9 +19,9 @@ import time
 from typing import Iterable
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pipelines import storage
 from pipelines.io.transforms import DEAD_LETTER, FILE_STATS, ReadManifestFiles
 from pipelines.options import PaxshareOptions
 from pipelines.pipeline import compose, default_run_id, expand_watchlists  # noqa: F401 (re-exported)
@@ -44,11 +44,7 @@ def check_inputs(inputs: Iterable[str]) -> None:
     each one that does not (a mistyped path among several would silently shrink the run)."""
     missing = []
     for item, pattern in zip(inputs, expand_inputs(inputs)):
-        try:
-            matched = FileSystems.match([pattern])[0].metadata_list
-        except Exception:  # noqa: BLE001 - an unreachable or malformed location matches nothing
-            matched = []
-        if not matched:
+        if not storage.match(pattern):  # an unreachable or malformed location matches nothing
             folder = pattern != item
             missing.append(f"{item}: " + ("folder holds no .avro file" if folder else "no such file (or nothing matches)"))
     if missing:
@@ -96,8 +92,7 @@ def _write_report(pipeline, file_stats, counts, reason_codes, stage_counts, inpu
     def write(_, stats, file_counts, reason_totals, stages):
         report = build_report(run_id, list(inputs), stats, file_counts, reason_totals, dict(stages))
         report["timing"] = timing(started, time.time(), report["totals"]["persons_in"])
-        with FileSystems.create(path) as handle:
-            handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+        storage.write_text(path, json.dumps(report, indent=2, sort_keys=True))
         return report["reconciled"]
 
     (pipeline
@@ -175,10 +170,9 @@ def remove_staging(output: str) -> int:
     patterns.append(f"{output.rstrip('/')}/{STAGING}")
     for pattern in patterns:
         if "://" in output:
-            matches = FileSystems.match([pattern + "/**"])[0].metadata_list
-            if matches:
-                FileSystems.delete([m.path for m in matches])
-                removed += len(matches)
+            for path in storage.match(pattern + "/**"):
+                storage.delete(path)
+                removed += 1
             continue
         import glob
         import shutil
@@ -205,10 +199,9 @@ def clear_previous_outputs(output: str) -> int:
     """Delete the files a previous run wrote in the folders this run owns; returns how many."""
     removed = 0
     for folder in OUTPUT_FOLDERS:
-        matches = FileSystems.match([f"{output.rstrip('/')}/{folder}/*"])[0].metadata_list
-        if matches:
-            FileSystems.delete([m.path for m in matches])
-            removed += len(matches)
+        for path in storage.match(f"{output.rstrip('/')}/{folder}/*"):
+            storage.delete(path)
+            removed += 1
     return removed
 
 
@@ -236,16 +229,14 @@ def launch(options: PipelineOptions) -> dict:
     finally:
         remove_staging(paxshare.output)
     report_path = f"{paxshare.output.rstrip('/')}/{REPORT_FILE}"
-    with FileSystems.open(report_path) as handle:
-        report = json.loads(handle.read())
+    report = json.loads(storage.read_text(report_path))
     report["timing"].update(stage_timing(result))
     report["not_run"] = stages_not_run(paxshare.watchlists, paxshare.keys, paxshare.rules)
     checkpoint = _audit_checkpoint(paxshare.output) if paxshare.rules else None
     if checkpoint is not None:  # the run's signed anchor, for the operator to keep
         report["audit"] = {"checkpoint": checkpoint.as_dict(), "segment": checkpoint.segment,
                            "head": checkpoint.head, "entries": checkpoint.count}
-    with FileSystems.create(report_path) as handle:
-        handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+    storage.write_text(report_path, json.dumps(report, indent=2, sort_keys=True))
     return report
 
 
