@@ -119,6 +119,38 @@ def with_defaults(options: PipelineOptions) -> None:
         standard.runner = "DirectRunner"
 
 
+def stage_timing(result) -> dict:
+    """Where a run's time went, from the runner's own metrics when it reports them (the local
+    runners do): ``worker_seconds_by_stage``, the execution time the SDK workers spent in each
+    top-level step (ReadManifests, ValidateRecords, ScreenTravellers, ...; summed over workers, so
+    it can exceed the wall time), and ``index_build_seconds``, the longest watchlist index build of
+    a worker (the one-off cost before the first traveller is screened). Empty when the runner
+    reports neither."""
+    from apache_beam.metrics import monitoring_infos
+
+    timing: dict = {}
+    try:
+        queried = result.monitoring_metrics().query()
+    except (AttributeError, NotImplementedError):  # a runner without monitoring metrics
+        return timing
+    by_stage: dict[str, float] = {}
+    for counter in queried.get("counters", ()):
+        if counter.key.metric.name == monitoring_infos.TOTAL_MSECS_URN.split(":", 1)[1] and counter.key.step:
+            stage = counter.key.step.split("/", 1)[0]
+            by_stage[stage] = by_stage.get(stage, 0.0) + (counter.committed or 0) / 1000
+    if by_stage:
+        timing["worker_seconds_by_stage"] = {stage: round(seconds, 1) for stage, seconds in
+                                             sorted(by_stage.items(), key=lambda item: -item[1]) if seconds >= 0.05}
+    from pipelines.screening.transforms import INDEX_BUILD_MSECS, NAMESPACE
+
+    for distribution in queried.get("distributions", ()):
+        if (distribution.key.metric.namespace, distribution.key.metric.name) == (NAMESPACE, INDEX_BUILD_MSECS):
+            built = distribution.committed
+            if built is not None and built.count:
+                timing["index_build_seconds"] = round(built.max / 1000, 1)
+    return timing
+
+
 def _audit_checkpoint(output: str):
     """The signed checkpoint this run's audit segment ends with (for the report and the console)."""
     from pipelines.sharing.audit import latest_checkpoint
@@ -192,11 +224,13 @@ def launch(options: PipelineOptions) -> dict:
     pipeline = beam.Pipeline(options=options)
     build_pipeline(pipeline, paxshare, started=started)
     try:
-        pipeline.run().wait_until_finish()
+        result = pipeline.run()
+        result.wait_until_finish()
     finally:
         remove_staging(paxshare.output)
     report_path = f"{paxshare.output.rstrip('/')}/{REPORT_FILE}"
     report = json.loads(storage.read_text(report_path))
+    report["timing"].update(stage_timing(result))
     report["not_run"] = stages_not_run(paxshare.watchlists, paxshare.keys, paxshare.rules)
     checkpoint = _audit_checkpoint(paxshare.output) if paxshare.rules else None
     if checkpoint is not None:  # the run's signed anchor, for the operator to keep
