@@ -31,7 +31,7 @@ import numpy as np
 
 from pipelines.screening.engine.compare import compare_names
 from pipelines.screening.normalise.countries import to_alpha3
-from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.name_frequency import population_share
@@ -73,6 +73,14 @@ class Candidate:
 #: date-of-birth levels that many namesakes of a big list reach by chance: weak corroboration
 WEAK_DOB_LEVELS = frozenset({"partial_agree", "placeholder_agree", "day_or_month_typo", "month_differs", "year_typo",
                              "year_off_by_one"})
+
+
+def best_dob_level(dob: tuple, entry_dobs) -> str:
+    """The best date-of-birth level (:data:`DOB_ORDER`) of a traveller's parsed date against an
+    entry's listed ones (:func:`~pipelines.screening.normalise.dates.dob_level`, the definition
+    the compiled path compiles)."""
+    year, month, day = dob[0], dob[1] or 0, dob[2] or 0
+    return DOB_ORDER[min(dob_level(year, month, day, d[0], d[1] or 0, d[2] or 0) for d in entry_dobs)]
 
 
 def _namesakes(expected: float) -> str:
@@ -256,8 +264,7 @@ class Screener:
         for i, position in enumerate(positions.tolist()):
             dobs = dobs_of[position]
             if dobs:
-                level = min((compare_dob(dob, d) for d in dobs), key=DOB_ORDER.index)
-                codes[i] = prior_code(self._dob.get(level, 0.0))
+                codes[i] = prior_code(self._dob.get(best_dob_level(dob, dobs), 0.0))
             else:
                 codes[i] = prior_code(missing)
         return codes
@@ -423,18 +430,16 @@ class Screener:
                              f"document: {doc_text} (listed as {category.lower().replace('_', ' ')}; the document alone decides)")
         doc_floor = self._values["document"].get(doc_level)
         # fields other than the name: cheap, and they bound what the name can achieve
-        level = "missing"
         entry_dobs = index.dobs[position]
-        if dob is not None and entry_dobs:
-            level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
+        level = best_dob_level(dob, entry_dobs) if dob is not None and entry_dobs else "missing"
         dob_adjust = self._values["date_of_birth"][level]
         t_sex, e_sex = traveller.sex, entry.get("sex")
-        sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None
-        sex_adjust = self._values["sex"][sex_key] if sex_key else 0.0
+        sex = spec.sex_match(spec.SEX_CODES.get(t_sex, 0), spec.SEX_CODES.get(e_sex, 0))
         nats = self._nationalities(position) if nationality else ()
-        nat_key = ("agree" if nationality in nats else "differ") if nats else None
-        nat_adjust = self._values["nationality"][nat_key] if nat_key else 0.0
-        others = dob_adjust + sex_adjust + nat_adjust
+        nat = (spec.AGREE if nationality in nats else spec.DIFFER) if nats else spec.ABSENT
+        sex_values, nat_values = self._values["sex"], self._values["nationality"]
+        others = spec.field_adjustment(dob_adjust, sex, nat, sex_values["agree"], sex_values["differ"],
+                                       nat_values["agree"], nat_values["differ"])
         if doc_floor is None and 1.0 + others < floor:
             return None  # even an identical name could not reach the floor
         if (doc_floor is None and level == "missing" and form
@@ -490,11 +495,14 @@ class Screener:
         if level != "missing":
             listed = "|".join(entry.get("dates_of_birth") or [])
             lines.append(f"date_of_birth: {DOB_LEVELS[level]} ({traveller.date_of_birth} vs {listed}) {dob_adjust:+.2f}")
-        if sex_key:
-            lines.append(f"sex: {'agrees' if sex_key == 'agree' else 'differs'} ({t_sex} vs {e_sex}) {sex_adjust:+.2f}")
-        if nat_key:
-            lines.append(f"nationality: {'agrees' if nat_key == 'agree' else 'differs'} ({nationality} vs "
-                         f"{'|'.join(nats)}) {nat_adjust:+.2f}")
+        if sex != spec.ABSENT:
+            agree = sex == spec.AGREE
+            lines.append(f"sex: {'agrees' if agree else 'differs'} ({t_sex} vs {e_sex}) "
+                         f"{sex_values['agree' if agree else 'differ']:+.2f}")
+        if nat != spec.ABSENT:
+            agree = nat == spec.AGREE
+            lines.append(f"nationality: {'agrees' if agree else 'differs'} ({nationality} vs "
+                         f"{'|'.join(nats)}) {nat_values['agree' if agree else 'differ']:+.2f}")
         if doc_floor is not None:
             lines.append(f"document: {doc_text} -> score at least {doc_floor:.2f}")
         elif doc_level == "issuer_differs":
