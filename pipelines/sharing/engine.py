@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from pipelines import storage
+from pipelines.message_functions import names_travellers
 from pipelines.sharing.paths import FULL_NAME_FOR_KIND, split_path
 from pipelines.sharing.rules import Arrangement, Treatment, load_rules
 from pipelines.sharing.scope import Itinerary, in_scope, itinerary_of
@@ -314,7 +315,10 @@ class SharingEngine:
         return found
 
     def share_traveller(self, traveller: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
-        """Shared records (with audit entries) for one ApiTraveller dict."""
+        """Shared records (with audit entries) for one ApiTraveller dict; none for a person named
+        by a cancellation, who is not travelling (see ``message_functions``)."""
+        if not names_travellers(traveller.get("message_function")):
+            return []
         role = traveller.get("person", {}).get("role") or "PASSENGER"
         person_kind = _PERSON_KIND.get(role, "PASSENGER")
         itinerary = self._itinerary(traveller.get("legs") or (), bool(traveller.get("in_transit")) or role.startswith("IN_TRANSIT"))

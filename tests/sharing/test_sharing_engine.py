@@ -66,6 +66,17 @@ def test_scope_between_transit_other_and_out_of_scope():
     assert _ids(ENGINE.share_traveller(traveller(route=("LAX", "MEX"), role="CREW"))) == ["MEX-USA"]
 
 
+@pytest.mark.parametrize("function", ["CANCEL_RESERVATION", "REDUCTION_IN_PARTY", "CANCEL_FLIGHT"])
+def test_a_person_named_by_a_cancellation_is_not_shared_as_a_traveller(function):
+    """A cancelled reservation, a reduced party or a cancelled flight names persons who will not
+    travel: sharing them as travellers would disclose someone who is not crossing (a stream
+    withdraws them from the flight instead, and batch must agree with it)."""
+    cancelled = dict(traveller(route=("LAX", "MEX")), message_function=function)
+    assert ENGINE.share_traveller(cancelled, flagged=True) == []
+    for travelling in ("ORIGINAL", "CHANGE_PASSENGER", "CLOSE_ON_BOARD", None):
+        assert _ids(ENGINE.share_traveller(dict(cancelled, message_function=travelling))) == ["MEX-USA", "USA-MEX"]
+
+
 def test_treatments_and_envelope():
     (share,) = [s for s in ENGINE.share_traveller(traveller(route=("LAX", "MEX"))) if s.record["arrangement_id"] == "USA-MEX"]
     record = share.record
