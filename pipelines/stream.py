@@ -103,7 +103,9 @@ def build_stream_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, mes
         records = records | "GatherForValidation" >> intake.GatherForValidation(stream.batch_seconds)
     decode_letters = decoded[intake.DEAD_LETTER] | windowed(stream, "WindowDecodeDeadLetters")
     composed = compose(records, paxshare, run_id, extra_dead_letters=[decode_letters],
-                       sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False))
+                       sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False,
+                                   # a PNR waits for its flags as long as its flight's state lives
+                                   flag_hold_seconds=stream.retention_hours * 3600 + stream.close_grace_minutes * 60))
 
     late = tracked[intake.LATE] | windowed(stream, "WindowLate")
     late | "WriteLate" >> WriteDeadLetters(f"{output}/late")

@@ -77,6 +77,22 @@ def test_a_person_named_by_a_cancellation_is_not_shared_as_a_traveller(function)
         assert _ids(ENGINE.share_traveller(dict(cancelled, message_function=travelling))) == ["MEX-USA", "USA-MEX"]
 
 
+def test_a_pnr_flagged_after_it_was_shared_goes_only_to_the_flagged_only_arrangements():
+    """In a stream a PNR can be shared (unflagged) before the API list that flags a traveller on it;
+    when the flag comes, only the flagged_only arrangements still need it."""
+    import dataclasses
+
+    everything = [dataclasses.replace(a, sharing_mode="all") if a.id == "CAN-USA" else a for a in ARRANGEMENTS]
+    engine = SharingEngine(everything, secrets_for(everything))
+    record = pnr(route=("JFK", "YYZ"))
+    assert _ids(engine.share_pnr(record)) == ["CAN-USA"]
+    assert _ids(engine.share_pnr(record, flagged=True)) == ["CAN-USA", "USA-CAN"]
+    assert _ids(engine.share_pnr(record, newly_flagged=True)) == ["USA-CAN"]
+    (late,) = engine.share_pnr(record, newly_flagged=True)
+    (together,) = [s for s in engine.share_pnr(record, flagged=True) if s.record["arrangement_id"] == "USA-CAN"]
+    assert late.record == together.record  # the same record as if the flag had come first
+
+
 def test_treatments_and_envelope():
     (share,) = [s for s in ENGINE.share_traveller(traveller(route=("LAX", "MEX"))) if s.record["arrangement_id"] == "USA-MEX"]
     record = share.record
