@@ -31,6 +31,7 @@ import time
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.runner import PipelineState
 from apache_beam.transforms import trigger, window
 
 from pipelines.io import stream_transforms as intake
@@ -248,7 +249,13 @@ def launch(options: PipelineOptions, duration: float | None = None) -> int:
     started = time.time()
     _stop_on_sigterm()
     try:
-        result.wait_until_finish(duration=int(duration * 1000) if duration else None)
+        if duration:
+            # polled rather than wait_until_finish(duration=...), which on the PortableRunner
+            # ends in a DEADLINE_EXCEEDED error instead of returning
+            while not PipelineState.is_terminal(result.state) and time.time() - started < duration:
+                time.sleep(1)
+        else:
+            result.wait_until_finish()
     except KeyboardInterrupt:
         pass
     finally:
