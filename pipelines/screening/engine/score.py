@@ -172,6 +172,8 @@ class Screener:
         self._weak_date_cap = float(self._name_params["weakly_corroborated_common_name_cap"])
         self._weak_date_chance = float(self._name_params["weak_date_chance"])
         self._date_chance_year = float(self._name_params["date_chance_year"])
+        self._listed_name_counts = bool(self._name_params["listed_name_counts"])
+        self._common_sounds = bool(self._name_params["common_sound_is_not_rare"])
         self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
@@ -339,6 +341,8 @@ class Screener:
         (:meth:`CandidateIndex.people_named`, counted from 3): the list's own count of a full
         name, which the product of its parts' shares can underestimate by far (a surname common
         in one community, a given name common with it). 0 when fewer than 3 carry either."""
+        if not self._listed_name_counts:
+            return 0.0
         index = self.index
         return float(max(index.people_named(form.tokens), index.people_named(best._entry.tokens)))
 
@@ -430,7 +434,7 @@ class Screener:
         as for a near name with no rare part. Exempt as there: names in loose scripts and
         identical names. Applied after the compiled pre-scoring, which only bounds the score from
         above (it does not know this rule, so it keeps a little more than needed)."""
-        if best._query.loose or best._entry.loose:
+        if not self._common_sounds or best._query.loose or best._entry.loose:
             return False
         if not best.extra_query and not best.extra_entry and all(level == "exact" for *_, level in best.pairs):
             return False
