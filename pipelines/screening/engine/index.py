@@ -67,7 +67,7 @@ from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WH
                                                           code_of, deletion_keys, document_key_codes, document_keys,
                                                           forget_list_edit_keys, real_positions, second_letter)
 
-__all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats", "prior_code"]
+__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats", "prior_code"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
@@ -77,15 +77,40 @@ def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
     list repeats a name; ``name_form``'s own cache is too small to hold a whole list)."""
     forms = []
     for name in entry.get("names") or []:
-        written = (name.get("surname"), name.get("given_names"), name.get("full_name"), name.get("quality") == "LOW")
-        form = seen.get(written) if seen is not None else None
-        if form is None:
-            form = name_form(*written)
-            if seen is not None:
-                seen[written] = form
-        if form:
-            forms.append(form)
+        for written in alternates(name.get("surname"), name.get("given_names"), name.get("full_name")):
+            written += (name.get("quality") == "LOW",)
+            form = seen.get(written) if seen is not None else None
+            if form is None:
+                form = name_form(*written)
+                if seen is not None:
+                    seen[written] = form
+            if form:
+                forms.append(form)
     return tuple(forms)
+
+
+#: most spellings one listed name field with alternates yields (their product is bounded)
+MAX_ALTERNATES = 8
+_ALTERNATE_MARKS = (";", "/")
+
+
+def alternates(surname: str | None, given: str | None, full: str | None) -> list[tuple]:
+    """A listed name's written forms: lists put several alternates in one field, separated by
+    ``;`` or ``/`` (``HASSAN/HASAN``, ``ALI HASSAN; ALI HASAN``); each alternate is a spelling of
+    its own, combined with the other fields (at most :data:`MAX_ALTERNATES`). A field without
+    either mark is one form, as written. List side only: a traveller's ``SMITH/JOHN`` is the
+    airline's surname/given-name format, not alternates."""
+    fields = (surname, given, full)
+    if not any(f and (";" in f or "/" in f) for f in fields):
+        return [fields]
+    options = []
+    for field in fields:
+        if field and (";" in field or "/" in field):
+            parts = [p.strip() for p in field.replace(";", "/").split("/")]
+            options.append([p for p in parts if p] or [None])
+        else:
+            options.append([field])
+    return list(itertools.islice(itertools.product(*options), MAX_ALTERNATES))
 
 
 def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> set[str]:
