@@ -146,28 +146,27 @@ class Screener:
     def _build(self, entries: list[dict], suppressor: Suppressor | None, accelerate: bool) -> None:
         self.index = CandidateIndex(entries, self.settings.blocking)
         self.suppressor = suppressor or Suppressor()
-        self._name_params = dict(self.settings.name)
+        name = self._name_params = self.settings.name
         self._dob = self.settings.dob
         #: each field's level values, as the scoring specification names them
         self._values = {field: spec.level_values(field, values) for field, values in (
             ("date_of_birth", self.settings.dob), ("sex", self.settings.sex),
             ("nationality", self.settings.nationality), ("document", self.settings.document))}
         self._best_dob_bonus = max(0.0, *self._dob.values())
-        self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
+        self._best_nat_bonus = max(0.0, self.settings.nationality.agree)
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
-        self._common_name_share = float(self._name_params["common_full_name_share"])
-        self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
-        self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
-        self._common_people = float(self._name_params["common_name_people"])
-        self._population = float(self._name_params["travelling_population"])
-        self._weak_date_cap = float(self._name_params["weakly_corroborated_common_name_cap"])
-        self._weak_date_namesakes = float(self._name_params["weak_date_listed_namesakes"])
+        self._common_name_share = name.common_full_name_share
+        self._uncorroborated = name.uncorroborated_common_name_cap
+        self._name_only_cap = name.uncorroborated_name_cap
+        self._common_people = float(name.common_name_people)
+        self._population = float(name.travelling_population)
+        self._weak_date_cap = name.weakly_corroborated_common_name_cap
+        self._weak_date_namesakes = name.weak_date_listed_namesakes
         self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
-        self._rare_limit = max(float(self._name_params["rare_token_min"]),
-                               len(self.index) * float(self._name_params["rare_token_share"]))
+        self._rare_limit = max(float(name.rare_token_min), len(self.index) * name.rare_token_share)
         # a list's own count says something about the population only when many listed people
         # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
         self._list_share_min = max(50.0, self._rare_limit)
@@ -191,7 +190,7 @@ class Screener:
             nationalities=[self._nationalities(p) for p in range(len(index))],
             common=index.common, token_people=index.token_people,
             common_full_name=functools.partial(common_full_name, index, self._common_name_share),
-            name_params=dict(self._name_params), rare_limit=self._rare_limit,
+            name_params=self._name_params, rare_limit=self._rare_limit,
             dob_adjust=spec.dob_adjustments(self.settings.dob),
             sex=(self._values["sex"]["agree"], self._values["sex"]["differ"]),
             nationality=(self._values["nationality"]["agree"], self._values["nationality"]["differ"]),
@@ -286,14 +285,14 @@ class Screener:
     def _year_window(self, min_score: float) -> int | None:
         """Birth years further apart than this cannot reach ``min_score`` even with a perfect name
         (the date penalty alone keeps them under); None when every year difference can."""
-        best_other = self._best_nat_bonus + max(0.0, self.settings.sex["agree"])
-        if 1.0 + self._dob["year_far"] + best_other >= min_score:
+        best_other = self._best_nat_bonus + max(0.0, self.settings.sex.agree)
+        if 1.0 + self._dob.year_far + best_other >= min_score:
             return None
-        if 1.0 + self._dob["year_off_2_3"] + best_other >= min_score:
+        if 1.0 + self._dob.year_off_2_3 + best_other >= min_score:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
-        best_one_year = max(self._dob[k] for k in ("year_typo", "year_off_by_one", "different_birthday"))
+        best_one_year = max(self._dob.year_typo, self._dob.year_off_by_one, self._dob.different_birthday)
         if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
@@ -423,7 +422,7 @@ class Screener:
         entry_docs = index.docs[position]
         doc_level, doc_text = self._documents(traveller, entry_docs) if entry_docs and traveller.documents else ("differ", "")
         if category == LOST_STOLEN:
-            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level, 0.0)
+            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document.issuer_missing_floor}.get(doc_level, 0.0)
             if score < floor:
                 return None
             return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
