@@ -34,7 +34,7 @@ from collections import OrderedDict
 
 from pipelines.screening.engine.compiled.fast_names import NameTables
 from pipelines.screening.engine.name_parts import baltic_stem
-from pipelines.screening.engine.settings import default_settings
+from pipelines.screening.engine.settings import NameSettings, default_settings
 from pipelines.screening.normalise.names import NameForm
 
 __all__ = ["token_similarity", "compare_names", "NameComparison", "baltic_stem"]
@@ -85,23 +85,28 @@ _PARAMS = ("particle_weight", "common_token_weight", "surname_weight", "min_toke
 _MAX_FORMS = 200_000
 _tables: OrderedDict[tuple, NameTables] = OrderedDict()
 _lock = threading.Lock()
+_last: list = [None, None, None]  # settings, common tokens and tables of the last call
 
 
 def _tables_for(params, common: frozenset[str]) -> NameTables:
     """The interned tables of the kernel for these settings and list-frequent tokens (a few kept,
-    most recently used first; the caller holds the lock)."""
-    key = (tuple(float(params[name]) for name in _PARAMS), common)
-    tables = _tables.get(key)
-    if tables is None:
-        # rare_limit -1: no unit is rare (the weak name-only flag is the Screener's, not read here)
-        tables = _tables[key] = NameTables(dict(zip(_PARAMS, key[0])), common, {}, -1.0)
-        tables.mark()
-        while len(_tables) > 8:
-            _tables.popitem(last=False)
-    else:
-        _tables.move_to_end(key)
-        if tables.added_since_mark() > _MAX_FORMS:
-            tables.forget_since_mark()
+    most recently used last; the caller holds the lock)."""
+    if not (_last[0] is params and _last[1] is common and isinstance(params, NameSettings)):
+        # (the same immutable settings and list as the last call, most calls, skip this)
+        key = (tuple(float(params[name]) for name in _PARAMS), common)
+        tables = _tables.get(key)
+        if tables is None:
+            # rare_limit -1: no unit is rare (the weak name-only flag is the Screener's, not read here)
+            tables = _tables[key] = NameTables(dict(zip(_PARAMS, key[0])), common, {}, -1.0)
+            tables.mark()
+            while len(_tables) > 8:
+                _tables.popitem(last=False)
+        else:
+            _tables.move_to_end(key)
+        _last[:] = [params, common, tables]
+    tables = _last[2]
+    if tables.added_since_mark() > _MAX_FORMS:
+        tables.forget_since_mark()
     return tables
 
 

@@ -152,6 +152,11 @@ class NameTables:
         #: after :meth:`mark`: the strings, tokens and forms interned since, and the buffer sizes then
         self._since: tuple[list, list, list] | None = None
         self._marked: dict[str, int] = {}
+        #: bumped whenever a token or form is interned or forgotten: the kernel's arrays are made
+        #: again only then (a comparison of names already interned reuses them)
+        self._version = 0
+        self._made: tuple | None = None
+        self._one: tuple | None = None  # scratch outputs of compare(), one pair at a time
 
     # -- interning ------------------------------------------------------------------------------
 
@@ -181,6 +186,7 @@ class NameTables:
         tid = self._tids.get(token)
         if tid is None:
             tid = self._tids[token] = len(self._tids)
+            self._version += 1
             self._token_text.append(token)
             if self._since is not None:
                 self._since[1].append(token)
@@ -238,6 +244,7 @@ class NameTables:
         if fid is not None:
             return fid
         fid = self._fids[key] = len(self._fids)
+        self._version += 1
         if self._since is not None:
             self._since[2].append(key)
         tids, new_tid = self._tids, self._tid
@@ -317,6 +324,7 @@ class NameTables:
         self._n_t_rec = min(self._n_t_rec, self._marked["_t_sid"])
         self._n_f_rec = min(self._n_f_rec, self._marked["_f_ntok"])
         self._since = ([], [], [])
+        self._version += 1
 
     @property
     def nbytes(self) -> int:
@@ -325,6 +333,12 @@ class NameTables:
                 + self._s_mask.nbytes + self._t_rec.nbytes + self._f_rec.nbytes)
 
     def _arrays(self):
+        """The kernel's arrays: (strings, tokens, forms), made again when names were interned."""
+        if self._made is None or self._made[0] != self._version:
+            self._made = (self._version, self._make_arrays())
+        return self._made[1]
+
+    def _make_arrays(self):
         starts, lengths, chars = self._s_start.view(), self._s_len.view(), self._s_chars.view()
         if self._s_mask.size < lengths.size:
             # letter sets of the strings added since the last call (for the cheap typo bound)
@@ -404,28 +418,34 @@ class NameTables:
     def compare(self, query: NameForm, entry: NameForm) -> NameAlignment:
         """One pair, with what the explanation needs: the same kernel as :meth:`compare_pairs`
         (the only implementation of the comparison), asked to record the pairs it chose."""
-        q = np.array([self.add_form(query, query=True)], dtype=np.int32)
-        e = np.array([self.add_form(entry)], dtype=np.int32)
+        q, e = self.add_form(query, query=True), self.add_form(entry)
         strings, tokens, forms = self._arrays()
-        score, common_only = np.zeros(1, dtype=np.float64), np.zeros(1, dtype=np.bool_)
-        flags = np.zeros(1, dtype=np.int8)
-        chosen = (np.zeros((1, self._max_tok, 3), dtype=np.int64), np.zeros((1, self._max_tok), dtype=np.float64),
-                  np.zeros(1, dtype=np.int64))
-        _compare_batch(q, e, strings, tokens, forms, self._scalars, self._max_len, self._max_tok, self._max_units,
-                       score, common_only, np.zeros(1, dtype=np.bool_), flags, chosen)
-        units, text = forms[3], self._token_text
-        pairs = []
+        one = self._one
+        if one is None or one[4][0].shape[1] < self._max_tok:
+            one = self._one = (np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int32),
+                               np.zeros(1, dtype=np.float64), np.zeros(1, dtype=np.bool_),
+                               (np.zeros((1, self._max_tok, 3), dtype=np.int64),
+                                np.zeros((1, self._max_tok), dtype=np.float64), np.zeros(1, dtype=np.int64)),
+                               np.zeros(1, dtype=np.bool_), np.zeros(1, dtype=np.int8))
+        qids, eids, score, common_only, chosen, weak, flags = one
+        qids[0], eids[0] = q, e
+        _compare_batch(qids, eids, strings, tokens, forms, self._scalars, self._max_len, self._max_tok,
+                       self._max_units, score, common_only, weak, flags, chosen)
+        n = int(chosen[2][0])
+        picked = chosen[0][0, :n].tolist()
+        rows = forms[3][[unit for a, b, _ in picked for unit in (a, b)]].tolist() if n else []
+        text, pairs = self._token_text, []
         used_q, used_e = [False] * len(query.tokens), [False] * len(entry.tokens)
-        for a, b, level in chosen[0][0, :chosen[2][0]].tolist():
-            for used, unit in ((used_q, a), (used_e, b)):
-                first = int(units[unit, _U_FIRST])
-                used[first:first + int(units[unit, _U_LEN])] = [True] * int(units[unit, _U_LEN])
-            pairs.append((text[units[a, _U_TOK]], text[units[b, _U_TOK]], float(chosen[1][0, len(pairs)]),
-                          LEVEL_NAMES[level]))
+        for k, ((_, _, level), q_row, e_row, sim) in enumerate(zip(picked, rows[0::2], rows[1::2],
+                                                                      chosen[1][0, :n].tolist())):
+            used_q[q_row[_U_FIRST]:q_row[_U_FIRST] + q_row[_U_LEN]] = [True] * q_row[_U_LEN]
+            used_e[e_row[_U_FIRST]:e_row[_U_FIRST] + e_row[_U_LEN]] = [True] * e_row[_U_LEN]
+            pairs.append((text[q_row[_U_TOK]], text[e_row[_U_TOK]], sim, LEVEL_NAMES[level]))
+        bits = int(flags[0])
         return NameAlignment(float(score[0]), tuple(pairs),
                              tuple(t for t, used in zip(query.tokens, used_q) if not used),
                              tuple(t for t, used in zip(entry.tokens, used_e) if not used),
-                             bool(flags[0] & _CONFLICT), bool(flags[0] & _CAPPED), bool(common_only[0]))
+                             bool(bits & _CONFLICT), bool(bits & _CAPPED), bool(common_only[0]))
 
     def token_similarity(self, a: str, b: str, loose: bool, nickname: float, phonetic: float, initial: float,
                          nickname_indirect: float) -> tuple[float, str]:
