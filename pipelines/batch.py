@@ -19,9 +19,9 @@ import time
 from typing import Iterable
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pipelines import storage
 from pipelines.io.transforms import DEAD_LETTER, FILE_STATS, ReadManifestFiles
 from pipelines.options import PaxshareOptions
 from pipelines.pipeline import compose, default_run_id, expand_watchlists  # noqa: F401 (re-exported)
@@ -44,11 +44,7 @@ def check_inputs(inputs: Iterable[str]) -> None:
     each one that does not (a mistyped path among several would silently shrink the run)."""
     missing = []
     for item, pattern in zip(inputs, expand_inputs(inputs)):
-        try:
-            matched = FileSystems.match([pattern])[0].metadata_list
-        except Exception:  # noqa: BLE001 - an unreachable or malformed location matches nothing
-            matched = []
-        if not matched:
+        if not storage.match(pattern):  # an unreachable or malformed location matches nothing
             folder = pattern != item
             missing.append(f"{item}: " + ("folder holds no .avro file" if folder else "no such file (or nothing matches)"))
     if missing:
@@ -96,8 +92,7 @@ def _write_report(pipeline, file_stats, counts, reason_codes, stage_counts, inpu
     def write(_, stats, file_counts, reason_totals, stages):
         report = build_report(run_id, list(inputs), stats, file_counts, reason_totals, dict(stages))
         report["timing"] = timing(started, time.time(), report["totals"]["persons_in"])
-        with FileSystems.create(path) as handle:
-            handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+        storage.write_text(path, json.dumps(report, indent=2, sort_keys=True))
         return report["reconciled"]
 
     (pipeline
@@ -124,6 +119,38 @@ def with_defaults(options: PipelineOptions) -> None:
         standard.runner = "DirectRunner"
 
 
+def stage_timing(result) -> dict:
+    """Where a run's time went, from the runner's own metrics when it reports them (the local
+    runners do): ``worker_seconds_by_stage``, the execution time the SDK workers spent in each
+    top-level step (ReadManifests, ValidateRecords, ScreenTravellers, ...; summed over workers, so
+    it can exceed the wall time), and ``index_build_seconds``, the longest watchlist index build of
+    a worker (the one-off cost before the first traveller is screened). Empty when the runner
+    reports neither."""
+    from apache_beam.metrics import monitoring_infos
+
+    timing: dict = {}
+    try:
+        queried = result.monitoring_metrics().query()
+    except (AttributeError, NotImplementedError):  # a runner without monitoring metrics
+        return timing
+    by_stage: dict[str, float] = {}
+    for counter in queried.get("counters", ()):
+        if counter.key.metric.name == monitoring_infos.TOTAL_MSECS_URN.split(":", 1)[1] and counter.key.step:
+            stage = counter.key.step.split("/", 1)[0]
+            by_stage[stage] = by_stage.get(stage, 0.0) + (counter.committed or 0) / 1000
+    if by_stage:
+        timing["worker_seconds_by_stage"] = {stage: round(seconds, 1) for stage, seconds in
+                                             sorted(by_stage.items(), key=lambda item: -item[1]) if seconds >= 0.05}
+    from pipelines.screening.transforms import INDEX_BUILD_MSECS, NAMESPACE
+
+    for distribution in queried.get("distributions", ()):
+        if (distribution.key.metric.namespace, distribution.key.metric.name) == (NAMESPACE, INDEX_BUILD_MSECS):
+            built = distribution.committed
+            if built is not None and built.count:
+                timing["index_build_seconds"] = round(built.max / 1000, 1)
+    return timing
+
+
 def _audit_checkpoint(output: str):
     """The signed checkpoint this run's audit segment ends with (for the report and the console)."""
     from pipelines.sharing.audit import latest_checkpoint
@@ -143,10 +170,9 @@ def remove_staging(output: str) -> int:
     patterns.append(f"{output.rstrip('/')}/{STAGING}")
     for pattern in patterns:
         if "://" in output:
-            matches = FileSystems.match([pattern + "/**"])[0].metadata_list
-            if matches:
-                FileSystems.delete([m.path for m in matches])
-                removed += len(matches)
+            for path in storage.match(pattern + "/**"):
+                storage.delete(path)
+                removed += 1
             continue
         import glob
         import shutil
@@ -173,10 +199,9 @@ def clear_previous_outputs(output: str) -> int:
     """Delete the files a previous run wrote in the folders this run owns; returns how many."""
     removed = 0
     for folder in OUTPUT_FOLDERS:
-        matches = FileSystems.match([f"{output.rstrip('/')}/{folder}/*"])[0].metadata_list
-        if matches:
-            FileSystems.delete([m.path for m in matches])
-            removed += len(matches)
+        for path in storage.match(f"{output.rstrip('/')}/{folder}/*"):
+            storage.delete(path)
+            removed += 1
     return removed
 
 
@@ -199,19 +224,19 @@ def launch(options: PipelineOptions) -> dict:
     pipeline = beam.Pipeline(options=options)
     build_pipeline(pipeline, paxshare, started=started)
     try:
-        pipeline.run().wait_until_finish()
+        result = pipeline.run()
+        result.wait_until_finish()
     finally:
         remove_staging(paxshare.output)
     report_path = f"{paxshare.output.rstrip('/')}/{REPORT_FILE}"
-    with FileSystems.open(report_path) as handle:
-        report = json.loads(handle.read())
+    report = json.loads(storage.read_text(report_path))
+    report["timing"].update(stage_timing(result))
     report["not_run"] = stages_not_run(paxshare.watchlists, paxshare.keys, paxshare.rules)
     checkpoint = _audit_checkpoint(paxshare.output) if paxshare.rules else None
     if checkpoint is not None:  # the run's signed anchor, for the operator to keep
         report["audit"] = {"checkpoint": checkpoint.as_dict(), "segment": checkpoint.segment,
                            "head": checkpoint.head, "entries": checkpoint.count}
-    with FileSystems.create(report_path) as handle:
-        handle.write(json.dumps(report, indent=2, sort_keys=True).encode())
+    storage.write_text(report_path, json.dumps(report, indent=2, sort_keys=True))
     return report
 
 

@@ -18,6 +18,8 @@ import logging
 import os
 import sys
 
+from pipelines import runlog
+
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipelines.generate.cli", "write synthetic API/PNR manifests (and watchlists) with planted truth"),
@@ -51,6 +53,8 @@ def add_stage_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cleared-travellers", help="cleared-traveller list (from 'paxshare review export-cleared')")
     parser.add_argument("--screening-settings", help="screening settings YAML (thresholds per list category)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--verbose", action="store_true",
+                        help="runner and worker log lines on the terminal (default: in OUTPUT/paxshare.log)")
     parser.epilog = ("Beam options follow '--' or are given as --name=value, "
                      "e.g. -- --runner=DirectRunner --direct_num_workers=2")
 
@@ -88,15 +92,30 @@ def main_run(args: argparse.Namespace) -> int:
     if not inputs:
         print("paxshare run: give at least one input (file, folder or glob)", file=sys.stderr)
         return 2
+    log = _log_for(args)
     try:
-        report = batch.launch(pipeline_options(args, input=inputs))
+        with runlog.to_log_file(log):
+            report = batch.launch(pipeline_options(args, input=inputs))
     except batch.InputError as error:
         print(f"paxshare run: {error}", file=sys.stderr)
         return 2
+    except BaseException:
+        if log:
+            print(f"paxshare run: failed; the runner's and workers' log is in {log}", file=sys.stderr)
+        raise
     print(format_summary(report))
     print(f"  outputs    {args.output}/valid, {args.output}/dead_letter; report "
-          f"{args.output.rstrip('/')}/{batch.REPORT_FILE}")
+          f"{args.output.rstrip('/')}/{batch.REPORT_FILE}" + (f"; log {log}" if log else ""))
     return 0 if report["reconciled"] else 3
+
+
+def _log_for(args: argparse.Namespace) -> str | None:
+    """Where the runner's and workers' log lines go: the output folder's log file, or with
+    ``--verbose`` the terminal (and INFO from the launcher too)."""
+    if args.verbose:
+        logging.getLogger().setLevel(logging.INFO)
+        return None
+    return runlog.log_path(args.output)
 
 
 #: paxshare stream's own arguments -> StreamOptions fields
@@ -139,7 +158,14 @@ def main_stream(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None:
             setattr(own, name, value)
-    return stream.launch(options, duration=args.duration)
+    log = _log_for(args)
+    try:
+        with runlog.to_log_file(log):
+            return stream.launch(options, duration=args.duration)
+    except BaseException:
+        if log:
+            print(f"paxshare stream: stopped by an error; the runner's and workers' log is in {log}", file=sys.stderr)
+        raise
 
 
 #: commands of this module: name -> (add_arguments, main)

@@ -127,6 +127,7 @@ __all__ = [
     "parse_private_key",
     "load_key_file",
     "iter_key_files",
+    "is_key_folder",
     "current_public_key_path",
     "current_signing_key_path",
     "private_key_file_name",
@@ -628,17 +629,24 @@ def parse_private_key(data: bytes, source: str = "") -> RecipientPrivateKey | Si
     return _build_key(document, source)  # type: ignore[return-value]
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str | os.PathLike) -> bytes:
     try:
-        return Path(path).read_bytes()
+        return storage.read_bytes(path)
     except FileNotFoundError:
         raise KeyFileError(f"{path}: key file not found") from None
     except IsADirectoryError:
         raise KeyFileError(f"{path}: is a folder, not a key file") from None
 
 
-def _check_private_permissions(path: Path) -> None:
-    if os.name != "posix":
+def is_key_folder(path: str | os.PathLike) -> bool:
+    """Does ``path`` name a folder of key files (a local folder, or a path with a scheme ending in
+    ``/``) rather than one key file?"""
+    return str(path).endswith("/") if storage.has_scheme(path) else Path(path).is_dir()
+
+
+def _check_private_permissions(path: str | os.PathLike) -> None:
+    """Local private key files must be owner-only (other filesystems control access themselves)."""
+    if os.name != "posix" or storage.has_scheme(path):
         return
     mode = stat.S_IMODE(Path(path).stat().st_mode)
     if mode & 0o077:
@@ -648,8 +656,8 @@ def _check_private_permissions(path: Path) -> None:
 
 
 def load_key_file(path: str | os.PathLike) -> _KeyBase:
-    """Any paxshare key file (private files must be mode 0600 or stricter)."""
-    path = Path(path)
+    """Any paxshare key file on any filesystem (local private files must be mode 0600 or stricter)."""
+    path = str(path) if storage.has_scheme(path) else Path(path)
     document = _parse_document(_read(path), str(path))
     if document["part"] == "private":
         _check_private_permissions(path)
@@ -678,14 +686,18 @@ def load_verify_key(path: str | os.PathLike) -> VerifyKey:
     return _load_typed(path, VerifyKey, "signing public (verify) key")
 
 
-def iter_key_files(directory: str | os.PathLike) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """(path, public facts) for every key file in a folder, sorted by name; secrets never parsed."""
-    folder = Path(directory)
-    if not folder.is_dir():
-        raise KeyFileError(f"{folder}: keys folder not found")
-    for path in sorted(folder.iterdir()):
-        if not path.name.endswith((PRIVATE_SUFFIX, PUBLIC_SUFFIX)) or not path.is_file():
-            continue
+def iter_key_files(directory: str | os.PathLike) -> Iterator[tuple[Path | str, dict[str, Any]]]:
+    """(path, public facts) for every key file in a folder on any filesystem (:mod:`pipelines.storage`),
+    sorted by name; secrets never parsed. Local paths come as ``Path``, others as strings."""
+    remote = storage.has_scheme(directory)
+    if not remote and not Path(directory).is_dir():
+        raise KeyFileError(f"{directory}: keys folder not found")
+    found = [p for p in storage.match(storage.join(str(directory), "*"))
+             if p.endswith((PRIVATE_SUFFIX, PUBLIC_SUFFIX))]
+    if remote and not found:
+        raise KeyFileError(f"{directory}: keys folder not found (or it holds no key file)")
+    for name in sorted(found, key=storage.basename):
+        path = name if remote else Path(name)
         document = _parse_document(_read(path), str(path))
         facts = {k: document.get(k) for k in ("key_id", "name", "generation", "kind", "part", "suite", "created_utc", "fingerprint")}
         facts["name"] = facts["name"] or facts["key_id"]
@@ -695,12 +707,12 @@ def iter_key_files(directory: str | os.PathLike) -> Iterator[tuple[Path, dict[st
 
 def load_private_keys(paths_or_dir: str | os.PathLike | Iterable[str | os.PathLike]) -> Keyring:
     """A Keyring of recipient private keys: every ``*.key.json`` recipient key in a folder, or the given files."""
-    if isinstance(paths_or_dir, (str, os.PathLike)) and Path(paths_or_dir).is_dir():
+    if isinstance(paths_or_dir, (str, os.PathLike)) and is_key_folder(paths_or_dir):
         paths = [path for path, facts in iter_key_files(paths_or_dir) if facts["part"] == "private" and facts["kind"] == "recipient"]
     elif isinstance(paths_or_dir, (str, os.PathLike)):
-        paths = [Path(paths_or_dir)]
+        paths = [paths_or_dir]
     else:
-        paths = [Path(p) for p in paths_or_dir]
+        paths = list(paths_or_dir)
     keyring = Keyring()
     for path in paths:
         keyring.add(_load_typed(path, RecipientPrivateKey, "recipient private key"))

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
+from pipelines import storage
 from pipelines.flags.transforms import RaiseFlags
 from pipelines.io.transforms import DEAD_LETTER, WriteAvroByDate, WriteDeadLetters
 from pipelines.options import PaxshareOptions
@@ -74,10 +74,10 @@ def expand_watchlists(patterns: list[str]) -> list[str]:
     """Watchlist files named by path or glob, resolved once on the launcher (any filesystem)."""
     paths = []
     for pattern in patterns:
-        matched = FileSystems.match([pattern])[0].metadata_list
+        matched = storage.match(pattern)
         if not matched:
             raise FileNotFoundError(f"no watchlist file matches {pattern!r}")
-        paths.extend(sorted(m.path for m in matched))
+        paths.extend(matched)
     return paths
 
 

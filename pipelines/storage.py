@@ -74,6 +74,8 @@ class LocalStorage:
             return handle.read()
 
     def match(self, pattern: str) -> list[str]:
+        if "**" in pattern:
+            return _match_recursive(pattern)
         return sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
 
     def exists(self, path: str) -> bool:
@@ -111,6 +113,48 @@ class LocalStorage:
     def rename(self, source: str, target: str) -> None:
         os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
         os.replace(source, target)
+
+
+def _match_recursive(pattern: str) -> list[str]:
+    """Files matching a pattern with ``**`` as Beam's filesystems read it (``**`` matches any
+    run of characters, folders included: ``in/**.avro`` is every ``.avro`` file below ``in``;
+    ``*`` and ``?`` stay within one folder), so a local run and a remote one select the same
+    files."""
+    first_glob = min((i for i, ch in enumerate(pattern) if ch in "*?["), default=len(pattern))
+    top = os.path.dirname(pattern[:first_glob])
+    regex = re.compile(_translate(pattern))
+    found = []
+    for root, _, files in os.walk(top or "."):
+        for name in files:
+            path = os.path.join(root, name) if top else os.path.relpath(os.path.join(root, name))
+            if regex.fullmatch(path):
+                found.append(path)
+    return sorted(found)
+
+
+def _translate(pattern: str) -> str:
+    """A glob with Beam's ``**`` as a regular expression (``**`` any characters, ``*`` and ``?``
+    not ``/``, ``[...]`` a set)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1:end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
 
 
 class BeamStorage:

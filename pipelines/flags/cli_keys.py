@@ -35,10 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     new.add_argument("--suite", choices=crypto.SUITES, default=crypto.DEFAULT_SUITE,
                      help="HPKE suite of a recipient key (default %(default)s)")
     new.add_argument("--demo", action="store_true", help="same as 'paxshare keys demo'")
-    new.add_argument("--config", type=Path, default=None, help="units config for --demo")
+    new.add_argument("--config", default=None, help="units config for --demo")
 
     listing = commands.add_parser("list", help="key ids, kinds, suites and fingerprints (never secrets)")
-    listing.add_argument("--dir", required=True, type=Path)
+    listing.add_argument("--dir", required=True, help="keys folder (any filesystem: gs://... too)")
     listing.add_argument("--json", action="store_true", help="one JSON object per key")
 
     rotate = commands.add_parser("rotate", help="new generation of a key; the old one stays for reading")
@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     demo = commands.add_parser("demo", help="create every key the default config needs, skipping existing ones")
     demo.add_argument("--dir", required=True, type=Path)
-    demo.add_argument("--config", type=Path, default=None, help="units config (default: packaged rules/jpau_units.yaml)")
+    demo.add_argument("--config", default=None,
+                      help="units config, any filesystem (default: packaged rules/jpau_units.yaml)")
 
 
 def _save_pair(key, directory: Path) -> None:
@@ -112,7 +113,7 @@ def rotate_key(directory: Path, name_or_id: str, suite: str | None = None):
     return key
 
 
-def create_demo_keys(directory: Path, config_path: Path | None = None) -> list[tuple[str, str]]:
+def create_demo_keys(directory: Path, config_path: str | os.PathLike | None = None) -> list[tuple[str, str]]:
     """Every key the units config needs (units, partners, signing key); (name, "created"/"exists")."""
     from pipelines.flags.routing import load_units
 
@@ -130,8 +131,9 @@ def create_demo_keys(directory: Path, config_path: Path | None = None) -> list[t
     return outcome
 
 
-def list_keys(directory: Path) -> list[dict]:
-    """Public facts per key id (private and public files merged), with which key of a name is current."""
+def list_keys(directory: str | os.PathLike) -> list[dict]:
+    """Public facts per key id (private and public files merged), with which key of a name is
+    current; the folder is read through :mod:`pipelines.storage` (any filesystem)."""
     by_id: dict[str, dict] = {}
     for _, facts in crypto.iter_key_files(directory):
         entry = by_id.setdefault(facts["key_id"], {**facts, "files": []})

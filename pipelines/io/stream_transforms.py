@@ -32,14 +32,13 @@ import zlib
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import (BagStateSpec, CombiningValueStateSpec, ReadModifyWriteStateSpec,
                                               TimerSpec, on_timer)
 from apache_beam.utils.timestamp import Timestamp
 
-from pipelines import reasons
+from pipelines import reasons, storage
 from pipelines.io import flights, messages
 from pipelines.io.avro_files import RAW_BYTES_LIMIT
 
@@ -83,8 +82,7 @@ class _ReadLanded(beam.DoFn):
     def process(self, metadata):
         if not is_finished(metadata.path):
             return
-        with FileSystems.open(metadata.path) as handle:
-            body = handle.read()
+        body = storage.read_bytes(metadata.path)
         arrived = metadata.last_updated_in_seconds or dt.datetime.now(dt.timezone.utc).timestamp()
         yield beam.window.TimestampedValue((metadata.path, body), arrived)
 

@@ -33,11 +33,11 @@ def load_keyring(paths: Sequence[str | os.PathLike]):
 
 def load_trusted_signers(paths: Sequence[str | os.PathLike]) -> dict:
     """Verify keys of the pipeline signers the unit trusts, by key id, from files or folders."""
-    from pipelines.crypto import load_verify_key, load_verify_keys
+    from pipelines.crypto import is_key_folder, load_verify_key, load_verify_keys
 
     trusted: dict = {}
     for path in paths:
-        if Path(path).is_dir():
+        if is_key_folder(path):
             trusted.update(load_verify_keys(path))
         else:
             key = load_verify_key(path)

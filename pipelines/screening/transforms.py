@@ -13,6 +13,7 @@ audit). Counters ``candidates/<list_id>/<category>``, ``alerts/<list_id>/<catego
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import apache_beam as beam
@@ -29,6 +30,8 @@ from pipelines.screening.lists.watchlist import read_watchlists, traveller_from_
 __all__ = ["ScreenTravellers", "ScreenTravellersFn"]
 
 NAMESPACE = "paxshare.screening"
+#: distribution metric: how long a worker took to build its watchlist index (milliseconds)
+INDEX_BUILD_MSECS = "index_build_msecs"
 
 
 class ScreenTravellersFn(beam.DoFn):
@@ -42,11 +45,18 @@ class ScreenTravellersFn(beam.DoFn):
         self._trusted = trusted_path
         self._screener: Screener | None = None
         self._counters: dict[str, Any] = {}
+        self._built_msecs: int | None = None  # this instance built the index: reported once
         # one index per worker process, however many threads (DoFn instances) the runner starts
         # there: a million-entry index is ~4 GB, so one per thread would not fit
         self._shared = shared.Shared()
 
     def _build(self) -> Screener:
+        started = time.perf_counter()
+        screener = self._build_screener()
+        self._built_msecs = int((time.perf_counter() - started) * 1000)
+        return screener
+
+    def _build_screener(self) -> Screener:
         entries = read_watchlists(self._paths)
         suppressor = Suppressor(load_cleared(self._cleared) if self._cleared else (),
                                 load_trusted(self._trusted) if self._trusted else ())
@@ -68,6 +78,9 @@ class ScreenTravellersFn(beam.DoFn):
         counter.inc()
 
     def process(self, records: list, rejection_reasons=None):
+        if self._built_msecs is not None:  # metrics count only inside a bundle, not in setup()
+            Metrics.distribution(NAMESPACE, INDEX_BUILD_MSECS).update(self._built_msecs)
+            self._built_msecs = None
         # an element is a traveller dict, or (traveller dict, reasons) for a rejected one (streaming)
         pairs = [(record, None) if isinstance(record, dict) else record for record in records]
         travellers = [traveller_from_api(record) for record, _ in pairs]

@@ -22,9 +22,10 @@ Writes, under ``output_dir``:
 - ``audit/<seq>-<run_id>.jsonl``: one audit segment per run, written by a single writer after
   all records are shared, chained to the previous head.
 
-With ``per_window=True`` (``paxshare stream``) the same happens once per window: the files and the
-audit segment of a window carry the run id ``<run_id>.w<window start>``, and a window in which a
-partner gets nothing writes no file for it.
+With ``per_window=True`` (``paxshare stream``) the same happens once per window firing: the files
+and the audit segment of a window carry the run id ``<run_id>.w<window start>`` (``.p<n>`` added
+for its n-th later firing, on late records), and a window in which a partner gets nothing writes
+no file for it.
 
 Where the work happens (the design is explained in ``docs/sharing.md``, "Speed"): the sharing
 DoFns run fused with the spine (no side input when nobody can be flagged; the rules are validated
@@ -167,12 +168,16 @@ def _in_window(value, window) -> WindowedValue:
     return WindowedValue(value, timestamp, [window])
 
 
-def window_run_id(run_id: str, window) -> str:
+def window_run_id(run_id: str, window, pane=None) -> str:
     """The run id of one window's partner files and audit segment: the run id itself in batch
-    (the global window), ``<run id>.w<window start, UTC>`` in a stream."""
+    (the global window), ``<run id>.w<window start, UTC>`` in a stream, and
+    ``<run id>.w<window start>.p<n>`` for the n-th later firing of that window (late records:
+    each firing publishes files of its own, so none replaces what an earlier one shared)."""
     if isinstance(window, GlobalWindow):
         return run_id
-    return f"{run_id}.w{window.start.to_utc_datetime().strftime('%Y%m%dT%H%M%SZ')}"
+    name = f"{run_id}.w{window.start.to_utc_datetime().strftime('%Y%m%dT%H%M%SZ')}"
+    index = getattr(pane, "index", 0) or 0
+    return f"{name}.p{index}" if index > 0 else name
 
 
 def _locator(traveller: dict) -> str:
@@ -218,10 +223,10 @@ class _WritePartnerFileFn(beam.DoFn):
             raise FileNotFoundError(f"{self.keys_dir}: no recipient public key named {name!r} for partner {recipient}")
         return key
 
-    def process(self, item, window=beam.DoFn.WindowParam):
+    def process(self, item, window=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
         (recipient, shard), batches = item
         records = sorted(entry for batch in batches if batch for entry in batch)  # by (arrangement, kind, record id)
-        run_id = window_run_id(self.run_id, window)
+        run_id = window_run_id(self.run_id, window, pane)
         name = output.file_name(recipient, run_id, shard, self.shards)
         envelope = output.seal_bytes(output.container([data for _, data, _ in records]),
                                      self._public_key(recipient), recipient, name, self.signer)
@@ -252,12 +257,22 @@ class _BeamStore:
         return target
 
 
-def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key, window=None):
-    """The single writer: audit segment with its signed checkpoint first, then the partner files
-    (once per window in a stream, under that window's run id)."""
+def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key, window, pane):
+    """The single writer: audit segment with its signed checkpoint first, then the partner files."""
     staged = sorted(staged, key=lambda f: f.name)
-    run_id = run_id if window is None else window_run_id(run_id, window)
-    return disclose.commit(output_dir, audit_store(audit_dir), staged, run_id, time_utc, load_signer(keys_dir, signing_key))
+    return disclose.commit(output_dir, audit_store(audit_dir), staged, window_run_id(run_id, window, pane), time_utc,
+                           load_signer(keys_dir, signing_key), shared_staging=not isinstance(window, GlobalWindow))
+
+
+class _LogThenPublishFn(beam.DoFn):
+    """Commits one firing's staged files (all of a batch run; in a stream, one window pane's, under
+    that pane's run id: a window that fires again for late records commits only what is new)."""
+
+    def __init__(self, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key):
+        self.args = (output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key)
+
+    def process(self, files, window=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
+        yield _commit(files, *self.args, window, pane)
 
 
 def audit_store(audit_dir: str):
@@ -347,15 +362,12 @@ class ShareWithPartners(beam.PTransform):
                       self.keys_dir, self.output_dir, self.run_id, key_names, self.shards, self.signing_key)))
         audit_dir = storage.join(self.output_dir, "audit")
         # One writer: the audit segment is written (and fsynced) before any partner file is published
-        # (in a stream: once per window, the window's staged files together).
+        # (in a stream: once per window firing, that firing's staged files together).
         to_list = beam.combiners.ToList().without_defaults() if self.per_window else beam.combiners.ToList()
-        per_window = self.per_window
         committed = (staged
                      | "AllStagedFiles" >> to_list
-                     | "LogThenPublish" >> beam.Map(
-                         lambda files, window=beam.DoFn.WindowParam: _commit(
-                             files, self.output_dir, audit_dir, self.run_id, self.shared_at, self.keys_dir,
-                             self.signing_key, window if per_window else None)))
+                     | "LogThenPublish" >> beam.ParDo(_LogThenPublishFn(
+                         self.output_dir, audit_dir, self.run_id, self.shared_at, self.keys_dir, self.signing_key)))
         files = committed | "PublishedFiles" >> beam.FlatMap(lambda result: result.files)
         head = committed | "AuditCheckpoint" >> beam.Map(lambda result: (result.checkpoint.segment, result.checkpoint.entry_hash))
         outputs = {"files": files, "audit": head, "counts": counts, "commit": committed}

@@ -134,3 +134,40 @@ def test_packaged_data_is_found():
     assert os.path.isfile(storage.packaged("avro_schemas", "api_manifest.avsc"))
     assert os.path.isfile(storage.packaged("default_rules", "jpau_units.yaml"))
     assert os.path.isfile(storage.packaged("screening", "data", "settings.yaml"))
+
+
+def test_local_recursive_match_reads_like_beam(tmp_path, monkeypatch):
+    """``**`` selects the same local files as Beam's LocalFileSystem (the batch inputs' folder
+    expansion, ``in/**.avro``, relies on it); ``*`` stays within one folder."""
+    from apache_beam.io.filesystems import FileSystems
+
+    for name in ("a.avro", "sub/b.avro", "sub/deeper/c.avro", "sub/d.txt", "e.avro.bak"):
+        storage.write_bytes(str(tmp_path / "in" / name), b"x")
+    for pattern in (f"{tmp_path}/in/**.avro", f"{tmp_path}/in/*.avro", f"{tmp_path}/in/**", f"{tmp_path}/in/s?b/*"):
+        beam = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        assert storage.match(pattern) == beam, pattern
+    assert len(storage.match(f"{tmp_path}/in/**.avro")) == 3
+    monkeypatch.chdir(tmp_path)
+    assert storage.match("in/**.avro") == ["in/a.avro", "in/sub/b.avro", "in/sub/deeper/c.avro"]
+    assert storage.match(f"{tmp_path}/nowhere/**") == []
+
+
+def test_key_folders_on_any_filesystem(remote):
+    """The key CLI's listing and the review's keyring and trusted signers read key folders
+    through the storage layer, remote ones too."""
+    from pipelines.flags.cli_keys import list_keys
+    from pipelines.review.ingest import load_keyring, load_trusted_signers
+
+    unit = crypto.generate_recipient_key("unit-a")
+    signer = crypto.generate_signing_key("pipeline")
+    (remote / "keys").mkdir()
+    crypto.save_private_key(unit, remote / "keys" / crypto.private_key_file_name(unit.key_id))
+    for key in (unit, signer):
+        crypto.save_public_key(key, remote / "keys" / crypto.public_key_file_name(key.key_id))
+    assert [row["key_id"] for row in list_keys("paxtest://keys/")] == ["pipeline", "unit-a"]
+    assert list_keys("paxtest://keys/") == list_keys(remote / "keys")
+    assert list(load_keyring(["paxtest://keys/"])) == ["unit-a"]
+    assert list(load_keyring(["paxtest://keys/" + crypto.private_key_file_name("unit-a")])) == ["unit-a"]
+    assert list(load_trusted_signers(["paxtest://keys/"])) == ["pipeline"]
+    with pytest.raises(crypto.KeyFileError, match="keys folder not found"):
+        list_keys("paxtest://nowhere/")

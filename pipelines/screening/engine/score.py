@@ -32,7 +32,7 @@ import numpy as np
 
 from pipelines.screening.engine.compare import compare_names
 from pipelines.screening.normalise.countries import to_alpha3
-from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.name_frequency import population_share
@@ -74,6 +74,14 @@ class Candidate:
 #: date-of-birth levels that many namesakes of a big list reach by chance: weak corroboration
 WEAK_DOB_LEVELS = frozenset({"partial_agree", "placeholder_agree", "day_or_month_typo", "month_differs", "year_typo",
                              "year_off_by_one"})
+
+
+def best_dob_level(dob: tuple, entry_dobs) -> str:
+    """The best date-of-birth level (:data:`DOB_ORDER`) of a traveller's parsed date against an
+    entry's listed ones (:func:`~pipelines.screening.normalise.dates.dob_level`, the definition
+    the compiled path compiles)."""
+    year, month, day = dob[0], dob[1] or 0, dob[2] or 0
+    return DOB_ORDER[min(dob_level(year, month, day, d[0], d[1] or 0, d[2] or 0) for d in entry_dobs)]
 
 
 #: how much rarer than the birth year alone agreeing a date level is by chance, for a random
@@ -154,32 +162,31 @@ class Screener:
     def _build(self, entries: list[dict], suppressor: Suppressor | None, accelerate: bool) -> None:
         self.index = CandidateIndex(entries, self.settings.blocking)
         self.suppressor = suppressor or Suppressor()
-        self._name_params = dict(self.settings.name)
+        name = self._name_params = self.settings.name
         self._dob = self.settings.dob
         #: each field's level values, as the scoring specification names them
         self._values = {field: spec.level_values(field, values) for field, values in (
             ("date_of_birth", self.settings.dob), ("sex", self.settings.sex),
             ("nationality", self.settings.nationality), ("document", self.settings.document))}
         self._best_dob_bonus = max(0.0, *self._dob.values())
-        self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
+        self._best_nat_bonus = max(0.0, self.settings.nationality.agree)
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
-        self._common_name_share = float(self._name_params["common_full_name_share"])
-        self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
-        self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
-        self._common_people = float(self._name_params["common_name_people"])
-        self._population = float(self._name_params["travelling_population"])
-        self._weak_date_cap = float(self._name_params["weakly_corroborated_common_name_cap"])
-        self._weak_date_chance = float(self._name_params["weak_date_chance"])
-        self._date_chance_year = float(self._name_params["date_chance_year"])
-        self._listed_name_counts = bool(self._name_params["listed_name_counts"])
-        self._common_sounds = bool(self._name_params["common_sound_is_not_rare"])
+        self._common_name_share = name.common_full_name_share
+        self._uncorroborated = name.uncorroborated_common_name_cap
+        self._name_only_cap = name.uncorroborated_name_cap
+        self._common_people = float(name.common_name_people)
+        self._population = float(name.travelling_population)
+        self._weak_date_cap = name.weakly_corroborated_common_name_cap
+        self._weak_date_chance = name.weak_date_chance
+        self._date_chance_year = name.date_chance_year
+        self._listed_name_counts = name.listed_name_counts
+        self._common_sounds = name.common_sound_is_not_rare
         self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
         self._skeletons: Counter | None = None  # _skeleton_people, made when first needed
-        self._rare_limit = max(float(self._name_params["rare_token_min"]),
-                               len(self.index) * float(self._name_params["rare_token_share"]))
+        self._rare_limit = max(float(name.rare_token_min), len(self.index) * name.rare_token_share)
         # a list's own count says something about the population only when many listed people
         # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
         self._list_share_min = max(50.0, self._rare_limit)
@@ -203,7 +210,7 @@ class Screener:
             nationalities=[self._nationalities(p) for p in range(len(index))],
             common=index.common, token_people=index.token_people,
             common_full_name=functools.partial(common_full_name, index, self._common_name_share),
-            name_params=dict(self._name_params), rare_limit=self._rare_limit,
+            name_params=self._name_params, rare_limit=self._rare_limit,
             dob_adjust=spec.dob_adjustments(self.settings.dob),
             sex=(self._values["sex"]["agree"], self._values["sex"]["differ"]),
             nationality=(self._values["nationality"]["agree"], self._values["nationality"]["differ"]),
@@ -276,8 +283,7 @@ class Screener:
         for i, position in enumerate(positions.tolist()):
             dobs = dobs_of[position]
             if dobs:
-                level = min((compare_dob(dob, d) for d in dobs), key=DOB_ORDER.index)
-                codes[i] = prior_code(self._dob.get(level, 0.0))
+                codes[i] = prior_code(self._dob.get(best_dob_level(dob, dobs), 0.0))
             else:
                 codes[i] = prior_code(missing)
         return codes
@@ -299,14 +305,14 @@ class Screener:
     def _year_window(self, min_score: float) -> int | None:
         """Birth years further apart than this cannot reach ``min_score`` even with a perfect name
         (the date penalty alone keeps them under); None when every year difference can."""
-        best_other = self._best_nat_bonus + max(0.0, self.settings.sex["agree"])
-        if 1.0 + self._dob["year_far"] + best_other >= min_score:
+        best_other = self._best_nat_bonus + max(0.0, self.settings.sex.agree)
+        if 1.0 + self._dob.year_far + best_other >= min_score:
             return None
-        if 1.0 + self._dob["year_off_2_3"] + best_other >= min_score:
+        if 1.0 + self._dob.year_off_2_3 + best_other >= min_score:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
-        best_one_year = max(self._dob[k] for k in ("year_typo", "year_off_by_one", "different_birthday"))
+        best_one_year = max(self._dob.year_typo, self._dob.year_off_by_one, self._dob.different_birthday)
         if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
@@ -492,25 +498,23 @@ class Screener:
         entry_docs = index.docs[position]
         doc_level, doc_text = self._documents(traveller, entry_docs) if entry_docs and traveller.documents else ("differ", "")
         if category == LOST_STOLEN:
-            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level, 0.0)
+            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document.issuer_missing_floor}.get(doc_level, 0.0)
             if score < floor:
                 return None
             return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
                              f"document: {doc_text} (listed as {category.lower().replace('_', ' ')}; the document alone decides)")
         doc_floor = self._values["document"].get(doc_level)
         # fields other than the name: cheap, and they bound what the name can achieve
-        level = "missing"
         entry_dobs = index.dobs[position]
-        if dob is not None and entry_dobs:
-            level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
+        level = best_dob_level(dob, entry_dobs) if dob is not None and entry_dobs else "missing"
         dob_adjust = self._values["date_of_birth"][level]
         t_sex, e_sex = traveller.sex, entry.get("sex")
-        sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None
-        sex_adjust = self._values["sex"][sex_key] if sex_key else 0.0
+        sex = spec.sex_match(spec.SEX_CODES.get(t_sex, 0), spec.SEX_CODES.get(e_sex, 0))
         nats = self._nationalities(position) if nationality else ()
-        nat_key = ("agree" if nationality in nats else "differ") if nats else None
-        nat_adjust = self._values["nationality"][nat_key] if nat_key else 0.0
-        others = dob_adjust + sex_adjust + nat_adjust
+        nat = (spec.AGREE if nationality in nats else spec.DIFFER) if nats else spec.ABSENT
+        sex_values, nat_values = self._values["sex"], self._values["nationality"]
+        others = spec.field_adjustment(dob_adjust, sex, nat, sex_values["agree"], sex_values["differ"],
+                                       nat_values["agree"], nat_values["differ"])
         if doc_floor is None and 1.0 + others < floor:
             return None  # even an identical name could not reach the floor
         if (doc_floor is None and level == "missing" and form
@@ -568,11 +572,14 @@ class Screener:
         if level != "missing":
             listed = "|".join(entry.get("dates_of_birth") or [])
             lines.append(f"date_of_birth: {DOB_LEVELS[level]} ({traveller.date_of_birth} vs {listed}) {dob_adjust:+.2f}")
-        if sex_key:
-            lines.append(f"sex: {'agrees' if sex_key == 'agree' else 'differs'} ({t_sex} vs {e_sex}) {sex_adjust:+.2f}")
-        if nat_key:
-            lines.append(f"nationality: {'agrees' if nat_key == 'agree' else 'differs'} ({nationality} vs "
-                         f"{'|'.join(nats)}) {nat_adjust:+.2f}")
+        if sex != spec.ABSENT:
+            agree = sex == spec.AGREE
+            lines.append(f"sex: {'agrees' if agree else 'differs'} ({t_sex} vs {e_sex}) "
+                         f"{sex_values['agree' if agree else 'differ']:+.2f}")
+        if nat != spec.ABSENT:
+            agree = nat == spec.AGREE
+            lines.append(f"nationality: {'agrees' if agree else 'differs'} ({nationality} vs "
+                         f"{'|'.join(nats)}) {nat_values['agree' if agree else 'differ']:+.2f}")
         if doc_floor is not None:
             lines.append(f"document: {doc_text} -> score at least {doc_floor:.2f}")
         elif doc_level == "issuer_differs":
