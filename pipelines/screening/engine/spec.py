@@ -1,8 +1,11 @@
 """The scoring specification: every comparison, its levels in order, and the constants of the score.
 
-Both screening engines read this table: the Python engine (:mod:`.compare` for names,
-:mod:`.score` for the other fields) and its compiled twin (:mod:`.compiled.fast_names`,
-:mod:`.compiled.accelerate`), which compiles the formulas below with numba. A level's *value*
+Both screening paths read this table: the engine (:mod:`.score`) and the compiled pre-scoring
+(:mod:`.compiled.accelerate`). Each rule is written once: the name comparison is one compiled
+implementation that both call (:mod:`.compiled.fast_names`, through :func:`.compare.compare_names`
+pair by pair), and the formulas and per-pair rules below (the typo, skeleton and phonetic
+levels, :func:`sex_match`, :func:`field_adjustment`, with ``dates.dob_level``) are plain
+functions the engine calls and the compiled path compiles as they are with numba. A level's *value*
 comes from the settings (``comparisons.<field>.<level>`` in ``data/settings.yaml``: what an
 operator tunes); what a level *means*, where it stands in the order and the fixed constants of the
 formulas live here, once. The shape follows OpenSanctions nomenklatura's logic-v2 (a table of
@@ -95,7 +98,7 @@ SINGLE_PART_CAP = 0.7
 
 def typo_similarity(edits, longest):
     """The ``typo`` level: optimal string alignment edits between two tokens scaled by the longer
-    (compiled as it is by the numba twin, so both compute the same float)."""
+    (compiled as it is with numba by the name comparison kernel)."""
     return 1.0 - TYPO_SLOPE * edits / longest
 
 

@@ -7,18 +7,22 @@ entries whose surname conflicts, namesakes born in another year), each costing t
 microseconds of Python. This module does the same arithmetic for a whole batch of travellers in
 numba-compiled loops over flat arrays and hands the engine only the entries whose score can
 reach ``min_score``; the engine then scores those exactly as before. So results are those of the
-Python engine by construction, provided the compiled score is never below the Python one: the
-tests compare the two on every candidate of synthetic and planted lists.
+Python engine, provided the compiled score is never below the engine's: the tests compare the
+two on every candidate of synthetic and planted lists. The scoring rules are not written twice:
+the name comparison is the one kernel both call, and the field stage compiles the engine's own
+per-pair rules (``dates.dob_level``, ``spec.sex_match``, ``spec.field_adjustment``).
 
-Three stages, each the compiled twin of a Python method:
+Three stages:
 
 * :func:`_lookup_batch`: :meth:`CandidateIndex.candidates` (blocking keys, birth-year filter of
   big blocks, block limits, ranking by shared keys, the ``max_candidates`` cap); the travellers'
   key codes are made for the batch's new names in one compiled call (:mod:`keycodes`);
-* :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality;
+* :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality,
+  by the same functions;
   entries found by document, lost/stolen documents and travellers without a name always go to the
   Python engine);
-* :class:`pipelines.screening.engine.compiled.fast_names.NameTables`: ``compare_names`` and the name caps.
+* :class:`pipelines.screening.engine.compiled.fast_names.NameTables`: the name comparison (the
+  implementation ``compare_names`` calls too) and the name caps.
 """
 
 from __future__ import annotations
