@@ -14,7 +14,7 @@ repairs without blocking and without losing or doubling an entry:
 3. **publish** (``commit``): each staged envelope becomes its final partner file, wrapped in a
    signed manifest carrying the checkpoint and the seq and content hash of each record's entry
    (``output.partner_file``), written atomically (temporary file, fsync, rename, fsync of the
-   folder); the staging folder is removed.
+   folder); the staging folder is removed (in a stream, only these files' staged copies).
 
 Crash before 2 completes: nothing is visible, nothing is logged; the staging files are ciphertext
 and the next run replaces them. Crash during 3: every record in a published file has its entry; a
@@ -27,6 +27,7 @@ which publish an object whole when it is closed) go through :mod:`pipelines.stor
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,8 +105,11 @@ class CommitResult:
 
 
 def commit(output_dir: str, store: audit.Store, staged: list[StagedFile], run_id: str, time_utc: str,
-           signer, resends: bool = True) -> CommitResult:
-    """Steps 2 and 3: log every staged file's entries (write-ahead), then publish the files."""
+           signer, resends: bool = True, shared_staging: bool = False) -> CommitResult:
+    """Steps 2 and 3: log every staged file's entries (write-ahead), then publish the files.
+    Then the run's staging folder goes, with any partial write a crash left there; with
+    ``shared_staging`` (a stream, where later firings of a window stage beside this one) only the
+    staged copies of these files go."""
     repairs = audit.repair(store)
     for folder in sorted({str(Path(_join(output_dir, f.name)).parent) for f in staged if _local(output_dir)}):
         audit.remove_partial_writes(folder)  # a publish killed half-way: the file itself is re-published below
@@ -147,8 +151,27 @@ def commit(output_dir: str, store: audit.Store, staged: list[StagedFile], run_id
         write_file(final, output.partner_file(manifest, read_file(f.staged), signer))
         published.append(final)
     audit.fault_point("before removing the staging folder")
-    delete_tree(staging_dir(output_dir, run_id))
+    if shared_staging:
+        remove_staged(staged)
+    else:
+        delete_tree(staging_dir(output_dir, run_id))
     return CommitResult(checkpoint, published, shares, resent, repairs)
+
+
+def remove_staged(staged: list[StagedFile]) -> None:
+    """Removes the staged copies of the files just published, and their staging folders once empty.
+    Only these files: in a stream, another firing of the same window may be staging beside them."""
+    for f in staged:
+        if storage.exists(f.staged):
+            storage.delete(f.staged)
+    for name in sorted({str(Path(f.staged).parent) for f in staged if _local(f.staged)}, key=len, reverse=True):
+        folder = Path(name)
+        while folder.name != STAGING and folder != folder.parent:  # up to, not including, .staging/
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty (another firing's files), or already gone
+            folder = folder.parent
 
 
 def clear_stale_staging(output_dir: str) -> None:

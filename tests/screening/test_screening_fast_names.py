@@ -1,7 +1,9 @@
-"""The compiled name comparison (:mod:`pipelines.screening.engine.compiled.fast_names`) equals the Python reference.
+"""The name comparison kernel (:mod:`pipelines.screening.engine.compiled.fast_names`) gives the
+same result in batches (the compiled pre-scoring) as pair by pair (``compare_names``, which the
+engine scores and explains with), and its weak-name-only flag equals the Screener's own rule.
 
-``compare_names`` is called with its final ``round`` disabled, so the kernel's scores are compared
-with the unrounded Python value (bit-identical expected, 1e-12 tolerated); ``common_only`` and the
+``compare_names`` is called with its final ``round`` disabled, so the batch scores are compared
+with the unrounded value (bit-identical expected, 1e-12 tolerated); ``common_only`` and the
 weak-name-only flag (``Screener._weak_name_only``) must agree on every pair."""
 
 from __future__ import annotations

@@ -58,3 +58,29 @@ def test_one_alert_decision():
     assert candidate.reaches_threshold and candidate.alert
     suppressed = Candidate("T1", {"entry_id": "E1"}, 0.9, 0.8, "", suppressed_by="cleared:C1")
     assert suppressed.reaches_threshold and not suppressed.alert
+
+
+def test_sections_are_typed_and_their_fields_are_the_packaged_keys():
+    """Each section is a frozen dataclass whose fields are exactly the packaged file's keys (the
+    file holds the defaults, the classes the types), values cast to their field's type."""
+    import dataclasses
+
+    from pipelines.screening.engine.settings import _defaults_document
+
+    settings = default_settings()
+    document = _defaults_document()
+    sections = {"blocking": document["blocking"], "name": document["comparisons"]["name"],
+                "dob": document["comparisons"]["date_of_birth"], "sex": document["comparisons"]["sex"],
+                "nationality": document["comparisons"]["nationality"],
+                "document": document["comparisons"]["document"]}
+    for attribute, values in sections.items():
+        section = getattr(settings, attribute)
+        assert dataclasses.is_dataclass(section)
+        assert [f.name for f in dataclasses.fields(section)] == list(values), attribute
+        assert dict(section) == values  # also a read-only mapping by key
+    assert settings.name.phonetic == 0.92 and isinstance(settings.name.rare_token_min, int)
+    assert settings.blocking.token_pairs is True and settings.dob.year_far == -0.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.name.phonetic = 0.5
+    overridden = load_settings(overrides={"comparisons": {"name": {"travelling_population": 1000}}})
+    assert overridden.name.travelling_population == 1000 and overridden.name.phonetic == 0.92

@@ -81,3 +81,23 @@ def secrets_for(arrangements):
 
 def default_arrangements():
     return load_rules(RULES)
+
+
+def make_keys(folder: Path) -> Path:
+    """A keys folder for the sharing pipeline: every partner's recipient key pair, the pipeline's
+    signing key pair and each arrangement's pseudonym secret."""
+    from pipelines import crypto
+    from pipelines.sharing.disclose import SIGNING_KEY_NAME
+    from pipelines.sharing.engine import create_secret
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for code in ("USA", "CAN", "MEX"):
+        key = crypto.generate_recipient_key(code)
+        crypto.save_private_key(key, folder / crypto.private_key_file_name(code))
+        crypto.save_public_key(key, folder / crypto.public_key_file_name(code))
+    signer = crypto.generate_signing_key(SIGNING_KEY_NAME)
+    crypto.save_private_key(signer, folder / crypto.private_key_file_name(SIGNING_KEY_NAME))
+    crypto.save_public_key(signer, folder / crypto.public_key_file_name(SIGNING_KEY_NAME))
+    for a in load_rules(RULES):
+        create_secret(folder / a.pseudonym_key)
+    return folder

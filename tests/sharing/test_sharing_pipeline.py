@@ -13,26 +13,13 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipelines import crypto
 from pipelines.sharing import cli_retention, output
 from pipelines.sharing.audit import LocalStore, verify
-from pipelines.sharing.disclose import SIGNING_KEY_NAME
-from pipelines.sharing.engine import create_secret
-from pipelines.sharing.rules import load_rules
 from pipelines.sharing.transforms import DEFAULT_SHARDS, ShareWithPartners
-from sharing_samples import RULES, pnr, traveller
+from sharing_samples import RULES, make_keys, pnr, traveller
 
 
 @pytest.fixture(scope="module")
 def keys_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    for code in ("USA", "CAN", "MEX"):
-        key = crypto.generate_recipient_key(code)
-        crypto.save_private_key(key, folder / crypto.private_key_file_name(code))
-        crypto.save_public_key(key, folder / crypto.public_key_file_name(code))
-    signer = crypto.generate_signing_key(SIGNING_KEY_NAME)
-    crypto.save_private_key(signer, folder / crypto.private_key_file_name(SIGNING_KEY_NAME))
-    crypto.save_public_key(signer, folder / crypto.public_key_file_name(SIGNING_KEY_NAME))
-    for a in load_rules(RULES):
-        create_secret(folder / a.pseudonym_key)
-    return folder
+    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 def _run(keys_dir, out, run_id, travellers, pnrs, flagged):

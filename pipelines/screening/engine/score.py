@@ -25,17 +25,18 @@ import contextlib
 import functools
 import gc
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from pipelines.screening.engine.compare import compare_names
 from pipelines.screening.normalise.countries import to_alpha3
-from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, compare_dob, parse_date
+from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.name_frequency import population_share
-from pipelines.screening.normalise.names import is_particle, name_form
+from pipelines.screening.normalise.names import is_particle, name_form, skeleton
 from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
 from pipelines.screening.engine.tables import ScoringTables, read_only
@@ -73,6 +74,29 @@ class Candidate:
 #: date-of-birth levels that many namesakes of a big list reach by chance: weak corroboration
 WEAK_DOB_LEVELS = frozenset({"partial_agree", "placeholder_agree", "day_or_month_typo", "month_differs", "year_typo",
                              "year_off_by_one"})
+
+
+def best_dob_level(dob: tuple, entry_dobs) -> str:
+    """The best date-of-birth level (:data:`DOB_ORDER`) of a traveller's parsed date against an
+    entry's listed ones (:func:`~pipelines.screening.normalise.dates.dob_level`, the definition
+    the compiled path compiles)."""
+    year, month, day = dob[0], dob[1] or 0, dob[2] or 0
+    return DOB_ORDER[min(dob_level(year, month, day, d[0], d[1] or 0, d[2] or 0) for d in entry_dobs)]
+
+
+#: how much rarer than the birth year alone agreeing a date level is by chance, for a random
+#: person: at least the same year (partial dates, placeholders, a year-month with another month),
+#: within a year either way (3 years), the same year with the month or the day also the same
+#: (1/12 + 1/30), a year apart with the same day and month (2 x 1/365)
+_DATE_CHANCE_FACTOR = {"partial_agree": 1.0, "placeholder_agree": 1.0, "month_differs": 1.0,
+                       "year_off_by_one": 3.0, "day_or_month_typo": 1 / 12 + 1 / 30, "year_typo": 2 / 365}
+
+
+def date_chance(level: str, year_chance: float) -> float:
+    """The chance that a random person's listed date of birth agrees with a traveller's at least
+    as well as ``level`` (one of :data:`WEAK_DOB_LEVELS`), ``year_chance`` being the chance that
+    the birth year alone agrees (births spread over some 50 years: 0.02)."""
+    return year_chance * _DATE_CHANCE_FACTOR[level]
 
 
 def _namesakes(expected: float) -> str:
@@ -138,28 +162,31 @@ class Screener:
     def _build(self, entries: list[dict], suppressor: Suppressor | None, accelerate: bool) -> None:
         self.index = CandidateIndex(entries, self.settings.blocking)
         self.suppressor = suppressor or Suppressor()
-        self._name_params = dict(self.settings.name)
+        name = self._name_params = self.settings.name
         self._dob = self.settings.dob
         #: each field's level values, as the scoring specification names them
         self._values = {field: spec.level_values(field, values) for field, values in (
             ("date_of_birth", self.settings.dob), ("sex", self.settings.sex),
             ("nationality", self.settings.nationality), ("document", self.settings.document))}
         self._best_dob_bonus = max(0.0, *self._dob.values())
-        self._best_nat_bonus = max(0.0, self.settings.nationality["agree"])
+        self._best_nat_bonus = max(0.0, self.settings.nationality.agree)
         #: entries that reached the full name comparison (for benchmarks: the cost per traveller)
         self.names_compared = 0
-        self._common_name_share = float(self._name_params["common_full_name_share"])
-        self._uncorroborated = float(self._name_params["uncorroborated_common_name_cap"])
-        self._name_only_cap = float(self._name_params["uncorroborated_name_cap"])
-        self._common_people = float(self._name_params["common_name_people"])
-        self._population = float(self._name_params["travelling_population"])
-        self._weak_date_cap = float(self._name_params["weakly_corroborated_common_name_cap"])
-        self._weak_date_namesakes = float(self._name_params["weak_date_listed_namesakes"])
+        self._common_name_share = name.common_full_name_share
+        self._uncorroborated = name.uncorroborated_common_name_cap
+        self._name_only_cap = name.uncorroborated_name_cap
+        self._common_people = float(name.common_name_people)
+        self._population = float(name.travelling_population)
+        self._weak_date_cap = name.weakly_corroborated_common_name_cap
+        self._weak_date_chance = name.weak_date_chance
+        self._date_chance_year = name.date_chance_year
+        self._listed_name_counts = name.listed_name_counts
+        self._common_sounds = name.common_sound_is_not_rare
         self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
-        self._rare_limit = max(float(self._name_params["rare_token_min"]),
-                               len(self.index) * float(self._name_params["rare_token_share"]))
+        self._skeletons: Counter | None = None  # _skeleton_people, made when first needed
+        self._rare_limit = max(float(name.rare_token_min), len(self.index) * name.rare_token_share)
         # a list's own count says something about the population only when many listed people
         # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
         self._list_share_min = max(50.0, self._rare_limit)
@@ -183,7 +210,7 @@ class Screener:
             nationalities=[self._nationalities(p) for p in range(len(index))],
             common=index.common, token_people=index.token_people,
             common_full_name=functools.partial(common_full_name, index, self._common_name_share),
-            name_params=dict(self._name_params), rare_limit=self._rare_limit,
+            name_params=self._name_params, rare_limit=self._rare_limit,
             dob_adjust=spec.dob_adjustments(self.settings.dob),
             sex=(self._values["sex"]["agree"], self._values["sex"]["differ"]),
             nationality=(self._values["nationality"]["agree"], self._values["nationality"]["differ"]),
@@ -256,8 +283,7 @@ class Screener:
         for i, position in enumerate(positions.tolist()):
             dobs = dobs_of[position]
             if dobs:
-                level = min((compare_dob(dob, d) for d in dobs), key=DOB_ORDER.index)
-                codes[i] = prior_code(self._dob.get(level, 0.0))
+                codes[i] = prior_code(self._dob.get(best_dob_level(dob, dobs), 0.0))
             else:
                 codes[i] = prior_code(missing)
         return codes
@@ -279,14 +305,14 @@ class Screener:
     def _year_window(self, min_score: float) -> int | None:
         """Birth years further apart than this cannot reach ``min_score`` even with a perfect name
         (the date penalty alone keeps them under); None when every year difference can."""
-        best_other = self._best_nat_bonus + max(0.0, self.settings.sex["agree"])
-        if 1.0 + self._dob["year_far"] + best_other >= min_score:
+        best_other = self._best_nat_bonus + max(0.0, self.settings.sex.agree)
+        if 1.0 + self._dob.year_far + best_other >= min_score:
             return None
-        if 1.0 + self._dob["year_off_2_3"] + best_other >= min_score:
+        if 1.0 + self._dob.year_off_2_3 + best_other >= min_score:
             return 3
         # one year apart the best level is a keying error (year_typo) or a partial date
         # (year_off_by_one); two different full birthdays can be one year apart as well
-        best_one_year = max(self._dob[k] for k in ("year_typo", "year_off_by_one", "different_birthday"))
+        best_one_year = max(self._dob.year_typo, self._dob.year_off_by_one, self._dob.different_birthday)
         if 1.0 + best_one_year + best_other >= min_score:
             return 1
         return 0
@@ -316,23 +342,46 @@ class Screener:
             agreed = True
         return product * self._population if agreed else float("inf")
 
-    def _common_name(self, form, best, dated: bool) -> float | None:
-        """Is the agreeing name too common to count without a full date (None: no)? With a date
-        that agrees only weakly (``dated``): any name whose namesakes expected *on this list*
-        (population figure x listed people / population) reach ``weak_date_listed_namesakes``:
-        among that many, a year or a near date turns up by chance. With no date to compare: the
-        old rules (every agreeing part a very common token, the full name on many listed people:
-        returns inf), or an *identical* name with at least ``common_name_people`` expected
-        namesakes in the travelling population. Returns the population figure."""
-        if dated:
-            expected = self._expected_namesakes(best)
+    def _listed_namesakes(self, form, best) -> float:
+        """Different listed people carrying exactly the traveller's name or exactly the entry's
+        (:meth:`CandidateIndex.people_named`, counted from 3): the list's own count of a full
+        name, which the product of its parts' shares can underestimate by far (a surname common
+        in one community, a given name common with it). 0 when fewer than 3 carry either."""
+        if not self._listed_name_counts:
+            return 0.0
+        index = self.index
+        return float(max(index.people_named(form.tokens), index.people_named(best._entry.tokens)))
+
+    def _common_name(self, form, best, level: str) -> float | None:
+        """Is the agreeing name too common to count without a full date (None: no)? Returns the
+        expected namesakes in the travelling population (the explanation's figure), the larger of
+        the parts' estimate (:meth:`_expected_namesakes`) and the list's own count of people with
+        this full name scaled to the population (:meth:`_listed_namesakes`: 3 people named so on
+        a million-entry list stand for ~1,200 travellers).
+
+        With a date that agrees only weakly (``level`` in :data:`WEAK_DOB_LEVELS`), the
+        Fellegi-Sunter question: how many of the *listed* namesakes would agree this well by
+        chance? Namesakes on the list (expected namesakes x listed people / population) times the
+        chance that a random person's date agrees at least at this level (:func:`date_chance`:
+        ``date_chance_year`` for a year, divided by the months and days a full date adds); when
+        that reaches ``weak_date_chance``, a date like this one is what namesakes produce, not
+        evidence. With no date (``missing``): the old rules (every agreeing part a very common
+        token, the full name on many listed people: inf), or an *identical* name with at least
+        ``common_name_people`` expected namesakes."""
+        if level != "missing":
+            expected = max(self._expected_namesakes(best),
+                           self._listed_namesakes(form, best) * self._population / self._list_people)
             listed = expected * self._list_people / self._population
-            return expected if listed >= self._weak_date_namesakes else None
+            if best.common_only:
+                listed = max(listed, self._rare_limit)  # every agreeing part a very common name
+            chance = listed * date_chance(level, self._date_chance_year)
+            return expected if chance >= self._weak_date_chance else None
         if best.common_only or self._common_full_name(form):
             return float("inf")
         if best.extra_query or best.extra_entry or any(level != "exact" for *_, level in best.pairs):
             return None  # a near name: the name-only rule (_weak_name_only) decides
-        expected = self._expected_namesakes(best)
+        expected = max(self._expected_namesakes(best),
+                       self._listed_namesakes(form, best) * self._population / self._list_people)
         return expected if expected >= self._common_people else None
 
     def useless_entries(self) -> dict[str, list[str]]:
@@ -383,6 +432,39 @@ class Screener:
                     return False
         return True
 
+    def _rare_only_by_sound(self, best) -> bool:
+        """A near name-only match whose every rare agreeing part (:meth:`_weak_name_only`) agrees
+        only by sound or spelling with a *common* sound (``MEZMIN`` ~ ``MOSMIN``, ``MUNOZ`` ~
+        ``MANNEZ``): the rare spelling narrows nothing down when many listed people carry a
+        spelling that sounds the same (:meth:`_skeleton_people`). Then the name-only cap applies
+        as for a near name with no rare part. Exempt as there: names in loose scripts and
+        identical names. Applied after the compiled pre-scoring, which only bounds the score from
+        above (it does not know this rule, so it keeps a little more than needed)."""
+        if not self._common_sounds or best._query.loose or best._entry.loose:
+            return False
+        if not best.extra_query and not best.extra_entry and all(level == "exact" for *_, level in best.pairs):
+            return False
+        counts, limit = self.index.token_people, self._rare_limit
+        entry_tokens = best._entry.tokens
+        for q_text, e_text, sim, level in best.pairs:
+            if sim >= spec.STRONG_PART and level != "initial" and level != "initials" \
+                    and people_carrying(e_text, entry_tokens, counts) <= limit:
+                if level == "exact" or max(self._skeleton_people(q_text), self._skeleton_people(e_text)) <= limit:
+                    return False
+        return True
+
+    def _skeleton_people(self, text: str) -> int:
+        """Listed people carrying a token spelled with ``text``'s consonant skeleton: a part that
+        agrees only by sound (``MEZMIN`` ~ ``MOSMIN``) is as rare as every spelling that sounds
+        like it, not as its one listed spelling (a rare spelling of a common sound agrees with
+        many people by chance)."""
+        table = self._skeletons
+        if table is None:
+            table = self._skeletons = Counter()
+            for token, n in self.index.token_people.items():
+                table[skeleton(token)] += n
+        return table.get(skeleton(text), 0) if " " not in text else 0
+
     def _surely_weak_name_only(self, form, position: int) -> bool:
         """Before the full comparison: is every possible outcome a weak name-only match (see
         :meth:`_weak_name_only`)? True when no spelling of the entry has a rare token (so no pair
@@ -416,25 +498,23 @@ class Screener:
         entry_docs = index.docs[position]
         doc_level, doc_text = self._documents(traveller, entry_docs) if entry_docs and traveller.documents else ("differ", "")
         if category == LOST_STOLEN:
-            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document["issuer_missing_floor"]}.get(doc_level, 0.0)
+            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document.issuer_missing_floor}.get(doc_level, 0.0)
             if score < floor:
                 return None
             return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
                              f"document: {doc_text} (listed as {category.lower().replace('_', ' ')}; the document alone decides)")
         doc_floor = self._values["document"].get(doc_level)
         # fields other than the name: cheap, and they bound what the name can achieve
-        level = "missing"
         entry_dobs = index.dobs[position]
-        if dob is not None and entry_dobs:
-            level = min((compare_dob(dob, d) for d in entry_dobs), key=DOB_ORDER.index)
+        level = best_dob_level(dob, entry_dobs) if dob is not None and entry_dobs else "missing"
         dob_adjust = self._values["date_of_birth"][level]
         t_sex, e_sex = traveller.sex, entry.get("sex")
-        sex_key = ("agree" if t_sex == e_sex else "differ") if t_sex in ("M", "F") and e_sex in ("M", "F") else None
-        sex_adjust = self._values["sex"][sex_key] if sex_key else 0.0
+        sex = spec.sex_match(spec.SEX_CODES.get(t_sex, 0), spec.SEX_CODES.get(e_sex, 0))
         nats = self._nationalities(position) if nationality else ()
-        nat_key = ("agree" if nationality in nats else "differ") if nats else None
-        nat_adjust = self._values["nationality"][nat_key] if nat_key else 0.0
-        others = dob_adjust + sex_adjust + nat_adjust
+        nat = (spec.AGREE if nationality in nats else spec.DIFFER) if nats else spec.ABSENT
+        sex_values, nat_values = self._values["sex"], self._values["nationality"]
+        others = spec.field_adjustment(dob_adjust, sex, nat, sex_values["agree"], sex_values["differ"],
+                                       nat_values["agree"], nat_values["differ"])
         if doc_floor is None and 1.0 + others < floor:
             return None  # even an identical name could not reach the floor
         if (doc_floor is None and level == "missing" and form
@@ -455,11 +535,12 @@ class Screener:
         name_score = best.score if best else 0.0
         common = None
         if best is not None and doc_floor is None and (level == "missing" or level in WEAK_DOB_LEVELS):
-            common = self._common_name(form, best, level != "missing")
+            common = self._common_name(form, best, level)
         uncorroborated = common is not None and level == "missing"
         weakly_corroborated = common is not None and level != "missing"
         name_only = (not uncorroborated and best is not None and doc_floor is None and level == "missing"
-                     and name_score > self._name_only_cap and self._weak_name_only(best))
+                     and name_score > self._name_only_cap
+                     and (self._weak_name_only(best) or self._rare_only_by_sound(best)))
         if uncorroborated:
             # a very common name and nothing that pins the person down (no date of birth on one
             # side, no document): thousands of people carry it, so it stays a candidate for
@@ -485,16 +566,20 @@ class Screener:
             lines.append(f"common name{_namesakes(common)[:-1]}{listed}), date of birth agrees only partly or by one "
                          f"keying error and no document: score counted at most {self._weak_date_cap:.2f}")
         elif name_only:
-            lines.append("name not identical and no rare part agrees, no date of birth or document to compare: "
+            lines.append("name not identical and no rare part agrees (or only by sound, with a common sound), "
+                         "no date of birth or document to compare: "
                          f"name counted at most {self._name_only_cap:.2f}")
         if level != "missing":
             listed = "|".join(entry.get("dates_of_birth") or [])
             lines.append(f"date_of_birth: {DOB_LEVELS[level]} ({traveller.date_of_birth} vs {listed}) {dob_adjust:+.2f}")
-        if sex_key:
-            lines.append(f"sex: {'agrees' if sex_key == 'agree' else 'differs'} ({t_sex} vs {e_sex}) {sex_adjust:+.2f}")
-        if nat_key:
-            lines.append(f"nationality: {'agrees' if nat_key == 'agree' else 'differs'} ({nationality} vs "
-                         f"{'|'.join(nats)}) {nat_adjust:+.2f}")
+        if sex != spec.ABSENT:
+            agree = sex == spec.AGREE
+            lines.append(f"sex: {'agrees' if agree else 'differs'} ({t_sex} vs {e_sex}) "
+                         f"{sex_values['agree' if agree else 'differ']:+.2f}")
+        if nat != spec.ABSENT:
+            agree = nat == spec.AGREE
+            lines.append(f"nationality: {'agrees' if agree else 'differs'} ({nationality} vs "
+                         f"{'|'.join(nats)}) {nat_values['agree' if agree else 'differ']:+.2f}")
         if doc_floor is not None:
             lines.append(f"document: {doc_text} -> score at least {doc_floor:.2f}")
         elif doc_level == "issuer_differs":

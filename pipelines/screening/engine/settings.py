@@ -12,6 +12,13 @@ number, true/false where it has a flag, a whole number where it has one). A miss
 wrong type is refused on load with :class:`SettingsError`, naming the file, the line and the key
 (``site.yaml:12: unknown key 'comparisons.name.phonetc' (did you mean 'phonetic'?)``).
 
+Each section is a frozen, typed dataclass (:class:`NameSettings`, :class:`BlockingSettings`,
+:class:`DateOfBirthSettings`, :class:`AgreementSettings`, :class:`DocumentSettings`) built from the
+checked document: the engine reads attributes (``settings.name.phonetic``), and a section is also
+a read-only mapping by key, for code that walks levels by their settings name (the scoring
+specification's ``level_values``). Their fields are exactly the packaged file's keys (a test holds
+them equal); the values come only from the file.
+
 One idea, one name: a list category's **threshold** is the score at or above which a candidate
 alerts (:func:`alerts`); :attr:`Settings.lowest_threshold` is the lowest over the categories; the
 **floor** is the lowest score ever reported (review candidates below every threshold).
@@ -23,6 +30,8 @@ import copy
 import difflib
 import functools
 import json
+import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +41,8 @@ import yaml
 from pipelines import storage
 from pipelines.yaml_lines import line_of, load_yaml_with_lines
 
-__all__ = ["Settings", "SettingsError", "alerts", "load_settings", "default_settings"]
+__all__ = ["Settings", "SettingsError", "alerts", "load_settings", "default_settings", "NameSettings",
+           "BlockingSettings", "DateOfBirthSettings", "AgreementSettings", "DocumentSettings"]
 
 
 def alerts(score: float, threshold: float) -> bool:
@@ -59,10 +69,134 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
+class _Section(Mapping):
+    """A settings section: a frozen dataclass whose fields are the section's keys, readable as a
+    mapping too. :meth:`of` builds it from the section of a checked document, each value as its
+    field's type (a whole number is a fine number)."""
+
+    _CASTS = {"float": float, "int": int, "bool": bool}
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], where: str):
+        names = {f.name: f.type for f in dataclasses.fields(cls)}
+        if set(values) != set(names):
+            missing, unknown = sorted(set(names) - set(values)), sorted(set(values) - set(names))
+            raise SettingsError([f"{where}: " + "; ".join(
+                ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unknown {', '.join(unknown)}"] if unknown else []))])
+        return cls(**{name: cls._CASTS[kind](values[name]) for name, kind in names.items()})
+
+    def __getitem__(self, key: str):
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self) -> int:
+        return len(self.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class NameSettings(_Section):
+    """``comparisons.name``: token levels, weights and leftovers, and the name-only caps."""
+    exact: float
+    phonetic: float
+    nickname: float
+    nickname_indirect: float
+    initial: float
+    min_token_similarity: float
+    conflict_weight: float
+    extra_weight: float
+    common_token_weight: float
+    particle_weight: float
+    surname_weight: float
+    low_quality_alias_factor: float
+    common_name_factor: float
+    uncorroborated_common_name_cap: float
+    common_full_name_share: float
+    common_name_people: int
+    travelling_population: int
+    date_chance_year: float
+    weak_date_chance: float
+    listed_name_counts: bool
+    common_sound_is_not_rare: bool
+    weakly_corroborated_common_name_cap: float
+    uncorroborated_name_cap: float
+    rare_token_share: float
+    rare_token_min: int
+    lost_surname_extra: float
+    missing_patronymic_weight: float
+
+
+@dataclass(frozen=True)
+class BlockingSettings(_Section):
+    """``blocking``: which candidate keys are made, and the block and candidate limits."""
+    token_pairs: bool
+    key_with_initial: bool
+    joined_tokens: bool
+    document_number: bool
+    document_one_edit: bool
+    deletion_neighbourhood: bool
+    deletion_min_length: int
+    deletion_rare_share: float
+    max_candidates: int
+    max_block_size: int
+    max_initial_block_size: int
+
+
+@dataclass(frozen=True)
+class DateOfBirthSettings(_Section):
+    """``comparisons.date_of_birth``: the adjustment of each level (``dates.DOB_LEVELS``)."""
+    exact: float
+    partial_agree: float
+    day_month_swap: float
+    placeholder_agree: float
+    day_or_month_typo: float
+    month_differs: float
+    year_typo: float
+    year_off_by_one: float
+    different_birthday: float
+    year_off_2_3: float
+    year_far: float
+
+
+@dataclass(frozen=True)
+class AgreementSettings(_Section):
+    """``comparisons.sex`` and ``comparisons.nationality``: what agreeing and differing add."""
+    agree: float
+    differ: float
+
+
+@dataclass(frozen=True)
+class DocumentSettings(_Section):
+    """``comparisons.document``: the score floors of an agreeing document."""
+    agree_floor: float
+    issuer_missing_floor: float
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Parsed settings. ``raw`` is the merged document; the properties are what the engine reads."""
+    """Parsed settings. ``raw`` is the merged document (what a Beam worker is handed to rebuild
+    them); the typed sections and the properties are what the engine reads."""
     raw: dict[str, Any] = field(default_factory=dict)
+    blocking: BlockingSettings = field(init=False, repr=False)
+    name: NameSettings = field(init=False, repr=False)
+    dob: DateOfBirthSettings = field(init=False, repr=False)
+    sex: AgreementSettings = field(init=False, repr=False)
+    nationality: AgreementSettings = field(init=False, repr=False)
+    document: DocumentSettings = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        comparisons = self.raw["comparisons"]
+        for attribute, cls, values, where in (
+                ("blocking", BlockingSettings, self.raw["blocking"], "blocking"),
+                ("name", NameSettings, comparisons["name"], "comparisons.name"),
+                ("dob", DateOfBirthSettings, comparisons["date_of_birth"], "comparisons.date_of_birth"),
+                ("sex", AgreementSettings, comparisons["sex"], "comparisons.sex"),
+                ("nationality", AgreementSettings, comparisons["nationality"], "comparisons.nationality"),
+                ("document", DocumentSettings, comparisons["document"], "comparisons.document")):
+            object.__setattr__(self, attribute, cls.of(values, where))
 
     def threshold(self, category: str | None) -> float:
         """The score at or above which a candidate on a list of this category alerts."""
@@ -80,29 +214,11 @@ class Settings:
         """The lowest score reported at all (a candidate below every threshold, for review)."""
         return float(self.raw["floor"])
 
-    @property
-    def blocking(self) -> dict[str, Any]:
-        return self.raw["blocking"]
 
-    @property
-    def name(self) -> dict[str, float]:
-        return self.raw["comparisons"]["name"]
 
-    @property
-    def dob(self) -> dict[str, float]:
-        return self.raw["comparisons"]["date_of_birth"]
 
-    @property
-    def sex(self) -> dict[str, float]:
-        return self.raw["comparisons"]["sex"]
 
-    @property
-    def nationality(self) -> dict[str, float]:
-        return self.raw["comparisons"]["nationality"]
 
-    @property
-    def document(self) -> dict[str, float]:
-        return self.raw["comparisons"]["document"]
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "overrides",
                        lines: dict[tuple, int] | None = None) -> "Settings":

@@ -1,8 +1,11 @@
 """The scoring specification: every comparison, its levels in order, and the constants of the score.
 
-Both screening engines read this table: the Python engine (:mod:`.compare` for names,
-:mod:`.score` for the other fields) and its compiled twin (:mod:`.compiled.fast_names`,
-:mod:`.compiled.accelerate`), which compiles the formulas below with numba. A level's *value*
+Both screening paths read this table: the engine (:mod:`.score`) and the compiled pre-scoring
+(:mod:`.compiled.accelerate`). Each rule is written once: the name comparison is one compiled
+implementation that both call (:mod:`.compiled.fast_names`, through :func:`.compare.compare_names`
+pair by pair), and the formulas and per-pair rules below (the typo, skeleton and phonetic
+levels, :func:`sex_match`, :func:`field_adjustment`, with ``dates.dob_level``) are plain
+functions the engine calls and the compiled path compiles as they are with numba. A level's *value*
 comes from the settings (``comparisons.<field>.<level>`` in ``data/settings.yaml``: what an
 operator tunes); what a level *means*, where it stands in the order and the fixed constants of the
 formulas live here, once. The shape follows OpenSanctions nomenklatura's logic-v2 (a table of
@@ -29,7 +32,8 @@ from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER
 __all__ = ["Level", "Comparison", "NAME_LEVELS", "COMPARISONS", "comparison", "level_values", "dob_adjustments",
            "combine", "typo_similarity", "skeleton_similarity", "phonetic_close", "TYPO_SLOPE", "SKELETON_SLOPE",
            "PHONETIC_FAR_PENALTY", "LOOSE_SAME_SKELETON", "LOOSE_SKELETON_FACTOR", "COARSE_SAME", "COARSE_FACTOR",
-           "STRONG_PART", "SINGLE_PART_CAP", "MIN_SKELETON_LENGTH"]
+           "STRONG_PART", "SINGLE_PART_CAP", "MIN_SKELETON_LENGTH", "ABSENT", "AGREE", "DIFFER", "SEX_CODES",
+           "sex_match", "field_adjustment"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ SINGLE_PART_CAP = 0.7
 
 def typo_similarity(edits, longest):
     """The ``typo`` level: optimal string alignment edits between two tokens scaled by the longer
-    (compiled as it is by the numba twin, so both compute the same float)."""
+    (compiled as it is with numba by the name comparison kernel)."""
     return 1.0 - TYPO_SLOPE * edits / longest
 
 
@@ -174,6 +178,34 @@ def dob_adjustments(settings_values: Mapping[str, float]) -> tuple[float, ...]:
     """The date-of-birth adjustment of each level, in :data:`DOB_ORDER` (``missing``: 0)."""
     values = level_values("date_of_birth", settings_values)
     return tuple(values[name] for name in DOB_ORDER)
+
+
+# -- the other fields: each adjusts the score only when both sides have it -------------------------
+
+#: how a field other than the name compares (the compiled path passes these codes too)
+ABSENT, AGREE, DIFFER = 0, 1, 2
+#: sex as a code: only M and F are compared (X, unknown: 0)
+SEX_CODES = {"M": 1, "F": 2}
+
+
+def sex_match(a: int, b: int) -> int:
+    """Two :data:`SEX_CODES`: :data:`ABSENT` unless both sides give M or F."""
+    if a == 0 or b == 0:
+        return ABSENT
+    return AGREE if a == b else DIFFER
+
+
+def field_adjustment(dob_adjust, sex, nationality, sex_agree, sex_differ, nat_agree, nat_differ):
+    """What the fields other than the name add to it: the date-of-birth level's adjustment, then
+    sex and nationality (:data:`AGREE`, :data:`DIFFER` or :data:`ABSENT`), each only when
+    compared. Plain arithmetic the compiled path compiles as it is: the same float, in the same
+    order, on both paths."""
+    adjust = dob_adjust
+    if sex != ABSENT:
+        adjust += sex_agree if sex == AGREE else sex_differ
+    if nationality != ABSENT:
+        adjust += nat_agree if nationality == AGREE else nat_differ
+    return adjust
 
 
 def combine(name_score: float, others: float, document_floor: float | None) -> float:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["parse_date", "compare_dob", "DOB_LEVELS", "DOB_ORDER"]
+__all__ = ["parse_date", "compare_dob", "dob_level", "DOB_LEVELS", "DOB_ORDER"]
 
 _DATE = re.compile(r"^\s*(\d{4})(?:[-/.]?(\d{1,2})(?:[-/.]?(\d{1,2}))?)?\s*$")
 
@@ -66,42 +66,51 @@ def parse_date(text: str | None) -> tuple[int, int | None, int | None] | None:
     return year, month, day
 
 
-def _is_placeholder(date: tuple[int, int | None, int | None]) -> bool:
-    return date[1] == 1 and date[2] == 1
-
-
-def _is_full(date: tuple[int, int | None, int | None]) -> bool:
-    """Year, month and day known, and not a 01-01 placeholder."""
-    return date[1] is not None and date[2] is not None and not _is_placeholder(date)
-
-
 def compare_dob(a: tuple | None, b: tuple | None) -> str:
     """Level of agreement between two parsed dates (see :data:`DOB_LEVELS`)."""
     if a is None or b is None:
         return "missing"
-    year_gap = abs(a[0] - b[0])
-    if year_gap:
-        if year_gap == 1:
-            if _is_full(a) and _is_full(b):
-                # a one-digit slip in the year keeps day and month; anything more is another birthday
-                return "year_typo" if (a[1], a[2]) == (b[1], b[2]) else "different_birthday"
-            return "year_off_by_one"
-        if year_gap <= 3:
-            return "year_off_2_3"
-        return "year_far"
-    if a == b and a[1] is not None and a[2] is not None:
-        return "exact"
-    if a[1] is None or b[1] is None:
-        return "partial_agree"
-    if a[2] is None or b[2] is None:
-        return "partial_agree" if a[1] == b[1] else ("placeholder_agree" if _is_placeholder_month(a, b) else "month_differs")
-    if (a[1], a[2]) == (b[2], b[1]):
-        return "day_month_swap"
-    if _is_placeholder(a) or _is_placeholder(b):
-        return "placeholder_agree"
+    return DOB_ORDER[dob_level(a[0], a[1] or 0, a[2] or 0, b[0], b[1] or 0, b[2] or 0)]
+
+
+# level positions in DOB_ORDER (dob_level returns them)
+_EXACT, _SWAP, _PARTIAL, _PLACEHOLDER, _DAY_OR_MONTH, _MONTH_DIFFERS, _YEAR_TYPO, _YEAR_OFF_BY_ONE, _DIFFERENT, \
+    _YEAR_OFF_2_3, _YEAR_FAR = range(11)
+assert DOB_ORDER[_YEAR_FAR] == "year_far" and DOB_ORDER[_SWAP] == "day_month_swap"
+
+
+def dob_level(a_year: int, a_month: int, a_day: int, b_year: int, b_month: int, b_day: int) -> int:
+    """:func:`compare_dob` on the parts of two dates (0: month or day unknown), as the position of
+    the level in :data:`DOB_ORDER`. The one definition of the levels: plain integer code that the
+    compiled screening path compiles as it is (``numba.njit``), so both engines agree by
+    construction (it calls nothing, for that reason)."""
+    gap = abs(a_year - b_year)
+    if gap:
+        if gap == 1:
+            # full dates (month and day known, not a 01-01 placeholder): a one-digit slip in the
+            # year keeps day and month; anything more is another birthday
+            a_full = a_month != 0 and a_day != 0 and not (a_month == 1 and a_day == 1)
+            b_full = b_month != 0 and b_day != 0 and not (b_month == 1 and b_day == 1)
+            if a_full and b_full:
+                return _YEAR_TYPO if (a_month == b_month and a_day == b_day) else _DIFFERENT
+            return _YEAR_OFF_BY_ONE
+        if gap <= 3:
+            return _YEAR_OFF_2_3
+        return _YEAR_FAR
+    if a_month == b_month and a_day == b_day and a_month != 0 and a_day != 0:
+        return _EXACT
+    if a_month == 0 or b_month == 0:
+        return _PARTIAL
+    if a_day == 0 or b_day == 0:
+        if a_month == b_month:
+            return _PARTIAL
+        if (a_month == 1 and a_day <= 1) or (b_month == 1 and b_day <= 1):
+            return _PLACEHOLDER  # a 01 or 01-01 placeholder month
+        return _MONTH_DIFFERS
+    if a_month == b_day and a_day == b_month:
+        return _SWAP
+    if (a_month == 1 and a_day == 1) or (b_month == 1 and b_day == 1):
+        return _PLACEHOLDER
     # both full dates, same year: one part differing is a keying error, both is another birthday
-    return "day_or_month_typo" if a[1] == b[1] or a[2] == b[2] else "different_birthday"
+    return _DAY_OR_MONTH if (a_month == b_month or a_day == b_day) else _DIFFERENT
 
-
-def _is_placeholder_month(a: tuple, b: tuple) -> bool:
-    return (a[1] == 1 and a[2] in (None, 1)) or (b[1] == 1 and b[2] in (None, 1))

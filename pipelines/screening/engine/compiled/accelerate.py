@@ -7,18 +7,22 @@ entries whose surname conflicts, namesakes born in another year), each costing t
 microseconds of Python. This module does the same arithmetic for a whole batch of travellers in
 numba-compiled loops over flat arrays and hands the engine only the entries whose score can
 reach ``min_score``; the engine then scores those exactly as before. So results are those of the
-Python engine by construction, provided the compiled score is never below the Python one: the
-tests compare the two on every candidate of synthetic and planted lists.
+Python engine, provided the compiled score is never below the engine's: the tests compare the
+two on every candidate of synthetic and planted lists. The scoring rules are not written twice:
+the name comparison is the one kernel both call, and the field stage compiles the engine's own
+per-pair rules (``dates.dob_level``, ``spec.sex_match``, ``spec.field_adjustment``).
 
-Three stages, each the compiled twin of a Python method:
+Three stages:
 
 * :func:`_lookup_batch`: :meth:`CandidateIndex.candidates` (blocking keys, birth-year filter of
   big blocks, block limits, ranking by shared keys, the ``max_candidates`` cap); the travellers'
   key codes are made for the batch's new names in one compiled call (:mod:`keycodes`);
-* :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality;
+* :func:`_fields_batch`: the field part of ``Screener._score`` (date of birth, sex, nationality,
+  by the same functions;
   entries found by document, lost/stolen documents and travellers without a name always go to the
   Python engine);
-* :class:`pipelines.screening.engine.compiled.fast_names.NameTables`: ``compare_names`` and the name caps.
+* :class:`pipelines.screening.engine.compiled.fast_names.NameTables`: the name comparison (the
+  implementation ``compare_names`` calls too) and the name caps.
 """
 
 from __future__ import annotations
@@ -28,16 +32,16 @@ import numpy as np
 
 from pipelines.screening.engine.compiled.fast_names import NameTables
 from pipelines.screening.engine.compiled.keycodes import KeyBatch, is_initial
+from pipelines.screening.engine import spec
 from pipelines.screening.engine.tables import LOOKUP_STATS, ScoringTables
-from pipelines.screening.normalise.dates import DOB_ORDER
+from pipelines.screening.normalise.dates import DOB_ORDER, dob_level
 from pipelines.screening.normalise.documents import LOST_STOLEN
 
-__all__ = ["Accelerator", "DOB_KERNEL_LEVELS"]
+__all__ = ["Accelerator"]
 
 _KIND_NAME, _KIND_INITIAL, _KIND_DOCUMENT = 0, 1, 2
 # statuses per (traveller, entry) pair after the field stage
 _PRUNED, _NEEDS_NAME, _TO_ENGINE = 0, 1, 2
-_SEX = {"M": 1, "F": 2}
 # key look-up: a directory over the top bits of the (uniform) 64-bit key hashes points into the
 # sorted distinct keys, so a look-up touches a few neighbouring keys instead of ~23 cache lines
 # of a binary search over millions
@@ -267,53 +271,19 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
     return positions[:at], by_document[:at], offsets
 
 
-#: the date-of-birth levels the compiled twin of ``dates.compare_dob`` returns, by name; the
-#: Accelerator maps them to the engine's own order (``dates.DOB_ORDER``) and adjustments
-DOB_KERNEL_LEVELS = ("exact", "day_month_swap", "partial_agree", "placeholder_agree", "day_or_month_typo",
-                     "month_differs", "year_typo", "year_off_by_one", "different_birthday", "year_off_2_3",
-                     "year_far")
-
-
-@numba.njit(cache=True, nogil=True)
-def _is_full(m, d):
-    return m != 0 and d != 0 and not (m == 1 and d == 1)
-
-
-@numba.njit(cache=True, nogil=True)
-def _dob_level(ty, tm, td, ey, em, ed):
-    """``dates.compare_dob`` as an index into :data:`DOB_KERNEL_LEVELS` (0 stands for an unknown
-    month or day; tests hold the two equal on every combination of a grid of dates)."""
-    gap = abs(ty - ey)
-    if gap:
-        if gap == 1:
-            if _is_full(tm, td) and _is_full(em, ed):
-                return 6 if (tm == em and td == ed) else 8
-            return 7
-        if gap <= 3:
-            return 9
-        return 10
-    if tm == em and td == ed and tm != 0 and td != 0:
-        return 0
-    if tm == 0 or em == 0:
-        return 2
-    if td == 0 or ed == 0:
-        if tm == em:
-            return 2
-        if (tm == 1 and (td == 0 or td == 1)) or (em == 1 and (ed == 0 or ed == 1)):
-            return 3
-        return 5
-    if tm == ed and td == em:
-        return 1
-    if (tm == 1 and td == 1) or (em == 1 and ed == 1):
-        return 3
-    return 4 if (tm == em or td == ed) else 8
+#: the scoring specification's per-pair rules, compiled as they are (one source for both engines):
+#: the date-of-birth level (a position in ``DOB_ORDER``), sex agreement, the fields' adjustment
+_dob_level = numba.njit(cache=True, nogil=True)(dob_level)
+_sex_match = numba.njit(cache=True, nogil=True, inline="always")(spec.sex_match)
+_field_adjustment = numba.njit(cache=True, nogil=True, inline="always")(spec.field_adjustment)
+_ABSENT, _AGREE, _DIFFER = spec.ABSENT, spec.AGREE, spec.DIFFER
 
 
 @numba.njit(cache=True, nogil=True)
 def _fields_batch(offsets, positions, by_document, t_year, t_month, t_day, t_sex, t_nat, t_named,
                   t_doc_offsets, t_docs, e_doc_offsets, e_docs,
                   dob_offsets, dob_year, dob_month, dob_day, e_sex, nat_offsets, nat_codes, lost_stolen,
-                  level_rank, dob_adjust, missing_level, sex_agree, sex_differ, nat_agree, nat_differ, floor):
+                  dob_adjust, missing_level, sex_agree, sex_differ, nat_agree, nat_differ, floor):
     """Per (traveller, entry) pair: the adjustment from the fields other than the name, the date
     of birth level, and whether the pair is pruned (even an identical name cannot reach
     ``floor``), needs a name score, or goes straight to the Python engine."""
@@ -344,19 +314,16 @@ def _fields_batch(offsets, positions, by_document, t_year, t_month, t_day, t_sex
             level = missing_level
             if t_year[t] != 0:
                 for j in range(dob_offsets[p], dob_offsets[p + 1]):
-                    candidate = level_rank[_dob_level(t_year[t], t_month[t], t_day[t], dob_year[j], dob_month[j], dob_day[j])]
-                    if candidate < level:
-                        level = candidate
-            adjust = dob_adjust[level]
-            s_t, s_e = t_sex[t], e_sex[p]
-            if s_t != 0 and s_e != 0:
-                adjust += sex_agree if s_t == s_e else sex_differ
+                    level = min(level, _dob_level(t_year[t], t_month[t], t_day[t], dob_year[j], dob_month[j],
+                                                  dob_day[j]))
+            nationality = _ABSENT
             if t_nat[t] >= 0 and nat_offsets[p + 1] > nat_offsets[p]:
-                agree = False
+                nationality = _DIFFER
                 for j in range(nat_offsets[p], nat_offsets[p + 1]):
                     if nat_codes[j] == t_nat[t]:
-                        agree = True
-                adjust += nat_agree if agree else nat_differ
+                        nationality = _AGREE
+            adjust = _field_adjustment(dob_adjust[level], _sex_match(t_sex[t], e_sex[p]), nationality, sex_agree,
+                                       sex_differ, nat_agree, nat_differ)
             others[i] = adjust
             levels[i] = level
             status[i] = _PRUNED if 1.0 + adjust < floor else _NEEDS_NAME
@@ -418,7 +385,7 @@ class Accelerator:
         self._dob_year = np.fromiter((d[0] for d in flat), dtype=np.int32, count=len(flat))
         self._dob_month = np.fromiter((d[1] or 0 for d in flat), dtype=np.int32, count=len(flat))
         self._dob_day = np.fromiter((d[2] or 0 for d in flat), dtype=np.int32, count=len(flat))
-        self._e_sex = np.fromiter((_SEX.get(e.get("sex"), 0) for e in tables.entries), dtype=np.int8, count=n)
+        self._e_sex = np.fromiter((spec.SEX_CODES.get(e.get("sex"), 0) for e in tables.entries), dtype=np.int8, count=n)
         self._nat_code: dict[str, int] = {}
         nat_lists = tables.nationalities
         self._nat_offsets = _offsets(nat_lists)
@@ -433,8 +400,9 @@ class Accelerator:
         self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in tables.entries), dtype=np.bool_, count=n)
         self._dob_adjust = np.array(tables.dob_adjust, dtype=np.float64)
         self._missing_level = DOB_ORDER.index("missing")
-        # kernel level -> rank in the engine's best-first order (the engine keeps the best level)
-        self._level_rank = np.array([DOB_ORDER.index(name) for name in DOB_KERNEL_LEVELS], dtype=np.int8)
+        # the look-up ranks entries by date-of-birth level through this table: _dob_level already
+        # returns the position in DOB_ORDER, so it is the identity
+        self._level_rank = np.arange(len(DOB_ORDER) - 1, dtype=np.int8)
         self._sex = tables.sex
         self._nat = tables.nationality
         # names
@@ -551,7 +519,7 @@ class Accelerator:
                 known[t] = True
                 if window is not None:
                     windows[t] = window
-            t_sex[t] = _SEX.get(traveller.sex, 0)
+            t_sex[t] = spec.SEX_CODES.get(traveller.sex, 0)
             if traveller.nationality:
                 t_nat[t] = self._nat_code.get(traveller.nationality, _NO_SUCH_NATIONALITY)
         q_hashes = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
@@ -579,7 +547,7 @@ class Accelerator:
             cand_offsets, positions, by_document, years, months, days, t_sex, t_nat, t_named,
             t_doc_offsets, np.array(t_docs, dtype=np.int64), self._doc_offsets, self._docs,
             self._dob_offsets, self._dob_year, self._dob_month, self._dob_day, self._e_sex,
-            self._nat_offsets, self._nat_codes, self._lost, self._level_rank, self._dob_adjust, self._missing_level,
+            self._nat_offsets, self._nat_codes, self._lost, self._dob_adjust, self._missing_level,
             self._sex[0], self._sex[1], self._nat[0], self._nat[1], floor - self.SLACK)
         keep = status == _TO_ENGINE
         need = np.flatnonzero(status == _NEEDS_NAME)

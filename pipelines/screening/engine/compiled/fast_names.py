@@ -1,53 +1,54 @@
-"""Compiled twin of :func:`pipelines.screening.engine.compare.compare_names`, used as an exact pre-filter.
+"""The name comparison, compiled: the one implementation of
+:func:`pipelines.screening.engine.compare.compare_names` (and ``token_similarity``).
 
-Why this exists: at a million-entry list the pure-Python name comparison (~50 us a call, about 15
-calls per traveller) dominates screening. :class:`NameTables` interns every token, joined unit
-(``ABDUL RAHMAN`` -> ``ABDULRAHMAN``) and name form into flat numpy arrays once, and a numba
-kernel (:func:`_compare_batch`) scores a whole batch of (traveller form, entry form) pairs in one
-call. For each pair it returns
+Why compiled: at a million-entry list the name comparison runs ~15 times per traveller, and in
+pure Python (~50 us a call) it dominated screening. :class:`NameTables` interns every token,
+joined unit (``ABDUL RAHMAN`` -> ``ABDULRAHMAN``) and name form into flat numpy arrays once, and
+a numba kernel (:func:`_compare_batch`) scores (traveller form, entry form) pairs:
 
-* ``score``: exactly ``compare_names(query, entry, params, common).score`` before its
-  ``round(..., 4)`` (same token similarity levels, same alignment order as Python's
-  ``scored.sort(reverse=True)``, same greedy pairing, weights, penalties, caps and factors, in the
-  same floating-point operation order, so the values are bit-identical);
-* ``common_only``: the :class:`~pipelines.screening.engine.compare.NameComparison` flag of that name;
-* ``weak``: what :meth:`pipelines.screening.engine.score.Screener._weak_name_only` returns for it.
+* a batch at a time for the compiled pre-scoring (:meth:`NameTables.compare_pairs`:
+  :mod:`.accelerate` keeps only entries whose score can reach the cut-off), with ``weak``, what
+  :meth:`pipelines.screening.engine.score.Screener._weak_name_only` returns for the pair;
+* one pair at a time for :func:`~pipelines.screening.engine.compare.compare_names`
+  (:meth:`NameTables.compare`), recording the token pairs it chose for the explanation.
 
-The kernel only decides which pairs are worth the Python call: :func:`compare_names` stays the
-reference and writes the explanations. It must never score a pair *lower* than Python (a lost
-match), so it is held exactly equal to it by ``tests/screening/test_screening_fast_names.py``
-(real list/traveller pairs, six non-Latin scripts, hand-written edge cases, random token lists).
-Any change to :mod:`pipelines.screening.engine.compare`, :mod:`pipelines.screening.normalise.names` (skeleton,
-coarse keys, Korean surnames, particles, common tokens) or the nickname table must be mirrored
-here; those tests fail otherwise.
+So the pre-scoring and the engine's exact scoring give the same score by construction. What a
+comparison means (levels, their order, constants) is the scoring specification
+(:mod:`pipelines.screening.engine.spec`), whose formulas are compiled here as they are; the token
+facts interned (skeletons, coarse keys, Korean surnames, particles, common tokens, nicknames,
+Latvian stems, Slavic endings) come from :mod:`pipelines.screening.normalise` and
+:mod:`pipelines.screening.engine.name_parts`. ``tests/screening/test_screening_fast_names.py``
+holds the batch and single-pair results equal, and ``weak`` equal to the Screener's own rule.
 
-Empty forms: Python returns score 0.0 and ``common_only`` False; ``weak`` is then False when a
-form is loose or both are empty, else True (``_weak_name_only`` itself cannot be called there).
+Empty forms: score 0.0 and ``common_only`` False; ``weak`` is then False when a form is loose or
+both are empty, else True (``_weak_name_only`` itself cannot be called there).
 """
 
 from __future__ import annotations
 
 from array import array
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from pipelines.screening.engine import spec
-from pipelines.screening.engine.compare import (_weight, baltic_stem, feminine_surname_ending, masculine_surname_ending,
-                                                run_initials)
-from pipelines.screening.engine.compare import _units as _py_units
+from pipelines.screening.engine.name_parts import (baltic_stem, feminine_surname_ending, masculine_surname_ending,
+                                                   run_initials, token_weight, units as _py_units)
 from pipelines.screening.normalise.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton,
                                                  is_particle, is_patronymic, joined_skeleton, particle_flags, skeleton)
 from pipelines.screening.normalise.nicknames import formal_groups_of, groups_of
 
-__all__ = ["NameTables"]
+__all__ = ["NameTables", "NameAlignment", "LEVEL_NAMES"]
 
 _patronymic_uncached = is_patronymic.__wrapped__
 _baltic_stem_uncached = baltic_stem.__wrapped__
 
-# similarity levels (codes used in the kernel)
+# similarity levels (codes used in the kernel) and their names (spec.NAME_LEVELS; both nickname
+# levels are called "nickname")
 EXACT, PHONETIC, NICKNAME, TYPO, INITIAL, DIFFER, INITIALS = 0, 1, 2, 3, 4, 5, 6
+LEVEL_NAMES = ("exact", "phonetic", "nickname", "typo", "initial", "differ", "initials")
 
 
 class _Buf:
@@ -126,6 +127,7 @@ class NameTables:
         self._t_rec, self._f_rec, self._n_t_rec, self._n_f_rec = _aligned_rows(0), _aligned_rows(0), 0, 0
         # tokens (and joined units)
         self._tids: dict[str, int] = {}
+        self._token_text: list[str] = []  # by token id (unit texts too): the explanation's words
         self._t_sid, self._t_sk, self._t_skb, self._t_co, self._t_kor = (_Buf(np.int32) for _ in range(5))
         self._t_part, self._t_common, self._t_pat = _Buf(np.uint8), _Buf(np.uint8), _Buf(np.uint8)
         self._t_run = _Buf(np.uint8)  # could be initials run together (compare.run_initials)
@@ -150,6 +152,11 @@ class NameTables:
         #: after :meth:`mark`: the strings, tokens and forms interned since, and the buffer sizes then
         self._since: tuple[list, list, list] | None = None
         self._marked: dict[str, int] = {}
+        #: bumped whenever a token or form is interned or forgotten: the kernel's arrays are made
+        #: again only then (a comparison of names already interned reuses them)
+        self._version = 0
+        self._made: tuple | None = None
+        self._one: tuple | None = None  # scratch outputs of compare(), one pair at a time
 
     # -- interning ------------------------------------------------------------------------------
 
@@ -179,6 +186,8 @@ class NameTables:
         tid = self._tids.get(token)
         if tid is None:
             tid = self._tids[token] = len(self._tids)
+            self._version += 1
+            self._token_text.append(token)
             if self._since is not None:
                 self._since[1].append(token)
             sids, new_sid = self._sids, self._sid
@@ -235,6 +244,7 @@ class NameTables:
         if fid is not None:
             return fid
         fid = self._fids[key] = len(self._fids)
+        self._version += 1
         if self._since is not None:
             self._since[2].append(key)
         tids, new_tid = self._tids, self._tid
@@ -249,7 +259,7 @@ class NameTables:
             tid = tids.get(token)
             if tid is None:
                 tid = new_tid(token)
-            weight = _weight(token, is_surname, common, wp, particle)
+            weight = token_weight(token, is_surname, common, wp, particle)
             code = weight_codes.get(weight)
             if code is None:
                 code = weight_codes[weight] = len(weight_codes)
@@ -305,6 +315,7 @@ class NameTables:
         for table, keys in ((self._sids, strings), (self._tids, tokens), (self._fids, forms)):
             for key in keys:
                 del table[key]
+        del self._token_text[len(self._tids):]  # token ids are dense: the forgotten ones are the last
         for name, size in self._marked.items():
             buf = self.__dict__[name]
             buf.view()
@@ -313,6 +324,7 @@ class NameTables:
         self._n_t_rec = min(self._n_t_rec, self._marked["_t_sid"])
         self._n_f_rec = min(self._n_f_rec, self._marked["_f_ntok"])
         self._since = ([], [], [])
+        self._version += 1
 
     @property
     def nbytes(self) -> int:
@@ -321,6 +333,12 @@ class NameTables:
                 + self._s_mask.nbytes + self._t_rec.nbytes + self._f_rec.nbytes)
 
     def _arrays(self):
+        """The kernel's arrays: (strings, tokens, forms), made again when names were interned."""
+        if self._made is None or self._made[0] != self._version:
+            self._made = (self._version, self._make_arrays())
+        return self._made[1]
+
+    def _make_arrays(self):
         starts, lengths, chars = self._s_start.view(), self._s_len.view(), self._s_chars.view()
         if self._s_mask.size < lengths.size:
             # letter sets of the strings added since the last call (for the cheap typo bound)
@@ -393,9 +411,65 @@ class NameTables:
         score = np.zeros(len(q), dtype=np.float64)
         common_only = np.zeros(len(q), dtype=np.bool_)
         weak = np.zeros(len(q), dtype=np.bool_)
-        _compare_batch(q, e, strings, tokens, forms, self._scalars,
-                       self._max_len, self._max_tok, self._max_units, score, common_only, weak)
+        _compare_batch(q, e, strings, tokens, forms, self._scalars, self._max_len, self._max_tok, self._max_units,
+                       score, common_only, weak, np.zeros(len(q), dtype=np.int8), _NO_RECORD)
         return score, common_only, weak
+
+    def compare(self, query: NameForm, entry: NameForm) -> NameAlignment:
+        """One pair, with what the explanation needs: the same kernel as :meth:`compare_pairs`
+        (the only implementation of the comparison), asked to record the pairs it chose."""
+        q, e = self.add_form(query, query=True), self.add_form(entry)
+        strings, tokens, forms = self._arrays()
+        one = self._one
+        if one is None or one[4][0].shape[1] < self._max_tok:
+            one = self._one = (np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int32),
+                               np.zeros(1, dtype=np.float64), np.zeros(1, dtype=np.bool_),
+                               (np.zeros((1, self._max_tok, 3), dtype=np.int64),
+                                np.zeros((1, self._max_tok), dtype=np.float64), np.zeros(1, dtype=np.int64)),
+                               np.zeros(1, dtype=np.bool_), np.zeros(1, dtype=np.int8))
+        qids, eids, score, common_only, chosen, weak, flags = one
+        qids[0], eids[0] = q, e
+        _compare_batch(qids, eids, strings, tokens, forms, self._scalars, self._max_len, self._max_tok,
+                       self._max_units, score, common_only, weak, flags, chosen)
+        n = int(chosen[2][0])
+        picked = chosen[0][0, :n].tolist()
+        rows = forms[3][[unit for a, b, _ in picked for unit in (a, b)]].tolist() if n else []
+        text, pairs = self._token_text, []
+        used_q, used_e = [False] * len(query.tokens), [False] * len(entry.tokens)
+        for k, ((_, _, level), q_row, e_row, sim) in enumerate(zip(picked, rows[0::2], rows[1::2],
+                                                                      chosen[1][0, :n].tolist())):
+            used_q[q_row[_U_FIRST]:q_row[_U_FIRST] + q_row[_U_LEN]] = [True] * q_row[_U_LEN]
+            used_e[e_row[_U_FIRST]:e_row[_U_FIRST] + e_row[_U_LEN]] = [True] * e_row[_U_LEN]
+            pairs.append((text[q_row[_U_TOK]], text[e_row[_U_TOK]], sim, LEVEL_NAMES[level]))
+        bits = int(flags[0])
+        return NameAlignment(float(score[0]), tuple(pairs),
+                             tuple(t for t, used in zip(query.tokens, used_q) if not used),
+                             tuple(t for t, used in zip(entry.tokens, used_e) if not used),
+                             bool(bits & _CONFLICT), bool(bits & _CAPPED), bool(common_only[0]))
+
+    def token_similarity(self, a: str, b: str, loose: bool, nickname: float, phonetic: float, initial: float,
+                         nickname_indirect: float) -> tuple[float, str]:
+        """Two tokens' similarity and level name (the comparison's own token levels)."""
+        ta, tb = self._tid(a), self._tid(b)
+        strings, tokens, _ = self._arrays()
+        sim, level = _token_pair(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, strings, tokens,
+                                 self._max_len)
+        return float(sim), LEVEL_NAMES[level]
+
+
+class NameAlignment(NamedTuple):
+    """What :meth:`NameTables.compare` found for one pair: the score before rounding, the token
+    pairs in the order they were chosen (traveller's text, list's text, similarity, level name),
+    the tokens left unpaired on each side, and the flags: leftovers on both sides (a conflict),
+    the single-part cap applied, every agreeing part a very common name."""
+
+    score: float
+    pairs: tuple
+    extra_query: tuple[str, ...]
+    extra_entry: tuple[str, ...]
+    conflict: bool
+    capped: bool
+    common_only: bool
 
 
 #: columns of the packed token and form records (int32, 8 to a row: 32 bytes, aligned)
@@ -407,6 +481,10 @@ _F_TSTART, _F_NTOK, _F_USTART, _F_NUNITS, _F_LOOSE, _F_LOWQ = range(6)
 _U_FIRST, _U_LEN, _U_TOK, _U_RARE = range(4)
 #: columns of a form token's row
 _FT_TOK, _FT_WEIGHT, _FT_SURNAME, _FT_PARTICLE = range(4)
+#: bits of a pair's flags (the explanation's words)
+_CONFLICT, _CAPPED = 1, 2
+#: the chosen pairs not recorded (batches): empty arrays in their place
+_NO_RECORD = (np.zeros((0, 0, 3), dtype=np.int64), np.zeros((0, 0), dtype=np.float64), np.zeros(0, dtype=np.int64))
 
 
 def _aligned_rows(n: int) -> np.ndarray:
@@ -676,13 +754,55 @@ def _initials_of(tok, row0, n, t_rec, form_tokens, s_start, chars):
     return True
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _lost_surname(form_tokens, t0, n, used, weights):
+    """The weight of a name's surname tokens when none of them was paired (else 0): a surname
+    with no part agreeing counts ``lost_surname_extra`` of it as left over."""
+    lost = 0.0
+    for i in range(n):
+        if form_tokens[t0 + i, _FT_SURNAME]:
+            if used[i]:
+                return 0.0
+            lost += weights[form_tokens[t0 + i, _FT_WEIGHT]]
+    return lost
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _patronymic_left(form_tokens, t0, n, used, weights, t_rec):
+    """The weight of a name's unpaired tokens that are patronymics (not from a surname field)."""
+    total = 0.0
+    for i in range(n):
+        if not used[i] and not form_tokens[t0 + i, _FT_SURNAME] \
+                and t_rec[form_tokens[t0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
+            total += weights[form_tokens[t0 + i, _FT_WEIGHT]]
+    return total
+
+
+@_jit
+def _token_pair(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, strings, tokens, max_len):
+    """One token pair's similarity and level code, every level computed in full (no minimum
+    similarity, so no shortcut bound)."""
+    s_start, s_len, chars = strings
+    t_rec, t_skb, t_co, t_nstart, nick, t_fem, t_masc = tokens
+    work = np.zeros((3, max_len + 1), dtype=np.int64)
+    hist = np.zeros(27, dtype=np.int64)
+    within = np.zeros(max_len + 1, dtype=np.int64)
+    return _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, 0.0, within, t_rec,
+                             s_start, s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist)
+
+
 @_jit
 def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok, max_units,
-                   out_score, out_common, out_weak):
-    """``compare_names`` for each (query form, entry form) pair. One function with the loop inside:
-    numba takes a reference to every array unpacked from a tuple, which per pair (or per token
-    similarity) cost more than the comparison itself."""
+                   out_score, out_common, out_weak, out_flags, chosen):
+    """The name comparison of each (query form, entry form) pair: ``out_score`` (before rounding),
+    ``out_common`` (every agreeing part a very common name), ``out_weak`` (a weak name-only match,
+    ``Screener._weak_name_only``), ``out_flags`` (_CONFLICT, _CAPPED). ``chosen`` (units, levels;
+    similarities; counts), when not empty, records each pair's token pairs in the order they were
+    chosen. One function with the loop inside: numba takes a reference to every array unpacked
+    from a tuple, which per pair (or per token similarity) cost more than the comparison itself."""
     f_rec, form_tokens, weights, units = forms
+    chosen_units, chosen_sim, chosen_n = chosen
+    record = chosen_n.size > 0
     s_start, s_len, chars = strings
     t_rec, t_skb, t_co, t_nstart, nick, t_fem, t_masc = tokens
     min_sim, nickname, phonetic, initial = scalars[0], scalars[1], scalars[2], scalars[3]
@@ -718,6 +838,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
             out_score[p] = 0.0
             out_common[p] = False
             out_weak[p] = not loose and not (qn == 0 and en == 0)
+            out_flags[p] = 0
             continue
         qt0, et0 = f_rec[qf, _F_TSTART], f_rec[ef, _F_TSTART]
         qu0, nqu, eu0, neu = f_rec[qf, _F_USTART], f_rec[qf, _F_NUNITS], f_rec[ef, _F_USTART], f_rec[ef, _F_NUNITS]
@@ -843,6 +964,11 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
             weight = (wq + we) / 2
             matched_weight += weight
             numerator += weight * sim
+            if record:
+                chosen_units[p, n_pairs, 0] = a
+                chosen_units[p, n_pairs, 1] = b
+                chosen_units[p, n_pairs, 2] = level
+                chosen_sim[p, n_pairs] = sim
             n_pairs += 1
             if level == INITIAL:
                 initials_agreeing += 1
@@ -897,35 +1023,14 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
             if not used_e[i]:
                 left_e += weights[form_tokens[et0 + i, _FT_WEIGHT]]
                 any_extra = True
-        # a surname with no part agreeing is a conflict
-        # (the weight of a name's surname tokens when none of them was paired)
-        lost_q = 0.0
-        for i in range(qn):
-            if form_tokens[qt0 + i, _FT_SURNAME]:
-                if used_q[i]:
-                    lost_q = 0.0
-                    break
-                lost_q += weights[form_tokens[qt0 + i, _FT_WEIGHT]]
-        lost_e = 0.0
-        for i in range(en):
-            if form_tokens[et0 + i, _FT_SURNAME]:
-                if used_e[i]:
-                    lost_e = 0.0
-                    break
-                lost_e += weights[form_tokens[et0 + i, _FT_WEIGHT]]
-        left_q += lost_q * lost
-        left_e += lost_e * lost
-        # a patronymic missing on one side (compare._patronymic_left)
-        pat_q = 0.0
-        for i in range(qn):
-            if not used_q[i] and not form_tokens[qt0 + i, _FT_SURNAME] \
-                    and t_rec[form_tokens[qt0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
-                pat_q += weights[form_tokens[qt0 + i, _FT_WEIGHT]]
-        pat_e = 0.0
-        for i in range(en):
-            if not used_e[i] and not form_tokens[et0 + i, _FT_SURNAME] \
-                    and t_rec[form_tokens[et0 + i, _FT_TOK], _T_FLAGS] & _PATRONYMIC:
-                pat_e += weights[form_tokens[et0 + i, _FT_WEIGHT]]
+        # a surname with no part agreeing is a conflict even when the other name has nothing left
+        left_q += _lost_surname(form_tokens, qt0, qn, used_q, weights) * lost
+        left_e += _lost_surname(form_tokens, et0, en, used_e, weights) * lost
+        # a patronymic missing on one side is expected (passports do not write it): when it is
+        # all the other name lacks it weighs missing_patronymic_weight of itself; against a
+        # leftover on the other side (a different father, or a surname ending -EVICH) in full
+        pat_q = _patronymic_left(form_tokens, qt0, qn, used_q, weights, t_rec)
+        pat_e = _patronymic_left(form_tokens, et0, en, used_e, weights, t_rec)
         if pat_q > 0 and left_e == 0.0:
             left_q -= pat_q * (1.0 - patronymic_weight)
         elif pat_e > 0 and left_q == 0.0:
@@ -940,8 +1045,12 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         e_real = en
         for i in range(en):
             e_real -= form_tokens[et0 + i, _FT_PARTICLE]
+        capped = False
         if strong_tokens < 2 and max(q_real, e_real) >= 2 and not _same_tokens(form_tokens, qt0, qn, et0, en):
+            # (a name is not capped against itself: nothing can agree more, even when its tokens
+            # are initials, A A vs A A)
             score *= _SINGLE_PART_CAP
+            capped = True
         common_only = n_pairs > 0 and all_common
         if common_only:
             score *= common_factor
@@ -956,3 +1065,6 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
         out_score[p] = score
         out_common[p] = common_only
         out_weak[p] = weak
+        out_flags[p] = (_CONFLICT if conflict > 0 else 0) | (_CAPPED if capped else 0)
+        if record:
+            chosen_n[p] = n_pairs
