@@ -422,7 +422,8 @@ class Screener:
         entry_docs = index.docs[position]
         doc_level, doc_text = self._documents(traveller, entry_docs) if entry_docs and traveller.documents else ("differ", "")
         if category == LOST_STOLEN:
-            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document.issuer_missing_floor}.get(doc_level, 0.0)
+            floors = {"agree": 1.0, "agree_issuer_missing": self.settings.document.issuer_missing_floor}
+            score = floors.get(doc_level, 0.0)
             if score < floor:
                 return None
             return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
