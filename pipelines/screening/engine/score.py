@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.screening.engine.compare import compare_names
+from pipelines.screening.engine.compare import compare_in, compare_names
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
@@ -452,7 +452,10 @@ class Screener:
             for entry_form in index.forms[position]:
                 result = compared.get(entry_form) if compared is not None else None
                 if result is None:
-                    result = compare_names(form, entry_form, self._name_params, index.common)
+                    if self._accelerator is not None:  # its tables hold the list's spellings already
+                        result = compare_in(self._accelerator.names, form, entry_form)
+                    else:
+                        result = compare_names(form, entry_form, self._name_params, index.common)
                     if compared is not None:
                         compared[entry_form] = result
                 if best is None or result.score > best.score:
