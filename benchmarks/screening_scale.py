@@ -92,7 +92,7 @@ def _miss_reason(screener, traveller, form, dob, position: int, min_score: float
         if slot >= index._keys.size or index._keys[slot] != code:
             continue
         found = index._ids[index._starts[slot]:index._starts[slot + 1]]
-        if window is not None and key[0] != "D" and found.size > 8:
+        if window is not None and key[0] not in "DX" and found.size > 8:
             near = (index.year_lo[found] <= dob[0] + window) & (index.year_hi[found] >= dob[0] - window)
             found = found[near]
         limit = index.max_initial_block if key[0] == "I" else index.max_block
@@ -202,6 +202,10 @@ def run_one(size: int, args) -> dict:
         process.join()
     rows = [row for outcome in outcomes for row in outcome["rows"]]
     n = len(rows)
+    if args.rows_out:
+        with open(f"{args.rows_out}-{size}.json", "w") as handle:
+            json.dump([dict(row, variant=variant_of.get(row["id"]), coincidence=row["id"] in coincident)
+                       for row in rows], handle)
     # planted recall per variant
     per_variant: dict[str, Counter] = defaultdict(Counter)
     why: dict[str, Counter] = defaultdict(Counter)
@@ -283,6 +287,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--cache", default=str(REPO / "bench-out" / "screening_scale"))
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rows-out", default="", help="also write every traveller's row to ROWS_OUT-<size>.json")
     parser.add_argument("--out", default=str(REPO / "bench-out" / "screening_scale.json"))
     args = parser.parse_args(argv)
     if args.one:
@@ -292,7 +297,7 @@ def main(argv=None) -> int:
     for size in [int(s) for s in args.sizes.split(",")]:
         command = [sys.executable, __file__, "--one", str(size)] + [
             f"--{name.replace('_', '-')}={getattr(args, name)}"
-            for name in ("travellers", "warm", "per_variant", "workers", "min_score", "seed", "cache")]
+            for name in ("travellers", "warm", "per_variant", "workers", "min_score", "seed", "cache", "rows_out")]
         proc = subprocess.run(command, capture_output=True, text=True)
         if proc.returncode:
             print(proc.stderr[-3000:], file=sys.stderr)

@@ -41,11 +41,13 @@ class Sinks:
     window) rather than one file per unit per run. ``window_files``: partner files and audit segments are
     per window (streaming) rather than per run. ``dedupe``: drop resent records here (batch); a
     stream dedupes in its per-flight state instead, since a grouping here would hold every record
-    until its window closes."""
+    until its window closes. ``flag_hold_seconds`` (streaming): how long a PNR waits, per locator,
+    for a flag that makes it shared under the ``flagged_only`` arrangements."""
 
     flags_immediately: bool = False
     window_files: bool = False
     dedupe: bool = True
+    flag_hold_seconds: float = 48 * 3600
 
 
 @dataclass
@@ -129,7 +131,7 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     if options.rules:
         shared = {"api": travellers, "pnr": pnrs} | "ShareWithPartners" >> ShareWithPartners(
             options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids, records=False,
-            per_window=sinks.window_files)
+            per_window=sinks.window_files, flag_hold_seconds=sinks.flag_hold_seconds)
         extra["partner_files"] = shared["files"]
         extra["audit_heads"] = shared["audit"]
         stage_counts.append(shared["counts"])

@@ -31,6 +31,7 @@ import time
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.runner import PipelineState
 from apache_beam.transforms import trigger, window
 
 from pipelines.io import stream_transforms as intake
@@ -103,7 +104,9 @@ def build_stream_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, mes
         records = records | "GatherForValidation" >> intake.GatherForValidation(stream.batch_seconds)
     decode_letters = decoded[intake.DEAD_LETTER] | windowed(stream, "WindowDecodeDeadLetters")
     composed = compose(records, paxshare, run_id, extra_dead_letters=[decode_letters],
-                       sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False))
+                       sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False,
+                                   # a PNR waits for its flags as long as its flight's state lives
+                                   flag_hold_seconds=stream.retention_hours * 3600 + stream.close_grace_minutes * 60))
 
     late = tracked[intake.LATE] | windowed(stream, "WindowLate")
     late | "WriteLate" >> WriteDeadLetters(f"{output}/late")
@@ -246,7 +249,13 @@ def launch(options: PipelineOptions, duration: float | None = None) -> int:
     started = time.time()
     _stop_on_sigterm()
     try:
-        result.wait_until_finish(duration=int(duration * 1000) if duration else None)
+        if duration:
+            # polled rather than wait_until_finish(duration=...), which on the PortableRunner
+            # ends in a DEADLINE_EXCEEDED error instead of returning
+            while not PipelineState.is_terminal(result.state) and time.time() - started < duration:
+                time.sleep(1)
+        else:
+            result.wait_until_finish()
     except KeyboardInterrupt:
         pass
     finally:

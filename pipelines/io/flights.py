@@ -32,16 +32,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from pipelines.message_functions import CLOSE_FUNCTIONS, FLIGHT_CANCEL, PERSON_CANCEL_FUNCTIONS
 from pipelines.validation import derive
 from pipelines.validation.dedupe import record_content_hash
 
 PROCESS, DUPLICATE, LATE, SUPERSEDED = "PROCESS", "DUPLICATE", "LATE", "SUPERSEDED"
-#: BGM functions that are a whole list for the flight
-LIST_FUNCTIONS = {"ORIGINAL", "CHANGE_PASSENGER", "CHANGE_FLIGHT", "FLIGHT_CLOSE", "CLOSE_ON_BOARD",
-                  "CLOSE_NOT_ON_BOARD", "UNKNOWN"}
-CLOSE_FUNCTIONS = {"FLIGHT_CLOSE", "CLOSE_ON_BOARD", "CLOSE_NOT_ON_BOARD"}
-PERSON_CANCEL_FUNCTIONS = {"CANCEL_RESERVATION", "REDUCTION_IN_PARTY"}
-FLIGHT_CANCEL = "CANCEL_FLIGHT"
 
 
 def flight_key_of(schema_name: str, record: dict) -> str | None:

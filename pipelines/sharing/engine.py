@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from pipelines import storage
+from pipelines.message_functions import names_travellers
 from pipelines.sharing.paths import FULL_NAME_FOR_KIND, split_path
 from pipelines.sharing.rules import Arrangement, Treatment, load_rules
 from pipelines.sharing.scope import Itinerary, in_scope, itinerary_of
@@ -314,7 +315,10 @@ class SharingEngine:
         return found
 
     def share_traveller(self, traveller: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
-        """Shared records (with audit entries) for one ApiTraveller dict."""
+        """Shared records (with audit entries) for one ApiTraveller dict; none for a person named
+        by a cancellation, who is not travelling (see ``message_functions``)."""
+        if not names_travellers(traveller.get("message_function")):
+            return []
         role = traveller.get("person", {}).get("role") or "PASSENGER"
         person_kind = _PERSON_KIND.get(role, "PASSENGER")
         itinerary = self._itinerary(traveller.get("legs") or (), bool(traveller.get("in_transit")) or role.startswith("IN_TRANSIT"))
@@ -324,18 +328,23 @@ class SharingEngine:
         return self._share("API", traveller, str(traveller.get("traveller_id")), person_kind, itinerary,
                            flagged, run_id, shared_at, flight_date, departure)
 
-    def share_pnr(self, pnr: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
-        """Shared records (with audit entries) for one Pnr dict; PNRs concern passengers."""
+    def share_pnr(self, pnr: dict, flagged: bool = False, run_id: str = "", shared_at: str = "",
+                  newly_flagged: bool = False) -> list[Share]:
+        """Shared records (with audit entries) for one Pnr dict; PNRs concern passengers.
+        ``newly_flagged``: shared before, unflagged, and flagged since (a stream, where the PNR
+        came before the API list that flagged a traveller on it): only the ``flagged_only``
+        arrangements, the others have it already."""
         segments = pnr.get("flights") or []
         itinerary = self._itinerary(segments)
         first = (segments[0].get("departure_local") or "") if segments else ""
         flight_date = first[:10]
         departure = f"{flight_date}T00:00:00Z" if flight_date else ""
         source_id = f"{pnr.get('message_id')}/{pnr.get('record_locator')}"
-        return self._share("PNR", pnr, source_id, "PASSENGER", itinerary, flagged, run_id, shared_at, flight_date, departure)
+        return self._share("PNR", pnr, source_id, "PASSENGER", itinerary, flagged or newly_flagged, run_id, shared_at,
+                           flight_date, departure, only_flagged_only=newly_flagged)
 
     def _share(self, kind, record, source_id, person_kind, itinerary: Itinerary, flagged, run_id, shared_at,
-               flight_date, departure) -> list[Share]:
+               flight_date, departure, only_flagged_only: bool = False) -> list[Share]:
         out = []
         filtered_cache: dict = {}
         for c in self._by_kind[kind]:
@@ -343,6 +352,8 @@ class SharingEngine:
             if person_kind not in a.persons:
                 continue
             if a.sharing_mode == "flagged_only" and not flagged:
+                continue
+            if only_flagged_only and a.sharing_mode != "flagged_only":
                 continue
             reason = in_scope(a, itinerary)
             if reason is None:
@@ -382,12 +393,13 @@ class SharingEngine:
             out.append(Share(shared, audit_entry(shared, source_id)))
         return out
 
-    def share(self, kind: str, record: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
+    def share(self, kind: str, record: dict, flagged: bool = False, run_id: str = "", shared_at: str = "",
+              newly_flagged: bool = False) -> list[Share]:
         """``share_traveller`` for kind ``API``, ``share_pnr`` for ``PNR``."""
         if kind == "API":
             return self.share_traveller(record, flagged, run_id, shared_at)
         if kind == "PNR":
-            return self.share_pnr(record, flagged, run_id, shared_at)
+            return self.share_pnr(record, flagged, run_id, shared_at, newly_flagged)
         raise ValueError(f"unknown data kind {kind!r}")
 
 

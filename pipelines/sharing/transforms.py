@@ -49,7 +49,10 @@ import typing
 from datetime import datetime, timezone
 
 import apache_beam as beam
+from apache_beam.coders import BooleanCoder, PickleCoder
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
@@ -111,8 +114,10 @@ class _ShareFn(beam.DoFn):
 
     def process(self, record, window=beam.DoFn.WindowParam, flagged=frozenset()):
         self.counter_in.inc()
-        if isinstance(record, tuple):  # (record, flagged) joined per window (a stream)
+        newly_flagged = False
+        if isinstance(record, tuple):  # (record, flagged) joined in a stream
             record, is_flagged = record
+            newly_flagged, is_flagged = is_flagged == NEWLY_FLAGGED, bool(is_flagged)
         elif self.kind == "API":
             is_flagged = record.get("traveller_id") in flagged
         else:
@@ -120,7 +125,7 @@ class _ShareFn(beam.DoFn):
         shared_at = self.shared_at
         if not isinstance(window, GlobalWindow):  # a stream: shared when its window closes
             shared_at = window.end.to_utc_datetime().strftime("%Y-%m-%dT%H:%M:%SZ")
-        shares = self.engine.share(self.kind, record, is_flagged, self.run_id, shared_at)
+        shares = self.engine.share(self.kind, record, is_flagged, self.run_id, shared_at, newly_flagged)
         if not shares:
             self.counter_none.inc()
         for share in shares:
@@ -184,21 +189,70 @@ def _locator(traveller: dict) -> str:
     return ((traveller.get("person") or {}).get("pnr_locator") or "").upper()
 
 
-def _join_flagged(api, pnr, flagged_map):
-    """Per window: API travellers as (traveller, flagged), and PNRs as (pnr, flagged) where a
-    flagged traveller's API record names the PNR's locator (the same rule as the side input)."""
+#: a PNR shared before, unflagged, whose locator a flagged traveller named since
+NEWLY_FLAGGED = "newly flagged"
+
+
+def _join_flagged(api, pnr, flagged_map, hold_seconds: float):
+    """API travellers as (traveller, flagged), joined per window with their own flags (a flag is
+    made from its traveller, in the same window). PNRs as (pnr, flagged) where a flagged
+    traveller's API record names the PNR's locator (the same rule as the batch side input),
+    joined across windows: an airline pushes a PNR days before the API list that flags someone
+    on it, so a PNR is held, per locator, for ``hold_seconds`` of event time, and shared again
+    to the ``flagged_only`` arrangements (``NEWLY_FLAGGED``) when a flag comes for its locator."""
     joined = ({"record": api | "ApiById" >> beam.Map(lambda t: (t["traveller_id"], t)), "flag": flagged_map}
               | "JoinFlaggedIds" >> beam.CoGroupByKey()
               | "ApiWithFlag" >> beam.FlatMap(lambda kv: [(t, bool(kv[1]["flag"])) for t in kv[1]["record"]]))
     if pnr is None:
         return joined, None
-    locators = (joined | "FlaggedLocators" >> beam.FlatMap(
-        lambda pair: [(_locator(pair[0]), True)] if pair[1] and _locator(pair[0]) else []))
-    pnrs = ({"record": pnr | "PnrByLocator" >> beam.Map(lambda p: ((p.get("record_locator") or "").upper(), p)),
-             "flag": locators}
-            | "JoinFlaggedLocators" >> beam.CoGroupByKey()
-            | "PnrWithFlag" >> beam.FlatMap(lambda kv: [(p, bool(kv[1]["flag"])) for p in kv[1]["record"]]))
+    windowing = pnr.windowing
+    flags = (joined | "FlaggedLocators" >> beam.FlatMap(
+        lambda pair: [(_locator(pair[0]), (_FLAG, None))] if pair[1] and _locator(pair[0]) else []))
+    pnrs = pnr | "PnrByLocator" >> beam.Map(lambda p: ((p.get("record_locator") or "").upper(), (_PNR, p)))
+    pnrs = ((pnrs, flags)
+            | "PnrsAndFlags" >> beam.Flatten()
+            | "AcrossWindows" >> beam.WindowInto(beam.window.GlobalWindows())
+            | "PnrMeetsItsFlags" >> beam.ParDo(_PnrFlagsFn(hold_seconds))
+            | "BackIntoWindows" >> beam.WindowInto(
+                windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
+                allowed_lateness=windowing.allowed_lateness))
     return joined, pnrs
+
+
+_PNR, _FLAG = "pnr", "flag"
+
+
+class _PnrFlagsFn(beam.DoFn):
+    """Per locator, in the global window: a PNR goes on at once as (pnr, flagged so far) and, while
+    unflagged, is kept; the first flag for the locator sends the kept PNRs on as (pnr,
+    ``NEWLY_FLAGGED``). Everything is forgotten ``hold_seconds`` after the last event."""
+
+    PNRS = BagStateSpec("pnrs", PickleCoder())
+    FLAGGED = ReadModifyWriteStateSpec("flagged", BooleanCoder())
+    FORGET = TimerSpec("forget", TimeDomain.WATERMARK)
+
+    def __init__(self, hold_seconds: float):
+        self._hold = hold_seconds
+
+    def process(self, element, timestamp=beam.DoFn.TimestampParam, pnrs=beam.DoFn.StateParam(PNRS),
+                flagged=beam.DoFn.StateParam(FLAGGED), forget=beam.DoFn.TimerParam(FORGET)):
+        _locator_key, (kind, value) = element
+        forget.set(timestamp + self._hold)
+        if kind == _FLAG:
+            if not flagged.read():
+                flagged.write(True)
+                for held in pnrs.read():
+                    yield held, NEWLY_FLAGGED
+                pnrs.clear()
+            return
+        yield value, bool(flagged.read())
+        if not flagged.read():
+            pnrs.add(value)
+
+    @on_timer(FORGET)
+    def forget(self, pnrs=beam.DoFn.StateParam(PNRS), flagged=beam.DoFn.StateParam(FLAGGED)):
+        pnrs.clear()
+        flagged.clear()
 
 
 class _WritePartnerFileFn(beam.DoFn):
@@ -290,9 +344,10 @@ class ShareWithPartners(beam.PTransform):
     def __init__(self, rules_dir, keys_dir, output_dir, run_id, flagged_traveller_ids=None,
                  shared_at: str | None = None, provider: str | None = None, label: str | None = None,
                  shards: int = DEFAULT_SHARDS, records: bool = True, signing_key: str = disclose.SIGNING_KEY_NAME,
-                 per_window: bool = False):
+                 per_window: bool = False, flag_hold_seconds: float = 48 * 3600):
         super().__init__(label)
         self.per_window = per_window
+        self.flag_hold_seconds = flag_hold_seconds
         self.rules_dir = str(rules_dir or default_rules_dir())
         self.keys_dir, self.output_dir, self.run_id = str(keys_dir), str(output_dir), run_id
         self.flagged = flagged_traveller_ids
@@ -331,7 +386,7 @@ class ShareWithPartners(beam.PTransform):
         if self.per_window and flagged_map is not None:
             # a stream: join each window's records with its flagged ids (a side input would hold
             # every record until the window's flags are complete, and stalls the DirectRunner)
-            api, pnr = _join_flagged(api, pnr, flagged_map)
+            api, pnr = _join_flagged(api, pnr, flagged_map, self.flag_hold_seconds)
             flagged_map = None
         if api is not None:
             share("API", api, "ShareApi", flagged_map)

@@ -25,12 +25,20 @@ def kafka() -> str:
     return harness.KAFKA
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def prism(kafka):
+    """A fresh Prism job server and SDK worker pool for each test. Prism is one process that keeps
+    every job in memory; it was seen to exit in a CI run, and every later test failed with it.
+    Fresh for each test, a runner that dies fails one test (with its log), not the rest."""
+    _require("Prism job server", harness.JOB_ENDPOINT)  # brought up with the cluster
+    harness.tool("prism.sh", "restart")
     _require("Prism job server", harness.JOB_ENDPOINT)
     _require("SDK worker pool", harness.WORKER_POOL)
     yield harness.JOB_ENDPOINT
-    harness.cancel_running_jobs()  # none may outlive the tests, whatever failed
+    if harness.listening(harness.JOB_ENDPOINT):
+        harness.cancel_running_jobs()  # none may outlive the test, whatever failed
+    else:
+        print(f"Prism exited during the test; the end of its log:\n{harness.log_tail('prism.log', 80)}")
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,15 @@ WORKER_POOL = f"localhost:{os.environ.get('PAXSHARE_WORKER_POOL_PORT', '15000')}
 FLINK_REST = f"http://127.0.0.1:{os.environ.get('PAXSHARE_FLINK_REST_PORT', '18081')}"
 
 
+def log_tail(name: str, lines: int = 60) -> str:
+    """The last lines of a component's log under the cluster home (``logs/NAME``)."""
+    home = Path(os.environ.get("PAXSHARE_CLUSTER_HOME", REPO_ROOT / ".cluster"))
+    try:
+        return "\n".join((home / "logs" / name).read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(no log: {error})"
+
+
 def listening(hostport: str) -> bool:
     host, port = hostport.rsplit(":", 1)
     with socket.socket() as sock:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipelines.screening.engine.index import CandidateIndex, entry_forms, entry_keys
-from pipelines.screening.engine.compiled.keycodes import KeyBatch, _code, _code_py, code_of, document_code, is_initial
+from pipelines.screening.engine.compiled.keycodes import KeyBatch, _code, _code_py, code_of, is_initial
 from pipelines.screening.normalise.names import PARTICLES, NameForm, name_form
 from pipelines.generate.synthetic import fake_entries
 
@@ -40,15 +40,17 @@ def _groups(codes: np.ndarray, counts: np.ndarray) -> list[set[int]]:
 @pytest.mark.parametrize("pairs", [True, False])
 @pytest.mark.parametrize("with_initial", [True, False])
 @pytest.mark.parametrize("documents", [True, False])
-def test_list_side_codes_are_the_string_rules(joined, pairs, with_initial, documents):
+@pytest.mark.parametrize("edits", [True, False])
+def test_list_side_codes_are_the_string_rules(joined, pairs, with_initial, documents, edits):
     rules = {"joined_tokens": joined, "token_pairs": pairs, "key_with_initial": with_initial,
-             "document_number": documents}
-    rng = random.Random(f"{joined}{pairs}{with_initial}{documents}")
+             "document_number": documents, "document_one_edit": edits, "deletion_neighbourhood": edits}
+    rng = random.Random(f"{joined}{pairs}{with_initial}{documents}{edits}")
     batch, expected = KeyBatch(rules, query=False), []
+    index = CandidateIndex([], rules)
     for _ in range(300):
         forms = [_random_form(rng) for _ in range(rng.choice([0, 1, 1, 2, 3]))]
-        docs = [(f"X{rng.randrange(10**6)}", "USA") for _ in range(rng.choice([0, 0, 1, 2]))]
-        batch.add(forms, [document_code(number) for number, _ in docs] if documents else ())
+        docs = [(f"X{rng.randrange(10 ** rng.choice([3, 6, 8]))}", "USA") for _ in range(rng.choice([0, 0, 1, 2]))]
+        batch.add(forms, index.document_codes(docs))
         expected.append(entry_keys(forms, docs, rules))
     codes, counts = batch.codes()
     assert counts.sum() == codes.size
@@ -91,7 +93,7 @@ def test_compiled_mixing_equals_python_mixing():
     rng = random.Random(5)
     edge = [0, 1, -1, 2**63 - 1, -2**63, hash("MHMD"), hash("")]
     values = edge + [rng.randrange(-2**63, 2**63) for _ in range(500)]
-    for kind in range(1, 8):
+    for kind in range(1, 10):
         for a, b in zip(values, reversed(values)):
             assert _code(kind, a, b) == _code_py(kind, a, b)
 

@@ -145,9 +145,61 @@ def test_a_common_name_needs_a_full_date_where_the_list_holds_many_namesakes():
     small = {c.entry_id: c for c in Screener(entries).screen(traveller("JOHNSON", "JAMES", dob="1987-04-24"))}
     assert small["YEAR"].alert
     # as many namesakes expected on the list as a million-entry list holds of JAMES JOHNSON
-    crowded = Screener(entries, load_settings(overrides={"comparisons": {"name": {"weak_date_listed_namesakes": 1e-6}}}))
+    crowded = Screener(entries, load_settings(overrides={"comparisons": {"name": {"weak_date_chance": 1e-9}}}))
     found = {c.entry_id: c for c in crowded.screen(traveller("JOHNSON", "JAMES", dob="1987-04-24"))}
     assert found["FULL"].alert and not found["YEAR"].alert and found["YEAR"].score == 0.77
     assert "common name (about" in found["YEAR"].explanation and "date of birth agrees only partly" in found["YEAR"].explanation
     rare = crowded.screen(traveller("XOCHIQUETZAL", "ITZEL", dob="1987-04-24"))
     assert rare[0].entry_id == "RARE" and rare[0].alert
+
+
+def test_an_undated_name_several_listed_people_carry_does_not_alert_alone():
+    # three different people (other dates) carry the name: on a list of this size that stands for
+    # many travellers, whatever a population table says of its parts
+    rare = ("QUOBLANTEZ", "ZYRNAVEL")
+    entries = [make_entry(f"D{i}", surname=rare[0], given=rare[1], dobs=[f"19{50 + i}-01-02"]) for i in range(3)]
+    entries.append(make_entry("NODOB", surname=rare[0], given=rare[1]))
+    entries += [make_entry(f"F{i}", full=f"FILLER{i} PERSON{i}") for i in range(40)]
+    # the older rule (a name on a share of the list's people) set so that it cannot fire here
+    older_off = {"common_full_name_share": 0.5}
+    for screener in _both_engines(entries, {"comparisons": {"name": older_off}}):
+        found = {c.entry_id: c for c in screener.screen(traveller(*rare))}
+        assert not found["NODOB"].alert and "common name (about" in found["NODOB"].explanation
+    # one listed person with the name: it still alerts without a date
+    alone = [e for e in entries if not e["entry_id"].startswith("D")]
+    for screener in _both_engines(alone, {"comparisons": {"name": older_off}}):
+        assert {c.entry_id: c for c in screener.screen(traveller(*rare))}["NODOB"].alert
+
+
+def test_a_weak_date_counts_by_how_often_namesakes_reach_it_by_chance():
+    # 30 listed namesakes born in other years: a year-only date agreeing is what one of 30
+    # namesakes produces by chance (30 x 0.02 >= 0.2); a full date one keying error away is not
+    rare = ("QUOBLANTEZ", "ZYRNAVEL")
+    entries = [make_entry(f"D{i}", surname=rare[0], given=rare[1], dobs=[f"{1930 + 2 * i}-05-06"]) for i in range(30)]
+    entries += [make_entry("YEAR", surname=rare[0], given=rare[1], dobs=["1991"]),
+                make_entry("TYPO", surname=rare[0], given=rare[1], dobs=["1991-07-08"])]
+    for screener in _both_engines(entries):
+        found = {c.entry_id: c for c in screener.screen(traveller(*rare, dob="1991-07-18"))}
+        assert not found["YEAR"].alert and "agrees only partly" in found["YEAR"].explanation
+        assert found["TYPO"].alert
+    few = entries[-2:] + entries[:2]
+    for screener in _both_engines(few):
+        assert {c.entry_id: c for c in screener.screen(traveller(*rare, dob="1991-07-18"))}["YEAR"].alert
+
+
+def test_a_rare_spelling_of_a_common_sound_is_not_a_rare_part():
+    # MOSMIN is carried by one listed person, but 30 carry MOZMAN/MASMAN/MESMEN, spellings of its
+    # sound; GUADALUPE is common on the list
+    entries = [make_entry("HIT", surname="MOSMIN", given="GUADALUPE")]
+    entries += [make_entry(f"S{i}", surname=["MOZMAN", "MASMAN", "MESMEN"][i % 3], given="GUADALUPE")
+                for i in range(30)]
+    entries += [make_entry(f"F{i}", full=f"FILLER{i} PERSON{i}") for i in range(40)]
+    settings = {"rare_token_min": 3, "rare_token_share": 0.0, "common_sound_is_not_rare": True}
+    for screener in _both_engines(entries, {"comparisons": {"name": settings}}):
+        found = {c.entry_id: c for c in screener.screen(traveller("MEZMIN", "MARIA GUADALUPE"))}
+        assert not found["HIT"].alert and "only by sound" in found["HIT"].explanation
+    # the exact rare spelling still alerts without a date; the rule is off by default
+    assert {c.entry_id: c for c in Screener(entries).screen(traveller("MEZMIN", "MARIA GUADALUPE"))}["HIT"].alert
+    for screener in _both_engines(entries, {"comparisons": {"name": settings}}):
+        found = {c.entry_id: c for c in screener.screen(traveller("MOSMIN", "MARIA GUADALUPE"))}
+        assert found["HIT"].alert

@@ -66,6 +66,33 @@ def test_scope_between_transit_other_and_out_of_scope():
     assert _ids(ENGINE.share_traveller(traveller(route=("LAX", "MEX"), role="CREW"))) == ["MEX-USA"]
 
 
+@pytest.mark.parametrize("function", ["CANCEL_RESERVATION", "REDUCTION_IN_PARTY", "CANCEL_FLIGHT"])
+def test_a_person_named_by_a_cancellation_is_not_shared_as_a_traveller(function):
+    """A cancelled reservation, a reduced party or a cancelled flight names persons who will not
+    travel: sharing them as travellers would disclose someone who is not crossing (a stream
+    withdraws them from the flight instead, and batch must agree with it)."""
+    cancelled = dict(traveller(route=("LAX", "MEX")), message_function=function)
+    assert ENGINE.share_traveller(cancelled, flagged=True) == []
+    for travelling in ("ORIGINAL", "CHANGE_PASSENGER", "CLOSE_ON_BOARD", None):
+        assert _ids(ENGINE.share_traveller(dict(cancelled, message_function=travelling))) == ["MEX-USA", "USA-MEX"]
+
+
+def test_a_pnr_flagged_after_it_was_shared_goes_only_to_the_flagged_only_arrangements():
+    """In a stream a PNR can be shared (unflagged) before the API list that flags a traveller on it;
+    when the flag comes, only the flagged_only arrangements still need it."""
+    import dataclasses
+
+    everything = [dataclasses.replace(a, sharing_mode="all") if a.id == "CAN-USA" else a for a in ARRANGEMENTS]
+    engine = SharingEngine(everything, secrets_for(everything))
+    record = pnr(route=("JFK", "YYZ"))
+    assert _ids(engine.share_pnr(record)) == ["CAN-USA"]
+    assert _ids(engine.share_pnr(record, flagged=True)) == ["CAN-USA", "USA-CAN"]
+    assert _ids(engine.share_pnr(record, newly_flagged=True)) == ["USA-CAN"]
+    (late,) = engine.share_pnr(record, newly_flagged=True)
+    (together,) = [s for s in engine.share_pnr(record, flagged=True) if s.record["arrangement_id"] == "USA-CAN"]
+    assert late.record == together.record  # the same record as if the flag had come first
+
+
 def test_treatments_and_envelope():
     (share,) = [s for s in ENGINE.share_traveller(traveller(route=("LAX", "MEX"))) if s.record["arrangement_id"] == "USA-MEX"]
     record = share.record

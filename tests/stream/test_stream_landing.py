@@ -42,6 +42,13 @@ def _wait_for(predicate, seconds: float) -> bool:
     return predicate()
 
 
+def _state(stream, landing: Path, out: Path, log: Path) -> str:
+    """What a failed wait saw: the stream's exit code, the folders, and the end of its log."""
+    listing = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) if out.exists() else []
+    return (f"stream exit code {stream.poll()}; {len(list(landing.iterdir()))} files landed; outputs: "
+            f"{listing[:40]}\n--- stream log (end) ---\n{log.read_text(errors='replace')[-6000:]}")
+
+
 @needs_prism
 def test_files_written_after_start_are_read_once_and_unfinished_ones_wait(tmp_path):
     landing, seen = tmp_path / "landing", tmp_path / "seen.txt"
@@ -94,11 +101,14 @@ def test_stream_command_seals_flags_while_running(tmp_path):
                                 cwd=REPO, capture_output=True, text=True, timeout=120)
         assert replay.returncode == 0, replay.stdout + replay.stderr
         flags_seen = _wait_for(lambda: glob.glob(str(out / "flags" / "*" / "*.sealed")), 90)
-        assert flags_seen and stream.poll() is None  # flags appear while the stream still runs
-        assert _wait_for(lambda: glob.glob(str(out / "report" / "window-*.json")), 60)
+        # flags appear while the stream still runs
+        assert flags_seen and stream.poll() is None, _state(stream, landing, out, log)
+        assert _wait_for(lambda: glob.glob(str(out / "report" / "window-*.json")), 60), _state(stream, landing, out, log)
         # while it ran, nothing of paxshare failed (a job being stopped fails bundles in flight,
         # which are retried on a restart: only what was logged before the stop counts)
         output = log.read_text(errors="replace")
+        if (out / "paxshare.log").exists():  # the runner's and workers' log lines (quiet by default)
+            output += (out / "paxshare.log").read_text(errors="replace")
         ours = [line for line in output.splitlines() if 'File "' in line and "/pipelines/" in line]
         assert not ours, output[-4000:]
     finally:

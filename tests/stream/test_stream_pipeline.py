@@ -216,7 +216,10 @@ def test_arrival_order_does_not_change_what_stands(setup, tmp_path):
     assert {t for _, t, _ in outcomes[0]} == {"AC-2/P002"}  # KARIMOV on the current list; OKAFOR cancelled
 
 
-def test_batch_and_streaming_give_the_same_flags_and_partner_records(setup, tmp_path):
+# the PNR in the same window as the API lists, hours before them (airlines push PNRs from 72 h
+# before departure, the API list at check-in), and after them
+@pytest.mark.parametrize("pnr_offset", [5, -3 * 3600, 3 * 3600], ids=["same-window", "pnr-first", "pnr-last"])
+def test_batch_and_streaming_give_the_same_flags_and_partner_records(setup, tmp_path, pnr_offset):
     keys, watchlist = setup
     records = [manifest(f"M{i}", persons=_persons(1, 2, 3, 4) if i == 0 else [person(j) for j in range(1, 4)])
                for i in range(3)]
@@ -227,10 +230,11 @@ def test_batch_and_streaming_give_the_same_flags_and_partner_records(setup, tmp_
     batch_out, stream_out = tmp_path / "batch", tmp_path / "stream"
     assert paxshare(["run", str(inputs), "--output", str(batch_out), "--watchlists", str(watchlist),
                      "--keys", str(keys), "--rules", "rules", "--run-id", "s1", "--quiet"]) == 0
-    events = TestStream().advance_watermark_to(T0)
-    for i, record in enumerate(records):
-        events = events.add_elements([beam.window.TimestampedValue((f"m{i}", _message(record)), T0 + i)])
-    events = events.add_elements([beam.window.TimestampedValue(("p", _message(pnr("Q7XK2M"), "pnr")), T0 + 5)])
+    events = TestStream().advance_watermark_to(T0 - 4 * 3600)
+    arrivals = [(T0 + i, (f"m{i}", _message(record))) for i, record in enumerate(records)]
+    arrivals.append((T0 + pnr_offset, ("p", _message(pnr("Q7XK2M"), "pnr"))))
+    for at, element in sorted(arrivals, key=lambda a: a[0]):
+        events = events.add_elements([beam.window.TimestampedValue(element, at)])
     _run(events.advance_watermark_to_infinity(), stream_out, keys, watchlist)
 
     def flag_view(out):

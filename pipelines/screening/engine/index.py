@@ -12,7 +12,15 @@ the list's size. Keys (each rule can be turned off in the settings' ``blocking``
 * ``I`` key with initial: one token's skeleton with the other token's first letter, so a
   consonant typo in one token, or an initial, still meets the entry.
 * ``S`` single token: only for one-token names (mononyms) on both sides.
-* ``D`` document number alone: lost/stolen documents and listed persons' documents.
+* ``E`` one-edit keys of a rare token (:func:`keycodes.deletion_keys`): the token and every
+  string one letter shorter, on both sides, so a single typo (substitution, insertion,
+  deletion, two letters swapped) in the distinctive token is found even when the other tokens
+  are common given names whose blocks are too big to read (``MARIA KOWALSZYK`` finds
+  ``MARIA KOWALCZYK``). The list keys only rare tokens; travellers query every token.
+* ``D`` document number alone: lost/stolen documents and listed persons' documents; ``X`` its
+  one-edit neighbourhood (:func:`keycodes.document_keys`), so a number keyed with one character
+  wrong, added, dropped or two swapped is still retrieved (the score still needs the number to
+  agree exactly to count the document).
 * ``C`` coarse keys (see :func:`coarse_keys`) on entries written in a loose script or of one
   word, queried by every traveller; ``W`` the whole name's coarse key on Latin entries of 2-4
   tokens, queried only by travellers written in a loose script (:func:`whole_coarse_key`).
@@ -56,9 +64,10 @@ from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
 from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
 from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives,
-                                                          code_of, document_code, real_positions, second_letter)
+                                                          code_of, deletion_keys, document_key_codes, document_keys,
+                                                          forget_list_edit_keys, real_positions, second_letter)
 
-__all__ = ["CandidateIndex", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats", "prior_code"]
+__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats", "prior_code"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
@@ -68,15 +77,40 @@ def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
     list repeats a name; ``name_form``'s own cache is too small to hold a whole list)."""
     forms = []
     for name in entry.get("names") or []:
-        written = (name.get("surname"), name.get("given_names"), name.get("full_name"), name.get("quality") == "LOW")
-        form = seen.get(written) if seen is not None else None
-        if form is None:
-            form = name_form(*written)
-            if seen is not None:
-                seen[written] = form
-        if form:
-            forms.append(form)
+        for written in alternates(name.get("surname"), name.get("given_names"), name.get("full_name")):
+            written += (name.get("quality") == "LOW",)
+            form = seen.get(written) if seen is not None else None
+            if form is None:
+                form = name_form(*written)
+                if seen is not None:
+                    seen[written] = form
+            if form:
+                forms.append(form)
     return tuple(forms)
+
+
+#: most spellings one listed name field with alternates yields (their product is bounded)
+MAX_ALTERNATES = 8
+_ALTERNATE_MARKS = (";", "/")
+
+
+def alternates(surname: str | None, given: str | None, full: str | None) -> list[tuple]:
+    """A listed name's written forms: lists put several alternates in one field, separated by
+    ``;`` or ``/`` (``HASSAN/HASAN``, ``ALI HASSAN; ALI HASAN``); each alternate is a spelling of
+    its own, combined with the other fields (at most :data:`MAX_ALTERNATES`). A field without
+    either mark is one form, as written. List side only: a traveller's ``SMITH/JOHN`` is the
+    airline's surname/given-name format, not alternates."""
+    fields = (surname, given, full)
+    if not any(f and (";" in f or "/" in f) for f in fields):
+        return [fields]
+    options = []
+    for field in fields:
+        if field and (";" in field or "/" in field):
+            parts = [p.strip() for p in field.replace(";", "/").split("/")]
+            options.append([p for p in parts if p] or [None])
+        else:
+            options.append([field])
+    return list(itertools.islice(itertools.product(*options), MAX_ALTERNATES))
 
 
 def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> set[str]:
@@ -138,9 +172,18 @@ def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | N
             # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
             # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
             keys |= coarse_keys(form.tokens)
-    if rules.get("document_number", True):
-        keys.update("D|" + number for number, _ in documents if number)
+        if not form.loose:
+            keys |= deletion_keys(form.tokens, form.particles, False, rules)
+    keys.update(_document_keys(documents, rules))
     return keys
+
+
+def _document_keys(documents: Iterable[tuple[str, str | None]], rules: dict) -> set[str]:
+    """Both sides' document keys (none when document keys are off)."""
+    if not rules.get("document_number", True):
+        return set()
+    one_edit = bool(rules.get("document_one_edit", True))
+    return {key for number, _ in documents for key in document_keys(number, one_edit)}
 
 
 def _initial_keys(skeletons: list, letters: list) -> set[str]:
@@ -189,6 +232,8 @@ def whole_coarse_key(tokens: tuple[str, ...]) -> str:
 
 
 _NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
+#: key kinds looked up as documents (never cut by the name cap)
+_DOCUMENT_KINDS = frozenset("DX")
 
 def new_lookup_stats() -> dict[str, int]:
     return dict.fromkeys(LOOKUP_STATS, 0)
@@ -291,6 +336,7 @@ class CandidateIndex:
         # the codes of the string keys the module docstring lists), entry after entry
         key_array, key_counts = batch.codes()
         del batch, written_names
+        forget_list_edit_keys()
         n_postings = key_array.size
         order = np.argsort(key_array, kind="stable")
         sorted_keys = key_array[order]
@@ -365,16 +411,18 @@ class CandidateIndex:
             keys |= coarse_keys(form.tokens)
             if form.loose:
                 keys.add(whole_coarse_key(form.tokens))
-        if self.rules.get("document_number", True):
-            keys.update("D|" + number for number, _ in documents if number)
+            else:
+                keys |= deletion_keys(form.tokens, form.particles, True, self.rules)
+        keys.update(_document_keys(documents, self.rules))
         return keys
 
     def document_codes(self, documents: Iterable[tuple[str, str | None]]) -> list[int]:
-        """The codes of the ``D`` keys of normalised documents (none when document keys are off):
-        the codes of :meth:`query_keys`' and :func:`entry_keys`' document keys, made directly."""
+        """The codes of the ``D`` and ``X`` keys of normalised documents (none when document keys
+        are off): the codes of :meth:`query_keys`' and :func:`entry_keys`' document keys."""
         if not self.rules.get("document_number", True):
             return []
-        return [document_code(number) for number, _ in documents if number]
+        one_edit = bool(self.rules.get("document_one_edit", True))
+        return [code for number, _ in documents if number for code in document_key_codes(number, one_edit)]
 
     def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),
                    birth_year: int | None = None, year_window: int | None = None, prior=None) -> list[int]:
@@ -404,9 +452,9 @@ class CandidateIndex:
         if not keys or not self._keys.size:
             return []
         # document hits are never cut by the name cap: a listed document must always be scored
-        doc_keys = [k for k in keys if k[0] == "D"]
+        doc_keys = [k for k in keys if k[0] in _DOCUMENT_KINDS]
         by_document = self._lookup(doc_keys) if doc_keys else []
-        name_keys = [k for k in keys if k[0] != "D"]
+        name_keys = [k for k in keys if k[0] not in _DOCUMENT_KINDS]
         names = self._lookup(name_keys, birth_year, year_window, prior)
         if year_window is not None and birth_year is not None and names:
             # small blocks skipped the birth-year filter above (cheaper per block to score them);

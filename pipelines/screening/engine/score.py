@@ -25,6 +25,7 @@ import contextlib
 import functools
 import gc
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
 from pipelines.screening.normalise.name_frequency import population_share
-from pipelines.screening.normalise.names import is_particle, name_form
+from pipelines.screening.normalise.names import is_particle, name_form, skeleton
 from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
 from pipelines.screening.engine.tables import ScoringTables, read_only
@@ -81,6 +82,21 @@ def best_dob_level(dob: tuple, entry_dobs) -> str:
     the compiled path compiles)."""
     year, month, day = dob[0], dob[1] or 0, dob[2] or 0
     return DOB_ORDER[min(dob_level(year, month, day, d[0], d[1] or 0, d[2] or 0) for d in entry_dobs)]
+
+
+#: how much rarer than the birth year alone agreeing a date level is by chance, for a random
+#: person: at least the same year (partial dates, placeholders, a year-month with another month),
+#: within a year either way (3 years), the same year with the month or the day also the same
+#: (1/12 + 1/30), a year apart with the same day and month (2 x 1/365)
+_DATE_CHANCE_FACTOR = {"partial_agree": 1.0, "placeholder_agree": 1.0, "month_differs": 1.0,
+                       "year_off_by_one": 3.0, "day_or_month_typo": 1 / 12 + 1 / 30, "year_typo": 2 / 365}
+
+
+def date_chance(level: str, year_chance: float) -> float:
+    """The chance that a random person's listed date of birth agrees with a traveller's at least
+    as well as ``level`` (one of :data:`WEAK_DOB_LEVELS`), ``year_chance`` being the chance that
+    the birth year alone agrees (births spread over some 50 years: 0.02)."""
+    return year_chance * _DATE_CHANCE_FACTOR[level]
 
 
 def _namesakes(expected: float) -> str:
@@ -162,10 +178,14 @@ class Screener:
         self._common_people = float(name.common_name_people)
         self._population = float(name.travelling_population)
         self._weak_date_cap = name.weakly_corroborated_common_name_cap
-        self._weak_date_namesakes = name.weak_date_listed_namesakes
+        self._weak_date_chance = name.weak_date_chance
+        self._date_chance_year = name.date_chance_year
+        self._listed_name_counts = name.listed_name_counts
+        self._common_sounds = name.common_sound_is_not_rare
         self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
+        self._skeletons: Counter | None = None  # _skeleton_people, made when first needed
         self._rare_limit = max(float(name.rare_token_min), len(self.index) * name.rare_token_share)
         # a list's own count says something about the population only when many listed people
         # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
@@ -322,23 +342,46 @@ class Screener:
             agreed = True
         return product * self._population if agreed else float("inf")
 
-    def _common_name(self, form, best, dated: bool) -> float | None:
-        """Is the agreeing name too common to count without a full date (None: no)? With a date
-        that agrees only weakly (``dated``): any name whose namesakes expected *on this list*
-        (population figure x listed people / population) reach ``weak_date_listed_namesakes``:
-        among that many, a year or a near date turns up by chance. With no date to compare: the
-        old rules (every agreeing part a very common token, the full name on many listed people:
-        returns inf), or an *identical* name with at least ``common_name_people`` expected
-        namesakes in the travelling population. Returns the population figure."""
-        if dated:
-            expected = self._expected_namesakes(best)
+    def _listed_namesakes(self, form, best) -> float:
+        """Different listed people carrying exactly the traveller's name or exactly the entry's
+        (:meth:`CandidateIndex.people_named`, counted from 3): the list's own count of a full
+        name, which the product of its parts' shares can underestimate by far (a surname common
+        in one community, a given name common with it). 0 when fewer than 3 carry either."""
+        if not self._listed_name_counts:
+            return 0.0
+        index = self.index
+        return float(max(index.people_named(form.tokens), index.people_named(best._entry.tokens)))
+
+    def _common_name(self, form, best, level: str) -> float | None:
+        """Is the agreeing name too common to count without a full date (None: no)? Returns the
+        expected namesakes in the travelling population (the explanation's figure), the larger of
+        the parts' estimate (:meth:`_expected_namesakes`) and the list's own count of people with
+        this full name scaled to the population (:meth:`_listed_namesakes`: 3 people named so on
+        a million-entry list stand for ~1,200 travellers).
+
+        With a date that agrees only weakly (``level`` in :data:`WEAK_DOB_LEVELS`), the
+        Fellegi-Sunter question: how many of the *listed* namesakes would agree this well by
+        chance? Namesakes on the list (expected namesakes x listed people / population) times the
+        chance that a random person's date agrees at least at this level (:func:`date_chance`:
+        ``date_chance_year`` for a year, divided by the months and days a full date adds); when
+        that reaches ``weak_date_chance``, a date like this one is what namesakes produce, not
+        evidence. With no date (``missing``): the old rules (every agreeing part a very common
+        token, the full name on many listed people: inf), or an *identical* name with at least
+        ``common_name_people`` expected namesakes."""
+        if level != "missing":
+            expected = max(self._expected_namesakes(best),
+                           self._listed_namesakes(form, best) * self._population / self._list_people)
             listed = expected * self._list_people / self._population
-            return expected if listed >= self._weak_date_namesakes else None
+            if best.common_only:
+                listed = max(listed, self._rare_limit)  # every agreeing part a very common name
+            chance = listed * date_chance(level, self._date_chance_year)
+            return expected if chance >= self._weak_date_chance else None
         if best.common_only or self._common_full_name(form):
             return float("inf")
         if best.extra_query or best.extra_entry or any(level != "exact" for *_, level in best.pairs):
             return None  # a near name: the name-only rule (_weak_name_only) decides
-        expected = self._expected_namesakes(best)
+        expected = max(self._expected_namesakes(best),
+                       self._listed_namesakes(form, best) * self._population / self._list_people)
         return expected if expected >= self._common_people else None
 
     def useless_entries(self) -> dict[str, list[str]]:
@@ -388,6 +431,39 @@ class Screener:
                 if people_carrying(e_text, entry_tokens, counts) <= limit:
                     return False
         return True
+
+    def _rare_only_by_sound(self, best) -> bool:
+        """A near name-only match whose every rare agreeing part (:meth:`_weak_name_only`) agrees
+        only by sound or spelling with a *common* sound (``MEZMIN`` ~ ``MOSMIN``, ``MUNOZ`` ~
+        ``MANNEZ``): the rare spelling narrows nothing down when many listed people carry a
+        spelling that sounds the same (:meth:`_skeleton_people`). Then the name-only cap applies
+        as for a near name with no rare part. Exempt as there: names in loose scripts and
+        identical names. Applied after the compiled pre-scoring, which only bounds the score from
+        above (it does not know this rule, so it keeps a little more than needed)."""
+        if not self._common_sounds or best._query.loose or best._entry.loose:
+            return False
+        if not best.extra_query and not best.extra_entry and all(level == "exact" for *_, level in best.pairs):
+            return False
+        counts, limit = self.index.token_people, self._rare_limit
+        entry_tokens = best._entry.tokens
+        for q_text, e_text, sim, level in best.pairs:
+            if sim >= spec.STRONG_PART and level != "initial" and level != "initials" \
+                    and people_carrying(e_text, entry_tokens, counts) <= limit:
+                if level == "exact" or max(self._skeleton_people(q_text), self._skeleton_people(e_text)) <= limit:
+                    return False
+        return True
+
+    def _skeleton_people(self, text: str) -> int:
+        """Listed people carrying a token spelled with ``text``'s consonant skeleton: a part that
+        agrees only by sound (``MEZMIN`` ~ ``MOSMIN``) is as rare as every spelling that sounds
+        like it, not as its one listed spelling (a rare spelling of a common sound agrees with
+        many people by chance)."""
+        table = self._skeletons
+        if table is None:
+            table = self._skeletons = Counter()
+            for token, n in self.index.token_people.items():
+                table[skeleton(token)] += n
+        return table.get(skeleton(text), 0) if " " not in text else 0
 
     def _surely_weak_name_only(self, form, position: int) -> bool:
         """Before the full comparison: is every possible outcome a weak name-only match (see
@@ -463,11 +539,12 @@ class Screener:
         name_score = best.score if best else 0.0
         common = None
         if best is not None and doc_floor is None and (level == "missing" or level in WEAK_DOB_LEVELS):
-            common = self._common_name(form, best, level != "missing")
+            common = self._common_name(form, best, level)
         uncorroborated = common is not None and level == "missing"
         weakly_corroborated = common is not None and level != "missing"
         name_only = (not uncorroborated and best is not None and doc_floor is None and level == "missing"
-                     and name_score > self._name_only_cap and self._weak_name_only(best))
+                     and name_score > self._name_only_cap
+                     and (self._weak_name_only(best) or self._rare_only_by_sound(best)))
         if uncorroborated:
             # a very common name and nothing that pins the person down (no date of birth on one
             # side, no document): thousands of people carry it, so it stays a candidate for
@@ -493,7 +570,8 @@ class Screener:
             lines.append(f"common name{_namesakes(common)[:-1]}{listed}), date of birth agrees only partly or by one "
                          f"keying error and no document: score counted at most {self._weak_date_cap:.2f}")
         elif name_only:
-            lines.append("name not identical and no rare part agrees, no date of birth or document to compare: "
+            lines.append("name not identical and no rare part agrees (or only by sound, with a common sound), "
+                         "no date of birth or document to compare: "
                          f"name counted at most {self._name_only_cap:.2f}")
         if level != "missing":
             listed = "|".join(entry.get("dates_of_birth") or [])

@@ -116,7 +116,10 @@ class NameSettings(_Section):
     common_full_name_share: float
     common_name_people: int
     travelling_population: int
-    weak_date_listed_namesakes: float
+    date_chance_year: float
+    weak_date_chance: float
+    listed_name_counts: bool
+    common_sound_is_not_rare: bool
     weakly_corroborated_common_name_cap: float
     uncorroborated_name_cap: float
     rare_token_share: float
@@ -132,6 +135,10 @@ class BlockingSettings(_Section):
     key_with_initial: bool
     joined_tokens: bool
     document_number: bool
+    document_one_edit: bool
+    deletion_neighbourhood: bool
+    deletion_min_length: int
+    deletion_rare_share: float
     max_candidates: int
     max_block_size: int
     max_initial_block_size: int

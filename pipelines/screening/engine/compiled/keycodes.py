@@ -28,17 +28,18 @@ import numpy as np
 from pipelines.screening.engine.compare import baltic_stem
 from pipelines.screening.normalise.names import (COMMON_TOKENS, PARTICLES, coarse, coarse_of_skeleton, is_particle,
                                                  joined_skeleton, skeleton)
+from pipelines.screening.normalise.name_frequency import population_share
 from pipelines.screening.normalise.nicknames import variants
 
-__all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "document_code",
-           "is_initial", "real_positions", "second_letter"]
+__all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "deletion_keys",
+           "document_code", "document_keys", "forget_list_edit_keys", "is_initial", "neighbourhood", "real_positions", "second_letter"]
 
 #: key kind letter -> number mixed into the code (``C`` with one part and with two are different
 #: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
-_S, _P, _I, _C, _W, _D, _C2 = 1, 2, 3, 4, 5, 6, 7
+_S, _P, _I, _C, _W, _D, _C2, _E, _X = 1, 2, 3, 4, 5, 6, 7, 8, 9
 # per spelling, which optional keys the kernel makes (bits of KeyBatch's ``flags``)
 _SECOND_LETTERS, _COARSE_PAIRS, _WHOLE_COARSE_W, _WHOLE_COARSE_C = 1, 2, 4, 8
-KIND = {"S": _S, "P": _P, "I": _I, "C": _C, "W": _W, "D": _D, "C2": _C2}
+KIND = {"S": _S, "P": _P, "I": _I, "C": _C, "W": _W, "D": _D, "C2": _C2, "E": _E, "X": _X}
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
@@ -289,6 +290,86 @@ def document_code(number: str) -> int:
     return _code_py(KIND["D"], hash(number), 0)
 
 
+# ----------------------------------------------------------------------------------------------
+# one-edit keys: stated once, as strings; both engines use these functions (the reference engine
+# the strings, the build and the compiled look-up their codes, ``code_of`` of the same strings)
+
+#: shortest document number with one-edit keys (``documents.compare_document`` needs 5 to agree;
+#: a 5-character number's neighbours are 4 characters, too many numbers share them)
+MIN_EDIT_DOCUMENT = 6
+
+
+@functools.lru_cache(maxsize=200_000)
+def neighbourhood(text: str) -> tuple[str, ...]:
+    """``text`` and every string made by deleting one of its characters (symmetric delete, as
+    SymSpell does): two strings share an element exactly when one edit (a substitution, an
+    insertion or deletion, or two neighbouring characters swapped) turns one into the other."""
+    return tuple(dict.fromkeys((text,) + tuple(text[:i] + text[i + 1:] for i in range(len(text)))))
+
+
+def document_keys(number: str, one_edit: bool) -> tuple[str, ...]:
+    """The keys of a normalised document number: ``D|<number>``, and with ``one_edit`` its
+    one-edit neighbourhood as ``X`` keys (a keying error in a listed or a read number, a lost
+    document re-entered with one character wrong). Both sides make the same keys."""
+    if not number:
+        return ()
+    if not one_edit or len(number) < MIN_EDIT_DOCUMENT:
+        return ("D|" + number,)
+    return ("D|" + number,) + tuple("X|" + v for v in neighbourhood(number))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _document_codes(number: str, one_edit: bool) -> tuple[int, ...]:
+    return tuple(map(code_of, document_keys(number, one_edit)))
+
+
+def document_key_codes(number: str, one_edit: bool) -> tuple[int, ...]:
+    """The codes of :func:`document_keys` (cached per number)."""
+    return _document_codes(number, one_edit)
+
+
+def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> list[str]:
+    """The tokens of a name keyed by their one-edit neighbourhood (``E`` keys): Latin tokens of
+    at least ``deletion_min_length`` letters that keys the name (:func:`real_positions`). On the
+    list side only *rare* ones (population share under ``deletion_rare_share``,
+    :func:`name_frequency.population_share`; a token in no table counts as rare): a rare token is
+    what narrows a name down, and its typo next to a common given name shares no other key with the
+    right spelling except the given name's (huge) blocks. A traveller queries every token's
+    neighbourhood, so a listed misspelling of a common surname (``RODRIGEZ``) is found too."""
+    if not rules.get("deletion_neighbourhood", True):
+        return []
+    least = int(rules.get("deletion_min_length", 5))
+    rare = float(rules.get("deletion_rare_share", 1e-4))
+    return [tokens[i] for i in real_positions(tokens, particles, query)
+            if len(tokens[i]) >= least and tokens[i].isalpha() and (query or population_share(tokens[i]) < rare)]
+
+
+def deletion_keys(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> set[str]:
+    """The ``E`` keys of a name: each :func:`deletion_tokens` token's :func:`neighbourhood`."""
+    return {"E|" + v for t in deletion_tokens(tokens, particles, query, rules) for v in neighbourhood(t)}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _token_deletion_codes(token: str) -> tuple[int, ...]:
+    return tuple(code_of("E|" + v) for v in neighbourhood(token))
+
+
+def forget_list_edit_keys() -> None:
+    """Empty the one-edit caches once a list is built: a million-entry list fills them with its
+    rare tokens (~180 MB), which travellers seldom ask again."""
+    neighbourhood.cache_clear()
+    _token_deletion_codes.cache_clear()
+    _document_codes.cache_clear()
+
+
+def deletion_codes(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> list[int]:
+    """The codes of :func:`deletion_keys` (cached per token)."""
+    out: list[int] = []
+    for t in deletion_tokens(tokens, particles, query, rules):
+        out.extend(_token_deletion_codes(t))
+    return out
+
+
 class KeyBatch:
     """Collects spellings, grouped (an entry's spellings; a traveller's name), and makes every
     group's codes in one compiled call. ``rules``: the settings' ``blocking`` section.
@@ -300,6 +381,7 @@ class KeyBatch:
 
     def __init__(self, rules: dict, query: bool):
         self.query = query
+        self.rules = rules
         self.joined = bool(rules.get("joined_tokens", True))
         self.pairs = bool(rules.get("token_pairs", True))
         self.with_initial = bool(rules.get("key_with_initial", True))
@@ -326,6 +408,9 @@ class KeyBatch:
                 self._gathered.append(form)
                 self._add_form(form)
             self._group_forms.append(row)
+            if not form.loose:
+                # E keys (the group's codes are sorted and de-duplicated with the rest)
+                self._extra.extend(deletion_codes(form.tokens, form.particles, self.query, self.rules))
         self._group_at.append(len(self._group_forms))
         self._extra.extend(extra_codes)
         self._extra_at.append(len(self._extra))
