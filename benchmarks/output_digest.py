@@ -7,8 +7,9 @@ units' private keys in KEYS, signatures checked), partner records (opened with t
 private keys, manifests checked), and the report's counts. Each part is the SHA-256 of its
 records in canonical JSON, sorted, so file layout, sharding and record order do not matter, and
 the number of records. What legitimately differs between two runs of the same inputs is left
-out: the time a run raised its flags or shared its records (``created_utc``, ``shared_at_utc``),
-and the report's timing. Compare two runs with ``--json`` and ``diff``, or let
+out: the time a run raised its flags or shared its records (``created_utc``, ``shared_at_utc``;
+a partner record's ``content_hash`` covers the latter, so it is checked against the record and
+then left out), and the report's timing. Compare two runs with ``--json`` and ``diff``, or let
 ``benchmarks/pipeline_throughput.py --compare`` do it.
 """
 
@@ -73,13 +74,18 @@ def _flags(output: Path, keys: str):
 
 def _partner_records(output: Path, keys: str):
     from pipelines import crypto
+    from pipelines.sharing.engine import content_hash
     from pipelines.sharing.output import open_partner_file
 
     keyring, trusted = crypto.load_private_keys(keys), crypto.load_verify_keys(keys)
     for path in sorted(glob.glob(str(output / "partners" / "*" / "*.sealed"))):
         recipient = Path(path).parent.name
         _, records = open_partner_file(Path(path).read_bytes(), keyring, trusted, recipient, Path(path).name, path)
-        yield from records
+        for record in records:
+            # the record's hash covers the time it was shared: checked here, then left out
+            if record["content_hash"] != content_hash(record):
+                raise ValueError(f"{path}: record {record['record_id']} does not match its content hash")
+            yield {k: v for k, v in record.items() if k != "content_hash"}
 
 
 def digest(output: str, keys: str | None) -> dict:

@@ -57,12 +57,14 @@ def raw_decode(files: list[str]) -> tuple[int, float]:
     return persons, time.perf_counter() - started
 
 
-def run_with_peak_memory(command: list[str], log_path: Path | None = None) -> tuple[float, int, str]:
-    """Wall time, peak RSS of the process tree (bytes, sampled every 0.2 s) and output of
-    ``command``; the output also goes to ``log_path``."""
+def run_with_peak_memory(command: list[str], log_path: Path | None = None) -> tuple[float, int, str, dict]:
+    """Wall time, peak RSS of the process tree (bytes, sampled every 0.2 s), output of ``command``
+    (also written to ``log_path``) and CPU seconds: the launcher's and its child processes' (the
+    SDK workers), each as last sampled."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample():
@@ -71,7 +73,13 @@ def run_with_peak_memory(command: list[str], log_path: Path | None = None) -> tu
         while not done.is_set():
             try:
                 tree = [root] + root.children(recursive=True)
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                rss = 0
+                for member in tree:
+                    with member.oneshot():
+                        rss += member.memory_info().rss
+                        times = member.cpu_times()
+                        cpu[member.pid] = times.user + times.system
+                peak = max(peak, rss)
             except psutil.Error:
                 pass
             time.sleep(0.2)
@@ -85,7 +93,8 @@ def run_with_peak_memory(command: list[str], log_path: Path | None = None) -> tu
         log_path.write_text(output)
     if process.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({process.returncode}):\n{output[-3000:]}")
-    return time.perf_counter() - started, peak, output
+    launcher = cpu.pop(process.pid, 0.0)
+    return time.perf_counter() - started, peak, output, {"launcher": launcher, "workers": sum(cpu.values())}
 
 
 def padded_watchlist(data: Path, size: int, work: Path) -> tuple[list[str], int]:
@@ -137,6 +146,8 @@ def main() -> None:
     parser.add_argument("--watchlist-size", type=int, default=1_000_000,
                         help="watchlist entries in all (the generated lists padded with a national-scale list)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--running-mode", default="multi_processing", choices=("multi_processing", "multi_threading"),
+                        help="DirectRunner mode: worker processes (default) or threads of one process")
     parser.add_argument("--work", default=None, help="scratch folder (default: a temporary one); lists and keys are "
                         "kept there between runs")
     parser.add_argument("--spine-only", action="store_true", help="validation only: no screening, flags or sharing")
@@ -172,9 +183,9 @@ def main() -> None:
     raw_rate = persons / (api_seconds + pnr_seconds)  # the same files the pipeline reads
 
     output = work / args.label
-    seconds, peak, log = run_with_peak_memory([
+    seconds, peak, log, cpu = run_with_peak_memory([
         paxshare, "run", str(data / "api"), str(data / "pnr"), "--output", str(output), "--quiet", *stages, "--",
-        "--runner=DirectRunner", "--direct_running_mode=multi_processing",
+        "--runner=DirectRunner", f"--direct_running_mode={args.running_mode}",
         f"--direct_num_workers={args.workers}"], work / f"{args.label}.log")
     report = json.loads((output / "report" / "run_report.json").read_text())
     timing = report["timing"]
@@ -191,13 +202,15 @@ def main() -> None:
           + (" (spine only: no screening, flags or sharing)" if args.spine_only else ""))
     print(f"raw fastavro decode of the same files (1 process): {raw_rate:,.0f} persons/s "
           f"(API {api_seconds:.1f} s, PNR {pnr_seconds:.1f} s)")
-    print(f"paxshare run ({args.workers} workers, whole command incl. start-up): {pipeline_rate:,.0f} persons/s "
+    print(f"paxshare run ({args.workers} workers, {args.running_mode}, whole command incl. start-up): {pipeline_rate:,.0f} persons/s "
           f"in {seconds:.1f} s; pipeline itself {timing['seconds']:.1f} s")
     print(f"ratio pipeline / raw decode: {pipeline_rate / raw_rate:.3f}  (target >= 0.25)")
     if build:
         print(f"watchlist index build (longest worker): {build:.1f} s; the run without it: {seconds - build:.1f} s "
               f"({persons / (seconds - build):,.0f} persons/s)")
     print(f"peak memory of the process tree: {peak / 2**30:.2f} GiB  (target < 6 GiB)")
+    print(f"CPU seconds: launcher (the runner: data between stages) {cpu['launcher']:.0f} s, "
+          f"worker processes {cpu['workers']:.0f} s")
     stage_seconds = timing.get("worker_seconds_by_stage", {})
     if stage_seconds:
         total = sum(stage_seconds.values())

@@ -9,7 +9,7 @@ import json
 from pipelines.screening.engine.score import Candidate
 from pipelines.screening.lists.watchlist import Traveller
 
-__all__ = ["candidate_id", "match_candidate", "json_line", "note_validation_failure"]
+__all__ = ["candidate_id", "match_candidate", "json_line", "note_validation_failure", "traveller_json"]
 
 
 def candidate_id(traveller_id: str, list_id: str, entry_id: str) -> str:
@@ -24,8 +24,14 @@ def _departure(record: dict) -> str | None:
     return legs[0].get("departure_utc") or legs[0].get("departure_local")
 
 
-def match_candidate(traveller: Traveller, candidate: Candidate) -> dict:
-    """MatchCandidate record, every field of the schema set."""
+def traveller_json(traveller: Traveller) -> str:
+    """The traveller's record as the candidates' ``traveller_json`` (canonical: sorted keys)."""
+    return json.dumps(traveller.record or {}, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def match_candidate(traveller: Traveller, candidate: Candidate, record_json: str | None = None) -> dict:
+    """MatchCandidate record, every field of the schema set. ``record_json``: the traveller's
+    :func:`traveller_json` when the caller has it already (a traveller with several candidates)."""
     record = traveller.record or {}
     entry = candidate.entry
     return {
@@ -44,7 +50,7 @@ def match_candidate(traveller: Traveller, candidate: Candidate) -> dict:
         "explanation": candidate.explanation,
         "suppressed_by": candidate.suppressed_by,
         "receivers": list(entry.get("receivers") or []),
-        "traveller_json": json.dumps(record, sort_keys=True, default=str, ensure_ascii=False),
+        "traveller_json": traveller_json(traveller) if record_json is None else record_json,
         "entry_json": json.dumps(entry, sort_keys=True, default=str, ensure_ascii=False),
     }
 

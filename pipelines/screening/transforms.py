@@ -20,7 +20,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
-from pipelines.screening.records import match_candidate, note_validation_failure
+from pipelines.screening.records import match_candidate, note_validation_failure, traveller_json
 from pipelines.screening.engine.score import Screener
 from pipelines.screening.engine.settings import Settings, default_settings
 from pipelines.screening.engine.suppression import Suppressor
@@ -92,12 +92,15 @@ class ScreenTravellersFn(beam.DoFn):
         # compiled pre-scoring (see pipelines.screening.engine.compiled.accelerate)
         found = self._screener.screen_many(travellers, min_score=self._screener.lowest_threshold)
         for traveller, candidates in zip(travellers, found):
+            record_json = None  # serialised once per traveller, however many candidates they have
             for candidate in candidates:
                 if not candidate.reaches_threshold:
                     continue
                 self._count("candidates", candidate.entry)
                 self._count("suppressed" if candidate.suppressed_by else "alerts", candidate.entry)
-                yield note_validation_failure(match_candidate(traveller, candidate),
+                if record_json is None:
+                    record_json = traveller_json(traveller)
+                yield note_validation_failure(match_candidate(traveller, candidate, record_json),
                                               rejection_reasons.get(traveller.traveller_id))
 
 
