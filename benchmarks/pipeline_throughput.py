@@ -206,7 +206,7 @@ def main() -> None:
           f"in {seconds:.1f} s; pipeline itself {timing['seconds']:.1f} s")
     print(f"ratio pipeline / raw decode: {pipeline_rate / raw_rate:.3f}  (target >= 0.25)")
     if build:
-        print(f"watchlist index build (longest worker): {build:.1f} s; the run without it: {seconds - build:.1f} s "
+        print(f"watchlist index builds: {timing.get('index_builds')}, the longest {build:.1f} s; the run without it: {seconds - build:.1f} s "
               f"({persons / (seconds - build):,.0f} persons/s)")
     print(f"peak memory of the process tree: {peak / 2**30:.2f} GiB  (target < 6 GiB)")
     print(f"CPU seconds: launcher (the runner: data between stages) {cpu['launcher']:.0f} s, "

@@ -123,8 +123,9 @@ def stage_timing(result) -> dict:
     """Where a run's time went, from the runner's own metrics when it reports them (the local
     runners do): ``worker_seconds_by_stage``, the execution time the SDK workers spent in each
     top-level step (ReadManifests, ValidateRecords, ScreenTravellers, ...; summed over workers, so
-    it can exceed the wall time), and ``index_build_seconds``, the longest watchlist index build of
-    a worker (the one-off cost before the first traveller is screened). Empty when the runner
+    it can exceed the wall time), ``index_build_seconds``, the longest watchlist index build of
+    a worker (the one-off cost before the first traveller is screened), and ``index_builds``, how
+    many builds there were. Empty when the runner
     reports neither."""
     from apache_beam.metrics import monitoring_infos
 
@@ -148,6 +149,7 @@ def stage_timing(result) -> dict:
             built = distribution.committed
             if built is not None and built.count:
                 timing["index_build_seconds"] = round(built.max / 1000, 1)
+                timing["index_builds"] = built.count  # one per worker process is expected
     return timing
 
 
