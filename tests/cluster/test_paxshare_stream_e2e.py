@@ -129,3 +129,24 @@ def test_stream_on_the_cluster_route_equals_the_batch_run(prism, tmp_path):
     for listing in (got_flags, got_shared):
         assert max(collections.Counter(row[0] for row in listing).values()) == 1  # no id twice
     print(f"{len(got_flags)} flags, {len(got_shared)} partner records, equal to the batch run; {len(late)} late")
+
+
+def test_a_timed_stream_on_the_job_server_stops_by_itself(prism, tmp_path):
+    """``--duration`` on the PortableRunner: the stream ends by itself, cleanly, when its time is
+    up, and cancels its job on the job server. (A longer run was once seen to end in
+    DEADLINE_EXCEEDED from ``wait_until_finish(duration=...)``; this short one does not reproduce
+    that, it guards the polling that replaced it.)"""
+    keys, out = tmp_path / "keys", tmp_path / "out"
+    _paxshare("keys", "demo", "--dir", str(keys))
+    topics = harness.new_topics("api", "pnr")
+    started = time.monotonic()
+    done = subprocess.run(
+        [*PAXSHARE, "stream", "--kafka-bootstrap", harness.KAFKA, "--api-topic", topics["api"],
+         "--pnr-topic", topics["pnr"], "--output", str(out), "--keys", str(keys), "--duration", "20",
+         "--", *harness.beam_args()],
+        cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert "DEADLINE_EXCEEDED" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-4000:]
+    assert "stream stopped after" in done.stderr
+    assert time.monotonic() - started < 200
+    assert harness.cancel_running_jobs() == 0  # nothing left running

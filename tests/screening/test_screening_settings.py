@@ -84,3 +84,6 @@ def test_sections_are_typed_and_their_fields_are_the_packaged_keys():
         settings.name.phonetic = 0.5
     overridden = load_settings(overrides={"comparisons": {"name": {"travelling_population": 1000}}})
     assert overridden.name.travelling_population == 1000 and overridden.name.phonetic == 0.92
+    from pipelines.screening.engine.settings import AgreementSettings
+    with pytest.raises(SettingsError, match=r"comparisons.sex: missing keys \['differ'\], unknown keys \['differs'\]"):
+        AgreementSettings.of({"agree": 0.0, "differs": -0.2}, "comparisons.sex")

@@ -37,7 +37,7 @@ from pipelines.screening.engine.name_parts import baltic_stem
 from pipelines.screening.engine.settings import NameSettings, default_settings
 from pipelines.screening.normalise.names import NameForm
 
-__all__ = ["token_similarity", "compare_names", "NameComparison", "baltic_stem"]
+__all__ = ["token_similarity", "compare_names", "compare_in", "NameComparison", "baltic_stem"]
 
 
 class NameComparison:
@@ -140,10 +140,17 @@ def compare_names(query: NameForm, entry: NameForm, params: dict | None = None,
     ``params``: the ``comparisons.name`` settings (default: the packaged ones); ``common``: the
     list's own very frequent tokens."""
     p = params or default_settings().name
+    with _lock:
+        return compare_in(_tables_for(p, common), query, entry)
+
+
+def compare_in(tables: NameTables, query: NameForm, entry: NameForm) -> NameComparison:
+    """:func:`compare_names` on given tables: a Screener's compiled tables, which hold every
+    spelling of its list already (the settings and frequent tokens are the tables' own). The
+    caller keeps other threads off ``tables``."""
     if not query or not entry:
         return NameComparison(0.0, (), query.tokens, entry.tokens, "name: missing on one side")
-    with _lock:
-        found = _tables_for(p, common).compare(query, entry)
+    found = tables.compare(query, entry)
     return NameComparison(round(found.score, 4), found.pairs, found.extra_query, found.extra_entry, None, query,
                           entry, (found.conflict, found.capped, found.common_only))
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.screening.engine.compare import compare_names
+from pipelines.screening.engine.compare import compare_in, compare_names
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
@@ -498,7 +498,8 @@ class Screener:
         entry_docs = index.docs[position]
         doc_level, doc_text = self._documents(traveller, entry_docs) if entry_docs and traveller.documents else ("differ", "")
         if category == LOST_STOLEN:
-            score = {"agree": 1.0, "agree_issuer_missing": self.settings.document.issuer_missing_floor}.get(doc_level, 0.0)
+            floors = {"agree": 1.0, "agree_issuer_missing": self.settings.document.issuer_missing_floor}
+            score = floors.get(doc_level, 0.0)
             if score < floor:
                 return None
             return Candidate(traveller.traveller_id, entry, round(score, 4), threshold,
@@ -527,7 +528,10 @@ class Screener:
             for entry_form in index.forms[position]:
                 result = compared.get(entry_form) if compared is not None else None
                 if result is None:
-                    result = compare_names(form, entry_form, self._name_params, index.common)
+                    if self._accelerator is not None:  # its tables hold the list's spellings already
+                        result = compare_in(self._accelerator.names, form, entry_form)
+                    else:
+                        result = compare_names(form, entry_form, self._name_params, index.common)
                     if compared is not None:
                         compared[entry_form] = result
                 if best is None or result.score > best.score:

@@ -27,10 +27,10 @@ alerts (:func:`alerts`); :attr:`Settings.lowest_threshold` is the lowest over th
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import functools
 import json
-import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,10 +79,9 @@ class _Section(Mapping):
     @classmethod
     def of(cls, values: Mapping[str, Any], where: str):
         names = {f.name: f.type for f in dataclasses.fields(cls)}
-        if set(values) != set(names):
+        if set(values) != set(names):  # the packaged file and its dataclass drifted apart
             missing, unknown = sorted(set(names) - set(values)), sorted(set(values) - set(names))
-            raise SettingsError([f"{where}: " + "; ".join(
-                ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unknown {', '.join(unknown)}"] if unknown else []))])
+            raise SettingsError([f"{where}: missing keys {missing}, unknown keys {unknown}"])
         return cls(**{name: cls._CASTS[kind](values[name]) for name, kind in names.items()})
 
     def __getitem__(self, key: str):
