@@ -380,7 +380,7 @@ class CandidateIndex:
         del name_counts
         limit = max(50, int(len(entries) * 0.002))
         self.common = frozenset(t for t, n in token_counts.items() if n > limit and not is_particle(t))
-        self.token_counts = token_counts
+        del token_counts  # entries per token: only the common ones are kept (one Counter less)
         #: per token, how many different listed people (name tokens + birth dates) carry it
         self.token_people = token_people
         #: what candidate generation had to give up, counted per look-up (see :meth:`candidates`)
