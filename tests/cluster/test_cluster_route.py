@@ -74,11 +74,13 @@ def test_generated_stream_has_every_message_kind():
     assert len(messages) - len(set(messages)) > 100  # resends
 
 
-# Known defect, open (docs/cluster.md): in two of the last three fresh-clone CI runs, one of them
-# on a quiet machine, about 20 of the 23,929 outputs never arrived within the limit. Slow or lost
-# is not settled; until it is, the run is reported (XPASS or XFAIL with its message) but does not
-# decide CI. The crash test below still does.
-@pytest.mark.xfail(reason="Prism route: ~20 of 23,929 outputs missing in some runs (open)", strict=False)
+# Known defect, open (docs/cluster.md): in some runs a few of the 23,929 outputs never arrive. They
+# are lost, not slow: in a probe (Dec 7) every output but one flight's last message's 9 had
+# arrived after 40 s, and nothing more came in the next 150 s with the job RUNNING; that flight's
+# first message had come out, its close-out did not. Lost in the read or in Prism's state is not
+# settled. Until it is, the run is reported (XPASS or XFAIL with its message) but does not decide
+# CI. The crash test below still does.
+@pytest.mark.xfail(reason="Prism route: a few of 23,929 outputs lost in some runs (open)", strict=False)
 def test_streaming_on_prism_matches_the_reference(prism):
     expected, topics, result, publisher, reader = _launch(seed=17)
     try:
