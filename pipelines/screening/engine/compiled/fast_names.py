@@ -132,7 +132,7 @@ class NameTables:
         self._t_part, self._t_common, self._t_pat = _Buf(np.uint8), _Buf(np.uint8), _Buf(np.uint8)
         self._t_run = _Buf(np.uint8)  # could be initials run together (compare.run_initials)
         self._t_fem, self._t_masc = _Buf(np.uint8), _Buf(np.uint8)
-        self._t_strip = _Buf(np.int32)  # the token without its Latvian -S (compare.baltic_stem), else -1
+        self._t_strip = _Buf(np.int32)  # the token without its Latvian -S (name_parts.baltic_stem), else -1
         self._t_nstart, self._t_nlen, self._nick = _Buf(np.int64), _Buf(np.int32), _Buf(np.int32)
         # forms
         self._fids: dict[tuple, int] = {}
@@ -854,7 +854,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 # a reference to each array a function is passed, per call, which cost more than
                 # the similarity. The same answers as _token_similarity: two different Latin
                 # tokens (not initials) with different skeletons, no nickname group on one side,
-                # no Latvian stem (compare.baltic_stem)
+                # no Latvian stem (name_parts.baltic_stem)
                 # and a typo level that cannot reach min_sim (lower bounds of the distance)
                 settled = False
                 # a token that may be initials run together, against given names (JC ~ JEAN CLAUDE)

@@ -25,7 +25,7 @@ from array import array
 import numba
 import numpy as np
 
-from pipelines.screening.engine.compare import baltic_stem
+from pipelines.screening.engine.name_parts import baltic_stem
 from pipelines.screening.normalise.names import (COMMON_TOKENS, PARTICLES, coarse, coarse_of_skeleton, is_particle,
                                                  joined_skeleton, skeleton)
 from pipelines.screening.normalise.name_frequency import population_share
@@ -229,7 +229,7 @@ _ZEROS = array("q", [0] * 2 * MAX_KEY_TOKENS)
 @functools.lru_cache(maxsize=100_000)
 def alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
     """A token's skeleton, and at query time (``expand_nicknames``) its nicknames' skeletons and,
-    for a token with a Latvian nominative -S (:func:`compare.baltic_stem`), its stem's (cached:
+    for a token with a Latvian nominative -S (:func:`name_parts.baltic_stem`), its stem's (cached:
     given names repeat across travellers even when whole names do not)."""
     if not expand_nicknames:
         return frozenset((skeleton(token),))
