@@ -44,7 +44,6 @@ import json
 import multiprocessing
 import pickle
 import resource
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -52,6 +51,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from benchmarks.per_size import run_sizes  # noqa: E402
 
 _BATCH = 1000
 
@@ -293,20 +294,12 @@ def main(argv=None) -> int:
     if args.one:
         print(json.dumps(run_one(args.one, args)))
         return 0
-    rows = []
-    for size in [int(s) for s in args.sizes.split(",")]:
-        command = [sys.executable, __file__, "--one", str(size)] + [
-            f"--{name.replace('_', '-')}={getattr(args, name)}"
-            for name in ("travellers", "warm", "per_variant", "workers", "min_score", "seed", "cache", "rows_out")]
-        proc = subprocess.run(command, capture_output=True, text=True)
-        if proc.returncode:
-            print(proc.stderr[-3000:], file=sys.stderr)
-            return proc.returncode
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(rows, indent=2))
+    rows = run_sizes(__file__, [int(s) for s in args.sizes.split(",")], [
+        f"--{name.replace('_', '-')}={getattr(args, name)}"
+        for name in ("travellers", "warm", "per_variant", "workers", "min_score", "seed", "cache", "rows_out")],
+        args.out)
+    if isinstance(rows, int):
+        return rows
     print(_table(rows))
     return 0
 

@@ -34,13 +34,14 @@ import gc
 import json
 import multiprocessing
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from benchmarks.per_size import run_sizes  # noqa: E402
 
 _SCREENER = None
 
@@ -165,19 +166,9 @@ def main(argv=None) -> int:
     if args.one:
         print(json.dumps(run_one(args.one, args.travellers, args.workers)))
         return 0
-    rows = []
-    for size in [int(s) for s in args.sizes.split(",")]:
-        proc = subprocess.run([sys.executable, __file__, "--one", str(size), "--travellers", str(args.travellers),
-                               "--workers", str(args.workers)], capture_output=True, text=True)
-        if proc.returncode:
-            print(proc.stderr[-3000:], file=sys.stderr)
-            return proc.returncode
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(rows, indent=2))
-    return 0
+    rows = run_sizes(__file__, [int(s) for s in args.sizes.split(",")],
+                     ["--travellers", str(args.travellers), "--workers", str(args.workers)], args.out)
+    return rows if isinstance(rows, int) else 0
 
 
 if __name__ == "__main__":
