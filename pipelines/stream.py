@@ -105,8 +105,10 @@ def build_stream_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, mes
     decode_letters = decoded[intake.DEAD_LETTER] | windowed(stream, "WindowDecodeDeadLetters")
     composed = compose(records, paxshare, run_id, extra_dead_letters=[decode_letters],
                        sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False,
-                                   # a PNR waits for its flags as long as its flight's state lives
-                                   flag_hold_seconds=stream.retention_hours * 3600 + stream.close_grace_minutes * 60))
+                                   # a PNR waits for its flags, a withdrawal for what was flagged and
+                                   # shared of its traveller, as long as its flight's state lives
+                                   flag_hold_seconds=stream.retention_hours * 3600 + stream.close_grace_minutes * 60),
+                       withdrawals=tracked[intake.WITHDRAWN])
 
     late = tracked[intake.LATE] | windowed(stream, "WindowLate")
     late | "WriteLate" >> WriteDeadLetters(f"{output}/late")
