@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipelines.screening.engine.index import CandidateIndex, entry_forms, entry_keys
+from pipelines.screening.engine.settings import blocking_settings
 from pipelines.screening.engine.compiled.keycodes import KeyBatch, _code, _code_py, code_of, is_initial
 from pipelines.screening.normalise.names import PARTICLES, NameForm, name_form
 from pipelines.generate.synthetic import fake_entries
@@ -42,8 +43,9 @@ def _groups(codes: np.ndarray, counts: np.ndarray) -> list[set[int]]:
 @pytest.mark.parametrize("documents", [True, False])
 @pytest.mark.parametrize("edits", [True, False])
 def test_list_side_codes_are_the_string_rules(joined, pairs, with_initial, documents, edits):
-    rules = {"joined_tokens": joined, "token_pairs": pairs, "key_with_initial": with_initial,
-             "document_number": documents, "document_one_edit": edits, "deletion_neighbourhood": edits}
+    rules = blocking_settings({"joined_tokens": joined, "token_pairs": pairs, "key_with_initial": with_initial,
+                               "document_number": documents, "document_one_edit": edits,
+                               "deletion_neighbourhood": edits})
     rng = random.Random(f"{joined}{pairs}{with_initial}{documents}{edits}")
     batch, expected = KeyBatch(rules, query=False), []
     index = CandidateIndex([], rules)
@@ -61,7 +63,7 @@ def test_list_side_codes_are_the_string_rules(joined, pairs, with_initial, docum
 
 def test_list_side_codes_on_real_names():
     """As the build makes them: entries sharing a written name share its NameForm, gathered once."""
-    rules = {}
+    rules = blocking_settings()
     entries = list(fake_entries(3000, seed=11))
     batch, written = KeyBatch(rules, query=False), {}
     for entry in entries:
@@ -74,7 +76,7 @@ def test_list_side_codes_on_real_names():
 
 @pytest.mark.parametrize("with_initial", [True, False])
 def test_query_codes_are_the_string_rules(with_initial):
-    rules = {"key_with_initial": with_initial}
+    rules = blocking_settings({"key_with_initial": with_initial})
     index = CandidateIndex([], rules)
     rng = random.Random(with_initial)
     forms = [_random_form(rng) for _ in range(600)]

@@ -58,7 +58,7 @@ from typing import Iterable
 
 import numpy as np
 
-from pipelines.screening.engine.settings import default_settings
+from pipelines.screening.engine.settings import BlockingSettings, blocking_settings
 from pipelines.screening.engine.tables import LOOKUP_STATS
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
@@ -113,12 +113,12 @@ def alternates(surname: str | None, given: str | None, full: str | None) -> list
     return list(itertools.islice(itertools.product(*options), MAX_ALTERNATES))
 
 
-def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> set[str]:
+def form_keys(form: NameForm, rules: BlockingSettings, expand_nicknames: bool = False) -> set[str]:
     """Blocking keys of one name spelling (see module docstring), as short strings
     (``P|ABDL|RHMN``): strings hash faster and weigh less than tuples. Cached per token tuple:
     names repeat a lot, on lists and among travellers."""
-    return set(_token_keys(form.tokens, bool(rules.get("joined_tokens", True)), bool(rules.get("token_pairs", True)),
-                           bool(rules.get("key_with_initial", True)), expand_nicknames, form.particles))
+    return set(_token_keys(form.tokens, rules.joined_tokens, rules.token_pairs, rules.key_with_initial,
+                           expand_nicknames, form.particles))
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -157,7 +157,8 @@ def _keys(tokens: tuple[str, ...], real: list[int], choices: list, joined: bool,
     return keys
 
 
-def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]], rules: dict) -> set[str]:
+def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]],
+               rules: BlockingSettings) -> set[str]:
     """Every key of a list entry, as strings: the list-side rules (the build makes the same keys'
     codes in compiled code, :class:`keycodes.KeyBatch`)."""
     keys: set[str] = set()
@@ -178,12 +179,11 @@ def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | N
     return keys
 
 
-def _document_keys(documents: Iterable[tuple[str, str | None]], rules: dict) -> set[str]:
+def _document_keys(documents: Iterable[tuple[str, str | None]], rules: BlockingSettings) -> set[str]:
     """Both sides' document keys (none when document keys are off)."""
-    if not rules.get("document_number", True):
+    if not rules.document_number:
         return set()
-    one_edit = bool(rules.get("document_one_edit", True))
-    return {key for number, _ in documents for key in document_keys(number, one_edit)}
+    return {key for number, _ in documents for key in document_keys(number, rules.document_one_edit)}
 
 
 def _initial_keys(skeletons: list, letters: list) -> set[str]:
@@ -267,13 +267,14 @@ class CandidateIndex:
     blocks by birth year without touching Python objects), ``common`` tokens frequent in this
     list (weighted down when scoring)."""
 
-    def __init__(self, entries: list[dict], rules: dict | None = None):
-        # the packaged blocking settings, overlaid with ``rules``: defaults live in one place
-        self.rules = {**default_settings().blocking, **(rules or {})}
+    def __init__(self, entries: list[dict], rules: BlockingSettings | dict | None = None):
+        #: the settings' ``blocking`` section (a mapping of some keys: overlaid on the packaged
+        #: defaults, which live in one place)
+        self.rules = blocking_settings(rules)
         self.entries = entries
-        self.max_block = int(self.rules["max_block_size"])
-        self.max_candidates = int(self.rules["max_candidates"])
-        self.max_initial_block = int(self.rules["max_initial_block_size"])
+        self.max_block = self.rules.max_block_size
+        self.max_candidates = self.rules.max_candidates
+        self.max_initial_block = self.rules.max_initial_block_size
         year_lo = array("h")
         year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []
@@ -406,7 +407,7 @@ class CandidateIndex:
         keys: set[str] = set()
         for form in forms:
             keys |= form_keys(form, self.rules, expand_nicknames=True)
-            if self.rules.get("key_with_initial", True):
+            if self.rules.key_with_initial:
                 keys |= second_letter_keys(form.tokens, form.particles)
             keys |= coarse_keys(form.tokens)
             if form.loose:
@@ -419,9 +420,9 @@ class CandidateIndex:
     def document_codes(self, documents: Iterable[tuple[str, str | None]]) -> list[int]:
         """The codes of the ``D`` and ``X`` keys of normalised documents (none when document keys
         are off): the codes of :meth:`query_keys`' and :func:`entry_keys`' document keys."""
-        if not self.rules.get("document_number", True):
+        if not self.rules.document_number:
             return []
-        one_edit = bool(self.rules.get("document_one_edit", True))
+        one_edit = self.rules.document_one_edit
         return [code for number, _ in documents if number for code in document_key_codes(number, one_edit)]
 
     def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),

@@ -205,7 +205,7 @@ class Screener:
             key_codes=read_only(keys), block_starts=read_only(starts), postings=read_only(postings),
             year_lo=read_only(index.year_lo), year_hi=read_only(index.year_hi),
             max_block=index.max_block, max_initial_block=index.max_initial_block,
-            max_candidates=index.max_candidates, key_rules=dict(index.rules), document_codes=index.document_codes,
+            max_candidates=index.max_candidates, key_rules=index.rules, document_codes=index.document_codes,
             entries=index.entries, forms=index.forms, dobs=index.dobs, docs=index.docs,
             nationalities=[self._nationalities(p) for p in range(len(index))],
             common=index.common, token_people=index.token_people,

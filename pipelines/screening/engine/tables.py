@@ -14,6 +14,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from pipelines.screening.engine.settings import BlockingSettings
+
 __all__ = ["ScoringTables", "read_only", "LOOKUP_STATS"]
 
 #: counters of candidate generation (per screener, summed over look-ups), kept alike by the index
@@ -37,7 +39,7 @@ class ScoringTables:
     Blocking: ``key_codes`` (sorted 64-bit key codes, one per block), ``block_starts`` (block
     ``i`` holds ``postings[block_starts[i]:block_starts[i + 1]]``), ``postings`` (entry positions),
     ``year_lo``/``year_hi`` (span of each entry's listed birth years), the block limits, the key
-    rules and ``document_codes`` (a traveller's documents as key codes).
+    rules (the frozen ``blocking`` settings) and ``document_codes`` (a traveller's documents as key codes).
 
     Entries, by position: the entry dicts, their name ``forms``, parsed ``dobs``, normalised
     ``docs`` and alpha-3 ``nationalities``; ``common`` and ``token_people`` as the index counts
@@ -55,7 +57,7 @@ class ScoringTables:
     max_block: int
     max_initial_block: int
     max_candidates: int
-    key_rules: Mapping[str, Any]
+    key_rules: BlockingSettings
     document_codes: Callable[..., list[int]]
     entries: Sequence[dict]
     forms: Sequence[tuple]

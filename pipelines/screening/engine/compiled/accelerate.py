@@ -57,7 +57,7 @@ _NO_YEAR_LO = -32768  # index._NO_YEAR_LO: an entry without a date of birth
 
 
 @numba.njit(cache=True, nogil=True)
-def _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level,
+def _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
            missing_value):
     """The cheap score the cap ranks by (``Screener._prior``, ``index.prior_code``): the
     date-of-birth adjustment of the entry's best listed date, ``missing_value`` for an entry
@@ -66,7 +66,7 @@ def _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, leve
         return np.int64(2048)
     level = missing_level
     for j in range(dob_offsets[p], dob_offsets[p + 1]):
-        candidate = level_rank[_dob_level(ty, tm, td, dob_year[j], dob_month[j], dob_day[j])]
+        candidate = _dob_level(ty, tm, td, dob_year[j], dob_month[j], dob_day[j])
         if candidate < level:
             level = candidate
     adjust = missing_value if level == missing_level else dob_adjust[level]
@@ -75,7 +75,7 @@ def _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, leve
 
 @numba.njit(cache=True, nogil=True)
 def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, ty, tm, td, dob_offsets, dob_year,
-          dob_month, dob_day, level_rank, dob_adjust, missing_level, missing_value, stats):
+          dob_month, dob_day, dob_adjust, missing_level, missing_value, stats):
     """Count how many blocks each entry is in; write up to ``max_candidates`` entries, the most
     likely first: most shared keys, then the cheap score (:func:`_prior`), then list position
     (the order ``CandidateIndex._lookup`` uses). What the cap drops is counted in ``stats``."""
@@ -90,7 +90,7 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, 
     big = np.int64(1) << 32
     for i in range(n_touched):
         p = touched[i]
-        code = _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust,
+        code = _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
                       missing_level, missing_value)
         keys[i] = ((np.int64(1 << 18) - counter[p]) << 44) + ((np.int64(4095) - code) << 32) + p
         counter[p] = 0
@@ -135,7 +135,7 @@ def _read_run(ids, post_lo, post_hi, undated, b_hi, span, low, high, limit, scra
 @numba.njit(cache=True, nogil=True)
 def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
                 want_documents, known, birth_year, month, day, window, max_block, max_initial, max_candidates, counter,
-                touched, scratch, out, out_at, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust,
+                touched, scratch, out, out_at, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
                 missing_level, missing_value, stats):
     """One traveller's name keys (or document keys), as ``CandidateIndex._lookup``.
 
@@ -217,13 +217,13 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
             out[out_at + i] = block[i]
         return first_block_len
     return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at, known, birth_year, month, day,
-                 dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level, missing_value, stats)
+                 dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level, missing_value, stats)
 
 
 @numba.njit(cache=True, nogil=True)
 def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_span, year_lo, year_hi, q_hashes, q_kinds,
                   q_offsets, known, birth_years, months, days, windows, missing_values, max_block, max_initial,
-                  max_candidates, counter, touched, scratch, dob_offsets, dob_year, dob_month, dob_day, level_rank,
+                  max_candidates, counter, touched, scratch, dob_offsets, dob_year, dob_month, dob_day,
                   dob_adjust, missing_level, stats):
     """Candidate entry positions of every traveller in a batch (CSR: ``positions``, ``offsets``),
     and whether each was found by a document key. Returns (positions, by_document, offsets) or an
@@ -240,7 +240,7 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
         lo, hi = q_offsets[t], q_offsets[t + 1]
         n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
                              True, False, 0, 0, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch,
-                             docs, 0, dob_offsets, dob_year, dob_month, dob_day, level_rank, dob_adjust, missing_level,
+                             docs, 0, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
                              0.0, stats)
         if n_docs < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
@@ -248,7 +248,7 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
         n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo,
                               hi, False, known[t], year, months[t], days[t], window, max_block, max_initial,
                               max_candidates, counter, touched, scratch, names, 0, dob_offsets, dob_year, dob_month,
-                              dob_day, level_rank, dob_adjust, missing_level, missing_values[t], stats)
+                              dob_day, dob_adjust, missing_level, missing_values[t], stats)
         if n_names < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         for i in range(n_docs):
@@ -400,9 +400,6 @@ class Accelerator:
         self._lost = np.fromiter(((e.get("category") or "") == LOST_STOLEN for e in tables.entries), dtype=np.bool_, count=n)
         self._dob_adjust = np.array(tables.dob_adjust, dtype=np.float64)
         self._missing_level = DOB_ORDER.index("missing")
-        # the look-up ranks entries by date-of-birth level through this table: _dob_level already
-        # returns the position in DOB_ORDER, so it is the identity
-        self._level_rank = np.arange(len(DOB_ORDER) - 1, dtype=np.int8)
         self._sex = tables.sex
         self._nat = tables.nationality
         # names
@@ -537,7 +534,7 @@ class Accelerator:
                 self._block_span, tables.year_lo, tables.year_hi, q_hashes, q_kinds, offsets, known, years, months,
                 days, windows, missing_values, tables.max_block, tables.max_initial_block, tables.max_candidates,
                 self._counter, self._touched, self._scratch, self._dob_offsets, self._dob_year, self._dob_month,
-                self._dob_day, self._level_rank, self._dob_adjust, self._missing_level, stats)
+                self._dob_day, self._dob_adjust, self._missing_level, stats)
             if cand_offsets.size:
                 break
             self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)

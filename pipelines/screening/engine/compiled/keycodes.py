@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from pipelines.screening.engine.name_parts import baltic_stem
+from pipelines.screening.engine.settings import BlockingSettings, blocking_settings
 from pipelines.screening.normalise.names import (COMMON_TOKENS, PARTICLES, coarse, coarse_of_skeleton, is_particle,
                                                  joined_skeleton, skeleton)
 from pipelines.screening.normalise.name_frequency import population_share
@@ -328,7 +329,8 @@ def document_key_codes(number: str, one_edit: bool) -> tuple[int, ...]:
     return _document_codes(number, one_edit)
 
 
-def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> list[str]:
+def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool,
+                    rules: BlockingSettings) -> list[str]:
     """The tokens of a name keyed by their one-edit neighbourhood (``E`` keys): Latin tokens of
     at least ``deletion_min_length`` letters that keys the name (:func:`real_positions`). On the
     list side only *rare* ones (population share under ``deletion_rare_share``,
@@ -336,15 +338,15 @@ def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query:
     what narrows a name down, and its typo next to a common given name shares no other key with the
     right spelling except the given name's (huge) blocks. A traveller queries every token's
     neighbourhood, so a listed misspelling of a common surname (``RODRIGEZ``) is found too."""
-    if not rules.get("deletion_neighbourhood", True):
+    if not rules.deletion_neighbourhood:
         return []
-    least = int(rules.get("deletion_min_length", 5))
-    rare = float(rules.get("deletion_rare_share", 1e-4))
+    least, rare = rules.deletion_min_length, rules.deletion_rare_share
     return [tokens[i] for i in real_positions(tokens, particles, query)
             if len(tokens[i]) >= least and tokens[i].isalpha() and (query or population_share(tokens[i]) < rare)]
 
 
-def deletion_keys(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> set[str]:
+def deletion_keys(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool,
+                  rules: BlockingSettings) -> set[str]:
     """The ``E`` keys of a name: each :func:`deletion_tokens` token's :func:`neighbourhood`."""
     return {"E|" + v for t in deletion_tokens(tokens, particles, query, rules) for v in neighbourhood(t)}
 
@@ -362,7 +364,8 @@ def forget_list_edit_keys() -> None:
     _document_codes.cache_clear()
 
 
-def deletion_codes(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> list[int]:
+def deletion_codes(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool,
+                   rules: BlockingSettings) -> list[int]:
     """The codes of :func:`deletion_keys` (cached per token)."""
     out: list[int] = []
     for t in deletion_tokens(tokens, particles, query, rules):
@@ -372,19 +375,18 @@ def deletion_codes(tokens: tuple[str, ...], particles: tuple[bool, ...], query: 
 
 class KeyBatch:
     """Collects spellings, grouped (an entry's spellings; a traveller's name), and makes every
-    group's codes in one compiled call. ``rules``: the settings' ``blocking`` section.
+    group's codes in one compiled call. ``rules``: the settings' ``blocking`` section (a
+    mapping of some of its keys is overlaid on the packaged defaults).
 
     ``query=True`` is the traveller side: nickname alternatives, second-letter ``I`` keys, the
     coarse keys for every name and the ``W`` key for loose-script names. Otherwise the list side:
     own skeletons, coarse keys for loose-script and one-token spellings, ``W`` keys for Latin
     names of 2-4 tokens (see :mod:`pipelines.screening.engine.index`)."""
 
-    def __init__(self, rules: dict, query: bool):
+    def __init__(self, rules: BlockingSettings | dict | None, query: bool):
         self.query = query
-        self.rules = rules
-        self.joined = bool(rules.get("joined_tokens", True))
-        self.pairs = bool(rules.get("token_pairs", True))
-        self.with_initial = bool(rules.get("key_with_initial", True))
+        self.rules = rules = blocking_settings(rules)
+        self.joined, self.pairs, self.with_initial = rules.joined_tokens, rules.token_pairs, rules.key_with_initial
         # flat int64 arrays, not lists: a million-entry build would hold ~20 M Python ints
         self._opt, self._alt_at, self._alt = array("q", [0]), array("q", [0]), array("q")
         self._n_real, self._letter, self._second, self._own = array("q"), array("q"), array("q"), array("q")
