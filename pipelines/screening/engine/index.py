@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from array import array
 from collections import Counter
 from typing import Iterable
@@ -59,15 +58,16 @@ from typing import Iterable
 import numpy as np
 
 from pipelines.screening.engine.settings import BlockingSettings, blocking_settings
-from pipelines.screening.engine.tables import LOOKUP_STATS
+from pipelines.screening.engine.tables import LOOKUP_STATS, read_only
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
 from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
+from pipelines.screening.engine.compiled.lookup import NO_YEAR_HI, NO_YEAR_LO, CandidateLookup
 from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives,
-                                                          code_of, deletion_keys, document_key_codes, document_keys,
+                                                          code_of, deletion_keys, document_keys, documents_codes,
                                                           forget_list_edit_keys, real_positions, second_letter)
 
-__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats", "prior_code"]
+__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
@@ -231,18 +231,9 @@ def whole_coarse_key(tokens: tuple[str, ...]) -> str:
     return "W|" + coarse("".join(tokens))
 
 
-_NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
-#: key kinds looked up as documents (never cut by the name cap)
-_DOCUMENT_KINDS = frozenset("DX")
-
 def new_lookup_stats() -> dict[str, int]:
     return dict.fromkeys(LOOKUP_STATS, 0)
 
-
-def prior_code(adjust: float) -> int:
-    """A cheap score (a date-of-birth adjustment, -1..1) as the integer the cap ranks by (the
-    compiled look-up computes the same)."""
-    return int(math.floor(adjust * 1000.0 + 0.5)) + 2048
 
 def people_carrying(unit: str, tokens: tuple[str, ...], token_people) -> int:
     """How many listed people carry a name part (``token_people``: per token); a unit joined from
@@ -306,8 +297,8 @@ class CandidateIndex:
                 lo_append(min(d[0] for d in dobs))
                 hi_append(max(d[0] for d in dobs))
             else:
-                lo_append(_NO_YEAR_LO)
-                hi_append(_NO_YEAR_HI)
+                lo_append(NO_YEAR_LO)
+                hi_append(NO_YEAR_HI)
             documents = entry.get("documents")
             docs = tuple((n, d.get("issuer")) for d in documents if (n := normalise_number(d.get("number")))) \
                 if documents else ()
@@ -384,8 +375,9 @@ class CandidateIndex:
         del token_counts  # entries per token: only the common ones are kept (one Counter less)
         #: per token, how many different listed people (name tokens + birth dates) carry it
         self.token_people = token_people
-        #: what candidate generation had to give up, counted per look-up (see :meth:`candidates`)
-        self.stats = new_lookup_stats()
+        #: candidate generation over these arrays (the one routine both engines call)
+        self.lookup = CandidateLookup(*map(read_only, (self._keys, self._starts, self._ids, self.year_lo,
+                                                      self.year_hi)), self.dobs, self.rules)
 
     def people_named(self, tokens: tuple[str, ...]) -> int:
         """Different listed people with exactly this name (token set), 0 when fewer than 3."""
@@ -420,106 +412,34 @@ class CandidateIndex:
     def document_codes(self, documents: Iterable[tuple[str, str | None]]) -> list[int]:
         """The codes of the ``D`` and ``X`` keys of normalised documents (none when document keys
         are off): the codes of :meth:`query_keys`' and :func:`entry_keys`' document keys."""
-        if not self.rules.document_number:
-            return []
-        one_edit = self.rules.document_one_edit
-        return [code for number, _ in documents if number for code in document_key_codes(number, one_edit)]
+        return documents_codes(documents, self.rules)
 
     def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),
-                   birth_year: int | None = None, year_window: int | None = None, prior=None) -> list[int]:
-        """Entry positions sharing at least one key with the traveller, most likely first.
+                   dob: tuple | None = None, year_window: int | None = None, dob_adjust=None,
+                   missing_value: float = 0.0) -> list[int]:
+        """Entry positions sharing at least one key with the traveller, most likely first: the
+        one candidate-generation routine (:class:`~.compiled.lookup.CandidateLookup`, which the
+        compiled pre-scoring calls for whole batches), for one traveller.
 
-        With ``year_window`` (and ``birth_year``), name-key hits whose listed birth years all lie
-        more than ``year_window`` years away are dropped before ranking and the cap (entries
-        without a date of birth stay): the caller passes the window beyond which the date penalty
-        alone keeps a candidate under its cut-off, so a block of 300 ``JOSE GARCIA`` entries
-        shrinks to the few born near the traveller.
+        ``dob``: the traveller's parsed date of birth. With it, a block over its size limit is
+        narrowed by birth year instead of dropped (entries within a year, then of the same year:
+        a common name's block splits the way keys of name + year would, without indexing every
+        name once per year); with ``year_window`` too, name hits whose listed birth years all lie
+        more than ``year_window`` years away are dropped (entries without a date stay): the
+        caller passes the window beyond which the date penalty alone keeps a candidate under its
+        cut-off.
 
-        A block still over its size limit is never dropped while a birth year can split it
-        (:meth:`_narrow`): it keeps the entries whose listed years are within a year of
-        ``birth_year`` (the year itself, a year-only date, a keying error in the year), then,
-        if that is still too many, those of the same year; only a block too big even then is
-        skipped (counted in :attr:`stats`). So a common name's block splits by birth year the
-        way keys of name + year would, without indexing every name once per year.
+        The cap (``max_candidates``) keeps the most likely entries: the most keys shared (how
+        much of the name agrees), then the cheap score (with ``dob`` and ``dob_adjust``, the
+        adjustment per ``DOB_ORDER`` level: the entry's best listed date's; ``missing_value`` for
+        an entry without one), then list position. Namesakes share the same keys, so among them
+        the date decides. Document hits come first and are never cut. What the cap and the block
+        limits give up is counted in :attr:`stats`."""
+        positions, _, _ = self.lookup.find([(tuple(forms), tuple(documents), dob, year_window, missing_value)],
+                                           dob_adjust)
+        return positions.tolist()
 
-        The cap (``max_candidates``) keeps the most likely entries by a cheap score: the number
-        of keys shared (how much of the name agrees), then ``prior`` (a function of an array of
-        positions giving integer codes, higher more likely: the screener's date-of-birth
-        agreement, see ``Screener._prior``), then list position. Namesakes share the same keys,
-        so among them the date decides: the one born that day is never cut for list order.
-        Without ``prior`` every entry has the same. What the cap drops is counted in
-        :attr:`stats`."""
-        keys = self.query_keys(forms, documents)
-        if not keys or not self._keys.size:
-            return []
-        # document hits are never cut by the name cap: a listed document must always be scored
-        doc_keys = [k for k in keys if k[0] in _DOCUMENT_KINDS]
-        by_document = self._lookup(doc_keys) if doc_keys else []
-        name_keys = [k for k in keys if k[0] not in _DOCUMENT_KINDS]
-        names = self._lookup(name_keys, birth_year, year_window, prior)
-        if year_window is not None and birth_year is not None and names:
-            # small blocks skipped the birth-year filter above (cheaper per block to score them);
-            # one vectorised pass over the final list drops them before any Python work
-            found = np.array(names, dtype=np.int32)
-            near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
-            if not near.all():
-                names = found[near].tolist()
-        if not by_document:
-            return names
-        seen = set(by_document)
-        return by_document + [p for p in names if p not in seen]
-
-    def _narrow(self, block: np.ndarray, birth_year: int, year_window: int | None, limit: int) -> np.ndarray | None:
-        """A block over its size limit, narrowed by birth year: the dated entries within a year of
-        ``birth_year`` (within ``year_window`` when that is 0), else those of the same year; None
-        when even that is over the limit."""
-        lo, hi = self.year_lo[block], self.year_hi[block]
-        dated = lo != _NO_YEAR_LO
-        for window in sorted({min(year_window, 1) if year_window is not None else 1, 0}, reverse=True):
-            near = dated & (lo <= birth_year + window) & (hi >= birth_year - window)
-            if int(near.sum()) <= limit:
-                return block[near]
-        return None
-
-    def _lookup(self, keys: list[str], birth_year: int | None = None, year_window: int | None = None,
-                prior=None) -> list[int]:
-        if not keys:
-            return []
-        stats = self.stats
-        hashes = np.fromiter(map(code_of, keys), dtype=np.int64, count=len(keys))
-        slot = np.searchsorted(self._keys, hashes)
-        slot[slot == self._keys.size] = 0  # past the end: any slot, the equality test rejects it
-        present = self._keys[slot] == hashes
-        lo = np.where(present, self._starts[slot], 0)
-        hi = np.where(present, self._starts[slot + 1], 0)
-        blocks = []
-        for i in np.nonzero(hi > lo)[0].tolist():
-            block = found = self._ids[lo[i]:hi[i]]
-            limit = self.max_initial_block if keys[i][0] == "I" else self.max_block
-            if year_window is not None and birth_year is not None and found.size > 8:
-                near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
-                found = found[near]
-            if found.size > limit:
-                found = self._narrow(block, birth_year, year_window, limit) if birth_year is not None else None
-                if found is None:
-                    stats["blocks_skipped"] += 1
-                    continue
-                stats["blocks_narrowed"] += 1
-            if found.size:
-                blocks.append(found)
-        if not blocks:
-            return []
-        if len(blocks) == 1 and blocks[0].size <= self.max_candidates:
-            # list order (a block's postings are in birth-year order)
-            return np.sort(blocks[0]).tolist()
-        unique, counts = np.unique(np.concatenate(blocks), return_counts=True)
-        codes = prior(unique) if prior is not None else np.zeros(unique.size, dtype=np.int64)
-        # the most likely first (most shared keys, then the cheap score, then list order): a total
-        # order, so which entries the cap keeps never depends on sort internals (the compiled
-        # look-up in ``accelerate`` keeps the same)
-        order = np.lexsort((unique, -codes, -counts))
-        if unique.size > self.max_candidates:
-            stats["lookups_capped"] += 1
-            stats["candidates_cut"] += unique.size - self.max_candidates
-            order = order[: self.max_candidates]
-        return unique[order].tolist()
+    @property
+    def stats(self) -> dict[str, int]:
+        """What candidate generation gave up so far (:data:`LOOKUP_STATS`), both engines' look-ups."""
+        return dict(zip(LOOKUP_STATS, self.lookup.stats.tolist()))

@@ -33,7 +33,7 @@ from pipelines.screening.normalise.name_frequency import population_share
 from pipelines.screening.normalise.nicknames import variants
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "deletion_keys",
-           "document_code", "document_keys", "forget_list_edit_keys", "is_initial", "neighbourhood", "real_positions", "second_letter"]
+           "document_code", "document_keys", "documents_codes", "forget_list_edit_keys", "is_initial", "neighbourhood", "real_positions", "second_letter"]
 
 #: key kind letter -> number mixed into the code (``C`` with one part and with two are different
 #: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
@@ -327,6 +327,15 @@ def _document_codes(number: str, one_edit: bool) -> tuple[int, ...]:
 def document_key_codes(number: str, one_edit: bool) -> tuple[int, ...]:
     """The codes of :func:`document_keys` (cached per number)."""
     return _document_codes(number, one_edit)
+
+
+def documents_codes(documents, rules: BlockingSettings) -> list[int]:
+    """The codes of normalised documents' (``(number, issuer)`` pairs) keys, both sides: none
+    when document keys are off."""
+    if not rules.document_number:
+        return []
+    one_edit = rules.document_one_edit
+    return [code for number, _ in documents if number for code in _document_codes(number, one_edit)]
 
 
 def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool,
