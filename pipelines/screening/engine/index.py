@@ -21,9 +21,11 @@ the list's size. Keys (each rule can be turned off in the settings' ``blocking``
   one-edit neighbourhood (:func:`keycodes.document_keys`), so a number keyed with one character
   wrong, added, dropped or two swapped is still retrieved (the score still needs the number to
   agree exactly to count the document).
-* ``C`` coarse keys (see :func:`coarse_keys`) on entries written in a loose script or of one
-  word, queried by every traveller; ``W`` the whole name's coarse key on Latin entries of 2-4
-  tokens, queried only by travellers written in a loose script (:func:`whole_coarse_key`).
+* ``C`` coarse keys: the whole name's :func:`~pipelines.screening.normalise.names.coarse` key
+  and unordered pairs of tokens' coarse keys, on entries written in a loose script or of one
+  word, queried by every traveller (``BARACK OBAMA`` finds ``巴拉克奥巴马``); ``W`` the whole
+  name's coarse key on Latin entries of 2-4 tokens, queried only by travellers written in a
+  loose script (``贝拉克·奥巴马`` finds ``BARACK OBAMA``).
 
 At query time given names also try their nickname variants (``BILL`` queries as ``WILLIAM``),
 a token with a Latvian nominative -S its stem (``LAVROVS`` as ``LAVROV``), and the ``I`` keys
@@ -35,11 +37,13 @@ list), unless the traveller's birth year can split it (:meth:`CandidateIndex.can
 most ``max_candidates`` entries, the most likely by a cheap score (keys shared, then date-of-birth
 agreement), are scored; what the cap drops is counted.
 
-The functions here state the keys as strings (``P|ABDL|RHMN``): the readable rules, and the
-reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.engine.compiled.keycodes`:
-the key's kind mixed with the Python hashes of its parts), made for the whole list in compiled
-code at build and, by the compiled pre-scoring, for travellers' names; :func:`keycodes.code_of`
-gives a string key's code, and tests hold the two ways equal. The distinct codes are one sorted
+The rules are written once, in :mod:`pipelines.screening.engine.compiled.keycodes`
+(:class:`~pipelines.screening.engine.compiled.keycodes.KeyBatch` gathers a spelling's parts, one
+compiled kernel combines them into keys): the build makes the list's keys with it, the look-up
+(both engines') the travellers'. A key is a 64-bit code, the key's kind mixed with the Python
+hashes of its parts; :func:`spelled_keys` spells the same keys out (``P|ABDL|RHMN``) for
+explanations, diagnostics and tests, and :func:`keycodes.code_of` maps such a string back to
+its code. The distinct codes are one sorted
 numpy array with where each one's postings start (CSR layout; 4 bytes a posting plus 16 bytes a
 distinct key, about half as many keys as postings): compact enough for a million entries in well
 under the memory budget, built once per worker (DoFn ``setup``). Python's string hash is salted
@@ -49,7 +53,6 @@ per process, so an index is never shared between processes other than by fork; t
 
 from __future__ import annotations
 
-import functools
 import itertools
 from array import array
 from collections import Counter
@@ -61,13 +64,13 @@ from pipelines.screening.engine.settings import BlockingSettings, blocking_setti
 from pipelines.screening.engine.tables import LOOKUP_STATS, read_only
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
-from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
+from pipelines.screening.normalise.names import NameForm, is_particle, name_form
 from pipelines.screening.engine.compiled.lookup import NO_YEAR_HI, NO_YEAR_LO, CandidateLookup
-from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives,
-                                                          code_of, deletion_keys, document_keys, documents_codes,
-                                                          forget_list_edit_keys, real_positions, second_letter)
+from pipelines.screening.engine.compiled.keycodes import (KeyBatch, deletion_keys, document_keys, documents_codes,
+                                                          forget_list_edit_keys)
 
-__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats"]
+__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "query_keys", "spelled_keys", "LOOKUP_STATS",
+           "new_lookup_stats"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
@@ -113,122 +116,38 @@ def alternates(surname: str | None, given: str | None, full: str | None) -> list
     return list(itertools.islice(itertools.product(*options), MAX_ALTERNATES))
 
 
-def form_keys(form: NameForm, rules: BlockingSettings, expand_nicknames: bool = False) -> set[str]:
-    """Blocking keys of one name spelling (see module docstring), as short strings
-    (``P|ABDL|RHMN``): strings hash faster and weigh less than tuples. Cached per token tuple:
-    names repeat a lot, on lists and among travellers."""
-    return set(_token_keys(form.tokens, rules.joined_tokens, rules.token_pairs, rules.key_with_initial,
-                           expand_nicknames, form.particles))
-
-
-@functools.lru_cache(maxsize=200_000)
-def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
-                expand_nicknames: bool, particles: tuple[bool, ...] = ()) -> frozenset[str]:
-    real = real_positions(tokens, particles, expand_nicknames)  # nicknames are expanded for queries
-    return frozenset(_keys(tokens, real, [alternatives(tokens[i], expand_nicknames) for i in real],
-                           joined, pairs, with_initial))
-
-
-def _keys(tokens: tuple[str, ...], real: list[int], choices: list, joined: bool, pairs: bool,
-          with_initial: bool) -> set[str]:
-    """The blocking keys of one spelling (module docstring); ``choices[k]``: the skeletons
-    token ``real[k]`` may take (its own, and its nicknames' at query time)."""
-    options = list(choices)
-    n = len(tokens)
-    if joined:
-        for i in range(min(n, MAX_KEY_TOKENS) - 1):
-            options.append((joined_skeleton(tokens[i] + tokens[i + 1]),))
-            if i + 2 < n and tokens[i] in PARTICLES and tokens[i + 1] in PARTICLES:
-                options.append((joined_skeleton("".join(tokens[i:i + 3])),))  # DE LA CRUZ -> DELACRUZ
-    keys: set[str] = set()
-    if len(real) == 1:
-        keys.update("S|" + sk for sk in options[0])
-    elif joined and n <= 4:
-        # the whole name run together: 'XI JIN PING' meets 'XIJINPING'
-        keys.add("S|" + joined_skeleton("".join(tokens)))
-    if pairs:
-        for first, second in itertools.combinations(options, 2):
-            for a in first:
-                for b in second:
-                    if a != b:
-                        keys.add(f"P|{a}|{b}" if a < b else f"P|{b}|{a}")
-    if with_initial and len(real) > 1:
-        keys.update(_initial_keys(options[:len(real)], [tokens[i][0] for i in real]))
-    return keys
-
-
 def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]],
-               rules: BlockingSettings) -> set[str]:
-    """Every key of a list entry, as strings: the list-side rules (the build makes the same keys'
-    codes in compiled code, :class:`keycodes.KeyBatch`)."""
-    keys: set[str] = set()
+               rules: BlockingSettings | dict | None = None) -> set[str]:
+    """Every key of a list entry, spelled out (``P|ABDL|RHMN``): the keys whose codes the build
+    indexes (module docstring; :func:`spelled_keys`)."""
+    return spelled_keys(forms, documents, rules, query=False)
+
+
+def query_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]],
+               rules: BlockingSettings | dict | None = None) -> set[str]:
+    """Every key a traveller's spellings and documents look up, spelled out."""
+    return spelled_keys(forms, documents, rules, query=True)
+
+
+def spelled_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]],
+                 rules: BlockingSettings | dict | None, query: bool) -> set[str]:
+    """The keys of one entry (``query=False``) or one traveller's look-up, as readable strings, for
+    explanations, diagnostics and tests. They come from the same rules, the same code, as the
+    codes the index stores and the look-up asks (:class:`KeyBatch` spells the name keys it makes;
+    the one-edit and document keys are :func:`keycodes.deletion_keys` and
+    :func:`keycodes.document_keys`, whose codes are those of these strings):
+    ``{code_of(k) for k in keys}`` are the codes."""
+    rules = blocking_settings(rules)
+    forms = tuple(forms)
+    batch = KeyBatch(rules, query=query, spelled=True)
+    batch.add(forms)
+    keys = batch.keys()[0]
     for form in forms:
-        keys |= form_keys(form, rules)
-        if not form.loose and 2 <= len(form.tokens) <= MAX_WHOLE_TOKENS:
-            # the whole name's coarse key, queried only by travellers written in a loose script
-            # (their names come as syllables or consonants: 贝拉克·奥巴马 is BEI LA KE AO BA MA,
-            # coarse BLGBM like BARACK OBAMA)
-            keys.add(whole_coarse_key(form.tokens))
-        if form.loose or len(form.tokens) == 1:
-            # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
-            # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
-            keys |= coarse_keys(form.tokens)
         if not form.loose:
-            keys |= deletion_keys(form.tokens, form.particles, False, rules)
-    keys.update(_document_keys(documents, rules))
+            keys |= deletion_keys(form.tokens, form.particles, query, rules)
+    if rules.document_number:
+        keys.update(key for number, _ in documents for key in document_keys(number, rules.document_one_edit))
     return keys
-
-
-def _document_keys(documents: Iterable[tuple[str, str | None]], rules: BlockingSettings) -> set[str]:
-    """Both sides' document keys (none when document keys are off)."""
-    if not rules.document_number:
-        return set()
-    return {key for number, _ in documents for key in document_keys(number, rules.document_one_edit)}
-
-
-def _initial_keys(skeletons: list, letters: list) -> set[str]:
-    """``I`` keys: each real token's skeletons (``skeletons[k]``) with every *other* real
-    token's letter (``letters[j]``, None for none)."""
-    return {f"I|{sk}|{letter}" for k, alternatives in enumerate(skeletons) for sk in alternatives
-            for j, letter in enumerate(letters) if k != j and letter is not None}
-
-
-@functools.lru_cache(maxsize=100_000)
-def second_letter_keys(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) -> frozenset[str]:
-    """Query-side ``I`` keys with a token's *second* letter in place of its first: the most common
-    typing error, two letters swapped, moves the first letter when it hits the first two
-    (``RACHEL``/``ARCHEL``), and so does a dropped first letter (``RACHEL``/``ACHEL``); the list's
-    ``I`` key then carries the second letter of the traveller's token. Only travellers query these
-    (the index does not grow); tokens of 3+ letters whose first two letters differ."""
-    real = real_positions(tokens, particles, True)
-    if len(real) < 2:
-        return frozenset()
-    seconds = [second_letter(tokens[i]) for i in real]
-    return frozenset(_initial_keys([(skeleton(tokens[i]),) for i in real], seconds))
-
-
-@functools.lru_cache(maxsize=100_000)
-def coarse_keys(tokens: tuple[str, ...]) -> frozenset[str]:
-    """``C`` keys: the whole name's :func:`coarse` key, and unordered pairs of tokens' coarse
-    keys. Only entries written in a consonant-poor script carry them (few), every traveller
-    queries them, so ``BARACK OBAMA`` finds ``巴拉克奥巴马`` (``BALAKEAOBAMA``)."""
-    real = [t for t in tokens if not is_particle(t)] or list(tokens)
-    keys = set()
-    if len(tokens) <= 6:
-        whole = coarse("".join(tokens))
-        if len(whole) >= 2:
-            keys.add("C|" + whole)
-    codes = sorted({coarse(t) for t in real[:MAX_KEY_TOKENS] if len(coarse(t)) >= 2})
-    keys.update(f"C|{a}|{b}" for a, b in itertools.combinations(codes, 2))
-    return frozenset(keys)
-
-
-def whole_coarse_key(tokens: tuple[str, ...]) -> str:
-    """``W`` key: the whole name run together, as its :func:`coarse` key. Latin entries of 2-4
-    tokens carry it; only travellers whose name is written in a loose script (Chinese, Korean,
-    Japanese, Arabic, Khmer, ...) query it, so ``贝拉克·奥巴马`` finds ``BARACK OBAMA``; Latin
-    travellers never do (they meet Latin entries through the other keys)."""
-    return "W|" + coarse("".join(tokens))
 
 
 def new_lookup_stats() -> dict[str, int]:
@@ -396,22 +315,12 @@ class CandidateIndex:
         return int(self._ids.size)
 
     def query_keys(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]]) -> set[str]:
-        keys: set[str] = set()
-        for form in forms:
-            keys |= form_keys(form, self.rules, expand_nicknames=True)
-            if self.rules.key_with_initial:
-                keys |= second_letter_keys(form.tokens, form.particles)
-            keys |= coarse_keys(form.tokens)
-            if form.loose:
-                keys.add(whole_coarse_key(form.tokens))
-            else:
-                keys |= deletion_keys(form.tokens, form.particles, True, self.rules)
-        keys.update(_document_keys(documents, self.rules))
-        return keys
+        """The keys a traveller looks up in this index, spelled out (:func:`query_keys`)."""
+        return query_keys(forms, documents, self.rules)
 
     def document_codes(self, documents: Iterable[tuple[str, str | None]]) -> list[int]:
         """The codes of the ``D`` and ``X`` keys of normalised documents (none when document keys
-        are off): the codes of :meth:`query_keys`' and :func:`entry_keys`' document keys."""
+        are off)."""
         return documents_codes(documents, self.rules)
 
     def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),
