@@ -18,6 +18,7 @@ Targets (issue 16): 1,000 persons/s sustained, p99 arrival-to-sealed-flag latenc
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import glob
 import json
 import os
@@ -59,11 +60,17 @@ def main() -> int:
 
     records, _ = replay.load_inputs([args.data])
     shift = replay.shift_to_today(records)
-    plan = replay.plan_messages(records, [], random.Random(1), 0.0, 0.0, 0.0, shift, landing=True)
     wanted = int(args.rate * args.seconds)
-    plan = (plan * (wanted // max(len(plan), 1) + 1))[:wanted]
-    # the same message twice is a resend the stream drops: give each copy its own message id
-    plan = [_renamed(m, i) for i, m in enumerate(plan)]
+    plan = []
+    # each copy of the sample set a day later: its own flights, not lists that replace the first
+    # copy's (a list of the same flight would supersede them and withdraw their persons)
+    for day in range(wanted):
+        plan += replay.plan_messages(records, [], random.Random(1), 0.0, 0.0, 0.0, shift + dt.timedelta(days=day),
+                                     landing=True)
+        if len(plan) >= wanted:
+            break
+    # each message its own label (message id): latency is matched per message
+    plan = [_renamed(m, i) for i, m in enumerate(plan[:wanted])]
 
     watchlists = [a for w in sorted(glob.glob(args.watchlists)) for a in ("--watchlists", w)]
     stream = subprocess.Popen(
@@ -93,6 +100,8 @@ def main() -> int:
 
     latencies = []
     for path in glob.glob(str(out / "flags" / "*" / "*.sealed")):
+        if path.endswith(".withdrawn.sealed"):  # a flag sent again withdrawn: not a screening latency
+            continue
         message_id = _message_of_flag(path, keys)
         if message_id in landed:
             latencies.append(os.path.getmtime(path) - landed[message_id])
