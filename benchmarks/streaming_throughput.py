@@ -90,8 +90,13 @@ def main() -> int:
             landed[message.label] = time.time()
         offered_seconds = time.time() - started
         persons = sum(message.persons for message in plan)
-        deadline = time.time() + args.drain
-        while time.time() < deadline and _persons_validated(out) < persons:
+        # until every person is validated, or the count has not moved for 15 s (lists superseded
+        # by a later list and cancellations are never validated), or the drain time is up
+        deadline, seen, still = time.time() + args.drain, -1, time.time()
+        while time.time() < deadline and _persons_validated(out) < persons and time.time() - still < 15:
+            now = _persons_validated(out)
+            if now != seen:
+                seen, still = now, time.time()
             time.sleep(1)
         finished = max((os.path.getmtime(p) for p in glob.glob(str(out / "report" / "window-*.json"))), default=time.time())
     finally:
@@ -107,11 +112,16 @@ def main() -> int:
             latencies.append(os.path.getmtime(path) - landed[message_id])
     snapshots = _last_panes(out)
     validated = _persons_validated(out)
+    intake = _intake(out)
+    handled = intake.get("messages_in", 0)
     elapsed = finished - started
     print(f"offered   {len(plan):,} messages, {persons:,} persons in {offered_seconds:.1f} s "
           f"({len(plan) / offered_seconds:,.0f} msg/s, {persons / offered_seconds:,.0f} persons/s)")
     print(f"processed {validated:,} persons by {elapsed:.1f} s after the first arrival: "
-          f"{validated / elapsed:,.0f} persons/s sustained, {len(plan) / elapsed:,.0f} messages/s")
+          f"{validated / elapsed:,.0f} persons/s sustained, {handled / elapsed:,.0f} messages/s "
+          f"({intake.get('messages_superseded', 0)} lists superseded by a later one and "
+          f"{intake.get('messages_withdrawing_only', 0)} cancellations are not validated; "
+          f"{intake.get('withdrawals', 0)} withdrawals)")
     if latencies:
         latencies.sort()
         p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
@@ -160,6 +170,15 @@ def _last_panes(out: Path) -> dict[str, dict]:
         if snap["window_start"] not in last or snap["pane"] > last[snap["window_start"]]["pane"]:
             last[snap["window_start"]] = snap
     return last
+
+
+def _intake(out: Path) -> dict:
+    """The intake counts (messages in, persons in them, superseded, ...) summed over windows."""
+    total: dict = {}
+    for snapshot in _last_panes(out).values():
+        for name, value in snapshot.get("intake", {}).items():
+            total[name] = total.get(name, 0) + value
+    return total
 
 
 def _persons_validated(out: Path) -> int:
