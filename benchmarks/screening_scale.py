@@ -39,7 +39,6 @@ planted match that scores above its threshold may be lost by candidate generatio
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import multiprocessing
 import pickle
@@ -81,6 +80,7 @@ def _miss_reason(screener, traveller, form, dob, position: int, min_score: float
     from pipelines.screening.engine.index import entry_keys
     from pipelines.screening.engine.compiled.keycodes import code_of
     index = screener.index
+    keys, starts, postings = index.blocks()
     shared = index.query_keys((form,) if form else (), traveller.documents) & \
         entry_keys(index.forms[position], index.docs[position], index.rules)
     if not shared:
@@ -89,10 +89,10 @@ def _miss_reason(screener, traveller, form, dob, position: int, min_score: float
     over = 0
     for key in shared:
         code = code_of(key)
-        slot = int(np.searchsorted(index._keys, code))
-        if slot >= index._keys.size or index._keys[slot] != code:
+        slot = int(np.searchsorted(keys, code))
+        if slot >= keys.size or keys[slot] != code:
             continue
-        found = index._ids[index._starts[slot]:index._starts[slot + 1]]
+        found = postings[starts[slot]:starts[slot + 1]]
         if window is not None and key[0] not in "DX" and found.size > 8:
             near = (index.year_lo[found] <= dob[0] + window) & (index.year_hi[found] >= dob[0] - window)
             found = found[near]
@@ -146,9 +146,8 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
         dob = parse_date(traveller.date_of_birth)
         window = window_of.setdefault(min_score, screener._year_window(min_score)) if dob is not None else None
         # the reference look-up, as the Python engine asks it (the compiled one returns the same)
-        prior = functools.partial(screener._prior, form, dob) if dob is not None else None
-        retrieved = screener.index.candidates((form,) if form else (), traveller.documents,
-                                              dob[0] if dob is not None else None, window, prior)
+        retrieved = screener.index.candidates((form,) if form else (), traveller.documents, dob, window,
+                                              screener._dob_adjust, screener._missing_prior(form))
         top = next((c for c in candidates if c.alert), None)
         row = {"id": traveller.traveller_id, "retrieved": len(retrieved), "at_min": len(candidates),
                "alerts": sum(c.alert for c in candidates),

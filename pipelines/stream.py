@@ -29,11 +29,11 @@ import sys
 import time
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineState
 from apache_beam.transforms import trigger, window
 
+from pipelines import storage
 from pipelines.io import stream_transforms as intake
 from pipelines.io.transforms import WriteDeadLetters
 from pipelines.options import PaxshareOptions, StreamOptions
@@ -105,8 +105,10 @@ def build_stream_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, mes
     decode_letters = decoded[intake.DEAD_LETTER] | windowed(stream, "WindowDecodeDeadLetters")
     composed = compose(records, paxshare, run_id, extra_dead_letters=[decode_letters],
                        sinks=Sinks(flags_immediately=True, window_files=True, dedupe=False,
-                                   # a PNR waits for its flags as long as its flight's state lives
-                                   flag_hold_seconds=stream.retention_hours * 3600 + stream.close_grace_minutes * 60))
+                                   # a PNR waits for its flags, a withdrawal for what was flagged and
+                                   # shared of its traveller, as long as its flight's state lives
+                                   flag_hold_seconds=stream.retention_hours * 3600 + stream.close_grace_minutes * 60),
+                       withdrawals=tracked[intake.WITHDRAWN])
 
     late = tracked[intake.LATE] | windowed(stream, "WindowLate")
     late | "WriteLate" >> WriteDeadLetters(f"{output}/late")
@@ -155,8 +157,7 @@ class _WriteSnapshot(beam.DoFn):
                                    pane.index if pane else 0, counts)
         start = win.start.to_utc_datetime().strftime("%Y%m%dT%H%M%SZ")
         path = f"{self._folder}/window-{start}-p{snapshot['pane']}.json"
-        with FileSystems.create(path) as handle:
-            handle.write(json.dumps(snapshot, indent=2, sort_keys=True).encode())
+        storage.write_text(path, json.dumps(snapshot, indent=2, sort_keys=True))
         yield snapshot
 
 

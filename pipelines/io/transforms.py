@@ -1,7 +1,7 @@
 """Beam transforms for paxshare's Avro input and output.
 
-``ReadManifestFiles`` reads API and PNR Avro files through Beam's FileSystems (local paths, GCS,
-S3, HDFS alike); problems with a file become dead letters and the other files go on.
+``ReadManifestFiles`` reads API and PNR Avro files through :mod:`pipelines.storage` (local paths,
+and GCS, S3, HDFS through Beam's FileSystems alike); problems with a file become dead letters and the other files go on.
 ``WriteAvroByDate`` writes records partitioned by flight date; partitions are a file-name prefix
 (``flight_date=2026-11-23-00000-of-00002.avro``) rather than sub-folders because Beam's file
 finalisation renames into one folder and, on a local filesystem, silently skips a rename into a
@@ -16,11 +16,10 @@ from typing import Callable, Iterable
 import apache_beam as beam
 import fastavro
 from apache_beam.io import fileio
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
 
-from pipelines import reasons, schemas
+from pipelines import reasons, schemas, storage
 from pipelines.io.avro_files import FileProblem, file_problem_dead_letter, read_records  # noqa: F401
 
 DEAD_LETTER = reasons.DEAD_LETTER
@@ -44,11 +43,11 @@ class _ReadAvroFile(beam.DoFn):
         reopened = []
 
         def reopen():
-            reopened.append(FileSystems.open(path))
+            reopened.append(storage.open_binary(path))
             return reopened[-1]
 
         try:
-            with FileSystems.open(path) as stream:
+            with storage.open_binary(path) as stream:
                 for item in read_records(stream, path, reopen=reopen):
                     if isinstance(item, FileProblem):
                         problem = item

@@ -4,14 +4,13 @@ cases; and each compiled stage agrees with the Python method it mirrors."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 
 import numpy as np
 import pytest
 
-from pipelines.screening.engine.compiled.accelerate import _dob_level
+from pipelines.screening.engine.compiled.lookup import compiled_dob_level as _dob_level
 from pipelines.screening.normalise.dates import DOB_ORDER, compare_dob, dob_level
 from pipelines.generate.plant import plant_watchlists
 from pipelines.screening.engine.score import Screener
@@ -141,8 +140,8 @@ def test_the_compiled_look_up_returns_the_python_candidates_from_big_blocks_near
             traveller = Traveller(f"T{i}-{year}", surname=surname, given_names=given, date_of_birth=str(year))
             form = name_form(surname, given)
             prepared.append((traveller, form, parse_date(str(year)), window))
-            prior = functools.partial(screener._prior, form, parse_date(str(year)))
-            expected.append(screener.index.candidates((form,), (), year, window, prior))
+            expected.append(screener.index.candidates((form,), (), parse_date(str(year)), window,
+                                                      screener._dob_adjust, screener._missing_prior(form)))
     # a floor below any score: every candidate of the look-up survives the later stages
     assert screener._accelerator.survivors(prepared, -1.0) == expected
     assert any(len(found) == screener.index.max_candidates for found in expected)
@@ -193,12 +192,12 @@ def test_travellers_names_are_forgotten_between_batches_with_results_unchanged()
     tables = fast._accelerator.names
     list_forms = len(tables)
     fast._accelerator.MAX_TRAVELLER_FORMS = 20
-    fast._accelerator.MAX_CACHED_NAMES = 30  # the key codes' cache is cleared in every batch too
+    fast.index.lookup.MAX_CACHED_NAMES = 30  # the key codes' cache is cleared in every batch too
     batches = [travellers[i:i + 40] for i in range(0, len(travellers), 40)]
     for batch in batches + batches:  # the second round meets forgotten names again
         assert _results(fast, batch, fast.lowest_threshold) == _results(reference, batch, reference.lowest_threshold)
         assert len(tables) <= list_forms + 40 + 20
-        assert len(fast._accelerator._key_cache) <= 40
+        assert len(fast.index.lookup._key_cache) <= 40
     assert tables.added_since_mark() > 0
     tables.forget_since_mark()
     assert len(tables) == list_forms and tables.added_since_mark() == 0

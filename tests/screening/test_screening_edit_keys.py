@@ -10,7 +10,7 @@ import pytest
 from pipelines.screening.engine.compiled.keycodes import deletion_keys, document_keys, neighbourhood
 from pipelines.screening.engine.index import CandidateIndex
 from pipelines.screening.engine.score import Screener
-from pipelines.screening.engine.settings import load_settings
+from pipelines.screening.engine.settings import blocking_settings, load_settings
 from pipelines.screening.normalise.names import name_form
 
 from screening_helpers import make_entry, traveller
@@ -52,7 +52,7 @@ def test_a_typo_in_a_rare_surname_next_to_a_common_given_name_is_retrieved(typo)
 
 
 def test_the_list_keys_only_rare_tokens_and_travellers_every_token():
-    rules = {}
+    rules = blocking_settings()
     listed = name_form("GARCIA", "MARIA XOCHIQUETZAL")
     keys = deletion_keys(listed.tokens, listed.particles, False, rules)
     assert keys and all("GARC" not in k and "MARI" not in k for k in keys)  # common: not keyed

@@ -1,5 +1,6 @@
-"""Blocking keys made in compiled code (``keycodes``) are exactly the codes of the string rules in
-``index`` (``entry_keys`` for the list side, ``CandidateIndex.query_keys`` for travellers)."""
+"""Blocking keys made in compiled code (``keycodes``) are exactly the codes of the keys it spells
+out (``index.entry_keys`` for the list side, ``CandidateIndex.query_keys`` for travellers), and
+the rules make the keys their docstrings promise."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from pipelines.screening.engine.index import CandidateIndex, entry_forms, entry_keys
+from pipelines.screening.engine.settings import blocking_settings
 from pipelines.screening.engine.compiled.keycodes import KeyBatch, _code, _code_py, code_of, is_initial
 from pipelines.screening.normalise.names import PARTICLES, NameForm, name_form
 from pipelines.generate.synthetic import fake_entries
@@ -42,8 +44,9 @@ def _groups(codes: np.ndarray, counts: np.ndarray) -> list[set[int]]:
 @pytest.mark.parametrize("documents", [True, False])
 @pytest.mark.parametrize("edits", [True, False])
 def test_list_side_codes_are_the_string_rules(joined, pairs, with_initial, documents, edits):
-    rules = {"joined_tokens": joined, "token_pairs": pairs, "key_with_initial": with_initial,
-             "document_number": documents, "document_one_edit": edits, "deletion_neighbourhood": edits}
+    rules = blocking_settings({"joined_tokens": joined, "token_pairs": pairs, "key_with_initial": with_initial,
+                               "document_number": documents, "document_one_edit": edits,
+                               "deletion_neighbourhood": edits})
     rng = random.Random(f"{joined}{pairs}{with_initial}{documents}{edits}")
     batch, expected = KeyBatch(rules, query=False), []
     index = CandidateIndex([], rules)
@@ -61,7 +64,7 @@ def test_list_side_codes_are_the_string_rules(joined, pairs, with_initial, docum
 
 def test_list_side_codes_on_real_names():
     """As the build makes them: entries sharing a written name share its NameForm, gathered once."""
-    rules = {}
+    rules = blocking_settings()
     entries = list(fake_entries(3000, seed=11))
     batch, written = KeyBatch(rules, query=False), {}
     for entry in entries:
@@ -74,7 +77,7 @@ def test_list_side_codes_on_real_names():
 
 @pytest.mark.parametrize("with_initial", [True, False])
 def test_query_codes_are_the_string_rules(with_initial):
-    rules = {"key_with_initial": with_initial}
+    rules = blocking_settings({"key_with_initial": with_initial})
     index = CandidateIndex([], rules)
     rng = random.Random(with_initial)
     forms = [_random_form(rng) for _ in range(600)]
@@ -113,3 +116,25 @@ def test_document_codes_are_the_codes_of_the_document_keys(documents):
     docs = [("X1234567", "USA"), ("", "CAN"), ("AB99", None)]
     assert sorted(index.document_codes(docs)) == sorted(code_of(k) for k in index.query_keys((), docs))
     assert bool(index.document_codes(docs)) == documents
+
+
+def test_the_key_rules_make_the_keys_they_state():
+    """A few keys spelled out by hand from the rules (index docstring), list and traveller side."""
+    from pipelines.screening.engine.index import query_keys
+    from pipelines.screening.normalise.names import coarse, joined_skeleton, skeleton
+    rules = blocking_settings()
+    listed = name_form("RAHMAN", "ABDUL")
+    keys = entry_keys([listed], [("X1234567", "USA")], rules)
+    a, r = skeleton("ABDUL"), skeleton("RAHMAN")
+    assert "P|" + "|".join(sorted((a, r))) in keys  # token pair
+    assert f"I|{a}|R" in keys and f"I|{r}|A" in keys  # key with the other token's initial
+    assert "S|" + joined_skeleton("ABDULRAHMAN") in keys  # the whole name run together
+    assert "W|" + coarse("ABDULRAHMAN") in keys  # queried by loose-script travellers only
+    assert "D|X1234567" in keys and "X|X123457" in keys  # the document and its one-edit neighbours
+    assert not any(k.startswith("C|") for k in keys)  # Latin, two tokens: no coarse keys listed
+    asked = query_keys([name_form("SMITH", "BILL")], [], rules)
+    assert f"I|{skeleton('WILLIAM')}|S" in asked  # nickname alternatives, query side only
+    assert f"I|{skeleton('SMITH')}|I" in asked  # second-letter key (BILL: I)
+    assert any(k.startswith("C|") for k in asked) and not any(k.startswith("W|") for k in asked)
+    assert not entry_keys([name_form("SMITH", "BILL")], [], blocking_settings({"token_pairs": False})) & \
+        {k for k in asked if k.startswith("P|")}

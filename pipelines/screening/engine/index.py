@@ -21,9 +21,11 @@ the list's size. Keys (each rule can be turned off in the settings' ``blocking``
   one-edit neighbourhood (:func:`keycodes.document_keys`), so a number keyed with one character
   wrong, added, dropped or two swapped is still retrieved (the score still needs the number to
   agree exactly to count the document).
-* ``C`` coarse keys (see :func:`coarse_keys`) on entries written in a loose script or of one
-  word, queried by every traveller; ``W`` the whole name's coarse key on Latin entries of 2-4
-  tokens, queried only by travellers written in a loose script (:func:`whole_coarse_key`).
+* ``C`` coarse keys: the whole name's :func:`~pipelines.screening.normalise.names.coarse` key
+  and unordered pairs of tokens' coarse keys, on entries written in a loose script or of one
+  word, queried by every traveller (``BARACK OBAMA`` finds ``巴拉克奥巴马``); ``W`` the whole
+  name's coarse key on Latin entries of 2-4 tokens, queried only by travellers written in a
+  loose script (``贝拉克·奥巴马`` finds ``BARACK OBAMA``).
 
 At query time given names also try their nickname variants (``BILL`` queries as ``WILLIAM``),
 a token with a Latvian nominative -S its stem (``LAVROVS`` as ``LAVROV``), and the ``I`` keys
@@ -35,11 +37,13 @@ list), unless the traveller's birth year can split it (:meth:`CandidateIndex.can
 most ``max_candidates`` entries, the most likely by a cheap score (keys shared, then date-of-birth
 agreement), are scored; what the cap drops is counted.
 
-The functions here state the keys as strings (``P|ABDL|RHMN``): the readable rules, and the
-reference. The index stores each key as a 64-bit code (:mod:`pipelines.screening.engine.compiled.keycodes`:
-the key's kind mixed with the Python hashes of its parts), made for the whole list in compiled
-code at build and, by the compiled pre-scoring, for travellers' names; :func:`keycodes.code_of`
-gives a string key's code, and tests hold the two ways equal. The distinct codes are one sorted
+The rules are written once, in :mod:`pipelines.screening.engine.compiled.keycodes`
+(:class:`~pipelines.screening.engine.compiled.keycodes.KeyBatch` gathers a spelling's parts, one
+compiled kernel combines them into keys): the build makes the list's keys with it, the look-up
+(both engines') the travellers'. A key is a 64-bit code, the key's kind mixed with the Python
+hashes of its parts; :func:`spelled_keys` spells the same keys out (``P|ABDL|RHMN``) for
+explanations, diagnostics and tests, and :func:`keycodes.code_of` maps such a string back to
+its code. The distinct codes are one sorted
 numpy array with where each one's postings start (CSR layout; 4 bytes a posting plus 16 bytes a
 distinct key, about half as many keys as postings): compact enough for a million entries in well
 under the memory budget, built once per worker (DoFn ``setup``). Python's string hash is salted
@@ -49,25 +53,24 @@ per process, so an index is never shared between processes other than by fork; t
 
 from __future__ import annotations
 
-import functools
 import itertools
-import math
 from array import array
 from collections import Counter
 from typing import Iterable
 
 import numpy as np
 
-from pipelines.screening.engine.settings import default_settings
-from pipelines.screening.engine.tables import LOOKUP_STATS
+from pipelines.screening.engine.settings import BlockingSettings, blocking_settings
+from pipelines.screening.engine.tables import LOOKUP_STATS, read_only
 from pipelines.screening.normalise.dates import parse_date
 from pipelines.screening.normalise.documents import normalise_number
-from pipelines.screening.normalise.names import PARTICLES, NameForm, coarse, is_particle, joined_skeleton, name_form, skeleton
-from pipelines.screening.engine.compiled.keycodes import (MAX_KEY_TOKENS, MAX_WHOLE_TOKENS, KeyBatch, alternatives,
-                                                          code_of, deletion_keys, document_key_codes, document_keys,
-                                                          forget_list_edit_keys, real_positions, second_letter)
+from pipelines.screening.normalise.names import NameForm, is_particle, name_form
+from pipelines.screening.engine.compiled.lookup import NO_YEAR_HI, NO_YEAR_LO, CandidateLookup
+from pipelines.screening.engine.compiled.keycodes import (KeyBatch, deletion_keys, document_keys, documents_codes,
+                                                          forget_list_edit_keys)
 
-__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "form_keys", "LOOKUP_STATS", "new_lookup_stats", "prior_code"]
+__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "query_keys", "spelled_keys", "LOOKUP_STATS",
+           "new_lookup_stats"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
@@ -113,136 +116,43 @@ def alternates(surname: str | None, given: str | None, full: str | None) -> list
     return list(itertools.islice(itertools.product(*options), MAX_ALTERNATES))
 
 
-def form_keys(form: NameForm, rules: dict, expand_nicknames: bool = False) -> set[str]:
-    """Blocking keys of one name spelling (see module docstring), as short strings
-    (``P|ABDL|RHMN``): strings hash faster and weigh less than tuples. Cached per token tuple:
-    names repeat a lot, on lists and among travellers."""
-    return set(_token_keys(form.tokens, bool(rules.get("joined_tokens", True)), bool(rules.get("token_pairs", True)),
-                           bool(rules.get("key_with_initial", True)), expand_nicknames, form.particles))
+def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]],
+               rules: BlockingSettings | dict | None = None) -> set[str]:
+    """Every key of a list entry, spelled out (``P|ABDL|RHMN``): the keys whose codes the build
+    indexes (module docstring; :func:`spelled_keys`)."""
+    return spelled_keys(forms, documents, rules, query=False)
 
 
-@functools.lru_cache(maxsize=200_000)
-def _token_keys(tokens: tuple[str, ...], joined: bool, pairs: bool, with_initial: bool,
-                expand_nicknames: bool, particles: tuple[bool, ...] = ()) -> frozenset[str]:
-    real = real_positions(tokens, particles, expand_nicknames)  # nicknames are expanded for queries
-    return frozenset(_keys(tokens, real, [alternatives(tokens[i], expand_nicknames) for i in real],
-                           joined, pairs, with_initial))
+def query_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]],
+               rules: BlockingSettings | dict | None = None) -> set[str]:
+    """Every key a traveller's spellings and documents look up, spelled out."""
+    return spelled_keys(forms, documents, rules, query=True)
 
 
-def _keys(tokens: tuple[str, ...], real: list[int], choices: list, joined: bool, pairs: bool,
-          with_initial: bool) -> set[str]:
-    """The blocking keys of one spelling (module docstring); ``choices[k]``: the skeletons
-    token ``real[k]`` may take (its own, and its nicknames' at query time)."""
-    options = list(choices)
-    n = len(tokens)
-    if joined:
-        for i in range(min(n, MAX_KEY_TOKENS) - 1):
-            options.append((joined_skeleton(tokens[i] + tokens[i + 1]),))
-            if i + 2 < n and tokens[i] in PARTICLES and tokens[i + 1] in PARTICLES:
-                options.append((joined_skeleton("".join(tokens[i:i + 3])),))  # DE LA CRUZ -> DELACRUZ
-    keys: set[str] = set()
-    if len(real) == 1:
-        keys.update("S|" + sk for sk in options[0])
-    elif joined and n <= 4:
-        # the whole name run together: 'XI JIN PING' meets 'XIJINPING'
-        keys.add("S|" + joined_skeleton("".join(tokens)))
-    if pairs:
-        for first, second in itertools.combinations(options, 2):
-            for a in first:
-                for b in second:
-                    if a != b:
-                        keys.add(f"P|{a}|{b}" if a < b else f"P|{b}|{a}")
-    if with_initial and len(real) > 1:
-        keys.update(_initial_keys(options[:len(real)], [tokens[i][0] for i in real]))
-    return keys
-
-
-def entry_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]], rules: dict) -> set[str]:
-    """Every key of a list entry, as strings: the list-side rules (the build makes the same keys'
-    codes in compiled code, :class:`keycodes.KeyBatch`)."""
-    keys: set[str] = set()
+def spelled_keys(forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]],
+                 rules: BlockingSettings | dict | None, query: bool) -> set[str]:
+    """The keys of one entry (``query=False``) or one traveller's look-up, as readable strings, for
+    explanations, diagnostics and tests. They come from the same rules, the same code, as the
+    codes the index stores and the look-up asks (:class:`KeyBatch` spells the name keys it makes;
+    the one-edit and document keys are :func:`keycodes.deletion_keys` and
+    :func:`keycodes.document_keys`, whose codes are those of these strings):
+    ``{code_of(k) for k in keys}`` are the codes."""
+    rules = blocking_settings(rules)
+    forms = tuple(forms)
+    batch = KeyBatch(rules, query=query, spelled=True)
+    batch.add(forms)
+    keys = batch.keys()[0]
     for form in forms:
-        keys |= form_keys(form, rules)
-        if not form.loose and 2 <= len(form.tokens) <= MAX_WHOLE_TOKENS:
-            # the whole name's coarse key, queried only by travellers written in a loose script
-            # (their names come as syllables or consonants: 贝拉克·奥巴马 is BEI LA KE AO BA MA,
-            # coarse BLGBM like BARACK OBAMA)
-            keys.add(whole_coarse_key(form.tokens))
-        if form.loose or len(form.tokens) == 1:
-            # consonant-poor scripts and one-word names: also the coarse keys, so spellings whose
-            # consonants differ by class (TERCH/TERC, BALAKE/BARACK) are still retrieved
-            keys |= coarse_keys(form.tokens)
         if not form.loose:
-            keys |= deletion_keys(form.tokens, form.particles, False, rules)
-    keys.update(_document_keys(documents, rules))
+            keys |= deletion_keys(form.tokens, form.particles, query, rules)
+    if rules.document_number:
+        keys.update(key for number, _ in documents for key in document_keys(number, rules.document_one_edit))
     return keys
 
-
-def _document_keys(documents: Iterable[tuple[str, str | None]], rules: dict) -> set[str]:
-    """Both sides' document keys (none when document keys are off)."""
-    if not rules.get("document_number", True):
-        return set()
-    one_edit = bool(rules.get("document_one_edit", True))
-    return {key for number, _ in documents for key in document_keys(number, one_edit)}
-
-
-def _initial_keys(skeletons: list, letters: list) -> set[str]:
-    """``I`` keys: each real token's skeletons (``skeletons[k]``) with every *other* real
-    token's letter (``letters[j]``, None for none)."""
-    return {f"I|{sk}|{letter}" for k, alternatives in enumerate(skeletons) for sk in alternatives
-            for j, letter in enumerate(letters) if k != j and letter is not None}
-
-
-@functools.lru_cache(maxsize=100_000)
-def second_letter_keys(tokens: tuple[str, ...], particles: tuple[bool, ...] = ()) -> frozenset[str]:
-    """Query-side ``I`` keys with a token's *second* letter in place of its first: the most common
-    typing error, two letters swapped, moves the first letter when it hits the first two
-    (``RACHEL``/``ARCHEL``), and so does a dropped first letter (``RACHEL``/``ACHEL``); the list's
-    ``I`` key then carries the second letter of the traveller's token. Only travellers query these
-    (the index does not grow); tokens of 3+ letters whose first two letters differ."""
-    real = real_positions(tokens, particles, True)
-    if len(real) < 2:
-        return frozenset()
-    seconds = [second_letter(tokens[i]) for i in real]
-    return frozenset(_initial_keys([(skeleton(tokens[i]),) for i in real], seconds))
-
-
-@functools.lru_cache(maxsize=100_000)
-def coarse_keys(tokens: tuple[str, ...]) -> frozenset[str]:
-    """``C`` keys: the whole name's :func:`coarse` key, and unordered pairs of tokens' coarse
-    keys. Only entries written in a consonant-poor script carry them (few), every traveller
-    queries them, so ``BARACK OBAMA`` finds ``巴拉克奥巴马`` (``BALAKEAOBAMA``)."""
-    real = [t for t in tokens if not is_particle(t)] or list(tokens)
-    keys = set()
-    if len(tokens) <= 6:
-        whole = coarse("".join(tokens))
-        if len(whole) >= 2:
-            keys.add("C|" + whole)
-    codes = sorted({coarse(t) for t in real[:MAX_KEY_TOKENS] if len(coarse(t)) >= 2})
-    keys.update(f"C|{a}|{b}" for a, b in itertools.combinations(codes, 2))
-    return frozenset(keys)
-
-
-def whole_coarse_key(tokens: tuple[str, ...]) -> str:
-    """``W`` key: the whole name run together, as its :func:`coarse` key. Latin entries of 2-4
-    tokens carry it; only travellers whose name is written in a loose script (Chinese, Korean,
-    Japanese, Arabic, Khmer, ...) query it, so ``贝拉克·奥巴马`` finds ``BARACK OBAMA``; Latin
-    travellers never do (they meet Latin entries through the other keys)."""
-    return "W|" + coarse("".join(tokens))
-
-
-_NO_YEAR_LO, _NO_YEAR_HI = -32768, 32767
-#: key kinds looked up as documents (never cut by the name cap)
-_DOCUMENT_KINDS = frozenset("DX")
 
 def new_lookup_stats() -> dict[str, int]:
     return dict.fromkeys(LOOKUP_STATS, 0)
 
-
-def prior_code(adjust: float) -> int:
-    """A cheap score (a date-of-birth adjustment, -1..1) as the integer the cap ranks by (the
-    compiled look-up computes the same)."""
-    return int(math.floor(adjust * 1000.0 + 0.5)) + 2048
 
 def people_carrying(unit: str, tokens: tuple[str, ...], token_people) -> int:
     """How many listed people carry a name part (``token_people``: per token); a unit joined from
@@ -267,13 +177,14 @@ class CandidateIndex:
     blocks by birth year without touching Python objects), ``common`` tokens frequent in this
     list (weighted down when scoring)."""
 
-    def __init__(self, entries: list[dict], rules: dict | None = None):
-        # the packaged blocking settings, overlaid with ``rules``: defaults live in one place
-        self.rules = {**default_settings().blocking, **(rules or {})}
+    def __init__(self, entries: list[dict], rules: BlockingSettings | dict | None = None):
+        #: the settings' ``blocking`` section (a mapping of some keys: overlaid on the packaged
+        #: defaults, which live in one place)
+        self.rules = blocking_settings(rules)
         self.entries = entries
-        self.max_block = int(self.rules["max_block_size"])
-        self.max_candidates = int(self.rules["max_candidates"])
-        self.max_initial_block = int(self.rules["max_initial_block_size"])
+        self.max_block = self.rules.max_block_size
+        self.max_candidates = self.rules.max_candidates
+        self.max_initial_block = self.rules.max_initial_block_size
         year_lo = array("h")
         year_hi = array("h")
         self.forms: list[tuple[NameForm, ...]] = []
@@ -305,8 +216,8 @@ class CandidateIndex:
                 lo_append(min(d[0] for d in dobs))
                 hi_append(max(d[0] for d in dobs))
             else:
-                lo_append(_NO_YEAR_LO)
-                hi_append(_NO_YEAR_HI)
+                lo_append(NO_YEAR_LO)
+                hi_append(NO_YEAR_HI)
             documents = entry.get("documents")
             docs = tuple((n, d.get("issuer")) for d in documents if (n := normalise_number(d.get("number")))) \
                 if documents else ()
@@ -383,8 +294,9 @@ class CandidateIndex:
         del token_counts  # entries per token: only the common ones are kept (one Counter less)
         #: per token, how many different listed people (name tokens + birth dates) carry it
         self.token_people = token_people
-        #: what candidate generation had to give up, counted per look-up (see :meth:`candidates`)
-        self.stats = new_lookup_stats()
+        #: candidate generation over these arrays (the one routine both engines call)
+        self.lookup = CandidateLookup(*map(read_only, (self._keys, self._starts, self._ids, self.year_lo,
+                                                      self.year_hi)), self.dobs, self.rules)
 
     def people_named(self, tokens: tuple[str, ...]) -> int:
         """Different listed people with exactly this name (token set), 0 when fewer than 3."""
@@ -403,122 +315,40 @@ class CandidateIndex:
         return int(self._ids.size)
 
     def query_keys(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]]) -> set[str]:
-        keys: set[str] = set()
-        for form in forms:
-            keys |= form_keys(form, self.rules, expand_nicknames=True)
-            if self.rules.get("key_with_initial", True):
-                keys |= second_letter_keys(form.tokens, form.particles)
-            keys |= coarse_keys(form.tokens)
-            if form.loose:
-                keys.add(whole_coarse_key(form.tokens))
-            else:
-                keys |= deletion_keys(form.tokens, form.particles, True, self.rules)
-        keys.update(_document_keys(documents, self.rules))
-        return keys
+        """The keys a traveller looks up in this index, spelled out (:func:`query_keys`)."""
+        return query_keys(forms, documents, self.rules)
 
     def document_codes(self, documents: Iterable[tuple[str, str | None]]) -> list[int]:
         """The codes of the ``D`` and ``X`` keys of normalised documents (none when document keys
-        are off): the codes of :meth:`query_keys`' and :func:`entry_keys`' document keys."""
-        if not self.rules.get("document_number", True):
-            return []
-        one_edit = bool(self.rules.get("document_one_edit", True))
-        return [code for number, _ in documents if number for code in document_key_codes(number, one_edit)]
+        are off)."""
+        return documents_codes(documents, self.rules)
 
     def candidates(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]] = (),
-                   birth_year: int | None = None, year_window: int | None = None, prior=None) -> list[int]:
-        """Entry positions sharing at least one key with the traveller, most likely first.
+                   dob: tuple | None = None, year_window: int | None = None, dob_adjust=None,
+                   missing_value: float = 0.0) -> list[int]:
+        """Entry positions sharing at least one key with the traveller, most likely first: the
+        one candidate-generation routine (:class:`~.compiled.lookup.CandidateLookup`, which the
+        compiled pre-scoring calls for whole batches), for one traveller.
 
-        With ``year_window`` (and ``birth_year``), name-key hits whose listed birth years all lie
-        more than ``year_window`` years away are dropped before ranking and the cap (entries
-        without a date of birth stay): the caller passes the window beyond which the date penalty
-        alone keeps a candidate under its cut-off, so a block of 300 ``JOSE GARCIA`` entries
-        shrinks to the few born near the traveller.
+        ``dob``: the traveller's parsed date of birth. With it, a block over its size limit is
+        narrowed by birth year instead of dropped (entries within a year, then of the same year:
+        a common name's block splits the way keys of name + year would, without indexing every
+        name once per year); with ``year_window`` too, name hits whose listed birth years all lie
+        more than ``year_window`` years away are dropped (entries without a date stay): the
+        caller passes the window beyond which the date penalty alone keeps a candidate under its
+        cut-off.
 
-        A block still over its size limit is never dropped while a birth year can split it
-        (:meth:`_narrow`): it keeps the entries whose listed years are within a year of
-        ``birth_year`` (the year itself, a year-only date, a keying error in the year), then,
-        if that is still too many, those of the same year; only a block too big even then is
-        skipped (counted in :attr:`stats`). So a common name's block splits by birth year the
-        way keys of name + year would, without indexing every name once per year.
+        The cap (``max_candidates``) keeps the most likely entries: the most keys shared (how
+        much of the name agrees), then the cheap score (with ``dob`` and ``dob_adjust``, the
+        adjustment per ``DOB_ORDER`` level: the entry's best listed date's; ``missing_value`` for
+        an entry without one), then list position. Namesakes share the same keys, so among them
+        the date decides. Document hits come first and are never cut. What the cap and the block
+        limits give up is counted in :attr:`stats`."""
+        positions, _, _ = self.lookup.find([(tuple(forms), tuple(documents), dob, year_window, missing_value)],
+                                           dob_adjust)
+        return positions.tolist()
 
-        The cap (``max_candidates``) keeps the most likely entries by a cheap score: the number
-        of keys shared (how much of the name agrees), then ``prior`` (a function of an array of
-        positions giving integer codes, higher more likely: the screener's date-of-birth
-        agreement, see ``Screener._prior``), then list position. Namesakes share the same keys,
-        so among them the date decides: the one born that day is never cut for list order.
-        Without ``prior`` every entry has the same. What the cap drops is counted in
-        :attr:`stats`."""
-        keys = self.query_keys(forms, documents)
-        if not keys or not self._keys.size:
-            return []
-        # document hits are never cut by the name cap: a listed document must always be scored
-        doc_keys = [k for k in keys if k[0] in _DOCUMENT_KINDS]
-        by_document = self._lookup(doc_keys) if doc_keys else []
-        name_keys = [k for k in keys if k[0] not in _DOCUMENT_KINDS]
-        names = self._lookup(name_keys, birth_year, year_window, prior)
-        if year_window is not None and birth_year is not None and names:
-            # small blocks skipped the birth-year filter above (cheaper per block to score them);
-            # one vectorised pass over the final list drops them before any Python work
-            found = np.array(names, dtype=np.int32)
-            near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
-            if not near.all():
-                names = found[near].tolist()
-        if not by_document:
-            return names
-        seen = set(by_document)
-        return by_document + [p for p in names if p not in seen]
-
-    def _narrow(self, block: np.ndarray, birth_year: int, year_window: int | None, limit: int) -> np.ndarray | None:
-        """A block over its size limit, narrowed by birth year: the dated entries within a year of
-        ``birth_year`` (within ``year_window`` when that is 0), else those of the same year; None
-        when even that is over the limit."""
-        lo, hi = self.year_lo[block], self.year_hi[block]
-        dated = lo != _NO_YEAR_LO
-        for window in sorted({min(year_window, 1) if year_window is not None else 1, 0}, reverse=True):
-            near = dated & (lo <= birth_year + window) & (hi >= birth_year - window)
-            if int(near.sum()) <= limit:
-                return block[near]
-        return None
-
-    def _lookup(self, keys: list[str], birth_year: int | None = None, year_window: int | None = None,
-                prior=None) -> list[int]:
-        if not keys:
-            return []
-        stats = self.stats
-        hashes = np.fromiter(map(code_of, keys), dtype=np.int64, count=len(keys))
-        slot = np.searchsorted(self._keys, hashes)
-        slot[slot == self._keys.size] = 0  # past the end: any slot, the equality test rejects it
-        present = self._keys[slot] == hashes
-        lo = np.where(present, self._starts[slot], 0)
-        hi = np.where(present, self._starts[slot + 1], 0)
-        blocks = []
-        for i in np.nonzero(hi > lo)[0].tolist():
-            block = found = self._ids[lo[i]:hi[i]]
-            limit = self.max_initial_block if keys[i][0] == "I" else self.max_block
-            if year_window is not None and birth_year is not None and found.size > 8:
-                near = (self.year_lo[found] <= birth_year + year_window) & (self.year_hi[found] >= birth_year - year_window)
-                found = found[near]
-            if found.size > limit:
-                found = self._narrow(block, birth_year, year_window, limit) if birth_year is not None else None
-                if found is None:
-                    stats["blocks_skipped"] += 1
-                    continue
-                stats["blocks_narrowed"] += 1
-            if found.size:
-                blocks.append(found)
-        if not blocks:
-            return []
-        if len(blocks) == 1 and blocks[0].size <= self.max_candidates:
-            # list order (a block's postings are in birth-year order)
-            return np.sort(blocks[0]).tolist()
-        unique, counts = np.unique(np.concatenate(blocks), return_counts=True)
-        codes = prior(unique) if prior is not None else np.zeros(unique.size, dtype=np.int64)
-        # the most likely first (most shared keys, then the cheap score, then list order): a total
-        # order, so which entries the cap keeps never depends on sort internals (the compiled
-        # look-up in ``accelerate`` keeps the same)
-        order = np.lexsort((unique, -codes, -counts))
-        if unique.size > self.max_candidates:
-            stats["lookups_capped"] += 1
-            stats["candidates_cut"] += unique.size - self.max_candidates
-            order = order[: self.max_candidates]
-        return unique[order].tolist()
+    @property
+    def stats(self) -> dict[str, int]:
+        """What candidate generation gave up so far (:data:`LOOKUP_STATS`), both engines' look-ups."""
+        return dict(zip(LOOKUP_STATS, self.lookup.stats.tolist()))

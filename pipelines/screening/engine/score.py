@@ -28,18 +28,17 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
 
 from pipelines.screening.engine.compare import compare_in, compare_names
 from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
-from pipelines.screening.engine.index import LOOKUP_STATS, CandidateIndex, people_carrying, prior_code
+from pipelines.screening.engine.index import CandidateIndex, people_carrying
 from pipelines.screening.normalise.name_frequency import population_share
 from pipelines.screening.normalise.names import is_particle, name_form, skeleton
 from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
-from pipelines.screening.engine.tables import ScoringTables, read_only
+from pipelines.screening.engine.tables import ScoringTables
 from pipelines.screening.engine.suppression import Suppressor
 from pipelines.screening.lists.watchlist import Traveller
 
@@ -164,6 +163,8 @@ class Screener:
         self.suppressor = suppressor or Suppressor()
         name = self._name_params = self.settings.name
         self._dob = self.settings.dob
+        #: the date-of-birth adjustment per level in DOB_ORDER (the candidate cap ranks by it)
+        self._dob_adjust = spec.dob_adjustments(self.settings.dob)
         #: each field's level values, as the scoring specification names them
         self._values = {field: spec.level_values(field, values) for field, values in (
             ("date_of_birth", self.settings.dob), ("sex", self.settings.sex),
@@ -200,18 +201,13 @@ class Screener:
         """The public, read-only snapshot of this screener's index and settings that the compiled
         path reads (:class:`~pipelines.screening.engine.tables.ScoringTables`)."""
         index = self.index
-        keys, starts, postings = index.blocks()
         return ScoringTables(
-            key_codes=read_only(keys), block_starts=read_only(starts), postings=read_only(postings),
-            year_lo=read_only(index.year_lo), year_hi=read_only(index.year_hi),
-            max_block=index.max_block, max_initial_block=index.max_initial_block,
-            max_candidates=index.max_candidates, key_rules=dict(index.rules), document_codes=index.document_codes,
-            entries=index.entries, forms=index.forms, dobs=index.dobs, docs=index.docs,
+            lookup=index.lookup, entries=index.entries, forms=index.forms, docs=index.docs,
             nationalities=[self._nationalities(p) for p in range(len(index))],
             common=index.common, token_people=index.token_people,
             common_full_name=functools.partial(common_full_name, index, self._common_name_share),
             name_params=self._name_params, rare_limit=self._rare_limit,
-            dob_adjust=spec.dob_adjustments(self.settings.dob),
+            dob_adjust=self._dob_adjust,
             sex=(self._values["sex"]["agree"], self._values["sex"]["differ"]),
             nationality=(self._values["nationality"]["agree"], self._values["nationality"]["differ"]),
             uncorroborated_common_name_cap=self._uncorroborated, uncorroborated_name_cap=self._name_only_cap)
@@ -244,9 +240,8 @@ class Screener:
         if self._accelerator is not None:
             positions_of = self._accelerator.survivors(prepared, floor)
         else:
-            positions_of = [self.index.candidates((form,) if form else (), traveller.documents,
-                                                  dob[0] if dob is not None else None, window,
-                                                  functools.partial(self._prior, form, dob) if dob is not None else None)
+            positions_of = [self.index.candidates((form,) if form else (), traveller.documents, dob, window,
+                                                  self._dob_adjust, self._missing_prior(form))
                             for traveller, form, dob, window in prepared]
         return [self._screen_positions(traveller, form, dob, positions, floor) if positions else []
                 for (traveller, form, dob, _), positions in zip(prepared, positions_of)]
@@ -269,32 +264,21 @@ class Screener:
         out.sort(key=lambda c: (-c.score, c.entry["list_id"], c.entry["entry_id"]))
         return out
 
-    def _prior(self, form, dob, positions) -> np.ndarray:
-        """The cheap score by which the candidate cap orders entries sharing as many keys
-        (``CandidateIndex.candidates``; the compiled look-up computes the same): the date-of-birth
-        adjustment of the entry's best listed date, as the score will count it. An entry without
-        a date counts what an uncorroborated name can reach when the traveller's full name is
-        common (``uncorroborated_common_name_cap`` - 1), else 0: so among namesakes the one born
-        that day comes first, then that year, and a common name's undated entries come after a
-        birth year one off (a keying error) but before namesakes born years away."""
-        missing = self._uncorroborated - 1.0 if form and self._common_full_name(form) else 0.0
-        dobs_of = self.index.dobs
-        codes = np.empty(len(positions), dtype=np.int64)
-        for i, position in enumerate(positions.tolist()):
-            dobs = dobs_of[position]
-            if dobs:
-                codes[i] = prior_code(self._dob.get(best_dob_level(dob, dobs), 0.0))
-            else:
-                codes[i] = prior_code(missing)
-        return codes
+    def _missing_prior(self, form) -> float:
+        """The cheap score by which the candidate cap orders an entry without a date of birth
+        among entries sharing as many keys (``CandidateIndex.candidates``; an entry with dates
+        counts the date-of-birth adjustment of its best listed one, as the score will): what an
+        uncorroborated name can reach when the traveller's full name is common
+        (``uncorroborated_common_name_cap`` - 1), else 0. So among namesakes the one born that
+        day comes first, then that year, and a common name's undated entries come after a birth
+        year one off (a keying error) but before namesakes born years away."""
+        return self._uncorroborated - 1.0 if form and self._common_full_name(form) else 0.0
 
     @property
     def lookup_stats(self) -> dict[str, int]:
         """What candidate generation gave up so far (``index.LOOKUP_STATS``: big blocks narrowed by
         birth year, blocks skipped, look-ups the cap cut, candidates cut), for run reports."""
-        if self._accelerator is not None:
-            return dict(zip(LOOKUP_STATS, self._accelerator.stats.tolist()))
-        return dict(self.index.stats)
+        return self.index.stats
 
     @property
     def lowest_threshold(self) -> float:

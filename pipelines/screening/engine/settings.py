@@ -42,7 +42,7 @@ from pipelines import storage
 from pipelines.yaml_lines import line_of, load_yaml_with_lines
 
 __all__ = ["Settings", "SettingsError", "alerts", "load_settings", "default_settings", "NameSettings",
-           "BlockingSettings", "DateOfBirthSettings", "AgreementSettings", "DocumentSettings"]
+           "BlockingSettings", "blocking_settings", "DateOfBirthSettings", "AgreementSettings", "DocumentSettings"]
 
 
 def alerts(score: float, threshold: float) -> bool:
@@ -142,6 +142,19 @@ class BlockingSettings(_Section):
     max_candidates: int
     max_block_size: int
     max_initial_block_size: int
+
+    def overlaid(self, values: Mapping[str, Any] | None) -> BlockingSettings:
+        """These settings with some keys replaced (a misspelt key is an error, not ignored)."""
+        if not values:
+            return self
+        if isinstance(values, BlockingSettings):
+            return values
+        return BlockingSettings.of({**dataclasses.asdict(self), **values}, "blocking")
+
+
+def blocking_settings(values: Mapping[str, Any] | None = None) -> BlockingSettings:
+    """The packaged ``blocking`` section overlaid with ``values`` (defaults live in one place)."""
+    return default_settings().blocking.overlaid(values)
 
 
 @dataclass(frozen=True)

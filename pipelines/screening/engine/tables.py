@@ -1,7 +1,7 @@
 """``ScoringTables``: a public, read-only snapshot of one Screener's index and settings.
 
 The compiled fast path (:mod:`.compiled.accelerate`) reads this and nothing else of the Python
-engine: the blocking arrays, the per-entry fields, and the settings' values as the scoring
+engine: the index's candidate look-up, the per-entry fields, and the settings' values as the scoring
 specification (:mod:`.spec`) lays them out. The Screener makes it once, after the index is built
 (:meth:`pipelines.screening.engine.score.Screener.scoring_tables`); the arrays are views the
 snapshot cannot write to.
@@ -16,8 +16,8 @@ import numpy as np
 
 __all__ = ["ScoringTables", "read_only", "LOOKUP_STATS"]
 
-#: counters of candidate generation (per screener, summed over look-ups), kept alike by the index
-#: and its compiled twin: big blocks narrowed by birth year, blocks skipped (too big even for the
+#: counters of candidate generation (per index, summed over its look-ups, whichever engine asked):
+#: big blocks narrowed by birth year, blocks skipped (too big even for the
 #: traveller's birth year, or no birth year to split them by), look-ups whose candidates the cap
 #: cut, and how many candidates it cut
 LOOKUP_STATS = ("blocks_narrowed", "blocks_skipped", "lookups_capped", "candidates_cut")
@@ -34,32 +34,21 @@ def read_only(array: np.ndarray) -> np.ndarray:
 class ScoringTables:
     """What the compiled path needs of an index and its settings.
 
-    Blocking: ``key_codes`` (sorted 64-bit key codes, one per block), ``block_starts`` (block
-    ``i`` holds ``postings[block_starts[i]:block_starts[i + 1]]``), ``postings`` (entry positions),
-    ``year_lo``/``year_hi`` (span of each entry's listed birth years), the block limits, the key
-    rules and ``document_codes`` (a traveller's documents as key codes).
+    Candidate generation: ``lookup``, the index's own
+    :class:`~pipelines.screening.engine.compiled.lookup.CandidateLookup` (over the index's
+    blocking arrays; it also holds the entries' dates of birth as flat read-only arrays).
 
-    Entries, by position: the entry dicts, their name ``forms``, parsed ``dobs``, normalised
-    ``docs`` and alpha-3 ``nationalities``; ``common`` and ``token_people`` as the index counts
-    them; ``common_full_name(form)`` the engine's test of a very common full name.
+    Entries, by position: the entry dicts, their name ``forms``, normalised ``docs`` and alpha-3
+    ``nationalities``; ``common`` and ``token_people`` as the index counts them;
+    ``common_full_name(form)`` the engine's test of a very common full name.
 
     Settings: ``name_params`` (``comparisons.name``), ``rare_limit``, the date-of-birth
     adjustment per level in ``DOB_ORDER``, ``(agree, differ)`` for sex and nationality, and the
     two name-only caps."""
 
-    key_codes: np.ndarray
-    block_starts: np.ndarray
-    postings: np.ndarray
-    year_lo: np.ndarray
-    year_hi: np.ndarray
-    max_block: int
-    max_initial_block: int
-    max_candidates: int
-    key_rules: Mapping[str, Any]
-    document_codes: Callable[..., list[int]]
+    lookup: Any
     entries: Sequence[dict]
     forms: Sequence[tuple]
-    dobs: Sequence[tuple]
     docs: Sequence[tuple]
     nationalities: Sequence[tuple[str, ...]]
     common: frozenset[str]

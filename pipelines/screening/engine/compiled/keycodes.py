@@ -1,20 +1,26 @@
-"""Blocking keys as 64-bit codes, made in compiled code for a batch of spellings at once.
+"""The blocking key rules, written once: keys as 64-bit codes, made in compiled code for a batch
+of spellings at once.
 
-:mod:`pipelines.screening.engine.index` defines the keys as short strings (``P|ABDL|RHMN``: readable,
-and the reference this module is tested against). Making ~40 such strings for a traveller's new
-name and hashing them took ~55 us of Python, a quarter of a traveller's cost at a million entries,
-and ~10 us per list spelling at build. Here a key is a *code* mixed from the hashes of its parts:
+What each key kind is for is told in :mod:`pipelines.screening.engine.index` (which builds the
+index with these codes); here is the one implementation both the build and the look-up (both
+engines') use. Making ~40 strings such as ``P|ABDL|RHMN`` for a traveller's new name and hashing
+them took ~55 us of Python, a quarter of a traveller's cost at a million entries, and ~10 us
+per list spelling at build. So a key is a *code* mixed from the hashes of its parts:
 its kind (``S``, ``P``, ``I``, ...) and Python's hashes of the skeletons, letters or coarse keys
 it joins (``hash(str)`` is cached in the string, so a known token's parts cost nothing more).
-The combinations (token pairs with every nickname alternative, keys with initials, coarse
-pairs) are made by one numba loop over a batch of spellings; only each token's parts are looked
-up in Python, mostly from caches.
+Which parts a spelling has (its tokens' skeletons and, on the traveller side, their nickname,
+stem and first-sound alternatives; joined neighbours; letters; coarse keys) is gathered in
+Python, mostly from caches (:meth:`KeyBatch._add_form`); which combinations of them are keys
+(token pairs with every alternative, keys with initials, coarse pairs, ...) is one numba loop
+over a batch of spellings (:func:`_emit`). The one-edit (``E``) and document (``D``, ``X``) keys
+are stated as strings (:func:`deletion_keys`, :func:`document_keys`) and coded with
+:func:`code_of`.
 
-:func:`code_of` maps a string key to the same code in plain Python, so the string rules and the
-compiled ones describe one key set (``tests/screening/test_screening_keycodes.py`` holds them equal
-on every key kind and rule switch). Python's string hash is salted per process, so, like the
-string keys before, codes mean something only inside the process that made them: the index is
-built once per worker (``Screener`` in ``setup()``).
+A batch made with ``spelled=True`` also spells its keys out (:meth:`KeyBatch.keys`, for
+explanations and tests), from the same loop; :func:`code_of` maps such a string back to its code
+(``tests/screening/test_screening_keycodes.py`` holds the two equal on every key kind and rule
+switch). Python's string hash is salted per process, so codes mean something only inside the
+process that made them: the index is built once per worker (``Screener`` in ``setup()``).
 """
 
 from __future__ import annotations
@@ -26,13 +32,14 @@ import numba
 import numpy as np
 
 from pipelines.screening.engine.name_parts import baltic_stem
+from pipelines.screening.engine.settings import BlockingSettings, blocking_settings
 from pipelines.screening.normalise.names import (COMMON_TOKENS, PARTICLES, coarse, coarse_of_skeleton, is_particle,
                                                  joined_skeleton, skeleton)
 from pipelines.screening.normalise.name_frequency import population_share
 from pipelines.screening.normalise.nicknames import variants
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "deletion_keys",
-           "document_code", "document_keys", "forget_list_edit_keys", "is_initial", "neighbourhood", "real_positions", "second_letter"]
+           "document_code", "document_keys", "documents_codes", "forget_list_edit_keys", "is_initial", "neighbourhood", "real_positions", "second_letter"]
 
 #: key kind letter -> number mixed into the code (``C`` with one part and with two are different
 #: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
@@ -109,28 +116,36 @@ def _code(kind, a, b):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _pair(kind, a, b):
-    return _code(kind, a, b) if a < b else _code(kind, b, a)
+def _put(out, parts, at, kind, a, b):
+    """Key ``at``: its code into ``out``, and (when ``parts`` has rows) its kind and the hashes of
+    its parts, from which :meth:`KeyBatch.keys` spells it out."""
+    if out.size > 0:
+        out[at] = _code(kind, a, b)
+    if parts.shape[0] > 0:
+        parts[at, 0] = kind
+        parts[at, 1] = a
+        parts[at, 2] = b
 
 
 @numba.njit(cache=True, nogil=True)
 def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, cos_at, cos, cwhole, flags,
-          pairs, with_initial, out, at):
-    """Write spelling ``f``'s codes from ``out[at]`` on (duplicates included); returns the new end.
-    With ``out`` of size 0 it only counts (the first pass sizes the output)."""
-    write = out.size > 0
+          pairs, with_initial, out, parts, at):
+    """Write spelling ``f``'s keys from ``at`` on (duplicates included; see :func:`_put`); returns
+    the new end. With ``out`` and ``parts`` empty it only counts (the first pass sizes the output).
+
+    The name key rules, stated once (the module docstring says them in words): which
+    combinations of a spelling's parts make keys. :meth:`KeyBatch._add_form` gathers the parts
+    (skeletons, letters, coarse keys) and which optional keys the spelling carries."""
     o_lo, o_hi = opt[f], opt[f + 1]
     real = n_real[f]
     fl = flags[f]
     # S: a one-token name's skeletons, or the whole name run together
     if real == 1:
         for x in range(alt_at[o_lo], alt_at[o_lo + 1]):
-            if write:
-                out[at] = _code(_S, alt[x], 0)
+            _put(out, parts, at, _S, alt[x], 0)
             at += 1
     elif has_whole[f]:
-        if write:
-            out[at] = _code(_S, whole[f], 0)
+        _put(out, parts, at, _S, whole[f], 0)
         at += 1
     # P: every two options' alternatives (different skeletons)
     if pairs:
@@ -141,8 +156,7 @@ def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, co
                     for y in range(alt_at[o2], alt_at[o2 + 1]):
                         b = alt[y]
                         if a != b:
-                            if write:
-                                out[at] = _pair(_P, a, b)
+                            _put(out, parts, at, _P, min(a, b), max(a, b))
                             at += 1
     # I: a real token's skeletons with every other real token's first letter (and, on the query
     # side, its own skeleton with the other's second letter)
@@ -152,27 +166,22 @@ def _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, co
                 if j == k:
                     continue
                 for x in range(alt_at[k], alt_at[k + 1]):
-                    if write:
-                        out[at] = _code(_I, alt[x], letter[j])
+                    _put(out, parts, at, _I, alt[x], letter[j])
                     at += 1
                 if fl & _SECOND_LETTERS and second[j] != 0:
-                    if write:
-                        out[at] = _code(_I, own[k], second[j])
+                    _put(out, parts, at, _I, own[k], second[j])
                     at += 1
     # C: the whole name's coarse key and pairs of the tokens' coarse keys; W: the whole coarse key
     if fl & _COARSE_PAIRS:
         if fl & _WHOLE_COARSE_C:
-            if write:
-                out[at] = _code(_C, cwhole[f], 0)
+            _put(out, parts, at, _C, cwhole[f], 0)
             at += 1
         for x in range(cos_at[f], cos_at[f + 1]):
             for y in range(x + 1, cos_at[f + 1]):
-                if write:
-                    out[at] = _pair(_C2, cos[x], cos[y])
+                _put(out, parts, at, _C2, min(cos[x], cos[y]), max(cos[x], cos[y]))
                 at += 1
     if fl & _WHOLE_COARSE_W:
-        if write:
-            out[at] = _code(_W, cwhole[f], 0)
+        _put(out, parts, at, _W, cwhole[f], 0)
         at += 1
     return at
 
@@ -184,11 +193,12 @@ def _generate(n_forms, opt, alt_at, alt, n_real, letter, second, own, whole, has
     group's extra codes (documents). Group ``g``'s spellings: ``group_forms[group_at[g]:group_at[g + 1]]``
     (a spelling many entries share is gathered once)."""
     empty = np.empty(0, dtype=np.int64)
+    no_parts = np.empty((0, 3), dtype=np.int64)
     n_groups = group_at.size - 1
     form_count = np.empty(n_forms, dtype=np.int64)
     for f in range(n_forms):
         form_count[f] = _emit(f, opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, cos_at, cos,
-                              cwhole, flags, pairs, with_initial, empty, 0)
+                              cwhole, flags, pairs, with_initial, empty, no_parts, 0)
     total = extra.size
     for x in range(group_forms.size):
         total += form_count[group_forms[x]]
@@ -199,7 +209,7 @@ def _generate(n_forms, opt, alt_at, alt, n_real, letter, second, own, whole, has
         start = at
         for x in range(group_at[g], group_at[g + 1]):
             at = _emit(group_forms[x], opt, alt_at, alt, n_real, letter, second, own, whole, has_whole, cos_at,
-                       cos, cwhole, flags, pairs, with_initial, out, at)
+                       cos, cwhole, flags, pairs, with_initial, out, no_parts, at)
         for x in range(extra_at[g], extra_at[g + 1]):
             out[at] = extra[x]
             at += 1
@@ -280,8 +290,9 @@ def real_positions(tokens: tuple[str, ...], particles: tuple[bool, ...] = (), qu
 
 def second_letter(token: str) -> str | None:
     """The letter a query-side second-letter ``I`` key carries for ``token``
-    (:func:`index.second_letter_keys`): its second, for tokens of 3+ letters whose first two
-    letters differ; None otherwise."""
+    (travellers' ``I`` keys with a token's second letter in place of its first: two letters
+    swapped at the start, ``ARCHEL``/``RACHEL``, or a dropped first letter): its second, for
+    tokens of 3+ letters whose first two letters differ; None otherwise."""
     return token[1] if len(token) >= 3 and token[1] != token[0] else None
 
 
@@ -328,7 +339,17 @@ def document_key_codes(number: str, one_edit: bool) -> tuple[int, ...]:
     return _document_codes(number, one_edit)
 
 
-def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> list[str]:
+def documents_codes(documents, rules: BlockingSettings) -> list[int]:
+    """The codes of normalised documents' (``(number, issuer)`` pairs) keys, both sides: none
+    when document keys are off."""
+    if not rules.document_number:
+        return []
+    one_edit = rules.document_one_edit
+    return [code for number, _ in documents if number for code in _document_codes(number, one_edit)]
+
+
+def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool,
+                    rules: BlockingSettings) -> list[str]:
     """The tokens of a name keyed by their one-edit neighbourhood (``E`` keys): Latin tokens of
     at least ``deletion_min_length`` letters that keys the name (:func:`real_positions`). On the
     list side only *rare* ones (population share under ``deletion_rare_share``,
@@ -336,15 +357,15 @@ def deletion_tokens(tokens: tuple[str, ...], particles: tuple[bool, ...], query:
     what narrows a name down, and its typo next to a common given name shares no other key with the
     right spelling except the given name's (huge) blocks. A traveller queries every token's
     neighbourhood, so a listed misspelling of a common surname (``RODRIGEZ``) is found too."""
-    if not rules.get("deletion_neighbourhood", True):
+    if not rules.deletion_neighbourhood:
         return []
-    least = int(rules.get("deletion_min_length", 5))
-    rare = float(rules.get("deletion_rare_share", 1e-4))
+    least, rare = rules.deletion_min_length, rules.deletion_rare_share
     return [tokens[i] for i in real_positions(tokens, particles, query)
             if len(tokens[i]) >= least and tokens[i].isalpha() and (query or population_share(tokens[i]) < rare)]
 
 
-def deletion_keys(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> set[str]:
+def deletion_keys(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool,
+                  rules: BlockingSettings) -> set[str]:
     """The ``E`` keys of a name: each :func:`deletion_tokens` token's :func:`neighbourhood`."""
     return {"E|" + v for t in deletion_tokens(tokens, particles, query, rules) for v in neighbourhood(t)}
 
@@ -362,7 +383,8 @@ def forget_list_edit_keys() -> None:
     _document_codes.cache_clear()
 
 
-def deletion_codes(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool, rules: dict) -> list[int]:
+def deletion_codes(tokens: tuple[str, ...], particles: tuple[bool, ...], query: bool,
+                   rules: BlockingSettings) -> list[int]:
     """The codes of :func:`deletion_keys` (cached per token)."""
     out: list[int] = []
     for t in deletion_tokens(tokens, particles, query, rules):
@@ -372,19 +394,23 @@ def deletion_codes(tokens: tuple[str, ...], particles: tuple[bool, ...], query: 
 
 class KeyBatch:
     """Collects spellings, grouped (an entry's spellings; a traveller's name), and makes every
-    group's codes in one compiled call. ``rules``: the settings' ``blocking`` section.
+    group's codes in one compiled call. ``rules``: the settings' ``blocking`` section (a
+    mapping of some of its keys is overlaid on the packaged defaults).
 
     ``query=True`` is the traveller side: nickname alternatives, second-letter ``I`` keys, the
     coarse keys for every name and the ``W`` key for loose-script names. Otherwise the list side:
     own skeletons, coarse keys for loose-script and one-token spellings, ``W`` keys for Latin
     names of 2-4 tokens (see :mod:`pipelines.screening.engine.index`)."""
 
-    def __init__(self, rules: dict, query: bool):
+    def __init__(self, rules: BlockingSettings | dict | None, query: bool, spelled: bool = False):
+        """``spelled``: also remember every part's text, so :meth:`keys` can spell the keys out
+        (for explanations and tests; the build and the look-up need only the codes)."""
         self.query = query
-        self.rules = rules
-        self.joined = bool(rules.get("joined_tokens", True))
-        self.pairs = bool(rules.get("token_pairs", True))
-        self.with_initial = bool(rules.get("key_with_initial", True))
+        #: a part's hash -> its text (``spelled`` only)
+        self._text: dict[int, str] | None = {} if spelled else None
+        self._hash = self._remember if spelled else hash
+        self.rules = rules = blocking_settings(rules)
+        self.joined, self.pairs, self.with_initial = rules.joined_tokens, rules.token_pairs, rules.key_with_initial
         # flat int64 arrays, not lists: a million-entry build would hold ~20 M Python ints
         self._opt, self._alt_at, self._alt = array("q", [0]), array("q", [0]), array("q")
         self._n_real, self._letter, self._second, self._own = array("q"), array("q"), array("q"), array("q")
@@ -416,7 +442,7 @@ class KeyBatch:
         self._extra_at.append(len(self._extra))
 
     def _add_form(self, form) -> None:
-        tokens, query = form.tokens, self.query
+        tokens, query, hash = form.tokens, self.query, self._hash  # noqa: A001 (hash, or hash and remember)
         n = len(tokens)
         real = real_positions(tokens, form.particles, query)
         alt, alt_at = self._alt, self._alt_at
@@ -424,6 +450,9 @@ class KeyBatch:
         for i in real:
             token = tokens[i]
             if query:
+                if self._text is not None:
+                    for text in alternatives(token, True):
+                        hash(text)
                 alt.extend(_alternative_hashes(token, True))
             else:
                 alt.append(hash(skeleton(token)))  # a list's tokens outnumber any cache; skeleton has one
@@ -481,16 +510,54 @@ class KeyBatch:
         self._flags.append(flags)
         self._cwhole.append(cwhole)
 
+    def _remember(self, text: str) -> int:
+        code = hash(text)
+        self._text[code] = text
+        return code
+
     def __len__(self) -> int:
         return len(self._group_at) - 1
 
-    def codes(self) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, counts): every group's distinct codes, sorted, one group after another."""
+    def keys(self) -> list[set[str]]:
+        """Every group's keys spelled out (``P|ABDL|RHMN``; made with ``spelled=True``): the same
+        rules as :meth:`codes` (one kernel makes both), so ``{code_of(k) for k in keys()[g]}`` is
+        group ``g``'s codes. For reading and explaining, not for speed."""
+        if self._text is None:
+            raise ValueError("KeyBatch(..., spelled=True) spells its keys out; this one keeps codes only")
+        arrays = self._arrays()
+        text, names = self._text, {_S: "S", _P: "P", _I: "I", _C: "C", _W: "W", _C2: "C"}
+        no_codes = np.empty(0, dtype=np.int64)
+        spelled = []
+        for f in range(len(self._n_real)):
+            count = _emit(f, *arrays[:13], self.pairs, self.with_initial, no_codes, np.empty((0, 3), np.int64), 0)
+            parts = np.empty((count, 3), dtype=np.int64)
+            _emit(f, *arrays[:13], self.pairs, self.with_initial, no_codes, parts, 0)
+            keys = set()
+            for kind, a, b in parts.tolist():
+                if kind in (_P, _C2):  # unordered: its parts in alphabetical order
+                    keys.add("|".join((names[kind], *sorted((text[a], text[b])))))
+                else:
+                    keys.add(names[kind] + "|" + text[a] + ("|" + text[b] if kind == _I else ""))
+            spelled.append(keys)
+        groups = []
+        group_at, group_forms = self._group_at, self._group_forms
+        for g in range(len(self)):
+            keys = set()
+            for x in range(group_at[g], group_at[g + 1]):
+                keys |= spelled[group_forms[x]]
+            groups.append(keys)
+        return groups
+
+    def _arrays(self) -> tuple:
         def view(values, dtype=np.int64):
             return np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
-        return _generate(len(self._n_real), view(self._opt), view(self._alt_at), view(self._alt),
-                         view(self._n_real), view(self._letter), view(self._second), view(self._own),
-                         view(self._whole), view(self._has_whole, np.int8).astype(np.bool_), view(self._cos_at),
-                         view(self._cos), view(self._cwhole), view(self._flags, np.int32),
-                         self.pairs, self.with_initial, view(self._group_at), view(self._group_forms),
-                         view(self._extra_at), view(self._extra))
+        return (view(self._opt), view(self._alt_at), view(self._alt), view(self._n_real), view(self._letter),
+                view(self._second), view(self._own), view(self._whole),
+                view(self._has_whole, np.int8).astype(np.bool_), view(self._cos_at), view(self._cos),
+                view(self._cwhole), view(self._flags, np.int32), view(self._group_at), view(self._group_forms),
+                view(self._extra_at), view(self._extra))
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, counts): every group's distinct codes, sorted, one group after another."""
+        arrays = self._arrays()
+        return _generate(len(self._n_real), *arrays[:13], self.pairs, self.with_initial, *arrays[13:])
