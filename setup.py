@@ -24,6 +24,7 @@ setup(
         "pipelines.screening.lists",
         "pipelines.sharing",
         "pipelines.flags",
+        "pipelines.withdrawals",
         "pipelines.review",
         "pipelines.generate",
     ],

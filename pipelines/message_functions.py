@@ -16,3 +16,9 @@ def names_travellers(message_function: str | None) -> bool:
     """False for a cancellation: the persons it names are not travelling (a stream withdraws them
     from their flight; nothing about them is shared with a partner as a traveller)."""
     return (message_function or "UNKNOWN") not in CANCELLATIONS
+
+
+#: why a traveller record sent or flagged earlier no longer stands (``io/flights.py`` decides):
+#: its list was replaced by a newer one naming the person again, by one that does not, or the
+#: reservation or flight was cancelled
+WITHDRAWAL_REASONS = ("SUPERSEDED", "REMOVED", "CANCELLED")

@@ -25,12 +25,14 @@ import apache_beam as beam
 from pipelines import storage
 from pipelines.flags.transforms import RaiseFlags
 from pipelines.io.transforms import DEAD_LETTER, WriteAvroByDate, WriteDeadLetters
+from pipelines.message_functions import names_travellers
 from pipelines.options import PaxshareOptions
 from pipelines.screening.transforms import ScreenTravellers
 from pipelines.sharing.transforms import ShareWithPartners
 from pipelines.validation.transforms import (COUNTS, PNRS, REASONS, UNVALIDATED, DropDuplicates, ValidateRecords,
                                              merge_counts)
 from pipelines.validation.validator import pnr_flight_date
+from pipelines.withdrawals.transforms import FlightWithdrawals
 
 
 @dataclass(frozen=True)
@@ -90,16 +92,22 @@ def check_stages(options: PaxshareOptions) -> None:
 
 
 def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
-            extra_dead_letters: Iterable[beam.PCollection] = (), sinks: Sinks = Sinks()) -> Composed:
+            extra_dead_letters: Iterable[beam.PCollection] = (), sinks: Sinks = Sinks(),
+            withdrawals: beam.PCollection | None = None) -> Composed:
     """Adds validation, the optional screening, flag and sharing stages, and the output writers
     after ``records`` (a PCollection of ``DecodedRecord``). ``extra_dead_letters``: the source's
-    own dead letters (unreadable files, undecodable messages), written with the others."""
+    own dead letters (unreadable files, undecodable messages), written with the others.
+    ``withdrawals``: the traveller records later messages withdrew (a stream's per-flight state
+    gives them; batch works them out here, from the same flight book): their flags are sent again
+    marked withdrawn, and each partner that received one gets a withdrawal notice."""
     check_stages(options)
     output = options.output.rstrip("/")
     if sinks.dedupe:
         unique = records | "DropDuplicates" >> DropDuplicates()  # resent messages: processed once
         validated = unique.records | "ValidateRecords" >> ValidateRecords(run_id)
         counts = (unique[COUNTS], validated[COUNTS]) | "AllFileCounts" >> beam.Flatten()
+        if withdrawals is None:
+            withdrawals = unique.records | "FlightWithdrawals" >> FlightWithdrawals()
     else:  # the source dedupes already (a stream's per-flight state, with the same content hash)
         validated = records | "ValidateRecords" >> ValidateRecords(run_id)
         counts = validated[COUNTS]
@@ -121,17 +129,26 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
             "candidates", "suppressed" if c["suppressed_by"] else "alerts", f"{c['list_id']} {c['category']}"]))
         if options.keys:
             flags = candidates | "RaiseFlags" >> RaiseFlags(
-                options.units, options.keys, output, run_id, immediate=sinks.flags_immediately)
+                options.units, options.keys, output, run_id, immediate=sinks.flags_immediately,
+                withdrawals=withdrawals, withdrawal_hold_seconds=sinks.flag_hold_seconds)
             extra["flags"] = flags["flags"]
             extra["flag_files"] = flags["files"]
             flagged_ids = (flags["flags"] | "FlaggedTravellerIds" >> beam.Map(lambda f: f["traveller_id"])
                            | "DistinctFlagged" >> beam.Distinct())
             stage_counts.append(flags["flags"] | "CountFlags" >> CountBy(
                 "flags", lambda f: ["flags", f"unit {f['unit_id']}", f"severity {f['severity']}"]))
+            if flags["withdrawn"] is not None:
+                withdrawn, windowing = flags["withdrawn"], flags["flags"].windowing
+                if sinks.window_files:  # a stream meets withdrawals in the global window: count them per window
+                    withdrawn = withdrawn | "WithdrawnFlagsIntoWindows" >> beam.WindowInto(
+                        windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
+                        allowed_lateness=windowing.allowed_lateness)
+                stage_counts.append(withdrawn | "CountWithdrawnFlags" >> CountBy(
+                    "flags", lambda pair: ["withdrawn", f"withdrawn {pair[1]['reason']}"]))
     if options.rules:
         shared = {"api": travellers, "pnr": pnrs} | "ShareWithPartners" >> ShareWithPartners(
             options.rules, options.keys, output, run_id, flagged_traveller_ids=flagged_ids, records=False,
-            per_window=sinks.window_files, flag_hold_seconds=sinks.flag_hold_seconds)
+            per_window=sinks.window_files, flag_hold_seconds=sinks.flag_hold_seconds, withdrawals=withdrawals)
         extra["partner_files"] = shared["files"]
         extra["audit_heads"] = shared["audit"]
         stage_counts.append(shared["counts"])
@@ -143,13 +160,19 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
 
 
 def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_band: bool = False):
-    """Screen every traveller whose flight is known, valid or not; candidates go to ``matches/``
+    """Screen every traveller whose flight is known, valid or not, unless a cancellation names
+    them (see ``message_functions``); candidates go to ``matches/``
     and on to flags. A rejected person's candidate says so: ScreenTravellers notes it from the
     rejection reasons, a side input in batch; in a stream (``in_band``) the rejected travellers
     come with their reasons in the main input, since a side input would wait for the window."""
     from pipelines.screening.engine.settings import load_settings
 
     settings = load_settings(options.screening_settings) if options.screening_settings else None
+    # a cancellation's persons are not travelling: a stream withdraws them at intake, and batch
+    # must not raise flags on them either (rejected ones come as (traveller, reasons) pairs)
+    travellers = travellers | "OnlyTravelling" >> beam.Filter(lambda t: names_travellers(t.get("message_function")))
+    unvalidated = unvalidated | "OnlyTravellingRejected" >> beam.Filter(
+        lambda pair: names_travellers(pair[0].get("message_function")))
     if in_band:
         rejected, reasons_by_id = unvalidated, None
     else:
@@ -157,6 +180,11 @@ def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_b
         rejected = unvalidated | "RejectedTravellers" >> beam.Map(lambda pair: pair[0])
     candidates = ((travellers, rejected)
                   | "AllScreenableTravellers" >> beam.Flatten()
+                  # a cancellation names persons who are not travelling: they are withdrawn from
+                  # their flight (and their earlier flags with them), not screened again; a
+                  # stream never passes such a message on, batch reads it as a list
+                  | "TravellingOnly" >> beam.Filter(lambda t: names_travellers(
+                      (t[0] if isinstance(t, tuple) else t).get("message_function")))
                   | "ScreenTravellers" >> ScreenTravellers(
                       expand_watchlists(options.watchlists), settings=settings,
                       cleared_path=options.cleared_travellers, rejection_reasons=reasons_by_id))

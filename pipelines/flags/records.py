@@ -25,6 +25,8 @@ __all__ = [
     "traveller_fields_of",
     "build_flag",
     "build_flags",
+    "withdrawal_id",
+    "withdrawn_flag",
     "FlagBatch",
     "WITHHELD",
 ]
@@ -136,7 +138,24 @@ def build_flag(
         "run_id": run_id,
         "rules_version": rules_version,
         "created_utc": created_utc,
+        "withdrawn": None,
     }
+
+
+def withdrawal_id(flag_id_: str) -> str:
+    """Stable id of a flag's withdrawal, from the flag id alone (a flag is withdrawn once)."""
+    return hashlib.sha256(f"paxshare.risk_flag.withdrawal.v1\x00{flag_id_}".encode("utf-8")).hexdigest()[:32]
+
+
+def withdrawn_flag(flag: Mapping[str, Any], withdrawal: Mapping[str, Any], run_id: str) -> dict[str, Any]:
+    """The copy of ``flag`` that withdraws it, for the same unit: the same flag id and content, and
+    ``withdrawn`` saying why (``withdrawal``: a withdrawal record of ``io/flights.py``, whose
+    traveller id is the flag's). ``run_id``: the file it goes in."""
+    if withdrawal["traveller_id"] != flag["traveller_id"]:
+        raise ValueError(f"withdrawal of {withdrawal['traveller_id']} does not concern flag {flag['flag_id']}")
+    return dict(flag, run_id=run_id, withdrawn={
+        "withdrawal_id": withdrawal_id(flag["flag_id"]), "reason": withdrawal["reason"],
+        "by_message_id": withdrawal["by_message_id"], "message_function": withdrawal["message_function"]})
 
 
 class FlagBatch:

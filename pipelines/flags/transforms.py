@@ -8,6 +8,7 @@ Usage::
     result["flags"]       # flag dicts (routed, filtered per unit; no key material)
     result["files"]       # one summary dict per unit: unit_id, path, flags, recipient_key_id, ...
     result["suppressed"]  # candidate ids suppressed by a cleared/trusted-traveller record
+    result["withdrawn"]   # (flag, withdrawal) sent again withdrawn, with ``withdrawals=``; else None
 
 ``immediate=True`` (streaming) seals each flag into its own file as soon as it is built; ``files``
 is then ``(unit_id, file name, sealed bytes)`` per flag, for a Kafka topic per unit.
@@ -139,6 +140,23 @@ class _SealEachFlag(_WriteUnitFile):
         yield unit_id, path.rsplit("/", 1)[-1], data
 
 
+class _SealEachWithdrawal(_WriteUnitFile):
+    """Streaming: seal each withdrawn flag as soon as its withdrawal meets it, into its own file
+    beside the flag's (``flags/<unit>/flags-<run_id>.<flag id>.withdrawn.sealed``)."""
+
+    def process(self, pair):
+        self._keys_loaded()
+        flag, withdrawal = pair
+        unit_id = flag["unit_id"]
+        file_run_id = f"{self._run_id}.{flag['flag_id'][:24]}.withdrawn"
+        withdrawn = records.withdrawn_flag(flag, withdrawal, file_run_id)
+        data = writer.seal_flags_file([withdrawn], unit_id, file_run_id, self._recipients[unit_id], self._signer)
+        path = writer.flags_path(self._output_dir, unit_id, file_run_id)
+        storage.write_bytes(path, data)
+        Metrics.counter(METRICS_NAMESPACE, "withdrawn").inc()
+        yield unit_id, path.rsplit("/", 1)[-1], data
+
+
 class RaiseFlags(beam.PTransform):
     """MatchCandidate dicts -> sealed per-unit flag files (see the module docstring)."""
 
@@ -152,9 +170,12 @@ class RaiseFlags(beam.PTransform):
         created_utc: str | None = None,
         label: str | None = None,
         immediate: bool = False,
+        withdrawals=None,
+        withdrawal_hold_seconds: float = 48 * 3600,
     ):
         super().__init__(label)
         self._immediate = immediate
+        self._withdrawals, self._hold = withdrawals, withdrawal_hold_seconds
         self._config = routing.load_units(units_config_path)  # fail fast, before the pipeline runs
         self._keys_dir = str(keys_dir)
         self._output_dir = str(output_dir)
@@ -168,16 +189,38 @@ class RaiseFlags(beam.PTransform):
         routed = candidates | "Route and build flags" >> beam.ParDo(
             _RouteAndBuild(self._config, self._run_id, self._rules_version, self._created_utc)
         ).with_outputs(SUPPRESSED, main="flags")
+        withdrawn = None
+        if self._withdrawals is not None:  # flags of travellers whose record a later message withdrew
+            from pipelines.withdrawals.transforms import JoinWithdrawals
+
+            withdrawn = ({"items": routed.flags | "Flags by traveller" >> beam.Map(lambda f: (f["traveller_id"], f)),
+                          "withdrawals": self._withdrawals}
+                         | "Meet withdrawals" >> JoinWithdrawals(self._hold))
         if self._immediate:  # streaming: one sealed file per flag, at once (see _SealEachFlag)
             sealed = routed.flags | "Seal each flag" >> beam.ParDo(
                 _SealEachFlag(self._config, self._keys_dir, self._output_dir, self._run_id))
-            return {"flags": routed.flags, "files": sealed, "suppressed": routed[SUPPRESSED]}
-        keyed = routed.flags | "Key by unit" >> beam.Map(lambda flag: (flag["unit_id"], flag))
-        every_unit = candidates.pipeline | "Every unit" >> beam.Create([(uid, uid) for uid in self._config.unit_ids])
-        files = (
+            if withdrawn is not None:
+                sealed_withdrawn = withdrawn | "Seal each withdrawn flag" >> beam.ParDo(
+                    _SealEachWithdrawal(self._config, self._keys_dir, self._output_dir, self._run_id))
+                sealed = (sealed | "Flag files globally" >> beam.WindowInto(beam.window.GlobalWindows()),
+                          sealed_withdrawn) | "Flag and withdrawal files" >> beam.Flatten()
+            return {"flags": routed.flags, "files": sealed, "suppressed": routed[SUPPRESSED], "withdrawn": withdrawn}
+        files = self._per_unit(candidates.pipeline, routed.flags, self._run_id, "")
+        if withdrawn is not None:
+            run_id = writer.check_run_id(f"{self._run_id}.withdrawn")
+            as_withdrawn = withdrawn | "Withdrawn flags" >> beam.Map(
+                lambda pair: records.withdrawn_flag(pair[0], pair[1], run_id))
+            files = (files, self._per_unit(candidates.pipeline, as_withdrawn, run_id, "withdrawn ")
+                     ) | "Flag and withdrawal files" >> beam.Flatten()
+        return {"flags": routed.flags, "files": files, "suppressed": routed[SUPPRESSED], "withdrawn": withdrawn}
+
+    def _per_unit(self, pipeline, flags, run_id: str, label: str):
+        """One sealed file per configured unit (empty when it gets nothing) under ``run_id``."""
+        keyed = flags | f"Key {label}by unit" >> beam.Map(lambda flag: (flag["unit_id"], flag))
+        every_unit = pipeline | f"Every unit {label}".strip() >> beam.Create([(uid, uid) for uid in self._config.unit_ids])
+        return (
             {"flags": keyed, "unit": every_unit}
-            | "Group per unit" >> beam.CoGroupByKey()
-            | "Seal and write per unit" >> beam.ParDo(
-                _WriteUnitFile(self._config, self._keys_dir, self._output_dir, self._run_id))
+            | f"Group {label}per unit" >> beam.CoGroupByKey()
+            | f"Seal and write {label}per unit" >> beam.ParDo(
+                _WriteUnitFile(self._config, self._keys_dir, self._output_dir, run_id))
         )
-        return {"flags": routed.flags, "files": files, "suppressed": routed[SUPPRESSED]}

@@ -226,3 +226,16 @@ class FlightBook:
                    {kind: FlightList.from_state(value) for kind, value in state["lists"].items()},
                    state["closed"], dict(state.get("cancelled", {})))
 
+
+def withdrawals_of_flight(flight_key: str, manifests) -> list[Withdrawal]:
+    """What a batch run sees of one flight's API lists as a stream would: the lists admitted in the
+    order they were prepared (``prepared_utc``, then message id), through the same book, and every
+    withdrawal that gives. A batch run has every message at once and no arrival times, so nothing
+    is late and no list arrives after a newer one (a stream counts those separately). ``manifests``:
+    the flight's ApiManifest dicts (resends already dropped)."""
+    book = FlightBook(flight_key)
+    withdrawn: list[Withdrawal] = []
+    for record in sorted(manifests, key=lambda r: (r.get("prepared_utc") or "", r.get("message_id") or "")):
+        withdrawn.extend(book.admit("api_manifest", record).withdrawals)
+    return withdrawn
+

@@ -407,7 +407,9 @@ class ReviewStore:
 
         A flag id already there has its record replaced when its content changed. The same flag
         sent again by a later run (only ``run_id`` / ``created_utc`` differ) is unchanged: the
-        record first ingested is kept.
+        record first ingested is kept. A flag sent again marked ``withdrawn`` (the traveller's
+        record was withdrawn by a later airline message) replaces it; the standing copy read after
+        that does not undo it.
         """
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         now = self._now()
@@ -422,6 +424,9 @@ class ReviewStore:
                     counts["added"] += 1
                 elif "depersonalised_fields" in json.loads(existing):
                     counts["unchanged"] += 1  # retention has masked it: never restore the traveller
+                    continue
+                elif json.loads(existing).get("withdrawn") and not flag.get("withdrawn"):
+                    counts["unchanged"] += 1  # withdrawn by a later message: a copy read after stays withdrawn
                     continue
                 elif _content(existing) != _content(row["record_json"]):
                     conn.execute(flags_table.update()

@@ -433,6 +433,11 @@ def repair(store: Store) -> list[str]:
     return messages
 
 
+#: entries that record something sent to a partner for the first time: a record (``share``) or a
+#: notice withdrawing one sent earlier (``withdraw``); a later copy of either is a ``resend``
+DISCLOSURE_EVENTS = ("share", "withdraw")
+
+
 def disclosure_key(entry: dict) -> tuple | None:
     """What makes two disclosures the same: recipient, arrangement, record and payload."""
     if "payload_sha256" not in entry:
@@ -441,18 +446,18 @@ def disclosure_key(entry: dict) -> tuple | None:
 
 
 def disclosed(store: Store) -> dict[tuple, int]:
-    """``disclosure_key -> seq`` of the first ``share`` entry of every disclosure in the log."""
+    """``disclosure_key -> seq`` of the first ``share`` or ``withdraw`` entry of every disclosure in the log."""
     index: dict[tuple, int] = {}
     for name in segment_names(store):
         for line in store.read(name).splitlines():
-            if '"event":"share"' not in line and '"event": "share"' not in line:
+            if not any(f'"event":"{e}"' in line or f'"event": "{e}"' in line for e in DISCLOSURE_EVENTS):
                 continue
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue
             key = disclosure_key(entry)
-            if key is not None and entry.get("event") == "share":
+            if key is not None and entry.get("event") in DISCLOSURE_EVENTS:
                 index.setdefault(key, int(entry["seq"]))
     return index
 

@@ -75,6 +75,22 @@ def check_partner_files(store, paths, trusted) -> tuple[list, list[str]]:
     return checkpoints, problems
 
 
+def event_counts(store) -> dict[str, int]:
+    """How many entries of each kind the log holds (``share``, ``resend``, ``withdraw``, ...)."""
+    from pipelines.sharing.audit import segment_names
+
+    counts: dict[str, int] = {}
+    for name in segment_names(store):
+        for line in store.read(name).splitlines():
+            try:
+                event = json.loads(line).get("event")
+            except (json.JSONDecodeError, AttributeError):
+                continue
+            if event not in ("segment_start", "checkpoint"):
+                counts[event] = counts.get(event, 0) + 1
+    return counts
+
+
 def main(args: argparse.Namespace) -> int:
     from pipelines import crypto
     from pipelines.sharing.audit import LocalStore, segment_names, verify
@@ -100,4 +116,8 @@ def main(args: argparse.Namespace) -> int:
     if result.ok and problems:
         result.ok, result.broken_at, result.reason = False, "(partner file)", problems[0]
     print(result, file=sys.stdout if result.ok else sys.stderr)
+    if result.ok:
+        counts = event_counts(store)
+        print(f"disclosures: {counts.pop('share', 0)} records shared, {counts.pop('withdraw', 0)} withdrawal notices, "
+              f"{counts.pop('resend', 0)} re-sent" + "".join(f", {n} {event}" for event, n in sorted(counts.items())))
     return 0 if result.ok else 1

@@ -12,6 +12,11 @@ and, with ``--ack-key``, ``OUT/acks/<file>.ack.json`` signed with that key of th
 return to the sender. A refused file (unsigned, forged, tampered, misaddressed, renamed, replayed,
 out of order) is named with the reason, and nothing of it is written. Exit status: 0 when every
 file was accepted, 1 when any was refused, 2 on a usage error.
+
+A withdrawal notice (a record of kind ``WITHDRAWAL``) is kept in ``OUT/withdrawals.jsonl`` and
+applied to the record it names, in whichever records file holds it, now or when it comes: that
+record keeps its envelope, loses its payload, and is marked ``withdrawn`` (see
+``sharing/receive.py``).
 """
 
 from __future__ import annotations
@@ -39,8 +44,33 @@ _AVRO_SCHEMA = {
         ("recipient", "string"), ("data_kind", "string"), ("flagged", "boolean"), ("purpose", "string"),
         ("onward_transfer", "string"), ("retention_json", "string"), ("scope_reason", "string"),
         ("content_hash", "string"), ("shared_at_utc", "string"), ("received_utc", "string"),
-        ("source_file", "string"), ("payload_json", "string"))],
+        ("source_file", "string"), ("payload_json", ["null", "string"]), ("withdrawn_json", ["null", "string"]))],
 }
+
+
+def _read_records(path: Path) -> list[dict]:
+    """The records of a file ``_write_records`` wrote, as ``receive_file`` returned them."""
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    import fastavro
+
+    with path.open("rb") as handle:
+        rows = list(fastavro.reader(handle))
+    return [{**{k: v for k, v in row.items() if k not in ("retention_json", "payload_json", "withdrawn_json")},
+             "retention": json.loads(row["retention_json"]),
+             "payload": None if row["payload_json"] is None else json.loads(row["payload_json"]),
+             **({"withdrawn": json.loads(row["withdrawn_json"])} if row.get("withdrawn_json") else {})} for row in rows]
+
+
+def _apply_withdrawals(folder: Path, ledger) -> int:
+    """Every known withdrawal applied to every records file that holds its record; how many."""
+    total = 0
+    for path in sorted(folder.glob("*.jsonl")) + sorted(folder.glob("*.avro")):
+        records, applied = ledger.apply(_read_records(path))
+        if applied:
+            _write_records(folder, path.stem, records, "jsonl" if path.suffix == ".jsonl" else "avro")
+            total += applied
+    return total
 
 
 def _write_records(folder: Path, stem: str, records: list, fmt: str) -> Path:
@@ -59,7 +89,9 @@ def _write_records(folder: Path, stem: str, records: list, fmt: str) -> Path:
                                        "data_kind", "flagged", "purpose", "onward_transfer", "scope_reason",
                                        "content_hash", "shared_at_utc", "received_utc", "source_file")},
                  "retention_json": json.dumps(r["retention"], sort_keys=True),
-                 "payload_json": json.dumps(r["payload"], sort_keys=True, ensure_ascii=False)} for r in records]
+                 "payload_json": None if r["payload"] is None else json.dumps(r["payload"], sort_keys=True, ensure_ascii=False),
+                 "withdrawn_json": json.dumps(r["withdrawn"], sort_keys=True) if r.get("withdrawn") else None}
+                for r in records]
         buffer = io.BytesIO()
         fastavro.writer(buffer, _AVRO_SCHEMA, rows)
         data = buffer.getvalue()
@@ -70,7 +102,8 @@ def _write_records(folder: Path, stem: str, records: list, fmt: str) -> Path:
 def main(args: argparse.Namespace) -> int:
     from pipelines import crypto
     from pipelines.sharing.audit import write_atomic
-    from pipelines.sharing.receive import ReceiptLog, ReceiveError, acknowledgement, receive_file
+    from pipelines.sharing.receive import (ReceiptLog, ReceiveError, WithdrawalLedger, acknowledgement, is_notice,
+                                           receive_file)
     from pipelines.sharing.rules import RulesError, load_rules
 
     try:
@@ -88,6 +121,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     log = ReceiptLog(out / "receipts.jsonl")
+    ledger = WithdrawalLedger(out / "withdrawals.jsonl")
     status = 0
     for name in args.files:
         try:
@@ -97,8 +131,14 @@ def main(args: argparse.Namespace) -> int:
             status = 1
             continue
         stem = received.file.removesuffix(".avro.sealed")
+        notices = [r for r in received.records if is_notice(r)]
+        for notice in notices:
+            ledger.add(notice)
         path = _write_records(out / "records", stem, received.records, args.format)
         line = f"received {received.file}: {len(received.records)} records -> {path}"
+        withdrawn = _apply_withdrawals(out / "records", ledger) if ledger.log.entries else 0
+        if notices or withdrawn:
+            line += f"; {len(notices)} withdrawal notices, {withdrawn} earlier records withdrawn"
         if ack_signer is not None:
             ack = acknowledgement(received.receipt, ack_signer)
             ack_path = out / "acks" / f"{received.file}.ack.json"

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from pipelines import storage
-from pipelines.message_functions import names_travellers
+from pipelines.message_functions import WITHDRAWAL_REASONS, names_travellers
 from pipelines.sharing.paths import FULL_NAME_FOR_KIND, split_path
 from pipelines.sharing.rules import Arrangement, Treatment, load_rules
 from pipelines.sharing.scope import Itinerary, in_scope, itinerary_of
@@ -45,6 +45,10 @@ from pipelines.sharing.sensitive import SensitiveFilter
 SHARED_SCHEMA_VERSION = 1
 SHARED_RECORD_FULL_NAME = "paxshare.sharing.SharedRecord"
 PSEUDONYM_PREFIX = "PSN-"
+#: data kind and payload schema of a withdrawal notice (see ``SharingEngine.withdrawal_notice``)
+WITHDRAWAL = "WITHDRAWAL"
+WITHDRAWAL_SCHEMA = "paxshare.sharing.Withdrawal"
+
 MASK = "****"
 _DATE = re.compile(r"^(\d{4})-(\d{2})")
 _PERSON_KIND = {"PASSENGER": "PASSENGER", "IN_TRANSIT_PASSENGER": "PASSENGER", "CREW": "CREW", "IN_TRANSIT_CREW": "CREW"}
@@ -268,6 +272,39 @@ class _Compiled:
         self.marking = (lead + " " + arrangement.onward_marking).strip()
         self.purpose = ",".join(arrangement.purpose_categories)
 
+    def envelope(self, record_id, kind, source_schema, run_id, flight_date, departure, scope_reason, flagged,
+                 payload: dict, treatments: dict, shared_at) -> dict:
+        """A shared record of this arrangement around ``payload``, with its content hash;
+        ``treatments`` names each path sent (``fields_sent``)."""
+        a = self.a
+        shared = {
+            "schema_version": SHARED_SCHEMA_VERSION,
+            "record_id": record_id,
+            "run_id": run_id,
+            "arrangement_id": a.id,
+            "rules_version": a.rules_version,
+            "rules_digest": a.digest,
+            "provider": a.provider,
+            "recipient": a.recipient,
+            "data_kind": kind,
+            "source_schema": source_schema,
+            "flight_date": flight_date,
+            "departure_utc": departure,
+            "scope_reason": scope_reason,
+            "sharing_mode": a.sharing_mode,
+            "flagged": bool(flagged),
+            "purpose": self.purpose,
+            "onward_transfer": self.marking,
+            "fields_sent": list(treatments),
+            "treatments": treatments,
+            "payload_json": canonical_json(payload),
+            "shared_at_utc": shared_at,
+            "masked_fields": [],
+            "masked_at_utc": None,
+        }
+        shared["content_hash"] = content_hash(shared)
+        return shared
+
 
 # --------------------------------------------------------------------------------------------
 # the engine
@@ -291,6 +328,7 @@ class SharingEngine:
             raise KeyError_(f"no pseudonym secret for arrangement(s) {', '.join(missing)}")
         self._compiled = [_Compiled(a, secrets[a.id]) for a in self.arrangements]
         self._by_kind = {kind: [c for c in self._compiled if kind in c.a.data] for kind in ("API", "PNR")}
+        self._compiled_by_id = {c.a.id: c for c in self._compiled}
         self._itineraries: dict = {}
 
     @classmethod
@@ -364,34 +402,28 @@ class SharingEngine:
             clean = filtered_cache[key]
             sent: set = set()
             payload = c.projectors[kind](clean, sent)
-            shared = {
-                "schema_version": SHARED_SCHEMA_VERSION,
-                "record_id": c.pseudo.record_id(kind, source_id),
-                "run_id": run_id,
-                "arrangement_id": a.id,
-                "rules_version": a.rules_version,
-                "rules_digest": a.digest,
-                "provider": a.provider,
-                "recipient": a.recipient,
-                "data_kind": kind,
-                "source_schema": FULL_NAME_FOR_KIND[kind],
-                "flight_date": flight_date or None,
-                "departure_utc": departure or None,
-                "scope_reason": reason,
-                "sharing_mode": a.sharing_mode,
-                "flagged": bool(flagged),
-                "purpose": c.purpose,
-                "onward_transfer": c.marking,
-                "fields_sent": sorted(sent),
-                "treatments": {p: c.treatments[kind][p] for p in sorted(sent)},
-                "payload_json": canonical_json(payload),
-                "shared_at_utc": shared_at,
-                "masked_fields": [],
-                "masked_at_utc": None,
-            }
-            shared["content_hash"] = content_hash(shared)
+            shared = c.envelope(c.pseudo.record_id(kind, source_id), kind, FULL_NAME_FOR_KIND[kind], run_id,
+                                flight_date or None, departure or None, reason, flagged, payload,
+                                {p: c.treatments[kind][p] for p in sorted(sent)}, shared_at)
             out.append(Share(shared, audit_entry(shared, source_id)))
         return out
+
+    def withdrawal_notice(self, ref: dict, reason: str, run_id: str = "", shared_at: str = "") -> Share:
+        """The notice that withdraws a record sent earlier (``ref``, from ``disclosure_ref`` of that
+        record), for ``reason`` (SUPERSEDED, REMOVED or CANCELLED: see ``io/flights.py``). It goes
+        to the same recipient under the same arrangement, with the same envelope, and carries
+        nothing of the person: only the earlier record's id and the reason. Its own record id is
+        keyed from the earlier one, so the same withdrawal always gets the same id."""
+        if reason not in WITHDRAWAL_REASONS:
+            raise ValueError(f"unknown withdrawal reason {reason!r} (one of {', '.join(WITHDRAWAL_REASONS)})")
+        c = self._compiled_by_id[ref["arrangement_id"]]
+        payload = {"reason": reason, "withdrawn_record_id": ref["record_id"]}
+        notice = c.envelope(c.pseudo.record_id(WITHDRAWAL, ref["record_id"]), WITHDRAWAL, WITHDRAWAL_SCHEMA, run_id,
+                            ref.get("flight_date"), ref.get("departure_utc"), ref["scope_reason"], ref.get("flagged"),
+                            payload, {name: "keep" for name in sorted(payload)}, shared_at)
+        entry = dict(audit_entry(notice, ref["record_id"]), event="withdraw", withdraws_record_id=ref["record_id"],
+                     withdrawn_data_kind=ref["data_kind"], reason=reason)
+        return Share(notice, entry)
 
     def share(self, kind: str, record: dict, flagged: bool = False, run_id: str = "", shared_at: str = "",
               newly_flagged: bool = False) -> list[Share]:
@@ -401,6 +433,13 @@ class SharingEngine:
         if kind == "PNR":
             return self.share_pnr(record, flagged, run_id, shared_at, newly_flagged)
         raise ValueError(f"unknown data kind {kind!r}")
+
+
+def disclosure_ref(shared: dict) -> dict:
+    """What a later withdrawal notice needs of a record sent (``SharingEngine.withdrawal_notice``):
+    its arrangement, record id and kind, the clock of its retention schedule and its scope."""
+    return {name: shared[name] for name in ("arrangement_id", "recipient", "record_id", "data_kind", "flight_date",
+                                            "departure_utc", "flagged", "scope_reason")}
 
 
 def audit_entry(shared: dict, source_id: str) -> dict:

@@ -14,6 +14,13 @@ receipt log (``ReceiptLog``, JSON lines, one per accepted file, fsynced):
 
 Each record is returned with what the recipient must honour: its arrangement and rules version,
 the onward-transfer marking, and the retention dates the arrangement sets (``retention.schedule``).
+A record of kind ``WITHDRAWAL`` is a notice that a record sent earlier under the same arrangement
+no longer stands (the traveller's list was replaced, the person removed from it, the reservation
+or flight cancelled): ``withdraw`` applies it to the earlier record, which keeps its envelope (the
+proof of what was received) and loses its payload, marked ``withdrawn`` with the notice's id and
+reason. A notice that arrives before its record is kept (``WithdrawalLedger``) and applied when
+the record comes.
+
 ``acknowledgement`` is a receipt the partner signs with its own Ed25519 key (file, SHA-256,
 record count, run, checkpoint head and count), so both sides hold the same proof of what was
 exchanged. No Beam.
@@ -137,6 +144,51 @@ def receive_file(path: str | Path, keyring, trusted: dict, log: ReceiptLog, arra
                "received_utc": received_utc}
     log.append(receipt)
     return Received(path.name, digest, manifest, opened, receipt)
+
+
+WITHDRAWAL = "WITHDRAWAL"
+
+
+def is_notice(record: dict) -> bool:
+    """A received withdrawal notice (rather than a record of a traveller or PNR)."""
+    return record.get("data_kind") == WITHDRAWAL
+
+
+def withdraw(record: dict, notice: dict) -> dict:
+    """``record`` (as ``receive_file`` returns it) withdrawn by ``notice``: the envelope stays, the
+    payload goes, ``withdrawn`` says by which notice, why and when it was received."""
+    return dict(record, payload=None, withdrawn={
+        "notice_record_id": notice["record_id"], "reason": notice["payload"]["reason"],
+        "notice_file": notice["source_file"], "received_utc": notice["received_utc"]})
+
+
+class WithdrawalLedger:
+    """Every withdrawal notice accepted (``withdrawals.jsonl`` beside the receipts, 0600, fsynced),
+    so that a notice received before its record still applies when the record comes."""
+
+    def __init__(self, path: str | Path):
+        self.log = ReceiptLog(path)  # the same durable JSON-lines file
+
+    def add(self, notice: dict) -> None:
+        key = (notice["arrangement_id"], notice["payload"]["withdrawn_record_id"])
+        if key not in self.by_record():
+            self.log.append({k: notice[k] for k in ("record_id", "arrangement_id", "recipient", "payload",
+                                                   "source_file", "received_utc")})
+
+    def by_record(self) -> dict[tuple[str, str], dict]:
+        """``(arrangement id, withdrawn record id) -> notice``."""
+        return {(e["arrangement_id"], e["payload"]["withdrawn_record_id"]): e for e in self.log.entries}
+
+    def apply(self, records: list[dict]) -> tuple[list[dict], int]:
+        """(records with every known withdrawal applied, how many were newly withdrawn)."""
+        notices, out, applied = self.by_record(), [], 0
+        for record in records:
+            notice = None if is_notice(record) or record.get("withdrawn") else notices.get(
+                (record["arrangement_id"], record["record_id"]))
+            if notice is not None:
+                record, applied = withdraw(record, notice), applied + 1
+            out.append(record)
+        return out, applied
 
 
 def acknowledgement(receipt: dict, signer) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ CLOCKS = ("departure", "shared")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdwy])\s*$")
 _UNIT_HOURS = {"h": 1.0, "d": 24.0, "w": 168.0, "y": 24.0 * 365}
 _ID = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,63}$")
+_CLOCK_TIME = re.compile(r"^\s*(\d{2}):(\d{2})\s*$")
 
 
 class RulesError(ValueError):
@@ -113,6 +115,13 @@ class Arrangement:
     onward_marking: str
     source_file: str
     digest: str
+    #: minutes after midnight UTC at which a stream pushes this arrangement's records (``cadence:
+    #: push_at``), sorted; empty: once per window (batch: once per run, whatever the cadence)
+    push_minutes: tuple[int, ...] = ()
+
+    def next_push(self, after: datetime) -> datetime | None:
+        """The first push time strictly after ``after`` (UTC), or None for a per-window cadence."""
+        return next_push(self.push_minutes, after)
 
     @property
     def rules_version(self) -> str:
@@ -192,6 +201,48 @@ class _Doc:
                 self.error(path + (key, "<key>"), f"unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})")
 
 
+def next_push(push_minutes: tuple[int, ...], after: datetime) -> datetime | None:
+    """The first of the daily push times (minutes after midnight UTC) strictly after ``after``."""
+    if not push_minutes:
+        return None
+    after = after.astimezone(timezone.utc) if after.tzinfo else after.replace(tzinfo=timezone.utc)
+    midnight = after.replace(hour=0, minute=0, second=0, microsecond=0)
+    for day in (0, 1):
+        for minute in push_minutes:
+            when = midnight + timedelta(days=day, minutes=minute)
+            if when > after:
+                return when
+    raise AssertionError("unreachable: a push time comes within a day")
+
+
+def _push_minutes(doc: "_Doc") -> tuple[int, ...]:
+    """``cadence.push_at``: daily UTC times ``HH:MM`` at which the stream pushes the records."""
+    doc.unknown_keys(("cadence",), {"push_at"})
+    if doc.get(("cadence",), None, dict) is None:
+        return ()
+    values = doc.get(("cadence", "push_at"), types=list)
+    if not values:
+        if values is not None:
+            doc.error(("cadence", "push_at"), "cadence.push_at must name at least one time of day (UTC, 'HH:MM')")
+        return ()
+    minutes: list[int] = []
+    for index, value in enumerate(values):
+        where = ("cadence", "push_at", index)
+        if isinstance(value, int) and not isinstance(value, bool):
+            doc.error(where, "write push times in quotes, e.g. '18:00': unquoted, YAML reads 18:00 as a number (1080)")
+            continue
+        match = _CLOCK_TIME.match(str(value))
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            doc.error(where, f"push time {value!r} is not a UTC time of day 'HH:MM' (00:00 to 23:59)")
+            continue
+        minute = int(match.group(1)) * 60 + int(match.group(2))
+        if minute in minutes:
+            doc.error(where, f"push time {value!r} is given twice")
+            continue
+        minutes.append(minute)
+    return tuple(sorted(minutes))
+
+
 def parse_duration(text: Any) -> float | None:
     """``72h``, ``30d``, ``26w``, ``3.5y`` -> hours; None if not a duration."""
     match = _DURATION.match(str(text))
@@ -222,7 +273,7 @@ def _airport_country(code: str) -> str | None:
 _TOP_KEYS = {
     "format", "id", "version", "title", "provider", "recipient", "effective_from", "legal_basis",
     "purpose", "scope", "sharing_mode", "pseudonym_key", "sensitive", "fields",
-    "depersonalisation", "retention", "onward_transfer", "notes",
+    "depersonalisation", "retention", "onward_transfer", "notes", "cadence",
 }
 
 
@@ -435,6 +486,7 @@ def parse_arrangement(text: str, file: str) -> tuple[Arrangement | None, list[Pr
     if onward and onward not in ONWARD:
         doc.error(("onward_transfer", "allowed"), f"onward_transfer.allowed must be one of {', '.join(ONWARD)}")
     marking = doc.text(("onward_transfer", "marking"))
+    push_minutes = _push_minutes(doc)
 
     if problems:
         return None, problems
@@ -448,6 +500,7 @@ def parse_arrangement(text: str, file: str) -> tuple[Arrangement | None, list[Pr
         depersonalisation=tuple(steps), delete_after_hours=delete_hours or 0.0,
         retention_clock=clock, flagged_exception=bool(flagged_exception), onward_transfer=onward,
         onward_marking=marking, source_file=file, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        push_minutes=push_minutes,
     ), []
 
 

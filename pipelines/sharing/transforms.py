@@ -53,14 +53,15 @@ from apache_beam.coders import BooleanCoder, PickleCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.transforms.window import GlobalWindow
-from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.transforms.window import GlobalWindow, GlobalWindows, TimestampedValue
+from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 
 from pipelines import crypto, storage
 from pipelines.sharing import disclose, output
 from pipelines.sharing.audit import LocalStore, disclosure_key, prepare
-from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners
+from pipelines.sharing.engine import disclosure_ref
+from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners, next_push
 
 NAMESPACE = "paxshare.sharing"
 
@@ -94,12 +95,17 @@ class _ShareFn(beam.DoFn):
 
     FILES = "files"
     COUNTS = "counts"
+    REFS = "refs"
     BATCH = 5000
 
-    def __init__(self, kind, arrangements, keys_dir, run_id, shared_at, provider, shards, records=True):
+    HELD = "held"
+
+    def __init__(self, kind, arrangements, keys_dir, run_id, shared_at, provider, shards, records=True, refs=False):
         self.kind, self.arrangements, self.keys_dir = kind, arrangements, keys_dir
         self.run_id, self.shared_at, self.provider, self.shards = run_id, shared_at, provider, shards
         self.records = records
+        self.refs = refs  # tagged REFS output: (traveller id, disclosure ref) per share, for withdrawals
+        self.push = _push_arrangements(arrangements)
 
     def setup(self):
         self.engine = _engine(self.arrangements, self.keys_dir, self.provider)
@@ -137,22 +143,126 @@ class _ShareFn(beam.DoFn):
             counts[label] = counts.get(label, 0) + 1
             if self.records:
                 yield shared
-            key = (recipient, output.shard_of(record_id, self.shards))
+            if self.refs:
+                yield beam.pvalue.TaggedOutput(self.REFS, (record["traveller_id"], disclosure_ref(shared)))
+            key = (recipient, output.shard_of(record_id, self.shards), _held(self.push, arrangement, window))
             batch = self.pending.setdefault((window, key), [])
-            batch.append(((arrangement, shared["data_kind"], record_id), self.encoder(shared),
-                          ((recipient, arrangement, shared["data_kind"], record_id), prepare(share.audit),
-                           disclosure_key(share.audit), shared["content_hash"])))
+            batch.append(_file_entry(self.encoder, share))
             if len(batch) >= self.BATCH:
-                yield beam.pvalue.TaggedOutput(self.FILES, (key, self.pending.pop((window, key))))
+                yield _file_batch(key, self.pending.pop((window, key)))
 
     def finish_bundle(self):
         # each batch goes out in the window its records came from (the global window in batch)
         for (window, key), batch in self.pending.items():
-            yield beam.pvalue.TaggedOutput(self.FILES, _in_window((key, batch), window))
+            yield _file_batch(key, batch, window)
         for window, counts in self.counts.items():
             counts = dict(counts, **{"records shared": sum(counts.values())})
             yield beam.pvalue.TaggedOutput(self.COUNTS, _in_window(("sharing", counts), window))
         self.pending, self.counts = {}, {}
+
+
+def _push_arrangements(arrangements) -> frozenset:
+    """Ids of the arrangements whose records a stream pushes at named times (``cadence``)."""
+    return frozenset(a.id for a in arrangements if a.push_minutes)
+
+
+def _held(push: frozenset, arrangement: str, window) -> str | None:
+    """The arrangement whose push time a stream's record waits for, or None (per window, and
+    always in batch: the whole run is one push)."""
+    return arrangement if arrangement in push and not isinstance(window, GlobalWindow) else None
+
+
+def _file_entry(encoder, share) -> tuple:
+    """One shared record (or notice) as its partner file's writer takes it: (sort key, Avro bytes,
+    (audit sort key, prepared audit entry, disclosure key, content hash))."""
+    shared = share.record
+    recipient, arrangement, kind, record_id = (shared["recipient"], shared["arrangement_id"], shared["data_kind"],
+                                               shared["record_id"])
+    return ((arrangement, kind, record_id), encoder(shared),
+            ((recipient, arrangement, kind, record_id), prepare(share.audit), disclosure_key(share.audit),
+             shared["content_hash"]))
+
+
+def _file_batch(key, batch, window=None):
+    """A batch of file entries for partner file ``(recipient, shard)``, tagged ``FILES``; or, when
+    ``key`` names an arrangement with push times, tagged ``HELD`` as ``((arrangement, (recipient,
+    shard)), batch)`` for ``_HoldUntilPush``. In ``window`` when given (from ``finish_bundle``)."""
+    recipient, shard, held = key
+    tag, value = (_ShareFn.FILES, ((recipient, shard), batch)) if held is None else (
+        _ShareFn.HELD, ((held, (recipient, shard)), batch))
+    return beam.pvalue.TaggedOutput(tag, value if window is None else _in_window(value, window))
+
+
+class _HoldUntilPush(beam.DoFn):
+    """A stream's partner-file batches of an arrangement with push times (``cadence: push_at``),
+    per (arrangement, partner file), in the global window: each is held until the first push time
+    after its window, then let go with that time as its timestamp, so it is sealed, logged and
+    published with the window the push time falls in."""
+
+    HELD = BagStateSpec("held", PickleCoder())
+    DUE = ReadModifyWriteStateSpec("due", PickleCoder())
+    PUSH = TimerSpec("push", TimeDomain.WATERMARK)
+
+    def __init__(self, push_minutes: dict):
+        self._push = push_minutes  # arrangement id -> minutes after midnight UTC
+
+    def process(self, element, timestamp=beam.DoFn.TimestampParam, held=beam.DoFn.StateParam(HELD),
+                due=beam.DoFn.StateParam(DUE), push=beam.DoFn.TimerParam(PUSH)):
+        (arrangement, key), batch = element
+        at = Timestamp.of(next_push(self._push[arrangement], timestamp.to_utc_datetime()).timestamp())
+        held.add((at, key, batch))
+        first = due.read()
+        if first is None or at < first:
+            due.write(at)
+            push.set(at)
+
+    @on_timer(PUSH)
+    def release(self, fired=beam.DoFn.TimestampParam, held=beam.DoFn.StateParam(HELD),
+                due=beam.DoFn.StateParam(DUE), push=beam.DoFn.TimerParam(PUSH)):
+        waiting = []
+        for at, key, batch in held.read():
+            if at <= fired:
+                yield TimestampedValue((key, batch), at)
+            else:
+                waiting.append((at, key, batch))
+        held.clear()
+        due.clear()
+        for item in waiting:
+            held.add(item)
+        if waiting:
+            first = min(at for at, _, _ in waiting)
+            due.write(first)
+            push.set(first)
+
+
+class _NoticeFn(beam.DoFn):
+    """(disclosure ref, withdrawal) -> the withdrawal notice for that partner record, in the same
+    shape as ``_ShareFn``'s ``FILES`` batches (so it is sealed, logged and published with the
+    window's or run's other records), and ``COUNTS``."""
+
+    def __init__(self, arrangements, keys_dir, run_id, shared_at, provider, shards):
+        self.arrangements, self.keys_dir, self.run_id = arrangements, keys_dir, run_id
+        self.shared_at, self.provider, self.shards = shared_at, provider, shards
+
+    def setup(self):
+        self.engine = _engine(self.arrangements, self.keys_dir, self.provider)
+        self.encoder = output.RecordEncoder()
+        self.counter = Metrics.counter(NAMESPACE, "withdrawal_notices")
+        self.push = _push_arrangements(self.arrangements)
+
+    def process(self, pair, window=beam.DoFn.WindowParam):
+        ref, withdrawal = pair
+        shared_at = self.shared_at
+        if not isinstance(window, GlobalWindow):
+            shared_at = window.end.to_utc_datetime().strftime("%Y-%m-%dT%H:%M:%SZ")
+        share = self.engine.withdrawal_notice(ref, withdrawal["reason"], self.run_id, shared_at)
+        notice = share.record
+        recipient, arrangement, record_id = notice["recipient"], notice["arrangement_id"], notice["record_id"]
+        self.counter.inc()
+        key = (recipient, output.shard_of(record_id, self.shards), _held(self.push, arrangement, window))
+        yield _file_batch(key, [_file_entry(self.encoder, share)])
+        yield beam.pvalue.TaggedOutput(_ShareFn.COUNTS, ("sharing", {
+            "withdrawal notices": 1, f"withdrawn at {recipient} under {arrangement}": 1}))
 
 
 def load_signer(keys_dir: str, name: str = disclose.SIGNING_KEY_NAME):
@@ -344,8 +454,9 @@ class ShareWithPartners(beam.PTransform):
     def __init__(self, rules_dir, keys_dir, output_dir, run_id, flagged_traveller_ids=None,
                  shared_at: str | None = None, provider: str | None = None, label: str | None = None,
                  shards: int = DEFAULT_SHARDS, records: bool = True, signing_key: str = disclose.SIGNING_KEY_NAME,
-                 per_window: bool = False, flag_hold_seconds: float = 48 * 3600):
+                 per_window: bool = False, flag_hold_seconds: float = 48 * 3600, withdrawals=None):
         super().__init__(label)
+        self.withdrawals = withdrawals
         self.per_window = per_window
         self.flag_hold_seconds = flag_hold_seconds
         self.rules_dir = str(rules_dir or default_rules_dir())
@@ -363,6 +474,7 @@ class ShareWithPartners(beam.PTransform):
         inputs = pinput if isinstance(pinput, dict) else {"api": pinput}
         api, pnr = inputs.get("api"), inputs.get("pnr")
         pipeline = (api or pnr).pipeline
+        windowing_in = (api if api is not None else pnr).windowing  # before any join changes it
         arrangements, partners = load_rules_and_partners(self.rules_dir)  # validated once, on the launcher
         chosen = [a for a in arrangements if self.provider in (None, a.provider)]
         recipients = sorted({a.recipient for a in chosen})
@@ -375,13 +487,20 @@ class ShareWithPartners(beam.PTransform):
         shared_parts, file_parts, count_parts = [], [], []
         args = (chosen, self.keys_dir, self.run_id, self.shared_at, self.provider, self.shards, self.records)
 
+        ref_parts, held_parts = [], []
+
         def share(kind, records, label, side):
-            share_fn = _ShareFn(kind, *args)
+            refs = kind == "API" and self.withdrawals is not None
+            share_fn = _ShareFn(kind, *args, refs=refs)
             pardo = (beam.ParDo(share_fn, beam.pvalue.AsDict(side)) if side is not None else beam.ParDo(share_fn))
-            result = records | label >> pardo.with_outputs(_ShareFn.FILES, _ShareFn.COUNTS, main="shared")
+            result = records | label >> pardo.with_outputs(_ShareFn.FILES, _ShareFn.COUNTS, _ShareFn.REFS, _ShareFn.HELD,
+                                                           main="shared")
             shared_parts.append(result.shared)
             file_parts.append(result[_ShareFn.FILES])
+            held_parts.append(result[_ShareFn.HELD])
             count_parts.append(result[_ShareFn.COUNTS])
+            if refs:
+                ref_parts.append(result[_ShareFn.REFS])
 
         if self.per_window and flagged_map is not None:
             # a stream: join each window's records with its flagged ids (a side input would hold
@@ -399,8 +518,36 @@ class ShareWithPartners(beam.PTransform):
                                                               if t.get("person", {}).get("pnr_locator") else []))
             share("PNR", pnr, "SharePnr", locators)
 
+        if ref_parts:  # partner records of travellers withdrawn since: a notice each, same path
+            from pipelines.withdrawals.transforms import JoinWithdrawals
+
+            windowing = windowing_in
+            met = {"items": ref_parts[0], "withdrawals": self.withdrawals} | "MeetWithdrawals" >> JoinWithdrawals(
+                self.flag_hold_seconds)
+            if self.per_window:
+                met = met | "NoticesIntoWindows" >> beam.WindowInto(
+                    windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
+                    allowed_lateness=windowing.allowed_lateness)
+            notices = met | "WithdrawalNotices" >> beam.ParDo(_NoticeFn(
+                chosen, self.keys_dir, self.run_id, self.shared_at, self.provider, self.shards)).with_outputs(
+                _ShareFn.FILES, _ShareFn.COUNTS, _ShareFn.HELD)
+            file_parts.append(notices[_ShareFn.FILES])
+            count_parts.append(notices[_ShareFn.COUNTS])
+            held_parts.append(notices[_ShareFn.HELD])
+
         def flatten(parts, label):
             return parts[0] if len(parts) == 1 else tuple(parts) | label >> beam.Flatten()
+
+        push_minutes = {a.id: a.push_minutes for a in chosen if a.push_minutes}
+        if self.per_window and push_minutes:  # arrangements with push times: held until then
+            windowing = windowing_in
+            file_parts.append(
+                flatten(held_parts, "HeldForPushTimes")
+                | "HeldGlobally" >> beam.WindowInto(GlobalWindows())
+                | "UntilPushTime" >> beam.ParDo(_HoldUntilPush(push_minutes))
+                | "PushedIntoWindows" >> beam.WindowInto(
+                    windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
+                    allowed_lateness=windowing.allowed_lateness))
 
         # Flattening the records costs an encode and decode of each on the DirectRunner: only
         # when the caller wants them (records=True).

@@ -46,6 +46,7 @@ def make_flag(flag_id: str, *, severity: str = "HIGH", departure_utc: str | None
         "run_id": "run-1",
         "rules_version": "2026.1",
         "created_utc": "2026-11-23T10:00:00Z",
+        "withdrawn": None,
     }
     flag.update(overrides)
     return flag

@@ -89,3 +89,23 @@ def test_folders_expand_to_sealed_files_only(tmp_path):
     (tmp_path / "flags" / "jpau-yvr" / "flags-r1.sealed").write_bytes(b"x")
     (tmp_path / "flags" / "jpau-yvr" / "notes.txt").write_text("x")
     assert [p.name for p in expand_flag_paths([tmp_path])] == ["flags-r1.sealed"]
+
+
+def test_a_withdrawn_flag_marks_the_stored_flag_withdrawn_whatever_the_order(sqlite_store, tmp_path, keys):
+    flags = _real_flags()
+    withdrawal = {"traveller_id": flags[0]["traveller_id"], "reason": "CANCELLED", "by_message_id": "MSG2",
+                  "message_function": "CANCEL_RESERVATION"}
+    withdrawn = records.withdrawn_flag(flags[0], withdrawal, "run-1.withdrawn")
+    assert withdrawn["flag_id"] == flags[0]["flag_id"]
+    assert withdrawn["withdrawn"]["withdrawal_id"] == records.withdrawal_id(flags[0]["flag_id"])
+    write_flags_file(tmp_path / "out", [withdrawn], "jpau-yvr", "run-1.withdrawn", keys["yvr"].public_key(), keys["signer"])
+    keyring = load_keyring([keys["folder"] / crypto.private_key_file_name("jpau-yvr.1")])
+    trusted = load_trusted_signers([keys["folder"]])
+    # the withdrawal first, then the flag file: the flag stays withdrawn
+    ingest_flag_files(sqlite_store, [tmp_path / "out" / "flags" / "jpau-yvr" / "flags-run-1.withdrawn.sealed"],
+                      keyring, trusted)
+    _write(tmp_path, keys)
+    ingest_flag_files(sqlite_store, [tmp_path / "out"], keyring, trusted)
+    stored = {row["flag"]["flag_id"]: row["flag"] for row in sqlite_store.review_rows()}
+    assert stored[flags[0]["flag_id"]]["withdrawn"]["reason"] == "CANCELLED"
+    assert not stored[flags[1]["flag_id"]]["withdrawn"]

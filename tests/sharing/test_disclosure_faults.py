@@ -54,14 +54,20 @@ def _travellers(first, last):
 
 def _disclose(out: Path, keys, run_id: str, travellers) -> None:
     """One run of the disclosure path, as the Beam transforms do it."""
+    _disclose_shares(out, keys, run_id, [share for t in travellers for share in ENGINE.share_traveller(
+        t, flagged=True, run_id=run_id, shared_at="2026-11-23T12:00:00Z")])
+
+
+def _disclose_shares(out: Path, keys, run_id: str, shares) -> None:
+    """Stage, log and publish ``shares`` (records or withdrawal notices) as one run."""
     files = defaultdict(list)
-    for t in travellers:
-        for share in ENGINE.share_traveller(t, flagged=True, run_id=run_id, shared_at="2026-11-23T12:00:00Z"):
-            shared = share.record
-            key = (shared["recipient"], output.shard_of(shared["record_id"], SHARDS))
-            files[key].append(((shared["arrangement_id"], "API", shared["record_id"]), output.record_bytes(shared),
-                               ((shared["recipient"], shared["arrangement_id"], "API", shared["record_id"]),
-                                prepare(share.audit), disclosure_key(share.audit), shared["content_hash"])))
+    for share in shares:
+        shared = share.record
+        kind = shared["data_kind"]
+        key = (shared["recipient"], output.shard_of(shared["record_id"], SHARDS))
+        files[key].append(((shared["arrangement_id"], kind, shared["record_id"]), output.record_bytes(shared),
+                           ((shared["recipient"], shared["arrangement_id"], kind, shared["record_id"]),
+                            prepare(share.audit), disclosure_key(share.audit), shared["content_hash"])))
     staged = []
     for recipient in ("CAN", "MEX", "USA"):
         for shard in range(SHARDS):
@@ -104,7 +110,7 @@ def _check(out: Path, keys) -> int:
     for name in audit.segment_names(store):
         for line in store.read(name).splitlines():
             entry = __import__("json").loads(line)
-            if entry["event"] == "share":
+            if entry["event"] in audit.DISCLOSURE_EVENTS:  # a record shared, or a withdrawal notice
                 shares[disclosure_key(entry)] += 1
     held = 0
     for path in sorted((out / "partners").glob("*/*" + output.SEALED_SUFFIX)):
@@ -117,7 +123,7 @@ def _check(out: Path, keys) -> int:
 
             key = (record["recipient"], record["arrangement_id"], record["record_id"],
                    hashlib.sha256(record["payload_json"].encode()).hexdigest())
-            assert shares[key] == 1, f"{name}: record {record['record_id']} has {shares[key]} share entries"
+            assert shares[key] == 1, f"{name}: record {record['record_id']} has {shares[key]} first disclosure entries"
             held += 1
     assert not (out / disclose.STAGING).exists() or not any((out / disclose.STAGING).rglob("*.sealed"))
     assert not list(out.rglob(".tmp-*"))

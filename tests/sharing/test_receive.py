@@ -38,7 +38,7 @@ def world(tmp_path_factory):
     _disclose(out, keys, "run-a", _travellers(0, 10))
     first = {p.name: p.read_bytes() for p in (out / "partners" / "MEX").glob("*.sealed")}
     _disclose(out, keys, "run-b", _travellers(5, 15))
-    return {"root": root, "out": out, "trust": trust, "keys": partner_keys, "first": first}
+    return {"root": root, "out": out, "trust": trust, "keys": partner_keys, "first": first, "provider_keys": keys}
 
 
 def _receive(world, inbox, *files, code="MEX", ack=True):
@@ -126,3 +126,63 @@ def test_records_can_be_written_as_avro(world, tmp_path):
     paths = sorted((inbox / "records").glob("*.avro"))
     rows = [row for path in paths for row in fastavro.reader(path.open("rb"))]
     assert rows and all(json.loads(row["retention_json"])["delete_at"] for row in rows)
+
+
+def test_a_withdrawal_notice_withdraws_the_record_it_names_and_the_audit_shows_it(world, tmp_path, capsys):
+    from test_disclosure_faults import ENGINE, _disclose_shares
+
+    from pipelines.sharing.engine import disclosure_ref
+
+    out = tmp_path / "provider"
+    shares = [s for t in _travellers(0, 6) for s in ENGINE.share_traveller(t, flagged=True, run_id="run-1",
+                                                                        shared_at="2026-11-23T12:00:00Z")]
+    _disclose_shares(out, world["provider_keys"], "run-1", shares)
+    mex = [s.record for s in shares if s.record["recipient"] == "MEX"]
+    assert len(mex) >= 2
+    withdrawn, kept = mex[0], mex[1]
+    notice = ENGINE.withdrawal_notice(disclosure_ref(withdrawn), "CANCELLED", "run-2", "2026-11-23T13:00:00Z")
+    again = ENGINE.withdrawal_notice(disclosure_ref(withdrawn), "CANCELLED", "run-3", "2026-11-23T14:00:00Z")
+    # a stable id from the earlier record's, under the same arrangement, carrying only the reference and reason
+    assert notice.record["record_id"] == again.record["record_id"] != withdrawn["record_id"]
+    assert notice.record["data_kind"] == "WITHDRAWAL" and notice.record["recipient"] == "MEX"
+    assert json.loads(notice.record["payload_json"]) == {"reason": "CANCELLED", "withdrawn_record_id": withdrawn["record_id"]}
+    _disclose_shares(out, world["provider_keys"], "run-2", [notice])
+    _disclose_shares(out, world["provider_keys"], "run-3", [again])
+
+    # the privacy audit: the notice is a logged disclosure, its copy a re-send of it
+    entries = [json.loads(line) for path in sorted((out / "audit").glob("*.jsonl")) for line in path.open()]
+    logged = [e for e in entries if e.get("record_id") == notice.record["record_id"]]
+    assert [e["event"] for e in logged] == ["withdraw", "resend"]
+    assert logged[0]["withdraws_record_id"] == withdrawn["record_id"] and logged[0]["reason"] == "CANCELLED"
+    assert paxshare(["audit", "verify", str(out / "audit")]) == 0
+    assert "1 withdrawal notices, 1 re-sent" in capsys.readouterr().out
+
+    def receive(inbox, *runs, fmt="jsonl"):
+        files = [p for run in runs for p in sorted((out / "partners" / "MEX").glob(f"*-{run}-*.sealed"))]
+        args = ["receive", *map(str, files), "--keys", str(world["keys"]["MEX"]), "--trust", str(world["trust"]),
+                "--out", str(inbox), "--format", fmt]
+        assert paxshare(args) == 0
+        from pipelines.sharing.cli_receive import _read_records
+
+        return {r["record_id"]: r for path in sorted((inbox / "records").iterdir()) for r in _read_records(path)}
+
+    for fmt in ("jsonl", "avro"):
+        received = receive(tmp_path / f"inbox-{fmt}", "run-1", "run-2", fmt=fmt)
+        assert received[withdrawn["record_id"]]["payload"] is None
+        assert received[withdrawn["record_id"]]["withdrawn"]["reason"] == "CANCELLED"
+        assert received[kept["record_id"]]["payload"] and "withdrawn" not in received[kept["record_id"]]
+    # one run holding both the record and its notice (a batch run): the notice's file received
+    # first is kept, and applied when the record's file comes
+    same = tmp_path / "provider-one-run"
+    _disclose_shares(same, world["provider_keys"], "run-1", shares + [notice])
+    files = sorted((same / "partners" / "MEX").glob("*.sealed"),
+                   key=lambda p: p.name != output.file_name("MEX", "run-1", output.shard_of(notice.record["record_id"], 2), 2).rsplit("/", 1)[-1])
+    inbox = tmp_path / "inbox-one-run"
+    for path in files:
+        assert paxshare(["receive", str(path), "--keys", str(world["keys"]["MEX"]), "--trust", str(world["trust"]),
+                         "--out", str(inbox)]) == 0
+    from pipelines.sharing.cli_receive import _read_records
+
+    received = {r["record_id"]: r for path in (inbox / "records").iterdir() for r in _read_records(path)}
+    assert received[withdrawn["record_id"]]["withdrawn"]["reason"] == "CANCELLED"
+

@@ -88,3 +88,30 @@ def test_cli_rules_check(tmp_path, capsys):
     args = argparse.Namespace(action="check", rules_dir=str(folder), keys=None, init_keys=None)
     assert cli_rules.main(args) == 1
     assert "is not a field of the API schema" in capsys.readouterr().err
+
+
+def test_push_times_load_sorted_and_give_the_next_push(tmp_path):
+    from datetime import datetime, timezone
+
+    folder = _broken(tmp_path, "sharing_mode: flagged_only", 'sharing_mode: flagged_only\ncadence:\n  push_at: ["18:00", "06:30"]')
+    arrangement = {a.id: a for a in load_rules(folder)}["USA-CAN"]
+    assert arrangement.push_minutes == (390, 1080)
+    at = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
+    assert arrangement.next_push(at) == datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)  # strictly after
+    assert arrangement.next_push(at.replace(hour=19)) == datetime(2026, 11, 24, 6, 30, tzinfo=timezone.utc)
+    assert {a.id: a for a in load_rules(RULES)}["USA-MEX"].next_push(at) is None  # per window
+
+
+@pytest.mark.parametrize("cadence, message", [
+    ("cadence:\n  push_at: [12:00]", "write push times in quotes"),
+    ('cadence:\n  push_at: ["25:00"]', "is not a UTC time of day"),
+    ('cadence:\n  push_at: ["06:00", "06:00"]', "is given twice"),
+    ("cadence:\n  push_at: []", "must name at least one time"),
+    ('cadence:\n  every: ["06:00"]', "unknown key 'every'"),
+])
+def test_bad_push_times_name_file_and_line(tmp_path, cadence, message):
+    folder = _broken(tmp_path, "sharing_mode: flagged_only", "sharing_mode: flagged_only\n" + cadence)
+    with pytest.raises(RulesError) as info:
+        load_rules(folder)
+    line = _line_of(folder, cadence.splitlines()[-1].strip())
+    assert any(p.line == line and message in p.message for p in info.value.problems), info.value.problems

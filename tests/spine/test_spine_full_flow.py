@@ -44,13 +44,15 @@ def test_full_flow(tmp_path, capsys):
 
     # Flags open only with the unit's own key, and verify against the pipeline's signing key.
     trusted = crypto.load_verify_keys(keys)
-    opened = 0
+    opened = withdrawn = 0
     for path in glob.glob(str(output / "flags" / "*" / "*.sealed")):
         unit = path.split("/")[-2]
         flags = read_flags(path, crypto.load_private_keys(keys), trusted, expect_unit=unit)
         assert all(f["unit_id"] == unit for f in flags)
-        opened += len(flags)
+        opened += sum(not f["withdrawn"] for f in flags)
+        withdrawn += sum(bool(f["withdrawn"]) for f in flags)  # sent again: a later list withdrew the traveller
     assert opened == report["stages"]["flags"]["flags"]
+    assert withdrawn == report["stages"]["flags"].get("withdrawn", 0)
 
     # The run's signed checkpoint is in its report and printed; the log verifies against it and
     # against a partner's copy; a second run of the same inputs logs re-sends, not new disclosures.

@@ -115,6 +115,12 @@ def _standing(flags: list[dict], withdrawn: list[dict]) -> set[tuple[str, str, s
     return {(f["flag_id"], f["traveller_id"], f["unit_id"]) for f in flags if f["traveller_id"] not in gone}
 
 
+def _standing_by_flags(flags: list[dict]) -> set[tuple[str, str, str]]:
+    """The flags a unit holds as standing: those never sent again marked withdrawn."""
+    gone = {f["flag_id"] for f in flags if f["withdrawn"]}
+    return {(f["flag_id"], f["traveller_id"], f["unit_id"]) for f in flags if f["flag_id"] not in gone}
+
+
 def _events(order):
     stream = TestStream().advance_watermark_to(T0)
     for offset, body in order:
@@ -148,9 +154,12 @@ def test_lifecycle_of_a_flight(setup, tmp_path):
     # OKAFOR was cancelled by AC-3: his AC-2 record is withdrawn, and the close-out does not list him
     assert {"traveller_id": "AC-2/P003", "reason": "CANCELLED"}.items() <= next(
         w for w in withdrawn if w["traveller_id"] == "AC-2/P003").items()
-    # after the close-out only its own persons stand
+    # after the close-out only its own persons stand; the units were told so (flags withdrawn)
     standing = _standing(flags, withdrawn)
     assert {t for _, t, _ in standing} == {"AC-4/P002"}
+    assert _standing_by_flags(flags) == standing
+    marked = {(f["traveller_id"], f["withdrawn"]["reason"], f["withdrawn"]["by_message_id"]) for f in flags if f["withdrawn"]}
+    assert {("AC-1/P002", "SUPERSEDED", "AC-2"), ("AC-2/P003", "CANCELLED", "AC-3")} <= marked
     reasons = {(w["traveller_id"], w["reason"]) for w in withdrawn}
     assert ("AC-1/P001", "SUPERSEDED") in reasons and ("AC-2/P004", "SUPERSEDED") in reasons
     # the late change is labelled and kept, not processed
@@ -176,6 +185,12 @@ def test_lifecycle_of_a_flight(setup, tmp_path):
               for r in shared_output.open_records(Path(p).read_bytes(), keyring, Path(p).parent.name,
                                                   str(Path(p).relative_to(out)), crypto.load_verify_keys(keys))]
     assert opened and all(".w2026" in r["run_id"] or r["run_id"] == "s1" for r in opened)
+    # OKAFOR's AC-2 record went to CAN (flagged); the cancellation sent CAN a notice for it
+    notices = [json.loads(r["payload_json"]) for r in opened if r["data_kind"] == "WITHDRAWAL"]
+    assert {"CANCELLED", "SUPERSEDED"} <= {n["reason"] for n in notices}
+    ids = {r["record_id"] for r in opened if r["data_kind"] == "API"}
+    assert all(n["withdrawn_record_id"] in ids for n in notices)
+    assert len({n["withdrawn_record_id"] for n in notices}) == len(notices)  # each record withdrawn once
     assert paxshare(["audit", "verify", str(out / "audit")]) == 0
 
 
@@ -211,7 +226,9 @@ def test_arrival_order_does_not_change_what_stands(setup, tmp_path):
                         ("resent", [messages[1], messages[0], messages[1], messages[2], messages[0]])):
         out = tmp_path / name
         _run(_events(order).advance_watermark_to_infinity(), out, keys, watchlist)
-        outcomes.append(_standing(_flags(out, keys), _lines(out, "withdrawn")))
+        flags = _flags(out, keys)
+        outcomes.append(_standing(flags, _lines(out, "withdrawn")))
+        assert _standing_by_flags(flags) == outcomes[-1], name  # what the units hold as standing
     assert outcomes[0] == outcomes[1] == outcomes[2]
     assert {t for _, t, _ in outcomes[0]} == {"AC-2/P002"}  # KARIMOV on the current list; OKAFOR cancelled
 
@@ -221,8 +238,10 @@ def test_arrival_order_does_not_change_what_stands(setup, tmp_path):
 @pytest.mark.parametrize("pnr_offset", [5, -3 * 3600, 3 * 3600], ids=["same-window", "pnr-first", "pnr-last"])
 def test_batch_and_streaming_give_the_same_flags_and_partner_records(setup, tmp_path, pnr_offset):
     keys, watchlist = setup
-    records = [manifest(f"M{i}", persons=_persons(1, 2, 3, 4) if i == 0 else [person(j) for j in range(1, 4)])
-               for i in range(3)]
+    # a list, a change that leaves LAVOIE out, a cancellation of OKAFOR's reservation
+    records = [_list("M0", "ORIGINAL", (1, 2, 3, 4), "2026-11-22T01:00:00Z"),
+               _list("M1", "CHANGE_PASSENGER", (1, 2, 3), "2026-11-22T02:00:00Z"),
+               _list("M2", "CANCEL_RESERVATION", (3,), "2026-11-22T03:00:00Z")]
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "api.avro").write_bytes(avro_bytes("api_manifest", records))
@@ -238,7 +257,8 @@ def test_batch_and_streaming_give_the_same_flags_and_partner_records(setup, tmp_
     _run(events.advance_watermark_to_infinity(), stream_out, keys, watchlist)
 
     def flag_view(out):
-        return sorted((f["flag_id"], f["traveller_id"], f["unit_id"], f["entry_id"], f["score"]) for f in _flags(out, keys))
+        return sorted((f["flag_id"], f["traveller_id"], f["unit_id"], f["entry_id"], f["score"],
+                       json.dumps(f["withdrawn"], sort_keys=True)) for f in _flags(out, keys))
 
     def shared_view(out):
         keyring = crypto.load_private_keys(keys)
@@ -246,8 +266,61 @@ def test_batch_and_streaming_give_the_same_flags_and_partner_records(setup, tmp_
         for p in glob.glob(str(out / "partners" / "*" / "*.sealed")):
             for r in shared_output.open_records(Path(p).read_bytes(), keyring, Path(p).parent.name,
                                                 str(Path(p).relative_to(out)), crypto.load_verify_keys(keys)):
-                rows.append((r["record_id"], r["arrangement_id"], r["recipient"], r["payload_json"]))
+                rows.append((r["record_id"], r["arrangement_id"], r["recipient"], r["data_kind"], r["payload_json"]))
         return sorted(rows)
 
-    assert flag_view(batch_out) and flag_view(batch_out) == flag_view(stream_out)
-    assert shared_view(batch_out) and shared_view(batch_out) == shared_view(stream_out)
+    flags, shared = flag_view(batch_out), shared_view(batch_out)
+    assert flags and flags == flag_view(stream_out)
+    assert shared and shared == shared_view(stream_out)
+    # OKAFOR (CAN lookout) was flagged on M0 and M1: both flags are sent again, withdrawn; the
+    # cancellation itself is neither screened nor shared
+    withdrawn = {(t, json.loads(w)["reason"]) for _, t, _, _, _, w in flags if w != "null"}
+    assert ("M1/P003", "CANCELLED") in withdrawn and ("M0/P003", "SUPERSEDED") in withdrawn
+    assert not any(t.startswith("M2/") for _, t, *_ in flags)
+    # every partner record of a withdrawn traveller has its notice, with the reason, and nothing else
+    notices = [json.loads(payload) for _, _, _, kind, payload in shared if kind == "WITHDRAWAL"]
+    # (LAVOIE, REMOVED by the change, was never flagged, so never shared under these flagged_only
+    # arrangements: no notice for him)
+    assert {n["reason"] for n in notices} == {"SUPERSEDED", "CANCELLED"}
+    ids = {record_id for record_id, _, _, kind, _ in shared if kind == "API"}
+    assert all(set(n) == {"withdrawn_record_id", "reason"} and n["withdrawn_record_id"] in ids for n in notices)
+    assert paxshare(["audit", "verify", str(stream_out / "audit"), "--keys", str(keys)]) == 0
+
+
+def test_an_arrangement_with_push_times_is_shared_at_them_the_others_per_window(setup, tmp_path):
+    """USA-CAN pushes at 12:00 UTC: its records wait for the window holding 12:00; CAN-USA's go
+    out with their own window, as soon as it closes."""
+    import shutil
+
+    keys, watchlist = setup
+    rules = tmp_path / "rules"
+    shutil.copytree("rules", rules)
+    text = (rules / "usa-can.yaml").read_text()
+    (rules / "usa-can.yaml").write_text(text.replace("sharing_mode: flagged_only",
+                                                     'sharing_mode: flagged_only\ncadence:\n  push_at: ["12:00"]', 1))
+    out = tmp_path / "out"
+    options = _options(out, keys, watchlist, f"--rules={rules}")
+    events = (TestStream().advance_watermark_to(T0)
+              .add_elements([beam.window.TimestampedValue(("a", _message(ORIGINAL)), T0 + 60)])
+              .advance_watermark_to(T0 + 3 * 3600)  # the first window (00:00-01:00) has closed
+              .add_elements([beam.window.TimestampedValue(("b", _message(CANCEL)), T0 + 3 * 3600 + 60)])
+              .advance_watermark_to(T0 + 12 * 3600 + 1800)  # past the push time, in its window
+              .advance_watermark_to_infinity())
+    with beam.Pipeline(options=options) as pipeline:
+        build_stream_pipeline(pipeline, options, messages=pipeline | events)
+
+    keyring, trusted = crypto.load_private_keys(keys), crypto.load_verify_keys(keys)
+    files = {}
+    for p in glob.glob(str(out / "partners" / "*" / "*.sealed")):
+        manifest, opened = shared_output.open_partner_file(Path(p).read_bytes(), keyring, trusted, Path(p).parent.name,
+                                                           str(Path(p).relative_to(out)))
+        for r in opened:
+            files.setdefault((r["arrangement_id"], r["data_kind"]), set()).add((manifest["run_id"], r["shared_at_utc"]))
+    # CAN-USA: the window of the list (00:00) and of the cancellation's notice (03:00)
+    assert files[("CAN-USA", "API")] == {("s1.w20261122T000000Z", "2026-11-22T01:00:00Z")}
+    assert files[("CAN-USA", "WITHDRAWAL")] == {("s1.w20261122T030000Z", "2026-11-22T04:00:00Z")}
+    # USA-CAN: the record and the notice (made in their own windows) both wait for 12:00, and go
+    # out in the files and audit segment of the window holding it
+    assert files[("USA-CAN", "API")] == {("s1.w20261122T120000Z", "2026-11-22T01:00:00Z")}
+    assert files[("USA-CAN", "WITHDRAWAL")] == {("s1.w20261122T120000Z", "2026-11-22T04:00:00Z")}
+    assert paxshare(["audit", "verify", str(out / "audit"), "--keys", str(keys)]) == 0
