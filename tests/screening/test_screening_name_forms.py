@@ -91,3 +91,14 @@ def test_somali_reading_leaves_other_c_and_x_alone():
     for token in ("CAROLINE", "CARMEN", "CLARA", "FELIX", "XAVIER", "XUAN", "CHARLES"):
         assert somali_reading(token) is None, token
     assert token_similarity("CAROLINE", "ARLENE")[0] < 0.9
+
+
+def test_a_distinctive_name_with_a_listed_date_years_away_reaches_review():
+    # lists' dates are often approximate: the identical rare name is a reviewable candidate (at
+    # the floor, not an alert), and the explanation names the date conflict
+    entry = make_entry("FAR", full="QUOBLANTEZ ZYRNAVEL ORTAMUK", dobs=["1962-05-06"])
+    for accelerate in (True, False):
+        found = Screener([entry], accelerate=accelerate).screen(
+            traveller(None, None, full="ORTAMUK QUOBLANTEZ ZYRNAVEL", dob="1970-11-12"))
+        assert found and found[0].entry_id == "FAR" and not found[0].alert
+        assert "date_of_birth: birth year differs by" in found[0].explanation and "1962-05-06" in found[0].explanation
