@@ -180,14 +180,30 @@ class WriteJsonLines(beam.PTransform):
 
 # -- paxshare stream (arguments parsed in pipelines.cli) ------------------------------------------
 
+#: Prism (2.77) splits a slow bundle and reschedules the unprocessed rest at once; for a stateful
+#: stage it frees the keys of that rest even when the part still running holds elements of the
+#: same key (engine ``stageState.splitBundle``), so a flight's later messages ran in a second
+#: bundle against state the first had not committed yet, and its state was lost (a close-out's
+#: outputs never came, a few per 24,000 under load). Without dynamic splits a key stays in one
+#: bundle at a time. The option only names an experiment: other runners ignore it, and the
+#: job server behind a PortableRunner endpoint may be Prism.
+PRISM_EXPERIMENTS = ("prism_disable_sdf_split",)
+
+
 def with_stream_defaults(options: PipelineOptions) -> None:
     """Streaming mode; the Prism runner (with a local prism binary) unless a runner was chosen."""
+    from apache_beam.options.pipeline_options import DebugOptions
+
     standard = options.view_as(StandardOptions)
     standard.streaming = True
+    debug = options.view_as(DebugOptions)
+    for experiment in PRISM_EXPERIMENTS:
+        if not debug.lookup_experiment(experiment):
+            debug.add_experiment(experiment)
     if not standard.runner:
         standard.runner = "PrismRunner"
     if standard.runner in ("PrismRunner", "prism"):
-        from apache_beam.options.pipeline_options import DebugOptions, PortableOptions, PrismRunnerOptions
+        from apache_beam.options.pipeline_options import PortableOptions, PrismRunnerOptions
 
         prism = options.view_as(PrismRunnerOptions)
         if not prism.prism_location:
@@ -200,7 +216,6 @@ def with_stream_defaults(options: PipelineOptions) -> None:
         # Beam keeps one Prism job server per process, made with the options of whichever pipeline
         # asked first: a DirectRunner pipeline earlier in the process (it tries Prism before its own
         # engines) leaves one without our binary, which then tries to download one. Start our own.
-        debug = options.view_as(DebugOptions)
         if not debug.lookup_experiment("disable_prism_server_singleton"):
             debug.add_experiment("disable_prism_server_singleton")
         portable = options.view_as(PortableOptions)

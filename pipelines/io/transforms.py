@@ -1,7 +1,8 @@
 """Beam transforms for paxshare's Avro input and output.
 
-``ReadManifestFiles`` reads API and PNR Avro files through :mod:`pipelines.storage` (local paths,
-and GCS, S3, HDFS through Beam's FileSystems alike); problems with a file become dead letters and the other files go on.
+``ReadManifestFiles`` reads API and PNR Avro files through :mod:`pipelines.storage` (local
+paths, and GCS, S3, HDFS through Beam's FileSystems alike); problems with a file become dead
+letters and the other files go on.
 ``WriteAvroByDate`` writes records partitioned by flight date; partitions are a file-name prefix
 (``flight_date=2026-11-23-00000-of-00002.avro``) rather than sub-folders because Beam's file
 finalisation renames into one folder and, on a local filesystem, silently skips a rename into a

@@ -38,9 +38,11 @@ def listening(hostport: str) -> bool:
 
 def beam_args() -> list[str]:
     """Pipeline options for the cluster route: Prism job server, SDK workers from the pool.
-    (Prism starts one SDK harness process per job; it runs the bundles on several threads.)"""
+    (Prism starts one SDK harness process per job; it runs the bundles on several threads.)
+    ``prism_disable_sdf_split``: see PRISM_EXPERIMENTS in pipelines.stream."""
     return ["--runner=PortableRunner", f"--job_endpoint={JOB_ENDPOINT}",
-            "--environment_type=EXTERNAL", f"--environment_config={WORKER_POOL}", "--streaming"]
+            "--environment_type=EXTERNAL", f"--environment_config={WORKER_POOL}", "--streaming",
+            "--experiments=prism_disable_sdf_split"]
 
 
 def tool(script: str, *args: str) -> None:

@@ -12,7 +12,7 @@ THRESHOLD = 0.80  # LOOKOUT default
 @pytest.mark.parametrize("variant,entry,person", [
     ("exact", make_entry(surname="KARIMOV", given="RUSTAM", dobs=["1971-03-14"]), traveller("KARIMOV", "RUSTAM", dob="1971-03-14")),
     ("transliteration", make_entry(surname="Abd al-Rahman", given="Mohammed"), traveller("ABDULRAHMAN", "MUHAMMAD")),
-    ("original_script_arabic", make_entry(full="محمد عبد الله", dobs=["1975"]), traveller("ABDULLAH", "MOHAMMED", dob="1975-03-04")),
+    ("original_script_arabic", make_entry(full="محمد عبد الله", dobs=["1975-03-04"]), traveller("ABDULLAH", "MOHAMMED", dob="1975-03-04")),
     ("original_script_cyrillic", make_entry(surname="Петров", given="Сергей"), traveller("PETROV", "SERGEI")),
     ("original_script_chinese", make_entry(full="习近平"), traveller("XI", "JINPING")),
     ("name_swap", make_entry(surname="RUSTAM", given="KARIMOV"), traveller("KARIMOV", "RUSTAM")),

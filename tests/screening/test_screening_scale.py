@@ -5,6 +5,7 @@ from collections import Counter
 from pipelines.screening.engine.compare import compare_names, token_similarity
 from pipelines.screening.normalise.names import coarse, name_form, normalise
 from pipelines.screening.engine.score import Screener
+from pipelines.screening.engine.settings import load_settings
 from pipelines.generate.synthetic import fake_entries
 
 from screening_helpers import make_entry, traveller
@@ -135,7 +136,6 @@ def test_a_block_over_its_size_limit_is_narrowed_by_birth_year_not_dropped():
 
 
 def test_a_common_name_needs_a_full_date_where_the_list_holds_many_namesakes():
-    from pipelines.screening.engine.settings import load_settings
     from pipelines.screening.normalise.name_frequency import population_share
     assert population_share("JOHNSON") > population_share("LESPEZ") == 0.0
     entries = [make_entry("YEAR", surname="JOHNSON", given="JAMES", dobs=["1987"]),
@@ -172,34 +172,78 @@ def test_an_undated_name_several_listed_people_carry_does_not_alert_alone():
 
 
 def test_a_weak_date_counts_by_how_often_namesakes_reach_it_by_chance():
-    # 30 listed namesakes born in other years: a year-only date agreeing is what one of 30
-    # namesakes produces by chance (30 x 0.02 >= 0.2); a full date one keying error away is not
+    # 10 listed namesakes born in other years: a year-only date agreeing is what one of 12
+    # namesakes produces by chance (12 x 0.02 >= 0.05); a full date one keying error away is not
+    # (12 x 0.02 x (1/12 + 1/30) < 0.05). One listed namesake is not enough
     rare = ("QUOBLANTEZ", "ZYRNAVEL")
-    entries = [make_entry(f"D{i}", surname=rare[0], given=rare[1], dobs=[f"{1930 + 2 * i}-05-06"]) for i in range(30)]
+    entries = [make_entry(f"D{i}", surname=rare[0], given=rare[1], dobs=[f"{1930 + 2 * i}-05-06"]) for i in range(10)]
     entries += [make_entry("YEAR", surname=rare[0], given=rare[1], dobs=["1991"]),
                 make_entry("TYPO", surname=rare[0], given=rare[1], dobs=["1991-07-08"])]
     for screener in _both_engines(entries):
         found = {c.entry_id: c for c in screener.screen(traveller(*rare, dob="1991-07-18"))}
         assert not found["YEAR"].alert and "agrees only partly" in found["YEAR"].explanation
         assert found["TYPO"].alert
-    few = entries[-2:] + entries[:2]
+    few = entries[-2:] + entries[:1]
     for screener in _both_engines(few):
         assert {c.entry_id: c for c in screener.screen(traveller(*rare, dob="1991-07-18"))}["YEAR"].alert
 
 
 def test_a_rare_spelling_of_a_common_sound_is_not_a_rare_part():
-    # MOSMIN is carried by one listed person, but 30 carry MOZMAN/MASMAN/MESMEN, spellings of its
-    # sound; GUADALUPE is common on the list
+    # MOSMIN is carried by one listed person, but 60 carry MOZMAN/MASMAN/MESMEN, spellings of its
+    # sound (more than common_sound_people, set to 50 here); GUADALUPE is common on the list
     entries = [make_entry("HIT", surname="MOSMIN", given="GUADALUPE")]
-    entries += [make_entry(f"S{i}", surname=["MOZMAN", "MASMAN", "MESMEN"][i % 3], given="GUADALUPE")
-                for i in range(30)]
+    entries += [make_entry(f"S{i}", surname=["MOZMAN", "MASMAN", "MESMEN"][i % 3], given="GUADALUPE",
+                           dobs=[f"19{40 + i}-01-02"]) for i in range(60)]
     entries += [make_entry(f"F{i}", full=f"FILLER{i} PERSON{i}") for i in range(40)]
-    settings = {"rare_token_min": 3, "rare_token_share": 0.0, "common_sound_is_not_rare": True}
+    settings = {"rare_token_min": 3, "rare_token_share": 0.0, "common_sound_is_not_rare": True, "common_sound_people": 50}
     for screener in _both_engines(entries, {"comparisons": {"name": settings}}):
         found = {c.entry_id: c for c in screener.screen(traveller("MEZMIN", "MARIA GUADALUPE"))}
         assert not found["HIT"].alert and "only by sound" in found["HIT"].explanation
-    # the exact rare spelling still alerts without a date; the rule is off by default
-    assert {c.entry_id: c for c in Screener(entries).screen(traveller("MEZMIN", "MARIA GUADALUPE"))}["HIT"].alert
+    # on by default; off, the rare spelling alerts without a date
+    off = load_settings(overrides={"comparisons": {"name": dict(settings, common_sound_is_not_rare=False)}})
+    assert {c.entry_id: c for c in Screener(entries, off).screen(traveller("MEZMIN", "MARIA GUADALUPE"))}["HIT"].alert
     for screener in _both_engines(entries, {"comparisons": {"name": settings}}):
         found = {c.entry_id: c for c in screener.screen(traveller("MOSMIN", "MARIA GUADALUPE"))}
         assert found["HIT"].alert
+
+
+def test_an_undated_name_whose_part_many_listed_people_carry_does_not_alert_alone():
+    # MARY is a common given name and 40 listed people carry ROMILAX: a traveller named MARY
+    # ROMILAX meets a listed namesake who is someone else about 40 x 0.03 times; the population
+    # table knows neither part's rarity (ROMILAX is in no table)
+    entries = [make_entry(f"R{i}", surname="ROMILAX", given=g, dobs=[f"19{40 + i}-03-04"])
+               for i, g in enumerate(["ANNA", "PETER", "JOHN", "LUCIA", "OMAR"] * 8)]
+    entries.append(make_entry("NODOB", surname="ROMILAX", given="MARY"))
+    entries += [make_entry(f"F{i}", full=f"FILLER{i} PERSON{i}") for i in range(40)]
+    for screener in _both_engines(entries):
+        found = {c.entry_id: c for c in screener.screen(traveller("ROMILAX", "MARY"))}
+        assert not found["NODOB"].alert and found["NODOB"].score <= 0.77
+        assert "namesakes expected on a list this size" in found["NODOB"].explanation
+    # a surname one listed person carries: the identical name still alerts without a date
+    alone = [e for e in entries if not e["entry_id"].startswith("R")]
+    for screener in _both_engines(alone):
+        assert {c.entry_id: c for c in screener.screen(traveller("ROMILAX", "MARY"))}["NODOB"].alert
+
+
+def test_given_names_that_go_together_do_not_make_a_name_rare():
+    # JOSE LUIS MORENO: the product of all three parts' shares would make it rare (~50 people);
+    # given names go together, so only the two rarest parts count (thousands)
+    entries = [make_entry("NODOB", surname="MORENO", given="JOSE LUIS")]
+    for screener in _both_engines(entries):
+        found = screener.screen(traveller("MORENO", "JOSE LUIS"))
+        assert found and not found[0].alert and "common name (about" in found[0].explanation
+
+
+def test_a_name_in_another_script_is_judged_by_the_travellers_spelling():
+    # a Devanagari entry without a date: its tokens are consonant spellings (RY, MHT) whose list
+    # counts say nothing; the traveller's RIYA and MEHTA are carried by 60 listed people each
+    # (other people: NEHA MEHTA, RIYA SHARMA)
+    hit = make_entry("DEVA", full="रिया मेहता")
+    crowd = [make_entry(f"M{i}", surname="MEHTA", given="NEHA", dobs=[f"19{30 + i}-01-02"]) for i in range(60)]
+    crowd += [make_entry(f"S{i}", surname="SHARMA", given="RIYA", dobs=[f"19{30 + i}-01-02"]) for i in range(60)]
+    for screener in _both_engines([hit] + crowd):
+        found = {c.entry_id: c for c in screener.screen(traveller("MEHTA", "RIYA"), min_score=0.5)}
+        assert not found["DEVA"].alert and "common" in found["DEVA"].explanation
+        assert screener._loose_name_only(compare_names(name_form("MEHTA", "RIYA"), name_form(None, None, "रिया मेहता")))
+    for screener in _both_engines([hit]):
+        assert {c.entry_id: c for c in screener.screen(traveller("MEHTA", "RIYA"), min_score=0.5)}["DEVA"].alert

@@ -91,6 +91,18 @@ _DATE_CHANCE_FACTOR = {"partial_agree": 1.0, "placeholder_agree": 1.0, "month_di
                        "year_off_by_one": 3.0, "day_or_month_typo": 1 / 12 + 1 / 30, "year_typo": 2 / 365}
 
 
+def _identical(best) -> bool:
+    """Every part of both names paired exactly (the same name, in any order)."""
+    return not best.extra_query and not best.extra_entry and all(level == "exact" for *_, level in best.pairs)
+
+
+def _strong_parts(best):
+    """(traveller's text, list's text, level) of the pairs that agree as a strong part (not as
+    initials)."""
+    return [(q, e, level) for q, e, sim, level in best.pairs
+            if sim >= spec.STRONG_PART and level != "initial" and level != "initials"]
+
+
 def date_chance(level: str, year_chance: float) -> float:
     """The chance that a random person's listed date of birth agrees with a traveller's at least
     as well as ``level`` (one of :data:`WEAK_DOB_LEVELS`), ``year_chance`` being the chance that
@@ -183,6 +195,8 @@ class Screener:
         self._date_chance_year = name.date_chance_year
         self._listed_name_counts = name.listed_name_counts
         self._common_sounds = name.common_sound_is_not_rare
+        self._sound_people = float(name.common_sound_people)
+        self._loose_by_traveller = name.loose_name_by_traveller_spelling
         self._list_people = max(1, len(self.index))
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
@@ -190,7 +204,11 @@ class Screener:
         self._rare_limit = max(float(name.rare_token_min), len(self.index) * name.rare_token_share)
         # a list's own count says something about the population only when many listed people
         # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
-        self._list_share_min = max(50.0, self._rare_limit)
+        self._list_share_min = max(float(name.listed_part_min_people), self._rare_limit)
+        self._population_share_min = max(50.0, self._rare_limit)
+        self._near_factor = name.near_part_factor
+        self._independent_parts = max(1, name.independent_name_parts)
+        self._undated_chance = name.undated_name_chance
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
@@ -305,26 +323,64 @@ class Screener:
     def _common_full_name(self, form) -> bool:
         return common_full_name(self.index, self._common_name_share, form)
 
-    def _expected_namesakes(self, best) -> float:
+    def _listed_share(self, token: str, least: float) -> float:
+        """A name part's share of the list's people, counted when at least ``least`` listed
+        people carry it, else 0."""
+        carried = self.index.token_people.get(token, 0)
+        return carried / self._list_people if carried >= least else 0.0
+
+    def _expected_namesakes(self, best, listed_only: bool = False) -> float:
         """How many people of the travelling population are expected to carry the name parts this
-        comparison agrees on (``travelling_population`` x the product of each agreeing part's
-        share; a part's share is the larger of its population share, :mod:`name_frequency`, and
-        its share of the list's people; a part joined from several tokens is as rare as its
-        rarest token). Infinite when no part agrees strongly."""
-        counts, people, least = self.index.token_people, self._list_people, self._list_share_min
+        comparison agrees on: ``travelling_population`` x the agreeing parts' shares.
+
+        A part's share is its population share (:mod:`name_frequency`), of the list's spelling
+        or of the traveller's, the larger (a list spelling in another script is a consonant
+        spelling no table knows; the passport spelling is a name); a part joined from several
+        tokens is as rare as its rarest token; a part that agrees only by sound, spelling or
+        nickname is ``near_part_factor`` times as common (the spellings near it agree as well).
+        The list's own share of a part (:meth:`_listed_share`, when at least 50 listed people
+        carry it) may stand for its population share, for one part at a time: parts the list carries together are often one person's
+        (a listed person's aliases, a family), so two of them are not independent evidence.
+        Only the ``independent_name_parts`` rarest parts are multiplied: given names go together
+        (``JOSE LUIS``, ``MARIE CLAUDE``), so a third part does not make a name a hundred times
+        rarer. Infinite when no part agrees strongly. ``listed_only``: only estimates in which
+        the list's own share of a part stands for it (0 when the list carries no agreeing part
+        often enough to say)."""
         entry_tokens = best._entry.tokens
-        product, agreed = 1.0, False
-        for _, e_text, sim, level in best.pairs:
+        loose = best._entry.loose
+        # as a population estimate a list's share needs many carriers (50: a small list's counts
+        # say nothing of the population); as the list's own namesakes, a few
+        least = self._list_share_min if listed_only else self._population_share_min
+        shares, listed = [], []
+        for q_text, e_text, sim, level in best.pairs:
             if sim < 0.7 or level == "initial" or level == "initials" or is_particle(e_text):
                 continue
             parts = (e_text,) if e_text in entry_tokens else tuple(t for t in entry_tokens if t in e_text) or (e_text,)
-            shares = []
-            for token in parts:
-                carried = counts.get(token, 0)
-                shares.append(max(population_share(token), carried / people if carried >= least else 0.0))
-            product *= min(shares)
-            agreed = True
-        return product * self._population if agreed else float("inf")
+            share = min(population_share(token) for token in parts)
+            if " " not in q_text:
+                share = max(share, population_share(q_text))
+            factor = 1.0 if level == "exact" else self._near_factor
+            shares.append(min(1.0, share * factor))
+            # a list spelling in another script is syllables or consonants: the list's count of the
+            # traveller's (Latin) spelling says how many listed people carry the name part
+            on_list = self._listed_share(q_text, least) if loose and " " not in q_text else \
+                min(self._listed_share(token, least) for token in parts)
+            listed.append(min(1.0, max(share, on_list) * factor))
+        if not shares:
+            return float("inf")
+        best_product = 0.0 if listed_only else self._combined(shares)
+        for i, share in enumerate(listed):
+            if share > shares[i]:
+                best_product = max(best_product, self._combined(shares[:i] + [share] + shares[i + 1:]))
+        return best_product * self._population
+
+    def _combined(self, shares: list[float]) -> float:
+        """The share of people carrying every part: the product of the ``independent_name_parts``
+        rarest parts' shares."""
+        product = 1.0
+        for share in sorted(shares)[:self._independent_parts]:
+            product *= share
+        return product
 
     def _listed_namesakes(self, form, best) -> float:
         """Different listed people carrying exactly the traveller's name or exactly the entry's
@@ -349,24 +405,36 @@ class Screener:
         chance that a random person's date agrees at least at this level (:func:`date_chance`:
         ``date_chance_year`` for a year, divided by the months and days a full date adds); when
         that reaches ``weak_date_chance``, a date like this one is what namesakes produce, not
-        evidence. With no date (``missing``): the old rules (every agreeing part a very common
-        token, the full name on many listed people: inf), or an *identical* name with at least
-        ``common_name_people`` expected namesakes."""
+        evidence.
+
+        An entry without a date (``missing``): the old rules (every agreeing part a very common
+        token, the full name on many listed people: inf; an *identical* name with at least
+        ``common_name_people`` expected namesakes), and the namesakes the list itself is expected
+        to hold (expected namesakes x listed people / travelling population): when that reaches
+        ``undated_name_chance``, a traveller with this name meets a listed namesake who is
+        someone else too often for the name alone to stop them. On a big list a name, identical
+        or near, alerts without a date only when it is rare."""
+        expected = max(self._expected_namesakes(best),
+                       self._listed_namesakes(form, best) * self._population / self._list_people)
+        listed = expected * self._list_people / self._population
         if level != "missing":
-            expected = max(self._expected_namesakes(best),
-                           self._listed_namesakes(form, best) * self._population / self._list_people)
-            listed = expected * self._list_people / self._population
             if best.common_only:
-                listed = max(listed, self._rare_limit)  # every agreeing part a very common name
+                listed = max(listed, 1.0)  # every agreeing part a very common name: one namesake at least
             chance = listed * date_chance(level, self._date_chance_year)
             return expected if chance >= self._weak_date_chance else None
         if best.common_only or self._common_full_name(form):
             return float("inf")
-        if best.extra_query or best.extra_entry or any(level != "exact" for *_, level in best.pairs):
-            return None  # a near name: the name-only rule (_weak_name_only) decides
-        expected = max(self._expected_namesakes(best),
-                       self._listed_namesakes(form, best) * self._population / self._list_people)
-        return expected if expected >= self._common_people else None
+        identical = _identical(best)
+        if identical and expected >= self._common_people:
+            return expected
+        if not identical and not (best._query.loose or best._entry.loose):
+            return None  # a near Latin name: the name-only rule decides (_weak_name_only, _rare_only_by_sound)
+        if len(best.pairs) < 2:
+            return None  # a one-part name (a mononym against itself): the rules above decide
+        # the namesakes the list itself shows: a part many listed people carry (or the full name)
+        on_list = max(self._expected_namesakes(best, listed_only=True),
+                      self._listed_namesakes(form, best) * self._population / self._list_people)
+        return on_list if on_list * self._list_people / self._population >= self._undated_chance else None
 
     def useless_entries(self) -> dict[str, list[str]]:
         """Entries that cannot pin anyone down, per list: no date of birth, no document, no
@@ -376,7 +444,7 @@ class Screener:
         with that name is at most a reviewable candidate, never an alert. Lost/stolen documents
         and entries without a name are left out."""
         out: dict[str, list[str]] = {}
-        index, counts, people, least = self.index, self.index.token_people, self._list_people, self._list_share_min
+        index, counts, people, least = self.index, self.index.token_people, self._list_people, self._population_share_min
         for position, entry in enumerate(index.entries):
             forms = index.forms[position]
             if not forms or index.dobs[position] or index.docs[position] or entry.get("nationalities") \
@@ -424,18 +492,32 @@ class Screener:
         as for a near name with no rare part. Exempt as there: names in loose scripts and
         identical names. Applied after the compiled pre-scoring, which only bounds the score from
         above (it does not know this rule, so it keeps a little more than needed)."""
-        if not self._common_sounds or best._query.loose or best._entry.loose:
-            return False
-        if not best.extra_query and not best.extra_entry and all(level == "exact" for *_, level in best.pairs):
+        if not self._common_sounds or best._query.loose or best._entry.loose or _identical(best):
             return False
         counts, limit = self.index.token_people, self._rare_limit
         entry_tokens = best._entry.tokens
-        for q_text, e_text, sim, level in best.pairs:
-            if sim >= spec.STRONG_PART and level != "initial" and level != "initials" \
-                    and people_carrying(e_text, entry_tokens, counts) <= limit:
-                if level == "exact" or max(self._skeleton_people(q_text), self._skeleton_people(e_text)) <= limit:
+        for q_text, e_text, level in _strong_parts(best):
+            if people_carrying(e_text, entry_tokens, counts) <= limit:
+                if level == "exact" or max(self._skeleton_people(q_text), self._skeleton_people(e_text)) <= \
+                        max(limit, self._sound_people):
                     return False
         return True
+
+    def _loose_name_only(self, best) -> bool:
+        """A near name-only match against a name in another script (``RIYA MEHTA`` against
+        ``रिया दिव्या मेहता``, ``XUE YANG`` against ``周秀英``) whose agreeing parts are all spelled,
+        on the traveller's side, as many listed people spell theirs. The list's own tokens in
+        such scripts are syllables or consonant spellings whose counts say little, so
+        :meth:`_weak_name_only` leaves them alone; the traveller's passport spelling is an
+        ordinary name whose count on the list says as much as any: common when 50 or more listed
+        people carry it (a count, as for the population estimate: a small list's shares say
+        little). Then the name-only cap applies as for a near name with no rare part. Python
+        only, after the compiled pre-scoring (which only bounds the score from above)."""
+        if not self._loose_by_traveller or not (best._query.loose or best._entry.loose) or _identical(best):
+            return False
+        counts, limit = self.index.token_people, self._population_share_min
+        query_tokens = best._query.tokens
+        return all(people_carrying(q_text, query_tokens, counts) > limit for q_text, _, _ in _strong_parts(best))
 
     def _skeleton_people(self, text: str) -> int:
         """Listed people carrying a token spelled with ``text``'s consonant skeleton: a part that
@@ -528,7 +610,7 @@ class Screener:
         weakly_corroborated = common is not None and level != "missing"
         name_only = (not uncorroborated and best is not None and doc_floor is None and level == "missing"
                      and name_score > self._name_only_cap
-                     and (self._weak_name_only(best) or self._rare_only_by_sound(best)))
+                     and (self._weak_name_only(best) or self._rare_only_by_sound(best) or self._loose_name_only(best)))
         if uncorroborated:
             # a very common name and nothing that pins the person down (no date of birth on one
             # side, no document): thousands of people carry it, so it stays a candidate for
@@ -546,7 +628,9 @@ class Screener:
             return None
         lines = [best.text if best else "name: not on both sides"]
         if uncorroborated:
-            lines.append(f"common name{_namesakes(common)}, no date of birth or document to compare: "
+            listed = "" if common == float("inf") else \
+                f", about {common * self._list_people / self._population:,.2f} namesakes expected on a list this size"
+            lines.append(f"common name{_namesakes(common)[:-1]}{listed}), no date of birth or document to compare: "
                          f"name counted at most {self._uncorroborated:.2f}")
         elif weakly_corroborated:
             listed = "" if common == float("inf") else \
@@ -554,7 +638,8 @@ class Screener:
             lines.append(f"common name{_namesakes(common)[:-1]}{listed}), date of birth agrees only partly or by one "
                          f"keying error and no document: score counted at most {self._weak_date_cap:.2f}")
         elif name_only:
-            lines.append("name not identical and no rare part agrees (or only by sound, with a common sound), "
+            lines.append("name not identical and no rare part agrees (or only by sound, with a common sound, or "
+                         "only in the traveller's common spelling of a name in another script), "
                          "no date of birth or document to compare: "
                          f"name counted at most {self._name_only_cap:.2f}")
         if level != "missing":

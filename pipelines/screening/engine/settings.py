@@ -119,7 +119,13 @@ class NameSettings(_Section):
     date_chance_year: float
     weak_date_chance: float
     listed_name_counts: bool
+    listed_part_min_people: int
+    near_part_factor: float
+    independent_name_parts: int
+    undated_name_chance: float
     common_sound_is_not_rare: bool
+    common_sound_people: int
+    loose_name_by_traveller_spelling: bool
     weakly_corroborated_common_name_cap: float
     uncorroborated_name_cap: float
     rare_token_share: float

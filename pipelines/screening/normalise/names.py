@@ -89,7 +89,7 @@ _HEBREW = {
 # not also ordinary tokens elsewhere (not O, AN, U, JO, NO, ...): the skeleton key of the left side
 # is the right side's, so GIM meets KIM, I/RI/YI meet LEE, BAK/BAG meet PARK in blocking and scoring.
 KOREAN_SURNAMES = {
-    "GIM": "KIM", "I": "LEE", "RI": "LEE", "YI": "LEE", "BAK": "PARK", "BAG": "PARK", "JEONG": "JUNG",
+    "GIM": "KIM", "I": "LEE", "RI": "LEE", "YI": "LEE", "BAK": "PARK", "BAG": "PARK", "PAK": "PARK", "JEONG": "JUNG",
     "CHOE": "CHOI", "GWON": "KWON", "GWAK": "KWAK", "HEO": "HUH", "EOM": "UM", "CHEON": "CHUN",
     "HYEON": "HYUN", "SEONG": "SUNG", "GANG": "KANG",
 }

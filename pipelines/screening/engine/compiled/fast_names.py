@@ -36,14 +36,16 @@ import numpy as np
 from pipelines.screening.engine import spec
 from pipelines.screening.engine.name_parts import (baltic_stem, feminine_surname_ending, masculine_surname_ending,
                                                    run_initials, token_weight, units as _py_units)
-from pipelines.screening.normalise.names import (COMMON_TOKENS, KOREAN_SURNAMES, NameForm, coarse_of_skeleton,
-                                                 is_particle, is_patronymic, joined_skeleton, particle_flags, skeleton)
+from pipelines.screening.normalise.names import (COMMON_TOKENS, NameForm, coarse_of_skeleton, is_particle,
+                                                 is_patronymic, joined_skeleton, particle_flags, skeleton)
 from pipelines.screening.normalise.nicknames import formal_groups_of, groups_of
+from pipelines.screening.normalise.romanisation import romanisation_key
 
 __all__ = ["NameTables", "NameAlignment", "LEVEL_NAMES"]
 
 _patronymic_uncached = is_patronymic.__wrapped__
 _baltic_stem_uncached = baltic_stem.__wrapped__
+_romanisation_uncached = romanisation_key.__wrapped__
 
 # similarity levels (codes used in the kernel) and their names (spec.NAME_LEVELS; both nickname
 # levels are called "nickname")
@@ -201,8 +203,10 @@ class NameTables:
             # skeleton without its leading vowel mark: the skeleton itself when it has none
             self._t_skb.pending.append(new_sid(ska.lstrip("A") or ska) if ska[:1] == "A" else sk_sid)
             self._t_co.pending.append(new_sid(coarse_of_skeleton(ska)))  # = coarse(token)
-            korean = KOREAN_SURNAMES.get(token)
-            self._t_kor.pending.append(token_sid if korean is None else new_sid(korean))
+            # another romanisation's reading (Korean MR/RR initials and surnames, Somali X and C)
+            # (a unit's string can be met later as a token: the key is the string's, whatever the source)
+            other = (_romanisation_uncached if joined else romanisation_key)(token)
+            self._t_kor.pending.append(token_sid if other is None else new_sid(other))
             self._t_part.pending.append(1 if is_particle(token) else 0)
             self._t_common.pending.append(1 if (token in COMMON_TOKENS or token in self.common) else 0)
             # joined units rarely repeat: past the functions' caches (they would only churn them)
@@ -598,6 +602,19 @@ def _bag_bound(chars, a0, la, b0, lb, hist):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _other_romanisation(ta, tb, t_rec):
+    """Do two tokens spell one name in two romanisations (``normalise.romanisation``)? Their
+    romanisation keys are equal (Korean syllables with MR's and RR's initials, Korean surname
+    spellings), or one token's key (the skeleton of its Somali reading) is the other's skeleton.
+    A token without a key has its own string there, which is never a skeleton it could meet
+    (skeletons of tokens with vowels differ from them)."""
+    ka, kb = t_rec[ta, _T_KOR], t_rec[tb, _T_KOR]
+    if ka == kb:
+        return True
+    return (ka != t_rec[ta, _T_SID] and ka == t_rec[tb, _T_SK]) or (kb != t_rec[tb, _T_SID] and kb == t_rec[ta, _T_SK])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _token_similarity(ta, tb, loose, nickname, nickname_indirect, phonetic, initial, min_sim, within, t_rec, s_start,
                       s_len, chars, t_skb, t_co, t_nstart, nick, t_fem, t_masc, work, hist):
     """compare.token_similarity on token ids -> (similarity, level code), with its Latvian -S rule.
@@ -633,7 +650,7 @@ def _token_similarity_core(ta, tb, loose, nickname, nickname_indirect, phonetic,
     the Latvian stem) made the kernel take ~2.5 s longer to compile for no measurable gain."""
     if ta == tb:
         return 1.0, EXACT
-    if t_rec[ta, _T_KOR] == t_rec[tb, _T_KOR]:
+    if _other_romanisation(ta, tb, t_rec):
         return phonetic, PHONETIC
     sa, sb = t_rec[ta, _T_SID], t_rec[tb, _T_SID]
     a0, la, b0, lb = s_start[sa], t_rec[ta, _T_LEN], s_start[sb], t_rec[tb, _T_LEN]
@@ -872,7 +889,7 @@ def _compare_batch(qids, eids, strings, tokens, forms, scalars, max_len, max_tok
                 elif ta == tb:
                     sim, level = 1.0, EXACT
                     settled = True
-                elif not loose and min_sim > 0.0 and t_rec[ta, _T_KOR] != t_rec[tb, _T_KOR] \
+                elif not loose and min_sim > 0.0 and not _other_romanisation(ta, tb, t_rec) \
                         and t_rec[ta, _T_SK] != t_rec[tb, _T_SK] \
                         and (t_rec[ta, _T_NLEN] == 0 or t_rec[tb, _T_NLEN] == 0) \
                         and t_rec[ta, _T_STRIP] < 0 and t_rec[tb, _T_STRIP] < 0:
