@@ -18,6 +18,7 @@ Targets (issue 16): 1,000 persons/s sustained, p99 arrival-to-sealed-flag latenc
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import glob
 import json
 import os
@@ -59,11 +60,17 @@ def main() -> int:
 
     records, _ = replay.load_inputs([args.data])
     shift = replay.shift_to_today(records)
-    plan = replay.plan_messages(records, [], random.Random(1), 0.0, 0.0, 0.0, shift, landing=True)
     wanted = int(args.rate * args.seconds)
-    plan = (plan * (wanted // max(len(plan), 1) + 1))[:wanted]
-    # the same message twice is a resend the stream drops: give each copy its own message id
-    plan = [_renamed(m, i) for i, m in enumerate(plan)]
+    plan = []
+    # each copy of the sample set a day later: its own flights, not lists that replace the first
+    # copy's (a list of the same flight would supersede them and withdraw their persons)
+    for day in range(wanted):
+        plan += replay.plan_messages(records, [], random.Random(1), 0.0, 0.0, 0.0, shift + dt.timedelta(days=day),
+                                     landing=True)
+        if len(plan) >= wanted:
+            break
+    # each message its own label (message id): latency is matched per message
+    plan = [_renamed(m, i) for i, m in enumerate(plan[:wanted])]
 
     watchlists = [a for w in sorted(glob.glob(args.watchlists)) for a in ("--watchlists", w)]
     stream = subprocess.Popen(
@@ -83,8 +90,13 @@ def main() -> int:
             landed[message.label] = time.time()
         offered_seconds = time.time() - started
         persons = sum(message.persons for message in plan)
-        deadline = time.time() + args.drain
-        while time.time() < deadline and _persons_validated(out) < persons:
+        # until every person is validated, or the count has not moved for 15 s (lists superseded
+        # by a later list and cancellations are never validated), or the drain time is up
+        deadline, seen, still = time.time() + args.drain, -1, time.time()
+        while time.time() < deadline and _persons_validated(out) < persons and time.time() - still < 15:
+            now = _persons_validated(out)
+            if now != seen:
+                seen, still = now, time.time()
             time.sleep(1)
         finished = max((os.path.getmtime(p) for p in glob.glob(str(out / "report" / "window-*.json"))), default=time.time())
     finally:
@@ -93,16 +105,23 @@ def main() -> int:
 
     latencies = []
     for path in glob.glob(str(out / "flags" / "*" / "*.sealed")):
+        if path.endswith(".withdrawn.sealed"):  # a flag sent again withdrawn: not a screening latency
+            continue
         message_id = _message_of_flag(path, keys)
         if message_id in landed:
             latencies.append(os.path.getmtime(path) - landed[message_id])
     snapshots = _last_panes(out)
     validated = _persons_validated(out)
+    intake = _intake(out)
+    handled = intake.get("messages_in", 0)
     elapsed = finished - started
     print(f"offered   {len(plan):,} messages, {persons:,} persons in {offered_seconds:.1f} s "
           f"({len(plan) / offered_seconds:,.0f} msg/s, {persons / offered_seconds:,.0f} persons/s)")
     print(f"processed {validated:,} persons by {elapsed:.1f} s after the first arrival: "
-          f"{validated / elapsed:,.0f} persons/s sustained, {len(plan) / elapsed:,.0f} messages/s")
+          f"{validated / elapsed:,.0f} persons/s sustained, {handled / elapsed:,.0f} messages/s "
+          f"({intake.get('messages_superseded', 0)} lists superseded by a later one and "
+          f"{intake.get('messages_withdrawing_only', 0)} cancellations are not validated; "
+          f"{intake.get('withdrawals', 0)} withdrawals)")
     if latencies:
         latencies.sort()
         p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
@@ -151,6 +170,15 @@ def _last_panes(out: Path) -> dict[str, dict]:
         if snap["window_start"] not in last or snap["pane"] > last[snap["window_start"]]["pane"]:
             last[snap["window_start"]] = snap
     return last
+
+
+def _intake(out: Path) -> dict:
+    """The intake counts (messages in, persons in them, superseded, ...) summed over windows."""
+    total: dict = {}
+    for snapshot in _last_panes(out).values():
+        for name, value in snapshot.get("intake", {}).items():
+            total[name] = total.get(name, 0) + value
+    return total
 
 
 def _persons_validated(out: Path) -> int:

@@ -161,15 +161,15 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
 
 def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_band: bool = False):
     """Screen every traveller whose flight is known, valid or not, unless a cancellation names
-    them (see ``message_functions``); candidates go to ``matches/``
-    and on to flags. A rejected person's candidate says so: ScreenTravellers notes it from the
+    them (see ``message_functions``); candidates go to ``matches/`` and on to flags. A rejected person's candidate says so: ScreenTravellers notes it from the
     rejection reasons, a side input in batch; in a stream (``in_band``) the rejected travellers
     come with their reasons in the main input, since a side input would wait for the window."""
     from pipelines.screening.engine.settings import load_settings
 
     settings = load_settings(options.screening_settings) if options.screening_settings else None
-    # a cancellation's persons are not travelling: a stream withdraws them at intake, and batch
-    # must not raise flags on them either (rejected ones come as (traveller, reasons) pairs)
+    # a cancellation names persons who are not travelling: they are withdrawn from their flight
+    # (and their earlier flags with them), not screened again; a stream never passes such a
+    # message on, batch reads it as a list (rejected travellers come as (traveller, reasons) pairs)
     travellers = travellers | "OnlyTravelling" >> beam.Filter(lambda t: names_travellers(t.get("message_function")))
     unvalidated = unvalidated | "OnlyTravellingRejected" >> beam.Filter(
         lambda pair: names_travellers(pair[0].get("message_function")))
@@ -180,11 +180,6 @@ def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_b
         rejected = unvalidated | "RejectedTravellers" >> beam.Map(lambda pair: pair[0])
     candidates = ((travellers, rejected)
                   | "AllScreenableTravellers" >> beam.Flatten()
-                  # a cancellation names persons who are not travelling: they are withdrawn from
-                  # their flight (and their earlier flags with them), not screened again; a
-                  # stream never passes such a message on, batch reads it as a list
-                  | "TravellingOnly" >> beam.Filter(lambda t: names_travellers(
-                      (t[0] if isinstance(t, tuple) else t).get("message_function")))
                   | "ScreenTravellers" >> ScreenTravellers(
                       expand_watchlists(options.watchlists), settings=settings,
                       cleared_path=options.cleared_travellers, rejection_reasons=reasons_by_id))

@@ -1,5 +1,5 @@
 """End to end on the cluster route: ``paxshare replay`` publishes a generated set to the real Kafka
-broker (with resends), ``paxshare stream`` runs on the Prism job server with SDK workers in the
+broker (with resends, changes and late ones), ``paxshare stream`` runs on the Prism job server with SDK workers in the
 external worker pool, and the sealed flags and partner files it writes, opened with the units' and
 partners' keys, hold the same flag ids and partner record ids as ``paxshare run`` on the same
 input less the messages the stream labelled late (a list or PNR that arrives after its flight's

@@ -340,12 +340,16 @@ class CandidateLookup:
         self._missing_level = DOB_ORDER.index("missing")
         self._no_adjust = np.zeros(len(DOB_ORDER), dtype=np.float64)
         self._key_cache: dict = {}
-        self._lock = threading.Lock()  # the look-up reuses its scratch arrays
+        self._lock = threading.RLock()  # the look-up reuses its scratch arrays and its cache
 
     def name_codes(self, forms: Sequence) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each name spelling's query key codes and kinds (:class:`KeyBatch`, query side): the
         spellings not met lately made in one compiled call, the others from the cache
         (travellers' names repeat)."""
+        with self._lock:
+            return self._name_codes(forms)
+
+    def _name_codes(self, forms: Sequence) -> list[tuple[np.ndarray, np.ndarray]]:
         cache = self._key_cache
         new = list(dict.fromkeys(form for form in forms if form not in cache))
         if new and len(cache) + len(new) > self.MAX_CACHED_NAMES:
@@ -375,6 +379,10 @@ class CandidateLookup:
         dates do not rank). Returns ``(positions, by_document, offsets)``: traveller ``t``'s
         candidates, most likely first, are ``positions[offsets[t]:offsets[t + 1]]``, and
         ``by_document`` marks those found by a document key."""
+        with self._lock:
+            return self._find(queries, dob_adjust)
+
+    def _find(self, queries: Sequence[tuple], dob_adjust: Sequence[float] | None):
         n = len(queries)
         hashes, kinds = [], []
         offsets = np.zeros(n + 1, dtype=np.int64)
@@ -382,7 +390,7 @@ class CandidateLookup:
         windows = np.full(n, -1, dtype=np.int32)
         known = np.zeros(n, dtype=np.bool_)
         missing_values = np.zeros(n, dtype=np.float64)
-        codes_of = iter(self.name_codes([f for forms, *_ in queries for f in forms]))
+        codes_of = iter(self._name_codes([f for forms, *_ in queries for f in forms]))
         for t, (forms, documents, dob, window, missing_value) in enumerate(queries):
             count = 0
             for _ in forms:
@@ -408,17 +416,16 @@ class CandidateLookup:
         q_kinds = np.concatenate(kinds) if kinds else np.zeros(0, np.uint8)
         adjust = self._no_adjust if dob_adjust is None else np.asarray(dob_adjust, dtype=np.float64)
         rules = self.rules
-        with self._lock:
-            while True:
-                stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
-                positions, by_document, found_offsets = _lookup_batch(
-                    self._directory, self._keys, self._starts, self._ids, self._post_lo, self._post_hi,
-                    self._block_span, self._year_lo, self._year_hi, q_hashes, q_kinds, offsets, known, years, months,
-                    days, windows, missing_values, rules.max_block_size, rules.max_initial_block_size,
-                    rules.max_candidates, self._counter, self._touched, self._scratch, self.dob_offsets, self.dob_year,
-                    self.dob_month, self.dob_day, adjust, self._missing_level, stats)
-                if found_offsets.size:
-                    break
-                self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)  # too small: grow, retry
-            self.stats += stats
+        while True:
+            stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
+            positions, by_document, found_offsets = _lookup_batch(
+                self._directory, self._keys, self._starts, self._ids, self._post_lo, self._post_hi,
+                self._block_span, self._year_lo, self._year_hi, q_hashes, q_kinds, offsets, known, years, months,
+                days, windows, missing_values, rules.max_block_size, rules.max_initial_block_size,
+                rules.max_candidates, self._counter, self._touched, self._scratch, self.dob_offsets, self.dob_year,
+                self.dob_month, self.dob_day, adjust, self._missing_level, stats)
+            if found_offsets.size:
+                break
+            self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)  # too small: grow, retry
+        self.stats += stats
         return positions, by_document, found_offsets
