@@ -147,6 +147,19 @@ def withdrawal_id(flag_id_: str) -> str:
     return hashlib.sha256(f"paxshare.risk_flag.withdrawal.v1\x00{flag_id_}".encode("utf-8")).hexdigest()[:32]
 
 
+#: withdrawal reasons that withdraw a flag: the person's record was replaced by a newer one (which
+#: is screened and flagged in its turn), or a cancellation named the person
+FLAG_WITHDRAWING_REASONS = frozenset({"SUPERSEDED", "CANCELLED"})
+
+
+def withdraws_flag(withdrawal: Mapping[str, Any]) -> bool:
+    """Whether ``withdrawal`` withdraws the flags raised on its traveller. A person merely left
+    off a later list (``REMOVED``) keeps them: a PAXLST change (CP) or close-out may name only the
+    persons it adds or changes, so an omission is no proof that a listed person is not travelling,
+    and a flag withdrawn in error would hide a listed traveller from the JPAU."""
+    return withdrawal.get("reason") in FLAG_WITHDRAWING_REASONS
+
+
 def withdrawn_flag(flag: Mapping[str, Any], withdrawal: Mapping[str, Any], run_id: str) -> dict[str, Any]:
     """The copy of ``flag`` that withdraws it, for the same unit: the same flag id and content, and
     ``withdrawn`` saying why (``withdrawal``: a withdrawal record of ``io/flights.py``, whose

@@ -194,7 +194,8 @@ class RaiseFlags(beam.PTransform):
             from pipelines.withdrawals.transforms import JoinWithdrawals
 
             withdrawn = ({"items": routed.flags | "Flags by traveller" >> beam.Map(lambda f: (f["traveller_id"], f)),
-                          "withdrawals": self._withdrawals}
+                          "withdrawals": self._withdrawals | "Withdrawals of flags" >> beam.Filter(
+                              records.withdraws_flag)}
                          | "Meet withdrawals" >> JoinWithdrawals(self._hold))
         if self._immediate:  # streaming: one sealed file per flag, at once (see _SealEachFlag)
             sealed = routed.flags | "Seal each flag" >> beam.ParDo(

@@ -56,3 +56,12 @@ def test_build_flags_counts_suppressed_and_unrouted(units):
     )
     assert (batch.candidates, batch.suppressed, batch.unrouted) == (3, 1, 1)
     assert {unit: len(flags) for unit, flags in batch.by_unit.items()} == {"jpau-mia": 1, "jpau-yvr": 1}
+
+
+@pytest.mark.parametrize("reason, withdraws", [("SUPERSEDED", True), ("CANCELLED", True), ("REMOVED", False)])
+def test_a_person_left_off_a_later_list_keeps_their_flags(reason, withdraws):
+    """A change or close-out may name only the persons it adds or changes: leaving a listed
+    person off it must not withdraw their flag; a newer record or a cancellation does."""
+    withdrawal = {"flight_key": "AC1890/2026-11-23", "traveller_id": "AC-1/P002", "reason": reason,
+                  "by_message_id": "AC-2", "message_function": "CHANGE_PASSENGER"}
+    assert records.withdraws_flag(withdrawal) is withdraws
