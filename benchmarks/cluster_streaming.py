@@ -96,12 +96,11 @@ def _flag_latencies(work: Path, units: list[str], suffix: str, arrivals: dict[st
 
 
 def _persons_and_end(out: Path) -> tuple[int, float]:
-    last: dict[str, dict] = {}
-    for path in glob.glob(str(out / "report" / "window-*.json")):
-        snapshot = json.loads(Path(path).read_text())
-        snapshot["mtime"] = os.path.getmtime(path)
-        if snapshot["window_start"] not in last or snapshot["pane"] > last[snapshot["window_start"]]["pane"]:
-            last[snapshot["window_start"]] = snapshot
+    """Persons validated (the last pane of each window) and when the last of those was written."""
+    from pipelines.report import latest_panes
+
+    last = latest_panes(dict(json.loads(Path(path).read_text()), mtime=os.path.getmtime(path))
+                        for path in glob.glob(str(out / "report" / "window-*.json")))
     persons = sum(s["validation"].get("persons_in", 0) for s in last.values())
     return persons, max((s["mtime"] for s in last.values()), default=time.time())
 

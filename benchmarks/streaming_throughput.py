@@ -161,15 +161,15 @@ def _message_of_flag(path: str, keys: Path) -> str | None:
 
 
 def _last_panes(out: Path) -> dict[str, dict]:
-    last = {}
+    from pipelines.report import latest_panes
+
+    snapshots = []
     for path in glob.glob(str(out / "report" / "window-*.json")):
         try:
-            snap = json.loads(Path(path).read_text())
+            snapshots.append(json.loads(Path(path).read_text()))
         except ValueError:
             continue
-        if snap["window_start"] not in last or snap["pane"] > last[snap["window_start"]]["pane"]:
-            last[snap["window_start"]] = snap
-    return last
+    return latest_panes(snapshots)
 
 
 def _intake(out: Path) -> dict:

@@ -141,8 +141,7 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
                 withdrawn, windowing = flags["withdrawn"], flags["flags"].windowing
                 if sinks.window_files:  # a stream meets withdrawals in the global window: count them per window
                     withdrawn = withdrawn | "WithdrawnFlagsIntoWindows" >> beam.WindowInto(
-                        windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
-                        allowed_lateness=windowing.allowed_lateness)
+                        windowing, allowed_lateness=windowing.allowed_lateness)
                 stage_counts.append(withdrawn | "CountWithdrawnFlags" >> CountBy(
                     "flags", lambda pair: ["withdrawn", f"withdrawn {pair[1]['reason']}"]))
     if options.rules:
@@ -161,9 +160,10 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
 
 def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_band: bool = False):
     """Screen every traveller whose flight is known, valid or not, unless a cancellation names
-    them (see ``message_functions``); candidates go to ``matches/`` and on to flags. A rejected person's candidate says so: ScreenTravellers notes it from the
-    rejection reasons, a side input in batch; in a stream (``in_band``) the rejected travellers
-    come with their reasons in the main input, since a side input would wait for the window."""
+    them (see ``message_functions``); candidates go to ``matches/`` and on to flags. A rejected
+    person's candidate says so: ScreenTravellers notes it from the rejection reasons, a side input
+    in batch; in a stream (``in_band``) the rejected travellers come with their reasons in the main
+    input, since a side input would wait for the window."""
     from pipelines.screening.engine.settings import load_settings
 
     settings = load_settings(options.screening_settings) if options.screening_settings else None

@@ -92,6 +92,17 @@ def window_snapshot(run_id: str, start, end, pane: int, counts: dict[str, dict])
     }
 
 
+def latest_panes(snapshots: Iterable[dict]) -> dict[str, dict]:
+    """The last pane of each window (window start -> snapshot) among a stream's report snapshots:
+    a later pane, fired by late messages, holds the whole window again, so the last one counts."""
+    last: dict[str, dict] = {}
+    for snapshot in snapshots:
+        start = snapshot["window_start"]
+        if start not in last or snapshot["pane"] > last[start]["pane"]:
+            last[start] = snapshot
+    return last
+
+
 def stages_not_run(watchlists, keys, rules) -> dict[str, str]:
     """The optional stages a run skipped, and why, so that a report never looks complete when
     screening, flags or sharing did not happen."""

@@ -323,9 +323,7 @@ def _join_flagged(api, pnr, flagged_map, hold_seconds: float):
             | "PnrsAndFlags" >> beam.Flatten()
             | "AcrossWindows" >> beam.WindowInto(beam.window.GlobalWindows())
             | "PnrMeetsItsFlags" >> beam.ParDo(_PnrFlagsFn(hold_seconds))
-            | "BackIntoWindows" >> beam.WindowInto(
-                windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
-                allowed_lateness=windowing.allowed_lateness))
+            | "BackIntoWindows" >> beam.WindowInto(windowing, allowed_lateness=windowing.allowed_lateness))
     return joined, pnrs
 
 
@@ -521,13 +519,11 @@ class ShareWithPartners(beam.PTransform):
         if ref_parts:  # partner records of travellers withdrawn since: a notice each, same path
             from pipelines.withdrawals.transforms import JoinWithdrawals
 
-            windowing = windowing_in
             met = {"items": ref_parts[0], "withdrawals": self.withdrawals} | "MeetWithdrawals" >> JoinWithdrawals(
                 self.flag_hold_seconds)
             if self.per_window:
                 met = met | "NoticesIntoWindows" >> beam.WindowInto(
-                    windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
-                    allowed_lateness=windowing.allowed_lateness)
+                    windowing_in, allowed_lateness=windowing_in.allowed_lateness)
             notices = met | "WithdrawalNotices" >> beam.ParDo(_NoticeFn(
                 chosen, self.keys_dir, self.run_id, self.shared_at, self.provider, self.shards)).with_outputs(
                 _ShareFn.FILES, _ShareFn.COUNTS, _ShareFn.HELD)
@@ -540,14 +536,11 @@ class ShareWithPartners(beam.PTransform):
 
         push_minutes = {a.id: a.push_minutes for a in chosen if a.push_minutes}
         if self.per_window and push_minutes:  # arrangements with push times: held until then
-            windowing = windowing_in
             file_parts.append(
                 flatten(held_parts, "HeldForPushTimes")
                 | "HeldGlobally" >> beam.WindowInto(GlobalWindows())
                 | "UntilPushTime" >> beam.ParDo(_HoldUntilPush(push_minutes))
-                | "PushedIntoWindows" >> beam.WindowInto(
-                    windowing.windowfn, trigger=windowing.triggerfn, accumulation_mode=windowing.accumulation_mode,
-                    allowed_lateness=windowing.allowed_lateness))
+                | "PushedIntoWindows" >> beam.WindowInto(windowing_in, allowed_lateness=windowing_in.allowed_lateness))
 
         # Flattening the records costs an encode and decode of each on the DirectRunner: only
         # when the caller wants them (records=True).

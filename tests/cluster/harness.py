@@ -11,6 +11,8 @@ import uuid
 from pathlib import Path
 from typing import Callable, Iterable
 
+from pipelines.stream import PRISM_EXPERIMENTS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS = REPO_ROOT / "tools" / "cluster"
 
@@ -39,10 +41,10 @@ def listening(hostport: str) -> bool:
 def beam_args() -> list[str]:
     """Pipeline options for the cluster route: Prism job server, SDK workers from the pool.
     (Prism starts one SDK harness process per job; it runs the bundles on several threads.)
-    ``prism_disable_sdf_split``: see PRISM_EXPERIMENTS in pipelines.stream."""
+    The experiments are ``paxshare stream``'s own (see PRISM_EXPERIMENTS in pipelines.stream)."""
     return ["--runner=PortableRunner", f"--job_endpoint={JOB_ENDPOINT}",
             "--environment_type=EXTERNAL", f"--environment_config={WORKER_POOL}", "--streaming",
-            "--experiments=prism_disable_sdf_split"]
+            *(f"--experiments={e}" for e in PRISM_EXPERIMENTS)]
 
 
 def tool(script: str, *args: str) -> None:

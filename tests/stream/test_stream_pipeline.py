@@ -18,6 +18,7 @@ from pipelines import crypto
 from pipelines.cli import main as paxshare
 from pipelines.flags.reader import read_flags
 from pipelines.io.messages import encode_single_object
+from pipelines.report import latest_panes
 from pipelines.sharing import output as shared_output
 from pipelines.stream import build_stream_pipeline
 from tests.spine.factories import avro_bytes, manifest, person, pnr
@@ -103,11 +104,7 @@ def _snapshots(out: Path) -> list[dict]:
 
 
 def _last_panes(out: Path) -> dict[str, dict]:
-    last = {}
-    for snap in _snapshots(out):
-        if snap["window_start"] not in last or snap["pane"] > last[snap["window_start"]]["pane"]:
-            last[snap["window_start"]] = snap
-    return last
+    return latest_panes(_snapshots(out))
 
 
 def _standing(flags: list[dict], withdrawn: list[dict]) -> set[tuple[str, str, str]]:
