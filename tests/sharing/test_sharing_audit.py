@@ -162,3 +162,52 @@ def test_prepared_segment_verifies_and_mixes_with_plain_segments(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     broken = verify(store)
     assert not broken.ok and broken.broken_at.startswith(f"{name}:3")
+
+
+def test_writers_appending_at_once_keep_one_chain(tmp_path, monkeypatch):
+    """Two window firings of a stream may commit at the same moment. Each reads the head and then
+    writes the segment after it: without one writer at a time both would link to the same head
+    and the log would fork (two segments at one seq, and verify fails from there on)."""
+    import threading
+    import time
+
+    from pipelines.sharing import audit
+
+    store = LocalStore(tmp_path / "audit")
+    read_head = audit.head
+
+    def slow_head(s):  # widen the window between reading the head and writing after it
+        found = read_head(s)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(audit, "head", slow_head)
+    errors = []
+
+    def writer(index):
+        try:
+            for round_ in range(3):
+                with audit.one_writer(store):
+                    append_segment(store, _entries(2, index * 100 + round_ * 10), f"w{index}-{round_}",
+                                   "2026-11-23T00:00:00Z")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    result = verify(store)
+    assert result.ok, result
+    assert result.entries == 4 * 3 * 3  # 12 segments of a segment_start and 2 entries
+    assert len({name[:12] for name in segment_names(store)}) == 12
+
+
+def test_a_fork_is_named(tmp_path):
+    store = _log(tmp_path, sizes=(2,))
+    first = segment_names(store)[0]
+    (store.directory / first.replace("run-0", "run-x")).write_text(store.read(first))
+    result = verify(store)
+    assert not result.ok and "two segments start at seq 1" in result.reason
