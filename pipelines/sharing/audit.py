@@ -518,11 +518,33 @@ def disclosure_key(entry: dict) -> tuple | None:
     return (entry.get("recipient"), entry.get("arrangement_id"), entry.get("record_id"), entry["payload_sha256"])
 
 
-def disclosed(store: Store) -> dict[tuple, int]:
-    """``disclosure_key -> seq`` of the first ``share`` or ``withdraw`` entry of every disclosure in the log."""
-    index: dict[tuple, int] = {}
-    for name in segment_names(store):
-        for line in store.read(name).splitlines():
+class Disclosures:
+    """The log's earlier disclosures: ``key in disclosures`` and ``disclosures[key]`` (the seq of
+    the first ``share`` or ``withdraw`` entry) for a ``disclosure_key``. Keys are held as 16-byte
+    digests, so a long-running stream keeps about 100 bytes per disclosure."""
+
+    def __init__(self):
+        self.first_seq: dict[bytes, int] = {}
+        self.segments: set[str] = set()
+        self.newest: tuple[str, bytes] | None = None  # the last segment read, and its content's digest
+
+    @staticmethod
+    def _digest(key: tuple) -> bytes:
+        return hashlib.blake2b(repr(tuple(key)).encode("utf-8"), digest_size=16).digest()
+
+    def __contains__(self, key) -> bool:
+        return self._digest(key) in self.first_seq
+
+    def __getitem__(self, key) -> int:
+        return self.first_seq[self._digest(key)]
+
+    def __len__(self) -> int:
+        return len(self.first_seq)
+
+    def read_segment(self, name: str, text: str) -> None:
+        self.segments.add(name)
+        self.newest = (name, hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest())
+        for line in text.splitlines():
             if not any(f'"event":"{e}"' in line or f'"event": "{e}"' in line for e in DISCLOSURE_EVENTS):
                 continue
             try:
@@ -531,8 +553,43 @@ def disclosed(store: Store) -> dict[tuple, int]:
                 continue
             key = disclosure_key(entry)
             if key is not None and entry.get("event") in DISCLOSURE_EVENTS:
-                index.setdefault(key, int(entry["seq"]))
-    return index
+                self.first_seq.setdefault(self._digest(key), int(entry["seq"]))
+
+
+#: per audit folder, what this process has read of it (a stream commits every window: reading the
+#: whole log each time would grow with the log, 7 s per million disclosures)
+_DISCLOSURES: dict[str, Disclosures] = {}
+_DISCLOSURES_GUARD = threading.Lock()
+
+
+def disclosed(store: Store) -> Disclosures:
+    """Every disclosure in the log (``Disclosures``). Segments never change once written, so a
+    process reads each one once per folder: later calls read only the segments added since, and
+    the last one it read again, to check it. Only the newest segment can leave the log (``repair``
+    quarantines a torn one, and the re-run writes one of the same name): when a segment it read
+    has gone or changed, it reads the log again from the start."""
+    folder = getattr(store, "directory", None)
+    names = segment_names(store)
+    with _DISCLOSURES_GUARD:
+        known = _DISCLOSURES.get(str(folder)) if folder is not None else None
+        if known is not None and not _still_there(store, known, names):
+            known = None
+        known = known or Disclosures()
+        for name in names:
+            if name not in known.segments:
+                known.read_segment(name, store.read(name))
+        if folder is not None:
+            _DISCLOSURES[str(folder)] = known
+        return known
+
+
+def _still_there(store: Store, known: Disclosures, names: list[str]) -> bool:
+    if not known.segments <= set(names):
+        return False
+    if known.newest is None:
+        return True
+    name, digest = known.newest
+    return hashlib.blake2b(store.read(name).encode("utf-8"), digest_size=16).digest() == digest
 
 
 def as_resend(prepared: tuple[str, str, str], first_seq: int) -> tuple[str, str, str]:
