@@ -13,8 +13,10 @@ list's travellers are screened and shared. Per traveller id, in the global windo
 until their withdrawal arrives (then emitted as ``(item, withdrawal)``) and a withdrawal is kept
 so that an item arriving after it is emitted at once; all is forgotten ``hold_seconds`` of event
 time after the later of the last event and the departure of the flight an item is about (a
-flight's state, which can still withdraw, lives until its departure + grace + retention). In a batch (globally windowed) input, items are first narrowed to the
-withdrawn traveller ids (a side input, small), so the state holds only those.
+flight's state, which can still withdraw, lives until its departure + grace + retention). A
+batch (bounded, globally windowed) has everything at once and needs neither state nor timers:
+items are narrowed to the withdrawn traveller ids (a side input, small) and joined with their
+withdrawals by traveller id.
 
 The decisions stay in ``flights.py`` (withdrawals), ``flags/records.py`` (the withdrawn flag) and
 ``sharing/engine.py`` (the partner notice); this module only routes.
@@ -23,6 +25,7 @@ The decisions stay in ``flights.py`` (withdrawals), ``flags/records.py`` (the wi
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
@@ -112,6 +115,22 @@ class _JoinFn(beam.DoFn):
         forget_at.clear()
 
 
+def _is_batch(pcoll) -> bool:
+    return pcoll.is_bounded and isinstance(pcoll.windowing.windowfn, GlobalWindows)
+
+
+def _met(joined):
+    """One traveller id's items and withdrawals (a batch) -> ``(item, withdrawal)`` per item; a
+    record is withdrawn once, so with several withdrawals (a redelivered one) the same one is
+    chosen whatever order they came in."""
+    _traveller_id, grouped = joined
+    withdrawals = list(grouped[_WITHDRAWAL])
+    if not withdrawals:
+        return []
+    chosen = min(withdrawals, key=lambda w: json.dumps(w, sort_keys=True, default=str))
+    return [(item, chosen) for item in grouped[_ITEM]]
+
+
 class JoinWithdrawals(beam.PTransform):
     """``{"items": (traveller id, item), "withdrawals": withdrawal dicts}`` -> ``(item, withdrawal)``
     for every item whose traveller was withdrawn, in the global window (see the module doc)."""
@@ -122,9 +141,16 @@ class JoinWithdrawals(beam.PTransform):
 
     def expand(self, inputs):
         items, withdrawals = inputs["items"], inputs["withdrawals"]
-        if isinstance(items.windowing.windowfn, GlobalWindows):  # batch: only the withdrawn travellers
+        if _is_batch(items) and _is_batch(withdrawals):
+            # a batch has every item and withdrawal at once: one join per traveller id, no per-key
+            # state or timers (each state access on a portable runner's SDK worker costs a cache
+            # weighing, milliseconds each); items are first narrowed to the withdrawn travellers
             gone = withdrawals | "WithdrawnIds" >> beam.Map(lambda w: (w["traveller_id"], True))
             items = items | "OfWithdrawnTravellers" >> beam.Filter(lambda kv, ids: kv[0] in ids, beam.pvalue.AsDict(gone))
+            keyed = withdrawals | "WithdrawalsById" >> beam.Map(lambda w: (w["traveller_id"], w))
+            return ({_ITEM: items, _WITHDRAWAL: keyed}
+                    | "PerTraveller" >> beam.CoGroupByKey()
+                    | "MeetPerTraveller" >> beam.FlatMap(_met))
         tagged_items = (items
                         | "TagItems" >> beam.Map(lambda kv: (kv[0], (_ITEM, kv[1])))
                         | "ItemsGlobally" >> beam.WindowInto(GlobalWindows()))
