@@ -29,15 +29,26 @@ JSON encoding. ``verify`` accepts any JSON layout, since it re-hashes the parsed
 
 Storage is behind ``Store`` (list, read, create, quarantine) so the Beam writer can use Beam
 FileSystems; this module never imports Beam.
+
+One writer at a time: appending reads the head and writes the segment after it, so two writers
+at once (two window firings of a stream committing together) would both link to the same head
+and fork the log. Writers hold ``one_writer(store)`` from reading the log to writing their
+segment. A local store locks its folder (``flock``: between processes and threads; the holder
+may re-enter); a store without a lock of its own (an object store) relies on its caller: the
+Beam pipeline sends every commit through one key (``sharing.transforms``). ``verify`` names a
+fork as such.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -111,6 +122,60 @@ class Store(Protocol):
     def read(self, name: str) -> str: ...
     def create(self, name: str, text: str) -> None: ...
     def quarantine(self, name: str, reason: str) -> str: ...
+
+
+def one_writer(store: Store):
+    """Held by a writer from reading the log to writing its segment (see the module docstring):
+    the store's own ``lock()`` if it has one, else nothing (its caller serialises writers)."""
+    lock = getattr(store, "lock", None)
+    return lock() if lock is not None else contextlib.nullcontext()
+
+
+class _FolderLock:
+    """An exclusive ``flock`` on ``<folder>/.writer.lock``, re-entrant within the thread holding it
+    (one per folder per process: a second open of the file would wait for the first)."""
+
+    _by_folder: dict[str, "_FolderLock"] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.thread_lock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+
+    @classmethod
+    def of(cls, folder: Path) -> "_FolderLock":
+        key = str(Path(folder).resolve())
+        with cls._guard:
+            return cls._by_folder.setdefault(key, cls(Path(key) / ".writer.lock"))
+
+    def __enter__(self):
+        self.thread_lock.acquire()
+        try:
+            if self.depth == 0:
+                private_dir(self.path.parent)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self.fd = fd
+            self.depth += 1
+        except BaseException:
+            self.thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.depth -= 1
+        if self.depth == 0 and self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+        self.thread_lock.release()
+        return False
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -223,6 +288,9 @@ class LocalStore:
     def create(self, name: str, text: str) -> None:
         write_atomic(self.directory / name, text.encode("utf-8"), 0o600, exclusive=True)
 
+    def lock(self) -> _FolderLock:
+        return _FolderLock.of(self.directory)
+
     def quarantine(self, name: str, reason: str) -> str:
         folder = private_dir(self.directory / "quarantine")
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -255,6 +323,18 @@ def _safe_run(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id) or "run"
 
 
+def _segment_after_head(store: Store, prepared: list[tuple[str, str, str]], run_id: str, time_utc: str,
+                        extra: dict | None) -> tuple[str, int, list[str], str]:
+    """The next segment's name, first seq, lines (``segment_start`` and the entries, linked after
+    the log's head) and the hash of its last line. Call under ``one_writer``."""
+    last_seq, last_hash = head(store)
+    start = {"event": "segment_start", "run_id": run_id, "time_utc": time_utc, "entries": len(prepared)}
+    if extra:
+        start.update(extra)
+    lines, new_head = link_prepared([prepare(start), *prepared], last_hash, last_seq + 1)
+    return f"{last_seq + 1:012d}-{_safe_run(run_id)}.jsonl", last_seq + 1, lines, new_head
+
+
 def append_segment(store: Store, entries: list[dict], run_id: str, time_utc: str, extra: dict | None = None,
                    signer=None) -> tuple[str, str]:
     """Append one segment holding ``entries`` (in the given order); returns (segment name, new head hash).
@@ -268,13 +348,9 @@ def append_prepared_segment(store: Store, prepared: list[tuple[str, str, str]], 
     if signer is not None:
         checkpoint = append_checkpointed(store, prepared, run_id, time_utc, signer, extra)
         return checkpoint.segment, checkpoint.entry_hash
-    last_seq, last_hash = head(store)
-    start = {"event": "segment_start", "run_id": run_id, "time_utc": time_utc, "entries": len(prepared)}
-    if extra:
-        start.update(extra)
-    lines, new_head = link_prepared([prepare(start), *prepared], last_hash, last_seq + 1)
-    name = f"{last_seq + 1:012d}-{_safe_run(run_id)}.jsonl"
-    store.create(name, "".join(lines))
+    with one_writer(store):
+        name, first_seq, lines, new_head = _segment_after_head(store, prepared, run_id, time_utc, extra)
+        store.create(name, "".join(lines))
     return name, new_head
 
 
@@ -351,19 +427,16 @@ def append_checkpointed(store: Store, prepared: list[tuple[str, str, str]], run_
                         signer, extra: dict | None = None) -> Checkpoint:
     """Append one segment: ``segment_start``, the entries, and a checkpoint entry signed by
     ``signer`` (the pipeline's Ed25519 ``crypto.SigningKey``) over the head after the entries, the
-    count, the time and the run id. Written whole or not at all (``Store.create``)."""
-    last_seq, last_hash = head(store)
-    start = {"event": "segment_start", "run_id": run_id, "time_utc": time_utc, "entries": len(prepared)}
-    if extra:
-        start.update(extra)
-    lines, body_head = link_prepared([prepare(start), *prepared], last_hash, last_seq + 1)
-    count = last_seq + 1 + len(prepared)
-    signed = sign_checkpoint(signer, count, body_head, time_utc, run_id)
-    (closing,) = chain([{"event": "checkpoint", "checkpoint": signed.statement, "signature": signed.signature}],
-                       body_head, count + 1)
-    name = f"{last_seq + 1:012d}-{_safe_run(run_id)}.jsonl"
-    store.create(name, "".join(lines) + _canonical(closing).decode("utf-8") + "\n")
-    return Checkpoint(signed.statement, signed.signature, name, last_seq + 1, closing["hash"])
+    count, the time and the run id. Written whole or not at all (``Store.create``), by one writer
+    at a time (``one_writer``)."""
+    with one_writer(store):
+        name, first_seq, lines, body_head = _segment_after_head(store, prepared, run_id, time_utc, extra)
+        count = first_seq + len(prepared)
+        signed = sign_checkpoint(signer, count, body_head, time_utc, run_id)
+        (closing,) = chain([{"event": "checkpoint", "checkpoint": signed.statement, "signature": signed.signature}],
+                           body_head, count + 1)
+        store.create(name, "".join(lines) + _canonical(closing).decode("utf-8") + "\n")
+    return Checkpoint(signed.statement, signed.signature, name, first_seq, closing["hash"])
 
 
 def latest_checkpoint(store: Store) -> Checkpoint | None:
@@ -445,11 +518,33 @@ def disclosure_key(entry: dict) -> tuple | None:
     return (entry.get("recipient"), entry.get("arrangement_id"), entry.get("record_id"), entry["payload_sha256"])
 
 
-def disclosed(store: Store) -> dict[tuple, int]:
-    """``disclosure_key -> seq`` of the first ``share`` or ``withdraw`` entry of every disclosure in the log."""
-    index: dict[tuple, int] = {}
-    for name in segment_names(store):
-        for line in store.read(name).splitlines():
+class Disclosures:
+    """The log's earlier disclosures: ``key in disclosures`` and ``disclosures[key]`` (the seq of
+    the first ``share`` or ``withdraw`` entry) for a ``disclosure_key``. Keys are held as 16-byte
+    digests, so a long-running stream keeps about 100 bytes per disclosure."""
+
+    def __init__(self):
+        self.first_seq: dict[bytes, int] = {}
+        self.segments: set[str] = set()
+        self.newest: tuple[str, bytes] | None = None  # the last segment read, and its content's digest
+
+    @staticmethod
+    def _digest(key: tuple) -> bytes:
+        return hashlib.blake2b(repr(tuple(key)).encode("utf-8"), digest_size=16).digest()
+
+    def __contains__(self, key) -> bool:
+        return self._digest(key) in self.first_seq
+
+    def __getitem__(self, key) -> int:
+        return self.first_seq[self._digest(key)]
+
+    def __len__(self) -> int:
+        return len(self.first_seq)
+
+    def read_segment(self, name: str, text: str) -> None:
+        self.segments.add(name)
+        self.newest = (name, hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest())
+        for line in text.splitlines():
             if not any(f'"event":"{e}"' in line or f'"event": "{e}"' in line for e in DISCLOSURE_EVENTS):
                 continue
             try:
@@ -458,8 +553,43 @@ def disclosed(store: Store) -> dict[tuple, int]:
                 continue
             key = disclosure_key(entry)
             if key is not None and entry.get("event") in DISCLOSURE_EVENTS:
-                index.setdefault(key, int(entry["seq"]))
-    return index
+                self.first_seq.setdefault(self._digest(key), int(entry["seq"]))
+
+
+#: per audit folder, what this process has read of it (a stream commits every window: reading the
+#: whole log each time would grow with the log, 7 s per million disclosures)
+_DISCLOSURES: dict[str, Disclosures] = {}
+_DISCLOSURES_GUARD = threading.Lock()
+
+
+def disclosed(store: Store) -> Disclosures:
+    """Every disclosure in the log (``Disclosures``). Segments never change once written, so a
+    process reads each one once per folder: later calls read only the segments added since, and
+    the last one it read again, to check it. Only the newest segment can leave the log (``repair``
+    quarantines a torn one, and the re-run writes one of the same name): when a segment it read
+    has gone or changed, it reads the log again from the start."""
+    folder = getattr(store, "directory", None)
+    names = segment_names(store)
+    with _DISCLOSURES_GUARD:
+        known = _DISCLOSURES.get(str(folder)) if folder is not None else None
+        if known is not None and not _still_there(store, known, names):
+            known = None
+        known = known or Disclosures()
+        for name in names:
+            if name not in known.segments:
+                known.read_segment(name, store.read(name))
+        if folder is not None:
+            _DISCLOSURES[str(folder)] = known
+        return known
+
+
+def _still_there(store: Store, known: Disclosures, names: list[str]) -> bool:
+    if not known.segments <= set(names):
+        return False
+    if known.newest is None:
+        return True
+    name, digest = known.newest
+    return hashlib.blake2b(store.read(name).encode("utf-8"), digest_size=16).digest() == digest
 
 
 def as_resend(prepared: tuple[str, str, str], first_seq: int) -> tuple[str, str, str]:
@@ -523,6 +653,12 @@ def verify(store: Store, expected_head: str | None = None, trusted: dict | None 
 
     def broken(reason):
         return VerifyResult(False, count, prev, where or "(end)", reason, checkpoints, matched, last_checkpoint)
+
+    for first, second in zip(names, names[1:]):
+        if first[:12] == second[:12]:
+            where = second
+            return broken(f"two segments start at seq {int(first[:12])}, {first} and {second}: two writers "
+                          f"appended at once and the log forked")
 
     for name in names:
         if remaining:

@@ -109,11 +109,31 @@ def commit(output_dir: str, store: audit.Store, staged: list[StagedFile], run_id
     """Steps 2 and 3: log every staged file's entries (write-ahead), then publish the files.
     Then the run's staging folder goes, with any partial write a crash left there; with
     ``shared_staging`` (a stream, where later firings of a window stage beside this one) only the
-    staged copies of these files go."""
-    repairs = audit.repair(store)
-    for folder in sorted({str(Path(_join(output_dir, f.name)).parent) for f in staged if _local(output_dir)}):
-        audit.remove_partial_writes(folder)  # a publish killed half-way: the file itself is re-published below
-    index = audit.disclosed(store) if resends else {}
+    staged copies of these files go.
+
+    One writer from the resend index to the last published file (``audit.one_writer``): a writer
+    beside it would link its segment to the same head, or remove this one's half-written files as
+    a crash's leftovers."""
+    with audit.one_writer(store):
+        repairs = audit.repair(store)
+        for folder in sorted({str(Path(_join(output_dir, f.name)).parent) for f in staged if _local(output_dir)}):
+            audit.remove_partial_writes(folder)  # a publish killed half-way: the file itself is re-published below
+        prepared, owners, shares, resent = _entries_to_log(staged, audit.disclosed(store) if resends else {})
+        audit.fault_point("before the audit segment")
+        checkpoint = audit.append_checkpointed(store, prepared, run_id, time_utc, signer,
+                                               {"repairs": repairs} if repairs else None)
+        published = _publish(output_dir, staged, run_id, checkpoint, owners, signer)
+    audit.fault_point("before removing the staging folder")
+    if shared_staging:
+        remove_staged(staged)
+    else:
+        delete_tree(staging_dir(output_dir, run_id))
+    return CommitResult(checkpoint, published, shares, resent, repairs)
+
+
+def _entries_to_log(staged: list[StagedFile], index: dict) -> tuple[list, list, int, int]:
+    """The staged files' audit entries in log order, a re-sent disclosure (in ``index``, the log's
+    earlier disclosures) turned into a ``resend``; with each entry's (file position, record hash)."""
     ordered = sorted(((entry[0], position, entry) for position, f in enumerate(staged) for entry in f.entries),
                      key=lambda item: (item[0], item[1]))
     prepared, owners, shares, resent = [], [], 0, 0
@@ -125,9 +145,13 @@ def commit(output_dir: str, store: audit.Store, staged: list[StagedFile], run_id
             shares += 1
         prepared.append(entry)
         owners.append((position, content))
-    extra = {"repairs": repairs} if repairs else None
-    audit.fault_point("before the audit segment")
-    checkpoint = audit.append_checkpointed(store, prepared, run_id, time_utc, signer, extra)
+    return prepared, owners, shares, resent
+
+
+def _publish(output_dir: str, staged: list[StagedFile], run_id: str, checkpoint: audit.Checkpoint,
+             owners: list, signer) -> list[str]:
+    """Each staged file published (or removed) with its manifest: the checkpoint that logged it and
+    the seq of each of its records' disclosures."""
     first_entry = checkpoint.first_seq + 1  # after segment_start
     seq_of: dict[int, dict] = {}
     for offset, (position, content) in enumerate(owners):
@@ -150,12 +174,7 @@ def commit(output_dir: str, store: audit.Store, staged: list[StagedFile], run_id
         }
         write_file(final, output.partner_file(manifest, read_file(f.staged), signer))
         published.append(final)
-    audit.fault_point("before removing the staging folder")
-    if shared_staging:
-        remove_staged(staged)
-    else:
-        delete_tree(staging_dir(output_dir, run_id))
-    return CommitResult(checkpoint, published, shares, resent, repairs)
+    return published
 
 
 def remove_staged(staged: list[StagedFile]) -> None:

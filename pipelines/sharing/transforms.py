@@ -49,7 +49,7 @@ import typing
 from datetime import datetime, timezone
 
 import apache_beam as beam
-from apache_beam.coders import BooleanCoder, PickleCoder
+from apache_beam.coders import BooleanCoder, PickleCoder, VarIntCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
@@ -58,10 +58,12 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 
 from pipelines import crypto, storage
+from pipelines.io import flights
 from pipelines.sharing import disclose, output
 from pipelines.sharing.audit import LocalStore, disclosure_key, prepare
 from pipelines.sharing.engine import disclosure_ref
 from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners, next_push
+from pipelines.withdrawals.transforms import hold_until
 
 NAMESPACE = "paxshare.sharing"
 
@@ -333,19 +335,26 @@ _PNR, _FLAG = "pnr", "flag"
 class _PnrFlagsFn(beam.DoFn):
     """Per locator, in the global window: a PNR goes on at once as (pnr, flagged so far) and, while
     unflagged, is kept; the first flag for the locator sends the kept PNRs on as (pnr,
-    ``NEWLY_FLAGGED``). Everything is forgotten ``hold_seconds`` after the last event."""
+    ``NEWLY_FLAGGED``). Everything is forgotten ``hold_seconds`` after the later of the last event
+    and the last departure in the PNRs' itineraries (a PNR comes up to 72 h before its flight, and
+    its return flight's flags come days later), never earlier than an earlier event asked for."""
 
     PNRS = BagStateSpec("pnrs", PickleCoder())
     FLAGGED = ReadModifyWriteStateSpec("flagged", BooleanCoder())
+    FORGET_AT = ReadModifyWriteStateSpec("forget_at", PickleCoder())
     FORGET = TimerSpec("forget", TimeDomain.WATERMARK)
 
     def __init__(self, hold_seconds: float):
         self._hold = hold_seconds
 
     def process(self, element, timestamp=beam.DoFn.TimestampParam, pnrs=beam.DoFn.StateParam(PNRS),
-                flagged=beam.DoFn.StateParam(FLAGGED), forget=beam.DoFn.TimerParam(FORGET)):
+                flagged=beam.DoFn.StateParam(FLAGGED), forget_at=beam.DoFn.StateParam(FORGET_AT),
+                forget=beam.DoFn.TimerParam(FORGET)):
         _locator_key, (kind, value) = element
-        forget.set(timestamp + self._hold)
+        until = hold_until(timestamp, flights.last_departure(value) if kind == _PNR else None, self._hold,
+                           forget_at.read())
+        forget_at.write(until)
+        forget.set(until)
         if kind == _FLAG:
             if not flagged.read():
                 flagged.write(True)
@@ -358,9 +367,11 @@ class _PnrFlagsFn(beam.DoFn):
             pnrs.add(value)
 
     @on_timer(FORGET)
-    def forget(self, pnrs=beam.DoFn.StateParam(PNRS), flagged=beam.DoFn.StateParam(FLAGGED)):
+    def forget(self, pnrs=beam.DoFn.StateParam(PNRS), flagged=beam.DoFn.StateParam(FLAGGED),
+               forget_at=beam.DoFn.StateParam(FORGET_AT)):
         pnrs.clear()
         flagged.clear()
+        forget_at.clear()
 
 
 class _WritePartnerFileFn(beam.DoFn):
@@ -419,22 +430,42 @@ class _BeamStore:
         return target
 
 
-def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key, window, pane):
+def _commit(staged, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key, firing_run_id, in_window):
     """The single writer: audit segment with its signed checkpoint first, then the partner files."""
     staged = sorted(staged, key=lambda f: f.name)
-    return disclose.commit(output_dir, audit_store(audit_dir), staged, window_run_id(run_id, window, pane), time_utc,
-                           load_signer(keys_dir, signing_key), shared_staging=not isinstance(window, GlobalWindow))
+    return disclose.commit(output_dir, audit_store(audit_dir), staged, firing_run_id, time_utc,
+                           load_signer(keys_dir, signing_key), shared_staging=in_window)
+
+
+class _ForTheCommitterFn(beam.DoFn):
+    """One firing's staged files, named by its run id (``window_run_id``), under the committer's one key."""
+
+    def __init__(self, run_id):
+        self.run_id = run_id
+
+    def process(self, files, window=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
+        yield None, (files, window_run_id(self.run_id, window, pane), not isinstance(window, GlobalWindow))
 
 
 class _LogThenPublishFn(beam.DoFn):
     """Commits one firing's staged files (all of a batch run; in a stream, one window pane's, under
-    that pane's run id: a window that fires again for late records commits only what is new)."""
+    that pane's run id: a window that fires again for late records commits only what is new).
+
+    Every firing arrives under one key in the global window, and this DoFn keeps state (the number
+    of commits), so Beam runs one commit at a time: a runner never processes one key's state twice
+    at once. Two windows committing together would otherwise both link their audit segment to the
+    same head; a local audit folder is also locked (``audit.one_writer``), an object store cannot be."""
+
+    COMMITS = ReadModifyWriteStateSpec("commits", VarIntCoder())
 
     def __init__(self, output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key):
         self.args = (output_dir, audit_dir, run_id, time_utc, keys_dir, signing_key)
 
-    def process(self, files, window=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
-        yield _commit(files, *self.args, window, pane)
+    def process(self, item, commits=beam.DoFn.StateParam(COMMITS)):
+        _, (files, firing_run_id, in_window) = item
+        result = _commit(files, *self.args, firing_run_id, in_window)
+        commits.write((commits.read() or 0) + 1)
+        yield result
 
 
 def audit_store(audit_dir: str):
@@ -561,6 +592,8 @@ class ShareWithPartners(beam.PTransform):
         to_list = beam.combiners.ToList().without_defaults() if self.per_window else beam.combiners.ToList()
         committed = (staged
                      | "AllStagedFiles" >> to_list
+                     | "ForTheCommitter" >> beam.ParDo(_ForTheCommitterFn(self.run_id))
+                     | "CommitsOneAtATime" >> beam.WindowInto(GlobalWindows())
                      | "LogThenPublish" >> beam.ParDo(_LogThenPublishFn(
                          self.output_dir, audit_dir, self.run_id, self.shared_at, self.keys_dir, self.signing_key)))
         files = committed | "PublishedFiles" >> beam.FlatMap(lambda result: result.files)

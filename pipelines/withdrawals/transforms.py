@@ -13,8 +13,10 @@ list's travellers are screened and shared. Per traveller id, in the global windo
 until their withdrawal arrives (then emitted as ``(item, withdrawal)``) and a withdrawal is kept
 so that an item arriving after it is emitted at once; all is forgotten ``hold_seconds`` of event
 time after the later of the last event and the departure of the flight an item is about (a
-flight's state, which can still withdraw, lives until its departure + grace + retention). In a batch (globally windowed) input, items are first narrowed to the
-withdrawn traveller ids (a side input, small), so the state holds only those.
+flight's state, which can still withdraw, lives until its departure + grace + retention). A
+batch (bounded, globally windowed) has everything at once and needs neither state nor timers:
+items are narrowed to the withdrawn traveller ids (a side input, small) and joined with their
+withdrawals by traveller id.
 
 The decisions stay in ``flights.py`` (withdrawals), ``flags/records.py`` (the withdrawn flag) and
 ``sharing/engine.py`` (the partner notice); this module only routes.
@@ -23,13 +25,14 @@ The decisions stay in ``flights.py`` (withdrawals), ``flags/records.py`` (the wi
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import GlobalWindow, GlobalWindows
-from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
+from apache_beam.utils.timestamp import Timestamp
 
 from pipelines.io import flights
 
@@ -50,7 +53,7 @@ class FlightWithdrawals(beam.PTransform):
                     lambda kv: [w.as_record() for w in flights.withdrawals_of_flight(kv[0], kv[1])] if kv[0] else []))
 
 
-def _departure(item) -> Timestamp | None:
+def _departure(item) -> dt.datetime | None:
     """An item's scheduled departure (flags and disclosure refs carry ``departure_utc``), pushed
     back by the widest UTC offset in case it was a local time (``flights.LOCAL_TIME_MARGIN``)."""
     value = item.get("departure_utc") if isinstance(item, dict) else None
@@ -62,7 +65,15 @@ def _departure(item) -> Timestamp | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
-    return Timestamp.of((when + flights.LOCAL_TIME_MARGIN).timestamp())
+    return when + flights.LOCAL_TIME_MARGIN
+
+
+def hold_until(timestamp: Timestamp, departure: dt.datetime | None, hold_seconds: float,
+               previous: Timestamp | None) -> Timestamp:
+    """``flights.forget_time`` as a watermark timer's time (at most the end of the global window)."""
+    until = flights.forget_time(timestamp.micros / 1e6, departure, hold_seconds,
+                                previous.micros / 1e6 if previous is not None else None)
+    return min(Timestamp.of(until), GlobalWindow().max_timestamp())
 
 
 class _JoinFn(beam.DoFn):
@@ -80,9 +91,7 @@ class _JoinFn(beam.DoFn):
         _traveller_id, (kind, value) = element
         # kept until ``hold`` after the later of the last event and the flight's departure: a
         # withdrawal can come as long as the flight's state lives (departure + grace + retention)
-        departure = _departure(value) if kind == _ITEM else None
-        until = max(timestamp, departure) if departure is not None else timestamp
-        until = min(max(until + self._hold, forget_at.read() or MIN_TIMESTAMP), GlobalWindow().max_timestamp())
+        until = hold_until(timestamp, _departure(value) if kind == _ITEM else None, self._hold, forget_at.read())
         forget_at.write(until)
         forget.set(until)
         known = withdrawn.read()
@@ -106,6 +115,22 @@ class _JoinFn(beam.DoFn):
         forget_at.clear()
 
 
+def _is_batch(pcoll) -> bool:
+    return pcoll.is_bounded and isinstance(pcoll.windowing.windowfn, GlobalWindows)
+
+
+def _met(joined):
+    """One traveller id's items and withdrawals (a batch) -> ``(item, withdrawal)`` per item; a
+    record is withdrawn once, so with several withdrawals (a redelivered one) the same one is
+    chosen whatever order they came in."""
+    _traveller_id, grouped = joined
+    withdrawals = list(grouped[_WITHDRAWAL])
+    if not withdrawals:
+        return []
+    chosen = min(withdrawals, key=lambda w: json.dumps(w, sort_keys=True, default=str))
+    return [(item, chosen) for item in grouped[_ITEM]]
+
+
 class JoinWithdrawals(beam.PTransform):
     """``{"items": (traveller id, item), "withdrawals": withdrawal dicts}`` -> ``(item, withdrawal)``
     for every item whose traveller was withdrawn, in the global window (see the module doc)."""
@@ -116,9 +141,16 @@ class JoinWithdrawals(beam.PTransform):
 
     def expand(self, inputs):
         items, withdrawals = inputs["items"], inputs["withdrawals"]
-        if isinstance(items.windowing.windowfn, GlobalWindows):  # batch: only the withdrawn travellers
+        if _is_batch(items) and _is_batch(withdrawals):
+            # a batch has every item and withdrawal at once: one join per traveller id, no per-key
+            # state or timers (each state access on a portable runner's SDK worker costs a cache
+            # weighing, milliseconds each); items are first narrowed to the withdrawn travellers
             gone = withdrawals | "WithdrawnIds" >> beam.Map(lambda w: (w["traveller_id"], True))
             items = items | "OfWithdrawnTravellers" >> beam.Filter(lambda kv, ids: kv[0] in ids, beam.pvalue.AsDict(gone))
+            keyed = withdrawals | "WithdrawalsById" >> beam.Map(lambda w: (w["traveller_id"], w))
+            return ({_ITEM: items, _WITHDRAWAL: keyed}
+                    | "PerTraveller" >> beam.CoGroupByKey()
+                    | "MeetPerTraveller" >> beam.FlatMap(_met))
         tagged_items = (items
                         | "TagItems" >> beam.Map(lambda kv: (kv[0], (_ITEM, kv[1])))
                         | "ItemsGlobally" >> beam.WindowInto(GlobalWindows()))

@@ -162,3 +162,114 @@ def test_prepared_segment_verifies_and_mixes_with_plain_segments(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     broken = verify(store)
     assert not broken.ok and broken.broken_at.startswith(f"{name}:3")
+
+
+def test_writers_appending_at_once_keep_one_chain(tmp_path, monkeypatch):
+    """Two window firings of a stream may commit at the same moment. Each reads the head and then
+    writes the segment after it: without one writer at a time both would link to the same head
+    and the log would fork (two segments at one seq, and verify fails from there on)."""
+    import threading
+    import time
+
+    from pipelines.sharing import audit
+
+    store = LocalStore(tmp_path / "audit")
+    read_head = audit.head
+
+    def slow_head(s):  # widen the window between reading the head and writing after it
+        found = read_head(s)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(audit, "head", slow_head)
+    errors = []
+
+    def writer(index):
+        try:
+            for round_ in range(3):
+                with audit.one_writer(store):
+                    append_segment(store, _entries(2, index * 100 + round_ * 10), f"w{index}-{round_}",
+                                   "2026-11-23T00:00:00Z")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    result = verify(store)
+    assert result.ok, result
+    assert result.entries == 4 * 3 * 3  # 12 segments of a segment_start and 2 entries
+    assert len({name[:12] for name in segment_names(store)}) == 12
+
+
+def test_a_fork_is_named(tmp_path):
+    store = _log(tmp_path, sizes=(2,))
+    first = segment_names(store)[0]
+    (store.directory / first.replace("run-0", "run-x")).write_text(store.read(first))
+    result = verify(store)
+    assert not result.ok and "two segments start at seq 1" in result.reason
+
+
+def _share(record_id, payload="ab" * 32):
+    return {"event": "share", "recipient": "CAN", "arrangement_id": "a1", "record_id": record_id,
+            "payload_sha256": payload}
+
+
+class _CountingStore(LocalStore):
+    def __init__(self, directory):
+        super().__init__(directory)
+        self.reads = []
+
+    def read(self, name):
+        self.reads.append(name)
+        return super().read(name)
+
+
+def test_the_disclosure_index_reads_each_segment_once_per_process(tmp_path):
+    """A stream commits every window: the resend index must not re-read the whole log each time."""
+    from pipelines.sharing.audit import disclosed, disclosure_key
+
+    store = _CountingStore(tmp_path / "audit")
+    append_segment(store, [_share("r1"), _share("r2")], "w1", "2026-11-23T00:00:00Z")
+    first = disclosed(store)
+    assert disclosure_key(_share("r1")) in first and first[disclosure_key(_share("r2"))] == 3
+    assert disclosure_key(_share("r1", "cd" * 32)) not in first  # another payload: a new disclosure
+    append_segment(store, [_share("r3")], "w2", "2026-11-23T00:01:00Z")
+    store.reads.clear()
+    second = disclosed(store)
+    assert store.reads == segment_names(store)  # the one it read last (unchanged?) and the new one
+    assert len(second) == 3 and second[disclosure_key(_share("r3"))] == 5
+    # a fresh process (no cache) finds the same
+    from pipelines.sharing import audit
+    audit._DISCLOSURES.clear()
+    assert len(disclosed(store)) == 3
+
+
+def _torn(store, name):
+    lines = _lines(store, name)
+    _rewrite(store, name, lines[:-1] + [lines[-1][:20]])  # a killed writer's segment
+    from pipelines.sharing.audit import repair
+    assert repair(store)  # quarantined
+
+
+def _replaced(store, name):  # another process quarantined it and its re-run wrote one of the same name
+    (store.directory / name).unlink()
+    append_segment(store, [_share("r9")], "w2", "2026-11-23T00:02:00Z")
+    assert segment_names(store)[-1] == name
+
+
+@pytest.mark.parametrize("change", [_torn, _replaced])
+def test_the_disclosure_index_forgets_a_segment_that_left_the_log(tmp_path, change):
+    from pipelines.sharing.audit import disclosed, disclosure_key
+
+    store = LocalStore(tmp_path / "audit")
+    append_segment(store, [_share("r1")], "w1", "2026-11-23T00:00:00Z")
+    append_segment(store, [_share("r2")], "w2", "2026-11-23T00:01:00Z")
+    assert disclosure_key(_share("r2")) in disclosed(store)
+    change(store, segment_names(store)[-1])
+    index = disclosed(store)
+    assert disclosure_key(_share("r1")) in index and disclosure_key(_share("r2")) not in index
+    assert (disclosure_key(_share("r9")) in index) == (change is _replaced)
