@@ -7,7 +7,7 @@ WL = ("entry_id,surname,given_names,full_name,aliases,date_of_birth,gender,natio
       "E2,,,,,,,,X1234567,CAN,LOST_STOLEN_DOCUMENT\n"
       "E3,Tremblay,Marie,,,1960,F,CAN,,,LOOKOUT\n")
 Q = ("id,surname,given_names,full_name,date_of_birth,gender,nationality,document_number,document_issuer\n"
-     "T1,ABDALLAH,MUHAMMAD,,1975-04-03,M,SAU,,\n"
+     "T1,ABDALLAH,MUHAMMAD,,1975-03-04,M,SAU,,\n"
      "T2,DOE,JANE,,1990-01-01,F,CAN,X1234567,CAN\n"
      "T3,,,PIERRE GAGNON,1970,M,CAN,,\n")
 
