@@ -10,9 +10,9 @@ stolen documents, the same person on several partners' lists. Each size is a sub
 (the same fillers, the same planted entries), so the curve shows what size alone does.
 
 Per size, in a fresh process, the list is loaded and the screener built once (its blocking
-arrays in a second process meanwhile: ``index.parallel_build``), and ``--workers``
-worker processes are forked from it (as ``paxshare screen --workers`` does: they share the built
-screener's pages); each warms up on other travellers, then screens its share of the travellers.
+arrays in a second process meanwhile: ``index.parallel_build``); that process is one of the
+``--workers`` and the others are forked from it (as ``paxshare screen --workers`` does: they share
+the built screener's pages); each warms up on other travellers, then screens its share.
 ``--build-per-worker``: spawned workers each load the list and build their own index at the same
 time instead (a Beam worker's set-up, and the benchmark before the shared build):
 
@@ -33,8 +33,8 @@ time instead (a Beam worker's set-up, and the benchmark before the shared build)
   worker: the peak resident set (``peak_worker_mb``, which counts pages shared with the builder
   and the other workers in full), and the proportional set (PSS: each shared page divided among
   the processes sharing it, so the processes' PSS add up to the memory really used):
-  ``worker_pss_mb`` is the builder's and the workers' PSS summed, divided by the workers, at the
-  end of the run (pages only get unshared as a worker runs); ``worker_uss_mb`` the largest
+  ``worker_pss_mb`` is every process's PSS summed (the workers', and the benchmark's own
+  process when it is not one of them), divided by the workers, at the end of the run (pages only get unshared as a worker runs); ``worker_uss_mb`` the largest
   worker's own pages. The 4 GB target is read against the PSS share: it is what each worker
   costs the machine.
 
@@ -236,14 +236,22 @@ def run_one(size: int, args) -> dict:
         context, shared = shared_workers()
         if shared:
             _SHARED = _build(str(list_path), parallel=True)  # once, before the fork: every worker inherits it
-    barrier, results, done = context.Barrier(args.workers), context.Queue(), context.Barrier(args.workers + 1)
-    processes = [context.Process(target=_worker, args=(str(list_path), warm_shares[i], shares[i], args.min_score,
-                                                       True, barrier, results, done)) for i in range(args.workers)]
+    # with a shared build this process is the last worker (as paxshare screen does), the others forked
+    here = _SHARED is not None
+    forked = args.workers - 1 if here else args.workers
+    barrier, results, done = context.Barrier(args.workers), context.Queue(), context.Barrier(args.workers + (not here))
+    work = [(str(list_path), warm_shares[i], shares[i], args.min_score, True, barrier, results, done)
+            for i in range(args.workers)]
+    processes = [context.Process(target=_worker, args=work[i]) for i in range(forked)]
     for process in processes:
         process.start()
-    outcomes = [results.get() for _ in processes]
-    builder = _memory_mb() if _SHARED is not None else {"pss": 0.0}  # while the workers still share its pages
-    done.wait()
+    if here:
+        _worker(*work[-1])  # waits for every worker's memory to be measured
+        builder = {"pss": 0.0}  # measured as a worker
+    outcomes = [results.get() for _ in range(args.workers)]
+    if not here:
+        builder = _memory_mb()  # this process's own share (the workers built their own)
+        done.wait()
     for process in processes:
         process.join()
     _SHARED = None

@@ -7,9 +7,10 @@ Watchlists and travellers may be CSV or Avro (told apart by content). Every cand
 least ``--min-score`` is written, with whether it alerts at its category's threshold, in the
 travellers' order.
 
-``--workers N`` screens in N worker processes. The lists are read and the screener (index,
-name tables) built once, in this process, and the workers are forked from it: they start at
-once and share the built screener's pages copy-on-write instead of each building its own
+``--workers N`` screens in N processes. The lists are read and the screener (index, name
+tables) built once, in this process, which then screens a share itself, and N - 1 workers are
+forked from it: they start at once and share the built screener's pages copy-on-write instead
+of each building its own
 (a big list's build itself runs on two processes: ``index.parallel_build``)
 (``benchmarks/screening_scale.py`` measures the same set-up; the build is paid once and the
 memory mostly once: at 1M entries each worker's own share, its PSS, is a fraction of the ~3.8 GB
@@ -142,25 +143,39 @@ def _worker_useless(_):
     return _JOB.useless()
 
 
+class _Here:
+    """A batch screened in this process, in the queue of the workers' futures."""
+
+    def __init__(self, batch: list):
+        self._result = _worker_screen(batch)
+
+    def result(self):
+        return self._result
+
+
 def _in_workers(args: argparse.Namespace, useless: dict):
-    """Results per batch in order, screened by ``args.workers`` processes forked from this one once
-    it has built the screener (they share its pages: :func:`shared_workers`); at most two batches
-    a worker in flight."""
+    """Results per batch in order, screened by ``args.workers`` processes: this one, once it has
+    built the screener, and ``args.workers - 1`` forked from it (they share its pages:
+    :func:`shared_workers`; an idle builder would keep a copy of every page the workers write to,
+    a third of the memory at two workers); at most two batches a worker in flight."""
     global _JOB
     from concurrent.futures import ProcessPoolExecutor
     context, built_here = shared_workers()
     if built_here:
         _JOB = _Job(args)  # built once, before the fork: every worker inherits it
         useless.update(_JOB.useless())
-        pool = ProcessPoolExecutor(args.workers, mp_context=context)
+        pool = ProcessPoolExecutor(args.workers - 1, mp_context=context)
     else:
         pool = ProcessPoolExecutor(args.workers, mp_context=context, initializer=_start_worker, initargs=(args,))
     with pool:
         if not built_here:
             useless.update(pool.submit(_worker_useless, None).result())  # every worker has the same lists
         pending: collections.deque = collections.deque()
-        for batch in _batches(args.travellers):
-            pending.append(pool.submit(_worker_screen, batch))
+        for number, batch in enumerate(_batches(args.travellers)):
+            if built_here and number % args.workers == args.workers - 1:
+                pending.append(_Here(batch))  # this process's share, while the others work
+            else:
+                pending.append(pool.submit(_worker_screen, batch))
             if len(pending) >= 2 * args.workers:
                 yield pending.popleft().result()
         while pending:
