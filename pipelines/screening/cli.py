@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trusted", help="trusted-traveller list keyed by document, CSV or JSONL")
     parser.add_argument("--alerts-only", action="store_true", help="write only candidates that alert")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="worker processes sharing one index built here (default 1: screen in this process)")
+                        help="screening processes: this one and N - 1 forked, sharing one index built here (default 1)")
 
 
 class _Job:
