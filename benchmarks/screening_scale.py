@@ -9,9 +9,12 @@ with a year only, entries given only as a full name or only in their original sc
 stolen documents, the same person on several partners' lists. Each size is a subset of the next
 (the same fillers, the same planted entries), so the curve shows what size alone does.
 
-Per size, in a fresh process (its peak memory is its own), ``--workers`` spawned worker processes
-each load the list, build their own index at the same time (as Beam workers do), warm up on
-other travellers, then screen their share of the travellers:
+Per size, in a fresh process, the list is loaded and the screener built once (its blocking
+arrays in a second process meanwhile: ``index.parallel_build``), and ``--workers``
+worker processes are forked from it (as ``paxshare screen --workers`` does: they share the built
+screener's pages); each warms up on other travellers, then screens its share of the travellers.
+``--build-per-worker``: spawned workers each load the list and build their own index at the same
+time instead (a Beam worker's set-up, and the benchmark before the shared build):
 
 * **speed**: at the lowest alert threshold (what the Beam transform asks for), in batches of
   1,000; travellers/s over all workers (on a shared machine: compare runs made close together);
@@ -26,7 +29,14 @@ other travellers, then screen their share of the travellers:
     these fields), and the share left without them; what kind of evidence their top alert had;
   * ``candidates_per_traveller``: entries the index retrieves (the reference look-up), entries
     the Python engine scores in full, candidates at >= min-score; how often the cap was hit;
-* **build** seconds and **peak memory** per worker.
+* **build** seconds (the one shared build, or the slowest worker's own) and **memory** per
+  worker: the peak resident set (``peak_worker_mb``, which counts pages shared with the builder
+  and the other workers in full), and the proportional set (PSS: each shared page divided among
+  the processes sharing it, so the processes' PSS add up to the memory really used):
+  ``worker_pss_mb`` is the builder's and the workers' PSS summed, divided by the workers, at the
+  end of the run (pages only get unshared as a worker runs); ``worker_uss_mb`` the largest
+  worker's own pages. The 4 GB target is read against the PSS share: it is what each worker
+  costs the machine.
 
 ``candidate_generation``: the screener's own counters for the quality pass (big blocks narrowed
 by birth year, blocks skipped, travellers whose candidates the cap cut, candidates cut).
@@ -105,18 +115,44 @@ def _miss_reason(screener, traveller, form, dob, position: int, min_score: float
     return "every shared block over its size limit" if over else "birth-year filter"
 
 
-def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results) -> None:
-    """One spawned worker: load the list, build, warm up, time the alert pass, then the quality pass."""
-    from pipelines.screening.normalise.dates import parse_date
-    from pipelines.screening.normalise.names import name_form
+#: (entries, screener, build seconds) built before the workers are forked (the shared build)
+_SHARED: tuple | None = None
+
+
+def _build(list_path, parallel: bool = False):
+    """Load the list and build a screener (``parallel``: in a ``parallel_build``, as ``paxshare
+    screen`` builds before it forks its workers)."""
+    import contextlib
+
+    from pipelines.screening.engine.index import parallel_build
     from pipelines.screening.engine.score import Screener
-    from pipelines.screening.lists.watchlist import traveller_from_api
     with open(list_path, "rb") as handle:
         entries = pickle.load(handle)
-    barrier.wait()
     started = time.perf_counter()
-    screener = Screener(entries)
-    built = time.perf_counter() - started
+    with parallel_build() if parallel else contextlib.nullcontext():
+        screener = Screener(entries)
+    return entries, screener, time.perf_counter() - started
+
+
+def _memory_mb() -> dict:
+    """This process's resident set, proportional set (shared pages divided among the processes
+    sharing them) and unique set, MB."""
+    import psutil
+    info = psutil.Process().memory_full_info()
+    return {"rss": info.rss / 2**20, "pss": info.pss / 2**20, "uss": info.uss / 2**20}
+
+
+def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results, done) -> None:
+    """One worker: (forked) take the screener built before the fork, or (spawned) load the list and
+    build its own; warm up, time the alert pass, then the quality pass."""
+    from pipelines.screening.normalise.dates import parse_date
+    from pipelines.screening.normalise.names import name_form
+    from pipelines.screening.lists.watchlist import traveller_from_api
+    barrier.wait()
+    if _SHARED is not None:
+        entries, screener, built = _SHARED
+    else:
+        entries, screener, built = _build(list_path)
     rss_built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cutoff = screener.lowest_threshold
     warm_t = [traveller_from_api(r) for r in warm]
@@ -170,7 +206,8 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
         rows.append(row)
     results.put({"elapsed": elapsed, "built": built, "scored": scored, "rows": rows, "lookup": lookup,
                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "built_mb": rss_built,
-                 "postings": screener.index.postings})
+                 "memory": _memory_mb(), "postings": screener.index.postings})
+    done.wait()  # alive until every process's memory is measured (the pages they share)
 
 
 def run_one(size: int, args) -> dict:
@@ -191,15 +228,25 @@ def run_one(size: int, args) -> dict:
     everyone.sort(key=lambda item: item[0]["traveller_id"][::-1])
     shares = [everyone[i::args.workers] for i in range(args.workers)]
     warm_shares = [[r for r, _, _ in warm[i::args.workers]] for i in range(args.workers)]
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(args.workers), context.Queue()
+    global _SHARED
+    if args.build_per_worker:
+        context = multiprocessing.get_context("spawn")
+    else:
+        from pipelines.screening.cli import shared_workers
+        context, shared = shared_workers()
+        if shared:
+            _SHARED = _build(str(list_path), parallel=True)  # once, before the fork: every worker inherits it
+    barrier, results, done = context.Barrier(args.workers), context.Queue(), context.Barrier(args.workers + 1)
     processes = [context.Process(target=_worker, args=(str(list_path), warm_shares[i], shares[i], args.min_score,
-                                                       True, barrier, results)) for i in range(args.workers)]
+                                                       True, barrier, results, done)) for i in range(args.workers)]
     for process in processes:
         process.start()
     outcomes = [results.get() for _ in processes]
+    builder = _memory_mb() if _SHARED is not None else {"pss": 0.0}  # while the workers still share its pages
+    done.wait()
     for process in processes:
         process.join()
+    _SHARED = None
     rows = [row for outcome in outcomes for row in outcome["rows"]]
     n = len(rows)
     if args.rows_out:
@@ -242,7 +289,10 @@ def run_one(size: int, args) -> dict:
         "entries": size, "travellers": n, "ordinary": len(ordinary_rows), "planted": n - len(ordinary_rows),
         "min_score": args.min_score, "list_prepared_s": round(prepared_s, 1),
         "workers": args.workers, "per_s": round(n / elapsed), "build_s": round(max(o["built"] for o in outcomes), 1),
+        "shared_build": not args.build_per_worker,
         "peak_worker_mb": round(max(o["peak_mb"] for o in outcomes)),
+        "worker_pss_mb": round((builder["pss"] + sum(o["memory"]["pss"] for o in outcomes)) / len(outcomes)),
+        "worker_uss_mb": round(max(o["memory"]["uss"] for o in outcomes)),
         "built_worker_mb": round(max(o["built_mb"] for o in outcomes)), "postings": outcomes[0]["postings"],
         "recall": recall,
         "non_listed_alerting": {
@@ -272,7 +322,8 @@ def _table(rows: list[dict]) -> str:
     out.append("| candidates retrieved / Python-scored | " + " | ".join(
         f"{r['candidates_per_traveller']['retrieved']} / {r['candidates_per_traveller']['python_scored']}" for r in rows) + " |")
     out.append(f"| travellers/s ({rows[0]['workers']} workers) | " + " | ".join(f"{r['per_s']:,}" for r in rows) + " |")
-    out.append("| build s / peak MB per worker | " + " | ".join(f"{r['build_s']} / {r['peak_worker_mb']:,}" for r in rows) + " |")
+    out.append("| build s / peak RSS MB / PSS MB per worker | " + " | ".join(
+        f"{r['build_s']} / {r['peak_worker_mb']:,} / {r['worker_pss_mb']:,}" for r in rows) + " |")
     return "\n".join(out)
 
 
@@ -287,6 +338,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--cache", default=str(REPO / "bench-out" / "screening_scale"))
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--build-per-worker", action="store_true",
+                        help="spawned workers each build their own index (default: one build, forked workers share it)")
     parser.add_argument("--rows-out", default="", help="also write every traveller's row to ROWS_OUT-<size>.json")
     parser.add_argument("--out", default=str(REPO / "bench-out" / "screening_scale.json"))
     args = parser.parse_args(argv)
@@ -295,8 +348,8 @@ def main(argv=None) -> int:
         return 0
     rows = run_sizes(__file__, [int(s) for s in args.sizes.split(",")], [
         f"--{name.replace('_', '-')}={getattr(args, name)}"
-        for name in ("travellers", "warm", "per_variant", "workers", "min_score", "seed", "cache", "rows_out")],
-        args.out)
+        for name in ("travellers", "warm", "per_variant", "workers", "min_score", "seed", "cache", "rows_out")] +
+        (["--build-per-worker"] if args.build_per_worker else []), args.out)
     if isinstance(rows, int):
         return rows
     print(_table(rows))

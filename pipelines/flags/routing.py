@@ -280,7 +280,7 @@ def airport_country(iata: str | None) -> str | None:
     """Alpha-3 country of an IATA airport code (airportsdata), None when unknown."""
     if not iata:
         return None
-    airport = _airports().get(iata.strip().upper())
+    airport = airport_facts(iata)
     if not airport:
         return None
     import pycountry
@@ -294,6 +294,11 @@ def _airports() -> dict:
     import airportsdata
 
     return airportsdata.load("IATA")
+
+
+def airport_facts(iata: str | None) -> dict | None:
+    """airportsdata's record of an IATA airport (``country`` alpha-2, ``tz``, name...), None when unknown."""
+    return _airports().get(iata.strip().upper()) if iata else None
 
 
 def _traveller(candidate: Mapping[str, Any]) -> dict:

@@ -360,15 +360,14 @@ class ReviewStore:
         """The unit's local time zone: that of the first airport its routes name; UTC if none."""
         from zoneinfo import ZoneInfo
 
-        from pipelines.flags.routing import _airports
+        from pipelines.flags.routing import airport_facts
 
         zones = self.__dict__.setdefault("_zones", {})
         if unit_id not in zones:
             unit = self.units.units.get(unit_id)
-            airports = _airports()
-            found = [airports[code]["tz"] for route in (unit.routes if unit else ())
+            found = [facts["tz"] for route in (unit.routes if unit else ())
                      for code in sorted(route.from_airports | route.to_airports)
-                     if airports.get(code, {}).get("tz")]
+                     if (facts := airport_facts(code)) and facts.get("tz")]
             zones[unit_id] = ZoneInfo(found[0]) if found else timezone.utc
         return zones[unit_id]
 

@@ -7,9 +7,14 @@ Watchlists and travellers may be CSV or Avro (told apart by content). Every cand
 least ``--min-score`` is written, with whether it alerts at its category's threshold, in the
 travellers' order.
 
-``--workers N`` screens in N worker processes, each reading the lists and building its own index
-(as the pipeline's workers do: ``benchmarks/screening_scale.py`` measures the same set-up), so a
-million-entry list needs N times its index's memory (~3.6 GB each at 1M entries). Progress goes
+``--workers N`` screens in N worker processes. The lists are read and the screener (index,
+name tables) built once, in this process, and the workers are forked from it: they start at
+once and share the built screener's pages copy-on-write instead of each building its own
+(a big list's build itself runs on two processes: ``index.parallel_build``)
+(``benchmarks/screening_scale.py`` measures the same set-up; the build is paid once and the
+memory mostly once: at 1M entries each worker's own share, its PSS, is a fraction of the ~3.8 GB
+a worker building its own index needs). Where processes cannot be forked, each worker builds
+its own, as before. Progress goes
 to standard error every few seconds on long inputs; the summary at the end says what candidate
 generation had to give up (blocks too big even for a traveller's birth year, candidates the cap
 dropped) and, per list, the entries useless for screening (a common name and nothing else: no
@@ -42,13 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trusted", help="trusted-traveller list keyed by document, CSV or JSONL")
     parser.add_argument("--alerts-only", action="store_true", help="write only candidates that alert")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="worker processes, each with its own index (default 1: screen in this process)")
+                        help="worker processes sharing one index built here (default 1: screen in this process)")
 
 
 class _Job:
     """What one process needs to screen: the screener, built from the command's arguments."""
 
     def __init__(self, args: argparse.Namespace):
+        from pipelines.screening.engine.index import parallel_build
         from pipelines.screening.engine.score import Screener
         from pipelines.screening.engine.settings import load_settings
         from pipelines.screening.engine.suppression import Suppressor
@@ -60,7 +66,8 @@ class _Job:
         self.entries = len(entries)
         suppressor = Suppressor(load_cleared(args.cleared) if args.cleared else (),
                                 load_trusted(args.trusted) if args.trusted else ())
-        self.screener = Screener(entries, self.settings, suppressor)
+        with parallel_build():  # a big list's blocking arrays made in a second process meanwhile
+            self.screener = Screener(entries, self.settings, suppressor)
         self.built = time.perf_counter() - started
         self.min_score, self.alerts_only = args.min_score, args.alerts_only
 
@@ -117,6 +124,18 @@ def _in_process(args: argparse.Namespace, useless: dict):
         yield job.screen(batch), job.built, job.entries
 
 
+def shared_workers():
+    """The multiprocessing context for screening workers, and whether they share a screener built
+    before they start: forked processes do (copy-on-write: the index's arrays are never written,
+    and the build freezes its objects out of the garbage collector's reach, so their pages stay
+    shared), and Python's per-process string-hash salt, which the key codes use, is inherited
+    too. Where fork is unavailable, spawned workers build their own (False)."""
+    import multiprocessing
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork"), True
+    return multiprocessing.get_context("spawn"), False
+
+
 def _worker_useless(_):
     if _JOB_ERROR is not None:
         raise _JOB_ERROR
@@ -124,13 +143,21 @@ def _worker_useless(_):
 
 
 def _in_workers(args: argparse.Namespace, useless: dict):
-    """Results per batch in order, screened by ``args.workers`` spawned processes (each builds its
-    own index: a Beam worker's set-up); at most two batches a worker in flight."""
-    import multiprocessing
+    """Results per batch in order, screened by ``args.workers`` processes forked from this one once
+    it has built the screener (they share its pages: :func:`shared_workers`); at most two batches
+    a worker in flight."""
+    global _JOB
     from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start_worker, initargs=(args,)) as pool:
-        useless.update(pool.submit(_worker_useless, None).result())  # every worker has the same lists
+    context, built_here = shared_workers()
+    if built_here:
+        _JOB = _Job(args)  # built once, before the fork: every worker inherits it
+        useless.update(_JOB.useless())
+        pool = ProcessPoolExecutor(args.workers, mp_context=context)
+    else:
+        pool = ProcessPoolExecutor(args.workers, mp_context=context, initializer=_start_worker, initargs=(args,))
+    with pool:
+        if not built_here:
+            useless.update(pool.submit(_worker_useless, None).result())  # every worker has the same lists
         pending: collections.deque = collections.deque()
         for batch in _batches(args.travellers):
             pending.append(pool.submit(_worker_screen, batch))

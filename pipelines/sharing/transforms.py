@@ -58,10 +58,12 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 
 from pipelines import crypto, storage
+from pipelines.io import flights
 from pipelines.sharing import disclose, output
 from pipelines.sharing.audit import LocalStore, disclosure_key, prepare
 from pipelines.sharing.engine import disclosure_ref
 from pipelines.sharing.rules import default_rules_dir, load_rules_and_partners, next_push
+from pipelines.withdrawals.transforms import hold_until
 
 NAMESPACE = "paxshare.sharing"
 
@@ -333,19 +335,26 @@ _PNR, _FLAG = "pnr", "flag"
 class _PnrFlagsFn(beam.DoFn):
     """Per locator, in the global window: a PNR goes on at once as (pnr, flagged so far) and, while
     unflagged, is kept; the first flag for the locator sends the kept PNRs on as (pnr,
-    ``NEWLY_FLAGGED``). Everything is forgotten ``hold_seconds`` after the last event."""
+    ``NEWLY_FLAGGED``). Everything is forgotten ``hold_seconds`` after the later of the last event
+    and the last departure in the PNRs' itineraries (a PNR comes up to 72 h before its flight, and
+    its return flight's flags come days later), never earlier than an earlier event asked for."""
 
     PNRS = BagStateSpec("pnrs", PickleCoder())
     FLAGGED = ReadModifyWriteStateSpec("flagged", BooleanCoder())
+    FORGET_AT = ReadModifyWriteStateSpec("forget_at", PickleCoder())
     FORGET = TimerSpec("forget", TimeDomain.WATERMARK)
 
     def __init__(self, hold_seconds: float):
         self._hold = hold_seconds
 
     def process(self, element, timestamp=beam.DoFn.TimestampParam, pnrs=beam.DoFn.StateParam(PNRS),
-                flagged=beam.DoFn.StateParam(FLAGGED), forget=beam.DoFn.TimerParam(FORGET)):
+                flagged=beam.DoFn.StateParam(FLAGGED), forget_at=beam.DoFn.StateParam(FORGET_AT),
+                forget=beam.DoFn.TimerParam(FORGET)):
         _locator_key, (kind, value) = element
-        forget.set(timestamp + self._hold)
+        until = hold_until(timestamp, flights.last_departure(value) if kind == _PNR else None, self._hold,
+                           forget_at.read())
+        forget_at.write(until)
+        forget.set(until)
         if kind == _FLAG:
             if not flagged.read():
                 flagged.write(True)
@@ -358,9 +367,11 @@ class _PnrFlagsFn(beam.DoFn):
             pnrs.add(value)
 
     @on_timer(FORGET)
-    def forget(self, pnrs=beam.DoFn.StateParam(PNRS), flagged=beam.DoFn.StateParam(FLAGGED)):
+    def forget(self, pnrs=beam.DoFn.StateParam(PNRS), flagged=beam.DoFn.StateParam(FLAGGED),
+               forget_at=beam.DoFn.StateParam(FORGET_AT)):
         pnrs.clear()
         flagged.clear()
+        forget_at.clear()
 
 
 class _WritePartnerFileFn(beam.DoFn):

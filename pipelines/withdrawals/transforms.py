@@ -32,7 +32,7 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import GlobalWindow, GlobalWindows
-from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
+from apache_beam.utils.timestamp import Timestamp
 
 from pipelines.io import flights
 
@@ -53,7 +53,7 @@ class FlightWithdrawals(beam.PTransform):
                     lambda kv: [w.as_record() for w in flights.withdrawals_of_flight(kv[0], kv[1])] if kv[0] else []))
 
 
-def _departure(item) -> Timestamp | None:
+def _departure(item) -> dt.datetime | None:
     """An item's scheduled departure (flags and disclosure refs carry ``departure_utc``), pushed
     back by the widest UTC offset in case it was a local time (``flights.LOCAL_TIME_MARGIN``)."""
     value = item.get("departure_utc") if isinstance(item, dict) else None
@@ -65,7 +65,15 @@ def _departure(item) -> Timestamp | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
-    return Timestamp.of((when + flights.LOCAL_TIME_MARGIN).timestamp())
+    return when + flights.LOCAL_TIME_MARGIN
+
+
+def hold_until(timestamp: Timestamp, departure: dt.datetime | None, hold_seconds: float,
+               previous: Timestamp | None) -> Timestamp:
+    """``flights.forget_time`` as a watermark timer's time (at most the end of the global window)."""
+    until = flights.forget_time(timestamp.micros / 1e6, departure, hold_seconds,
+                                previous.micros / 1e6 if previous is not None else None)
+    return min(Timestamp.of(until), GlobalWindow().max_timestamp())
 
 
 class _JoinFn(beam.DoFn):
@@ -83,9 +91,7 @@ class _JoinFn(beam.DoFn):
         _traveller_id, (kind, value) = element
         # kept until ``hold`` after the later of the last event and the flight's departure: a
         # withdrawal can come as long as the flight's state lives (departure + grace + retention)
-        departure = _departure(value) if kind == _ITEM else None
-        until = max(timestamp, departure) if departure is not None else timestamp
-        until = min(max(until + self._hold, forget_at.read() or MIN_TIMESTAMP), GlobalWindow().max_timestamp())
+        until = hold_until(timestamp, _departure(value) if kind == _ITEM else None, self._hold, forget_at.read())
         forget_at.write(until)
         forget.set(until)
         known = withdrawn.read()

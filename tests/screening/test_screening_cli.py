@@ -7,7 +7,7 @@ WL = ("entry_id,surname,given_names,full_name,aliases,date_of_birth,gender,natio
       "E2,,,,,,,,X1234567,CAN,LOST_STOLEN_DOCUMENT\n"
       "E3,Tremblay,Marie,,,1960,F,CAN,,,LOOKOUT\n")
 Q = ("id,surname,given_names,full_name,date_of_birth,gender,nationality,document_number,document_issuer\n"
-     "T1,ABDALLAH,MUHAMMAD,,1975-04-03,M,SAU,,\n"
+     "T1,ABDALLAH,MUHAMMAD,,1975-03-04,M,SAU,,\n"
      "T2,DOE,JANE,,1990-01-01,F,CAN,X1234567,CAN\n"
      "T3,,,PIERRE GAGNON,1970,M,CAN,,\n")
 
@@ -65,3 +65,26 @@ def test_screen_reports_entries_useless_for_screening(tmp_path, capsys):
     assert main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(tmp_path / "o.jsonl")]) == 0
     err = capsys.readouterr().err
     assert "entries useless for screening" in err and "E5" in err and "E3" not in err
+
+
+def test_screen_on_workers_builds_the_screener_once_and_shares_it(tmp_path, monkeypatch, capsys):
+    """Forked workers inherit the screener built before the fork: one build, whatever N."""
+    from pipelines.screening import cli
+    from pipelines.screening.engine.score import Screener
+    if not cli.shared_workers()[1]:
+        return  # no fork here: spawned workers build their own (covered by the test above)
+    builds = []
+    original = Screener.__init__
+
+    def counting(self, *args, **kwargs):
+        builds.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screener, "__init__", counting)
+    (tmp_path / "wl.csv").write_text(WL, encoding="utf-8")
+    (tmp_path / "q.csv").write_text(Q, encoding="utf-8")
+    out = tmp_path / "matches.jsonl"
+    assert main(["screen", "-w", str(tmp_path / "wl.csv"), "-t", str(tmp_path / "q.csv"), "-o", str(out),
+                 "--workers", "3"]) == 0
+    assert builds == [1]  # here, before the fork; the workers screened with it
+    assert out.read_text(encoding="utf-8").count("\n") == 2 and "on 3 workers" in capsys.readouterr().err

@@ -237,3 +237,24 @@ def test_a_crew_list_and_the_passenger_list_of_a_flight_stand_side_by_side(crew_
     assert close.process and "K2/C002" in book.persons.values()  # the passengers' close-out leaves the crew alone
     copy = FlightBook.from_state(book.to_state(), "F")
     assert copy.persons == book.persons and copy.admit("api_manifest", _crew("K3", prepared="2026-11-23T09:00:00Z")).process
+
+
+def test_state_for_a_flight_is_held_from_its_last_departure_and_never_cut_short():
+    import datetime as dt
+
+    from pipelines.io.flights import LOCAL_TIME_MARGIN, forget_time, last_departure
+
+    pnr_record = {"flights": [{"departure_local": "2026-11-23T08:15"},                      # outbound
+                              {"departure_utc": "2026-11-30T20:00:00Z", "departure_local": "2026-11-30T15:00"}]}
+    back = dt.datetime(2026, 11, 30, 20, tzinfo=dt.timezone.utc)
+    assert last_departure(pnr_record) == back  # the return flight, exact in UTC
+    assert last_departure({"flights": [{"departure_local": "2026-11-23T08:15"}]}) == (
+        dt.datetime(2026, 11, 23, 8, 15, tzinfo=dt.timezone.utc) + LOCAL_TIME_MARGIN)
+    assert last_departure({"flights": []}) is None
+    sent = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc).timestamp()  # 72 h push, days before
+    hold = 24 * 3600.0
+    first = forget_time(sent, back, hold)
+    assert first == back.timestamp() + hold
+    # a later element stamped earlier (a flag, an out-of-order message) never pulls the time back
+    assert forget_time(sent - 86400, None, hold, first) == first
+    assert forget_time(back.timestamp() + 3600, None, hold, first) == back.timestamp() + 3600 + hold

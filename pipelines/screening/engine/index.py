@@ -47,13 +47,16 @@ its code. The distinct codes are one sorted
 numpy array with where each one's postings start (CSR layout; 4 bytes a posting plus 16 bytes a
 distinct key, about half as many keys as postings): compact enough for a million entries in well
 under the memory budget, built once per worker (DoFn ``setup``). Python's string hash is salted
-per process, so an index is never shared between processes other than by fork; that is what
-"built once per worker" means anyway.
+per process, so an index is shared between processes only by fork: ``paxshare screen --workers``
+builds once and forks its workers, and :func:`parallel_build` makes the blocking arrays in a
+forked process while the build goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
 from array import array
 from collections import Counter
 from typing import Iterable
@@ -69,8 +72,8 @@ from pipelines.screening.engine.compiled.lookup import NO_YEAR_HI, NO_YEAR_LO, C
 from pipelines.screening.engine.compiled.keycodes import (KeyBatch, deletion_keys, document_keys, documents_codes,
                                                           forget_list_edit_keys)
 
-__all__ = ["CandidateIndex", "alternates", "entry_forms", "entry_keys", "query_keys", "spelled_keys", "LOOKUP_STATS",
-           "new_lookup_stats"]
+__all__ = ["CandidateIndex", "alternates", "blocking_arrays", "entry_forms", "entry_keys", "parallel_build", "query_keys",
+           "spelled_keys", "LOOKUP_STATS", "new_lookup_stats"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
@@ -167,6 +170,138 @@ def name_key(tokens: tuple[str, ...]) -> int:
     return hash(frozenset(t for t in tokens if not is_particle(t)))
 
 
+def blocking_arrays(forms: list[tuple[NameForm, ...]], docs: list[tuple], rules: BlockingSettings,
+                    year_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The index's blocking arrays from every entry's spellings and normalised documents: the
+    distinct key codes sorted, where each one's postings start, and the postings (entry
+    positions; within a block in order of the entry's earliest listed birth year, ``year_lo``,
+    then list position)."""
+    # every entry's keys (its spellings', its documents'), made in one compiled call (keycodes:
+    # the codes of the string keys the module docstring lists), entry after entry
+    batch = KeyBatch(rules, query=False)
+    for entry_forms_, entry_docs in zip(forms, docs):
+        batch.add(entry_forms_, documents_codes(entry_docs, rules))
+    key_array, key_counts = batch.codes()
+    del batch
+    forget_list_edit_keys()
+    n_postings = key_array.size
+    order = np.argsort(key_array, kind="stable")
+    sorted_keys = key_array[order]
+    del key_array
+    # the entry of each posting (postings were appended entry by entry)
+    if n_postings:
+        owners = np.repeat(np.arange(key_counts.size, dtype=np.int32), key_counts)
+        ids = owners[order]
+        del owners
+    else:
+        ids = np.zeros(0, dtype=np.int32)
+    del order, key_counts
+    # CSR layout: each distinct key once, with where its postings start; a lookup is one
+    # binary search over the distinct keys (fewer than the postings: less memory to touch)
+    # instead of a left and a right search over every posting
+    if sorted_keys.size:
+        change = np.empty(sorted_keys.size, dtype=np.bool_)
+        change[0] = True
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
+        first = np.flatnonzero(change)
+        del change
+    else:
+        first = np.zeros(0, dtype=np.int64)
+    keys = sorted_keys[first]
+    starts = np.append(first, sorted_keys.size).astype(np.int64)
+    del sorted_keys
+    if n_postings:
+        # within a block, postings in order of the entry's earliest listed birth year (entries
+        # without a date first), then list position: the entries near a traveller's birth year
+        # are then one short run of a big block (the compiled look-up reads only that run)
+        within = np.repeat(np.arange(first.size, dtype=np.int64) << 17, np.diff(starts))
+        within += year_lo[ids]
+        within += 32768
+        within = np.argsort(within, kind="stable")
+        ids = ids[within]
+        del within
+    return keys, starts, ids
+
+
+class _Parallel(threading.local):
+    """Whether indexes built now make their blocking arrays in a forked process (see
+    :func:`parallel_build`), and those still being made."""
+
+    active = False
+    min_entries = 50_000
+
+    def __init__(self):
+        self.pending: list = []
+
+
+_parallel = _Parallel()
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+@contextlib.contextmanager
+def parallel_build(min_entries: int = 50_000):
+    """Indexes (of at least ``min_entries`` entries) built inside make their blocking arrays (key
+    codes, sorting: a third of a big list's build) in a forked process, while this one goes on
+    with the rest of the build (counting, the compiled pre-scoring's name tables): on two cores a
+    million-entry build takes the longer of the two instead of their sum. The same arrays, so the
+    same candidates. Leaving the block waits for them, so the index is whole after it.
+
+    For a process that builds before it forks its workers (``paxshare screen --workers``, the
+    benchmarks); not inside a Beam worker, whose other threads a fork would copy mid-step.
+    Python's string hash, which the key codes use, is salted per process: a forked child has its
+    parent's salt, so its codes are the parent's."""
+    previous = (_parallel.active, _parallel.min_entries)
+    _parallel.active, _parallel.min_entries = True, min_entries
+    try:
+        yield
+    finally:
+        _parallel.active, _parallel.min_entries = previous
+        while _parallel.pending:
+            _parallel.pending.pop().lookup.ready()  # waits for the arrays
+
+
+def _send_arrays(conn, forms, docs, rules, year_lo) -> None:
+    try:
+        arrays = blocking_arrays(forms, docs, rules, year_lo)
+        conn.send([(a.dtype.str, a.shape) for a in arrays])
+        for array in arrays:
+            conn.send_bytes(memoryview(np.ascontiguousarray(array)).cast("B"))
+    except BaseException as error:  # the parent raises it
+        conn.send(error)
+    finally:
+        conn.close()
+
+
+class _KeysAside:
+    """:func:`blocking_arrays` made in a forked process; :meth:`result` receives them."""
+
+    def __init__(self, forms, docs, rules, year_lo):
+        import multiprocessing
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe(duplex=False)
+        self._process = context.Process(target=_send_arrays, args=(child, forms, docs, rules, year_lo), daemon=True)
+        self._process.start()
+        child.close()
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        try:
+            header = self._conn.recv()
+            if isinstance(header, BaseException):
+                raise header
+            arrays = tuple(np.frombuffer(self._conn.recv_bytes(), dtype=dtype).reshape(shape).copy()
+                           for dtype, shape in header)
+        except EOFError:
+            raise RuntimeError("the process making the blocking index died") from None
+        finally:
+            self._conn.close()
+            self._process.join()
+        return arrays
+
+
 class CandidateIndex:
     """Blocking index over watchlist entries plus the per-entry data scoring needs, all computed
     once at build so screening a traveller does no per-entry preparation.
@@ -204,7 +339,6 @@ class CandidateIndex:
         dobs_append, docs_append = self.dobs.append, self.docs.append
         lo_append, hi_append = year_lo.append, year_hi.append
         written_names: dict[tuple, NameForm] = {}
-        batch = KeyBatch(self.rules, query=False)
         for entry in entries:
             forms = entry_forms(entry, written_names)
             forms_append(forms)
@@ -239,54 +373,21 @@ class CandidateIndex:
                 # partners list them: the same person on five lists does not make a surname common
                 people_seen.add(person)
                 person_tokens.extend(seen_tokens)
-            batch.add(forms, self.document_codes(docs))
-        del people_seen, name_seen
-        token_counts, token_people = Counter(entry_tokens), Counter(person_tokens)
-        del entry_tokens, person_tokens
-        # every entry's keys (its spellings', its documents'), made in one compiled call (keycodes:
-        # the codes of the string keys the module docstring lists), entry after entry
-        key_array, key_counts = batch.codes()
-        del batch, written_names
-        forget_list_edit_keys()
-        n_postings = key_array.size
-        order = np.argsort(key_array, kind="stable")
-        sorted_keys = key_array[order]
-        del key_array
-        # the entry of each posting (postings were appended entry by entry)
-        if n_postings:
-            owners = np.repeat(np.arange(key_counts.size, dtype=np.int32), key_counts)
-            self._ids = owners[order]
-            del owners
-        else:
-            self._ids = np.zeros(0, dtype=np.int32)
-        del order, key_counts
-        # CSR layout: each distinct key once, with where its postings start; a lookup is one
-        # binary search over the distinct keys (fewer than the postings: less memory to touch)
-        # instead of a left and a right search over every posting
-        if sorted_keys.size:
-            change = np.empty(sorted_keys.size, dtype=np.bool_)
-            change[0] = True
-            np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
-            first = np.flatnonzero(change)
-            del change
-        else:
-            first = np.zeros(0, dtype=np.int64)
-        self._keys = sorted_keys[first]
-        self._starts = np.append(first, sorted_keys.size).astype(np.int64)
-        del sorted_keys
+        del people_seen, name_seen, written_names
         self.year_lo = np.frombuffer(year_lo, dtype=np.int16).copy() if len(year_lo) else np.zeros(0, np.int16)
         self.year_hi = np.frombuffer(year_hi, dtype=np.int16).copy() if len(year_hi) else np.zeros(0, np.int16)
-        if n_postings:
-            # within a block, postings in order of the entry's earliest listed birth year (entries
-            # without a date first), then list position: the entries near a traveller's birth year
-            # are then one short run of a big block (the compiled look-up reads only that run)
-            within = np.repeat(np.arange(first.size, dtype=np.int64) << 17, np.diff(self._starts))
-            within += self.year_lo[self._ids]
-            within += 32768
-            within = np.argsort(within, kind="stable")
-            self._ids = self._ids[within]
-            del within
-        del first
+        # the blocking arrays: made here, or (in a parallel_build, for a big list) in a forked
+        # process while this one goes on with the rest of the build (the counts below, the compiled
+        # pre-scoring's name tables); the look-up waits for them when first used
+        self._pending = None
+        if _parallel.active and len(entries) >= _parallel.min_entries and _can_fork():
+            self._pending = _KeysAside(self.forms, self.docs, self.rules, self.year_lo)
+            _parallel.pending.append(self)
+        else:
+            self._keys, self._starts, self._ids = map(read_only, blocking_arrays(self.forms, self.docs, self.rules,
+                                                                                 self.year_lo))
+        token_counts, token_people = Counter(entry_tokens), Counter(person_tokens)
+        del entry_tokens, person_tokens
         self.name_people = {name: n for name, n in name_counts.items() if n >= 3}
         del name_counts
         limit = max(50, int(len(entries) * 0.002))
@@ -294,9 +395,13 @@ class CandidateIndex:
         del token_counts  # entries per token: only the common ones are kept (one Counter less)
         #: per token, how many different listed people (name tokens + birth dates) carry it
         self.token_people = token_people
-        #: candidate generation over these arrays (the one routine both engines call)
-        self.lookup = CandidateLookup(*map(read_only, (self._keys, self._starts, self._ids, self.year_lo,
-                                                      self.year_hi)), self.dobs, self.rules)
+        #: candidate generation over the blocking arrays (the one routine both engines call); it
+        #: asks for them (:meth:`blocks`) when first used, so a build whose arrays are made aside
+        #: goes on meanwhile
+        self.lookup = CandidateLookup(self.blocks, read_only(self.year_lo), read_only(self.year_hi), self.dobs,
+                                      self.rules)
+        if self._pending is None:
+            self.lookup.ready()
 
     def people_named(self, tokens: tuple[str, ...]) -> int:
         """Different listed people with exactly this name (token set), 0 when fewer than 3."""
@@ -308,11 +413,14 @@ class CandidateIndex:
     def blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The blocking arrays: sorted key codes (one per block), block starts (block ``i`` holds
         ``postings[starts[i]:starts[i + 1]]``) and postings (entry positions)."""
+        if self._pending is not None:  # made in another process: wait for them
+            self._keys, self._starts, self._ids = map(read_only, self._pending.result())
+            self._pending = None
         return self._keys, self._starts, self._ids
 
     @property
     def postings(self) -> int:
-        return int(self._ids.size)
+        return int(self.blocks()[2].size)
 
     def query_keys(self, forms: Iterable[NameForm], documents: Iterable[tuple[str, str | None]]) -> set[str]:
         """The keys a traveller looks up in this index, spelled out (:func:`query_keys`)."""

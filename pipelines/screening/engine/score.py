@@ -70,9 +70,10 @@ class Candidate:
         return self.entry["entry_id"]
 
 
-#: date-of-birth levels that many namesakes of a big list reach by chance: weak corroboration
+#: date-of-birth levels that many namesakes reach by chance: weak corroboration (a day/month swap
+#: is one other date of the year, as likely by chance as the same date, and rarer as a keying error)
 WEAK_DOB_LEVELS = frozenset({"partial_agree", "placeholder_agree", "day_or_month_typo", "month_differs", "year_typo",
-                             "year_off_by_one"})
+                             "year_off_by_one", "day_month_swap"})
 
 
 def best_dob_level(dob: tuple, entry_dobs) -> str:
@@ -86,9 +87,12 @@ def best_dob_level(dob: tuple, entry_dobs) -> str:
 #: how much rarer than the birth year alone agreeing a date level is by chance, for a random
 #: person: at least the same year (partial dates, placeholders, a year-month with another month),
 #: within a year either way (3 years), the same year with the month or the day also the same
-#: (1/12 + 1/30), a year apart with the same day and month (2 x 1/365)
+#: (1/12 + 1/30), a year apart with the same day and month (2 x 1/365), the day and month swapped
+#: (one other date of the same year, 1/365); the same date (1/365: only a near name with a nationality
+#: that differs is judged by it, see ``Screener._score``)
 _DATE_CHANCE_FACTOR = {"partial_agree": 1.0, "placeholder_agree": 1.0, "month_differs": 1.0,
-                       "year_off_by_one": 3.0, "day_or_month_typo": 1 / 12 + 1 / 30, "year_typo": 2 / 365}
+                       "year_off_by_one": 3.0, "day_or_month_typo": 1 / 12 + 1 / 30, "year_typo": 2 / 365,
+                       "day_month_swap": 1 / 365, "exact": 1 / 365}
 
 
 def _identical(best) -> bool:
@@ -191,7 +195,14 @@ class Screener:
         self._common_people = float(name.common_name_people)
         self._population = float(name.travelling_population)
         self._weak_date_cap = name.weakly_corroborated_common_name_cap
-        self._weak_date_chance = name.weak_date_chance
+        self._weak_evidence_people = float(name.weak_evidence_people)
+        self._undated_chance = name.undated_name_chance
+        self._nat_differs_factor = name.nationality_differs_factor
+        # the list's own counts (parts, sounds) stand for the population only on a list big enough
+        # to be a broad sample of it; a short list is a few cases, their aliases and spellings
+        broad = len(self.index) >= name.population_sample_min_entries
+        self._near_undated = name.near_undated_by_namesakes and broad
+        self._near_by_sound = name.near_part_by_sound and broad
         self._date_chance_year = name.date_chance_year
         self._listed_name_counts = name.listed_name_counts
         self._common_sounds = name.common_sound_is_not_rare
@@ -206,9 +217,11 @@ class Screener:
         # carry the part (the bar the very-common-token rule uses: 50, or its share of the list)
         self._list_share_min = max(float(name.listed_part_min_people), self._rare_limit)
         self._population_share_min = max(50.0, self._rare_limit)
+        # ... and as the population share of a part in the namesake estimates (_expected_namesakes)
+        self._estimate_share_min = max(float(name.population_part_min_people), self._rare_limit) if broad \
+            else self._population_share_min
         self._near_factor = name.near_part_factor
         self._independent_parts = max(1, name.independent_name_parts)
-        self._undated_chance = name.undated_name_chance
         self._lock = threading.Lock()
         self._accelerator = None
         if accelerate:
@@ -338,8 +351,10 @@ class Screener:
         spelling no table knows; the passport spelling is a name); a part joined from several
         tokens is as rare as its rarest token; a part that agrees only by sound, spelling or
         nickname is ``near_part_factor`` times as common (the spellings near it agree as well).
-        The list's own share of a part (:meth:`_listed_share`, when at least 50 listed people
-        carry it) may stand for its population share, for one part at a time: parts the list carries together are often one person's
+        The list's own share of a part (:meth:`_listed_share`, when at least
+        ``population_part_min_people`` listed people carry it; a part that agrees only by sound
+        or spelling, ``near_part_by_sound``: every listed token with its consonant skeleton) may
+        stand for its population share, for one part at a time: parts the list carries together are often one person's
         (a listed person's aliases, a family), so two of them are not independent evidence.
         Only the ``independent_name_parts`` rarest parts are multiplied: given names go together
         (``JOSE LUIS``, ``MARIE CLAUDE``), so a third part does not make a name a hundred times
@@ -348,9 +363,9 @@ class Screener:
         often enough to say)."""
         entry_tokens = best._entry.tokens
         loose = best._entry.loose
-        # as a population estimate a list's share needs many carriers (50: a small list's counts
-        # say nothing of the population); as the list's own namesakes, a few
-        least = self._list_share_min if listed_only else self._population_share_min
+        # as a population estimate a list's share needs a few carriers (a part no table knows is
+        # carried by 5 of a million listed people when ~2,000 travellers carry it)
+        least = self._list_share_min if listed_only else self._estimate_share_min
         shares, listed = [], []
         for q_text, e_text, sim, level in best.pairs:
             if sim < 0.7 or level == "initial" or level == "initials" or is_particle(e_text):
@@ -365,6 +380,10 @@ class Screener:
             # traveller's (Latin) spelling says how many listed people carry the name part
             on_list = self._listed_share(q_text, least) if loose and " " not in q_text else \
                 min(self._listed_share(token, least) for token in parts)
+            if self._near_by_sound and level != "exact" and not loose and " " not in q_text and " " not in e_text:
+                sounding = max(self._skeleton_people(q_text), self._skeleton_people(e_text))
+                if sounding >= least:
+                    on_list = max(on_list, sounding / self._list_people / factor)
             listed.append(min(1.0, max(share, on_list) * factor))
         if not shares:
             return float("inf")
@@ -392,49 +411,77 @@ class Screener:
         index = self.index
         return float(max(index.people_named(form.tokens), index.people_named(best._entry.tokens)))
 
-    def _common_name(self, form, best, level: str) -> float | None:
+    def _common_name(self, form, best, level: str, nat: int = spec.ABSENT) -> float | None:
         """Is the agreeing name too common to count without a full date (None: no)? Returns the
         expected namesakes in the travelling population (the explanation's figure), the larger of
         the parts' estimate (:meth:`_expected_namesakes`) and the list's own count of people with
         this full name scaled to the population (:meth:`_listed_namesakes`: 3 people named so on
         a million-entry list stand for ~1,200 travellers).
 
-        With a date that agrees only weakly (``level`` in :data:`WEAK_DOB_LEVELS`), the
-        Fellegi-Sunter question: how many of the *listed* namesakes would agree this well by
-        chance? Namesakes on the list (expected namesakes x listed people / population) times the
-        chance that a random person's date agrees at least at this level (:func:`date_chance`:
-        ``date_chance_year`` for a year, divided by the months and days a full date adds); when
-        that reaches ``weak_date_chance``, a date like this one is what namesakes produce, not
-        evidence.
+        The Fellegi-Sunter question, asked of the travelling population, not of the list: how
+        many people are expected to carry this name *and* a date of birth agreeing at least this
+        well (:meth:`namesakes_agreeing`)? The traveller is at best one of them, so when that
+        reaches ``weak_evidence_people`` (4: a one-in-four chance at best that the traveller is
+        the listed person) the agreement is what namesakes produce, not an identification. The
+        size of the list does not enter: a bigger list holds more namesakes, but in the same
+        proportion more listed people who travel, so the odds that one alert is right do not
+        change with it (a rule counting the list's namesakes made the recall of a year-only
+        date fall as the list grew, and the false alerts still grew with it).
 
-        An entry without a date (``missing``): the old rules (every agreeing part a very common
-        token, the full name on many listed people: inf; an *identical* name with at least
-        ``common_name_people`` expected namesakes), and the namesakes the list itself is expected
-        to hold (expected namesakes x listed people / travelling population): when that reaches
-        ``undated_name_chance``, a traveller with this name meets a listed namesake who is
-        someone else too often for the name alone to stop them. On a big list a name, identical
-        or near, alerts without a date only when it is rare."""
+        With a date that agrees only weakly (``level`` in :data:`WEAK_DOB_LEVELS`): the expected
+        namesakes times the chance that a random person's date agrees at least at this level
+        (:func:`date_chance`).
+
+        Without a date (``missing``) every namesake agrees, and the bar stays the one of the
+        list's own namesakes (``undated_name_chance`` of a listed namesake who is someone else:
+        on a million-entry list 4 people in the travelling population, on a thousand-entry one
+        4,000): on short lists of many spellings of few names (``benchmarks/matching_quality.py``'s
+        name sets) a population bar made near names of common parts reviewable that other
+        matchers find. The old rules stay (every agreeing part a very common token, the full name
+        on many listed people: inf; an *identical* name with at least ``common_name_people``
+        expected namesakes); a name in another script, or an identical one, is judged by the
+        namesakes the list itself shows (a part many listed people carry); on a broad list
+        (``population_sample_min_entries``) by every estimate, near Latin names too
+        (``near_undated_by_namesakes``), their near parts counted as common as every listed
+        spelling that sounds alike (``near_part_by_sound``).
+
+        A nationality that differs makes the namesakes ``nationality_differs_factor`` times as
+        many: a listed person rarely travels on another nationality's passport (dual nationals
+        do), a namesake often does."""
         expected = max(self._expected_namesakes(best),
                        self._listed_namesakes(form, best) * self._population / self._list_people)
-        listed = expected * self._list_people / self._population
+        if nat == spec.DIFFER:
+            expected *= self._nat_differs_factor
         if level != "missing":
-            if best.common_only:
-                listed = max(listed, 1.0)  # every agreeing part a very common name: one namesake at least
-            chance = listed * date_chance(level, self._date_chance_year)
-            return expected if chance >= self._weak_date_chance else None
+            people = self.namesakes_agreeing(expected, level, best.common_only)
+            return expected if people >= self._weak_evidence_people else None
         if best.common_only or self._common_full_name(form):
             return float("inf")
         identical = _identical(best)
         if identical and expected >= self._common_people:
             return expected
-        if not identical and not (best._query.loose or best._entry.loose):
+        # namesakes in the population for whom the list is expected to hold undated_name_chance
+        # of a listed namesake
+        bar = self._undated_chance * self._population / self._list_people
+        if not identical and not (best._query.loose or best._entry.loose) and not self._near_undated:
             return None  # a near Latin name: the name-only rule decides (_weak_name_only, _rare_only_by_sound)
         if len(best.pairs) < 2:
             return None  # a one-part name (a mononym against itself): the rules above decide
         # the namesakes the list itself shows: a part many listed people carry (or the full name)
         on_list = max(self._expected_namesakes(best, listed_only=True),
                       self._listed_namesakes(form, best) * self._population / self._list_people)
-        return on_list if on_list * self._list_people / self._population >= self._undated_chance else None
+        if self._near_undated:  # on a broad list: every estimate, near parts by their sound
+            on_list = max(on_list, expected)
+        return on_list if on_list >= bar else None
+
+    def namesakes_agreeing(self, expected: float, level: str, common_only: bool = False) -> float:
+        """People of the travelling population expected to carry a name (``expected``, at least
+        ``common_name_people`` when every agreeing part is a very common name) and a date of
+        birth agreeing with the traveller's at least as well as ``level``
+        (:data:`WEAK_DOB_LEVELS`; by :func:`date_chance`)."""
+        if common_only:
+            expected = max(expected, self._common_people)
+        return expected * date_chance(level, self._date_chance_year)
 
     def useless_entries(self) -> dict[str, list[str]]:
         """Entries that cannot pin anyone down, per list: no date of birth, no document, no
@@ -604,8 +651,11 @@ class Screener:
                     best = result
         name_score = best.score if best else 0.0
         common = None
-        if best is not None and doc_floor is None and (level == "missing" or level in WEAK_DOB_LEVELS):
-            common = self._common_name(form, best, level)
+        if best is not None and doc_floor is None and (level == "missing" or level in WEAK_DOB_LEVELS or (
+                level == "exact" and nat == spec.DIFFER and self._nat_differs_factor > 1.0 and not _identical(best))):
+            # (the same full date counts as corroboration, but for a name that is only near and a
+            # nationality that contradicts it: then by the namesakes it leaves, as a weak date)
+            common = self._common_name(form, best, level, nat)
         uncorroborated = common is not None and level == "missing"
         weakly_corroborated = common is not None and level != "missing"
         name_only = (not uncorroborated and best is not None and doc_floor is None and level == "missing"
@@ -620,23 +670,27 @@ class Screener:
             name_score = min(name_score, self._name_only_cap)
         score = spec.combine(name_score, others, doc_floor)
         if weakly_corroborated:
-            # a common name whose date agrees only partly or by one keying error (never with a
-            # document floor): among the namesakes of a big list one will, by chance; a
-            # candidate to review, not an alert
+            # a common name whose date agrees only partly, by one keying error or swapped (never
+            # with a document floor): among its namesakes several will, by chance; a candidate
+            # to review, not an alert
             score = min(score, self._weak_date_cap)
         if score < floor:
             return None
         lines = [best.text if best else "name: not on both sides"]
+        differs = "" if nat != spec.DIFFER or self._nat_differs_factor == 1.0 or common == float("inf") else \
+            f", counted {self._nat_differs_factor:g} times as many as the nationality differs"
         if uncorroborated:
-            listed = "" if common == float("inf") else \
-                f", about {common * self._list_people / self._population:,.2f} namesakes expected on a list this size"
-            lines.append(f"common name{_namesakes(common)[:-1]}{listed}), no date of birth or document to compare: "
+            lines.append(f"common name{_namesakes(common)[:-1]}{differs}), no date of birth or document to compare: "
                          f"name counted at most {self._uncorroborated:.2f}")
         elif weakly_corroborated:
-            listed = "" if common == float("inf") else \
-                f", about {common * self._list_people / self._population:,.0f} on a list this size"
-            lines.append(f"common name{_namesakes(common)[:-1]}{listed}), date of birth agrees only partly or by one "
-                         f"keying error and no document: score counted at most {self._weak_date_cap:.2f}")
+            agreeing = "" if common == float("inf") else \
+                f", about {self.namesakes_agreeing(common, level, best.common_only):,.0f} of them with a date of " \
+                f"birth agreeing this well"
+            how = "the same date of birth but a name that is only near and a nationality that differs" \
+                if level == "exact" else \
+                "date of birth agrees only partly, by one keying error or with day and month swapped"
+            lines.append(f"common name{_namesakes(common)[:-1]}{differs}{agreeing}), {how}, and no document: "
+                         f"score counted at most {self._weak_date_cap:.2f}")
         elif name_only:
             lines.append("name not identical and no rare part agrees (or only by sound, with a common sound, or "
                          "only in the traveller's common spelling of a name in another script), "

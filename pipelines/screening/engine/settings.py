@@ -117,12 +117,17 @@ class NameSettings(_Section):
     common_name_people: int
     travelling_population: int
     date_chance_year: float
-    weak_date_chance: float
+    weak_evidence_people: float
+    nationality_differs_factor: float
+    population_part_min_people: int
+    population_sample_min_entries: int
+    undated_name_chance: float
+    near_undated_by_namesakes: bool
+    near_part_by_sound: bool
     listed_name_counts: bool
     listed_part_min_people: int
     near_part_factor: float
     independent_name_parts: int
-    undated_name_chance: float
     common_sound_is_not_rare: bool
     common_sound_people: int
     loose_name_by_traveller_spelling: bool

@@ -39,7 +39,8 @@ from pipelines.screening.normalise.name_frequency import population_share
 from pipelines.screening.normalise.nicknames import variants
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "deletion_keys",
-           "document_code", "document_keys", "documents_codes", "forget_list_edit_keys", "is_initial", "neighbourhood", "real_positions", "second_letter"]
+           "document_code", "document_keys", "documents_codes", "forget_list_edit_keys", "is_initial", "neighbourhood",
+           "one_part_codes", "real_positions", "second_letter"]
 
 #: key kind letter -> number mixed into the code (``C`` with one part and with two are different
 #: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
@@ -226,6 +227,26 @@ def _generate(n_forms, opt, alt_at, alt, n_real, letter, second, own, whole, has
     return out[:at].copy(), counts
 
 
+@numba.njit(cache=True, nogil=True)
+def _one_part_codes(kinds, hashes):
+    out = np.empty(hashes.size, dtype=np.int64)
+    for i in range(hashes.size):
+        out[i] = _code(kinds[i], hashes[i], 0)
+    return out
+
+
+def one_part_codes(keys) -> tuple[int, ...]:
+    """:func:`code_of` of many one-part keys (``D|X1234``, ``X|1234``, ``E|KWLCZK``) in one
+    compiled call: the same codes, without a Python mix per key (a document's ten one-edit keys
+    cost ~30 us of Python a traveller that way)."""
+    if not keys:
+        return ()
+    split = [key.split("|", 1) for key in keys]
+    kinds = np.fromiter((KIND[kind] for kind, _ in split), dtype=np.int64, count=len(split))
+    hashes = np.fromiter((hash(part) for _, part in split), dtype=np.int64, count=len(split))
+    return tuple(_one_part_codes(kinds, hashes).tolist())
+
+
 # ----------------------------------------------------------------------------------------------
 # gathering a batch's parts (Python, mostly cached per token)
 
@@ -331,7 +352,7 @@ def document_keys(number: str, one_edit: bool) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=200_000)
 def _document_codes(number: str, one_edit: bool) -> tuple[int, ...]:
-    return tuple(map(code_of, document_keys(number, one_edit)))
+    return one_part_codes(document_keys(number, one_edit))
 
 
 def document_key_codes(number: str, one_edit: bool) -> tuple[int, ...]:
@@ -372,7 +393,7 @@ def deletion_keys(tokens: tuple[str, ...], particles: tuple[bool, ...], query: b
 
 @functools.lru_cache(maxsize=200_000)
 def _token_deletion_codes(token: str) -> tuple[int, ...]:
-    return tuple(code_of("E|" + v) for v in neighbourhood(token))
+    return one_part_codes(["E|" + v for v in neighbourhood(token)])
 
 
 def forget_list_edit_keys() -> None:

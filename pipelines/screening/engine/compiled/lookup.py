@@ -27,7 +27,7 @@ What it gives up is counted (:data:`~pipelines.screening.engine.tables.LOOKUP_ST
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numba
 import numpy as np
@@ -58,29 +58,39 @@ compiled_dob_level = numba.njit(cache=True, nogil=True)(dob_level)
 
 
 @numba.njit(cache=True, nogil=True)
-def _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
+def _prior(p, known, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
            missing_value):
     """The cheap score the cap ranks by: the date-of-birth adjustment of the entry's best listed
     date, ``missing_value`` for an entry without one; the same for every entry when the
-    traveller's date is unknown."""
+    traveller's date is unknown. ``single_dob``: per entry its only listed date packed
+    (:func:`pack_single_dobs`; one read, where the date columns are three or four cache misses
+    for an entry of a big block), ``_NO_DOB`` for none, ``_SEVERAL_DOBS`` for more than one."""
     if not known:
         return np.int64(2048)
     level = missing_level
-    for j in range(dob_offsets[p], dob_offsets[p + 1]):
-        candidate = compiled_dob_level(ty, tm, td, dob_year[j], dob_month[j], dob_day[j])
-        if candidate < level:
-            level = candidate
+    packed = single_dob[p]
+    if packed >= 0:
+        level = compiled_dob_level(ty, tm, td, packed >> 16, (packed >> 8) & 255, packed & 255)
+    elif packed == _SEVERAL_DOBS:
+        for j in range(dob_offsets[p], dob_offsets[p + 1]):
+            candidate = compiled_dob_level(ty, tm, td, dob_year[j], dob_month[j], dob_day[j])
+            if candidate < level:
+                level = candidate
     adjust = missing_value if level == missing_level else dob_adjust[level]
     return np.int64(np.floor(adjust * 1000.0 + 0.5)) + 2048
 
 
 @numba.njit(cache=True, nogil=True)
-def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, ty, tm, td, dob_offsets, dob_year,
-          dob_month, dob_day, dob_adjust, missing_level, missing_value, stats):
+def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, ty, tm, td, single_dob, dob_offsets,
+          dob_year, dob_month, dob_day, dob_adjust, missing_level, missing_value, stats):
     """Count how many blocks each entry is in; write up to ``max_candidates`` entries, the most
     likely first: most shared keys, then the cheap score (:func:`_prior`), then list position (a
     total order: which entries the cap keeps never depends on sort internals). What the cap drops
-    is counted in ``stats``."""
+    is counted in ``stats``.
+
+    Over the cap, only entries sharing at least as many keys as the ``max_candidates``-th most
+    sharing one can be kept, so only theirs are scored and sorted (the cheap score reads the
+    entry's dates: a cache miss or more an entry, and a common name touches thousands)."""
     n_touched = 0
     for i in range(n_found):
         p = found[i]
@@ -88,14 +98,38 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, 
             touched[n_touched] = p
             n_touched += 1
         counter[p] += 1
-    keys = np.empty(n_touched, dtype=np.int64)
-    big = np.int64(1) << 32
+    shared = np.empty(n_touched, dtype=np.int64)
+    most = 0
     for i in range(n_touched):
+        c = counter[touched[i]]
+        counter[touched[i]] = 0
+        shared[i] = c
+        if c > most:
+            most = c
+    least = 0  # fewest shared keys an entry that can be kept has
+    n_kept = n_touched
+    if n_touched > max_candidates:
+        histogram = np.zeros(most + 1, dtype=np.int64)
+        for i in range(n_touched):
+            histogram[shared[i]] += 1
+        n_kept = 0
+        least = most
+        while least > 0:
+            n_kept += histogram[least]
+            if n_kept >= max_candidates:
+                break
+            least -= 1
+    keys = np.empty(n_kept, dtype=np.int64)
+    big = np.int64(1) << 32
+    k = 0
+    for i in range(n_touched):
+        if shared[i] < least:
+            continue
         p = touched[i]
-        code = _prior(p, known, ty, tm, td, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
+        code = _prior(p, known, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
                       missing_level, missing_value)
-        keys[i] = ((np.int64(1 << 18) - counter[p]) << 44) + ((np.int64(4095) - code) << 32) + p
-        counter[p] = 0
+        keys[k] = ((np.int64(1 << 18) - shared[i]) << 44) + ((np.int64(4095) - code) << 32) + p
+        k += 1
     keys.sort()
     n = min(n_touched, max_candidates)
     if n_touched > max_candidates:
@@ -137,7 +171,7 @@ def _read_run(ids, post_lo, post_hi, undated, b_hi, span, low, high, limit, scra
 @numba.njit(cache=True, nogil=True)
 def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
                 want_documents, known, birth_year, month, day, window, max_block, max_initial, max_candidates, counter,
-                touched, scratch, out, out_at, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
+                touched, scratch, out, out_at, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
                 missing_level, missing_value, stats):
     """One traveller's name keys (or document keys): their blocks, limited, narrowed, ranked, capped.
 
@@ -169,10 +203,13 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
         block_at = n_found
         if filtered and size > 8:
             undated = _first_above(post_lo, b_lo, b_hi, _NO_YEAR_LO)
-            for j in range(b_lo, undated):
-                if n_found < scratch.size:
-                    scratch[n_found] = ids[j]
-                n_found += 1
+            if undated - b_lo > limit:
+                n_found += undated - b_lo  # over the limit on its undated entries alone: not read
+            else:
+                for j in range(b_lo, undated):
+                    if n_found < scratch.size:
+                        scratch[n_found] = ids[j]
+                    n_found += 1
             if n_found - block_at <= limit:
                 n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year - window,
                                     birth_year + window, limit, scratch, n_found, block_at)
@@ -219,13 +256,13 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
             out[out_at + i] = block[i]
         return first_block_len
     return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at, known, birth_year, month, day,
-                 dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level, missing_value, stats)
+                 single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level, missing_value, stats)
 
 
 @numba.njit(cache=True, nogil=True)
 def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_span, year_lo, year_hi, q_hashes, q_kinds,
                   q_offsets, known, birth_years, months, days, windows, missing_values, max_block, max_initial,
-                  max_candidates, counter, touched, scratch, dob_offsets, dob_year, dob_month, dob_day,
+                  max_candidates, counter, touched, scratch, single_dob, dob_offsets, dob_year, dob_month, dob_day,
                   dob_adjust, missing_level, stats):
     """Candidate entry positions of every traveller in a batch (CSR: ``positions``, ``offsets``),
     and whether each was found by a document key. Returns (positions, by_document, offsets) or an
@@ -242,15 +279,15 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
         lo, hi = q_offsets[t], q_offsets[t + 1]
         n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
                              True, False, 0, 0, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch,
-                             docs, 0, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
+                             docs, 0, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
                              0.0, stats)
         if n_docs < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         year, window = birth_years[t], windows[t]
         n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo,
                               hi, False, known[t], year, months[t], days[t], window, max_block, max_initial,
-                              max_candidates, counter, touched, scratch, names, 0, dob_offsets, dob_year, dob_month,
-                              dob_day, dob_adjust, missing_level, missing_values[t], stats)
+                              max_candidates, counter, touched, scratch, names, 0, single_dob, dob_offsets, dob_year,
+                              dob_month, dob_day, dob_adjust, missing_level, missing_values[t], stats)
         if n_names < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         for i in range(n_docs):
@@ -287,6 +324,28 @@ def birth_dates(dobs: Sequence[tuple | None]) -> tuple[np.ndarray, np.ndarray, n
     return years, months, days
 
 
+#: :func:`pack_single_dobs` of an entry without a date of birth, and of one with several
+_NO_DOB, _SEVERAL_DOBS = -1, -2
+
+
+def pack_single_dobs(dob_offsets: np.ndarray, dob_year: np.ndarray, dob_month: np.ndarray,
+                     dob_day: np.ndarray) -> np.ndarray:
+    """Per entry, its only listed date of birth packed in one int32 (``year << 16 | month << 8 |
+    day``, 0 for an unknown part), ``_NO_DOB`` for none, ``_SEVERAL_DOBS`` for more than one (read
+    from the date columns then): the cap's cheap score reads one number an entry."""
+    counts = np.diff(dob_offsets)
+    first = np.minimum(dob_offsets[:-1], max(dob_year.size - 1, 0))
+    packed = np.full(counts.size, _NO_DOB, dtype=np.int32)
+    one = counts == 1
+    if dob_year.size:
+        years = dob_year[first].astype(np.int32)
+        ok = one & (years >= 0) & (years < 32768)
+        packed[ok] = (years[ok] << 16) | (dob_month[first][ok].astype(np.int32) << 8) | dob_day[first][ok]
+        packed[one & ~ok] = _SEVERAL_DOBS  # a year the packing cannot hold: the columns are read
+    packed[counts > 1] = _SEVERAL_DOBS
+    return packed
+
+
 def csr_offsets(lists) -> np.ndarray:
     """CSR offsets of a list of per-entry sequences: entry i's values are [offsets[i], offsets[i+1])."""
     offsets = np.zeros(len(lists) + 1, dtype=np.int64)
@@ -297,7 +356,9 @@ def csr_offsets(lists) -> np.ndarray:
 class CandidateLookup:
     """Candidate generation over one index's blocking arrays (built once, with the index).
 
-    ``key_codes``, ``block_starts``, ``postings``: :meth:`CandidateIndex.blocks`; ``year_lo`` /
+    ``blocks``: :meth:`CandidateIndex.blocks`, which returns ``(key_codes, block_starts,
+    postings)``; asked when first needed (:meth:`ready`: the index may still be making them in
+    another process while the rest of the build goes on); ``year_lo`` /
     ``year_hi``: each entry's span of listed birth years (:data:`NO_YEAR_LO`/:data:`NO_YEAR_HI`
     without one); ``dobs``: each entry's parsed dates of birth; ``rules``: the blocking settings.
     The entries' dates as flat arrays (``dob_offsets``, ``dob_year``, ``dob_month``, ``dob_day``)
@@ -306,12 +367,40 @@ class CandidateLookup:
     #: travellers' names whose key codes are kept (cleared when full: memory bound)
     MAX_CACHED_NAMES = 100_000
 
-    def __init__(self, key_codes: np.ndarray, block_starts: np.ndarray, postings: np.ndarray, year_lo: np.ndarray,
+    def __init__(self, blocks: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]], year_lo: np.ndarray,
                  year_hi: np.ndarray, dobs: Sequence[tuple], rules: BlockingSettings):
         self.rules = rules
-        self._keys, self._starts, self._ids = key_codes, block_starts, postings
+        self._blocks = blocks
         self._year_lo, self._year_hi = year_lo, year_hi
         n = len(dobs)
+        self._counter = np.zeros(max(n, 1), dtype=np.int32)
+        self._touched = np.zeros(max(n, 1), dtype=np.int32)
+        self._scratch = np.zeros(1 << 16, dtype=np.int32)
+        #: what candidate generation gave up (:data:`LOOKUP_STATS`), summed over look-ups
+        self.stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
+        self.dob_offsets = read_only(csr_offsets(dobs))
+        flat = [d for entry_dobs in dobs for d in entry_dobs]
+        self.dob_year = read_only(np.fromiter((d[0] for d in flat), dtype=np.int32, count=len(flat)))
+        self.dob_month = read_only(np.fromiter((d[1] or 0 for d in flat), dtype=np.int32, count=len(flat)))
+        self.dob_day = read_only(np.fromiter((d[2] or 0 for d in flat), dtype=np.int32, count=len(flat)))
+        del flat
+        self._single_dob = pack_single_dobs(self.dob_offsets, self.dob_year, self.dob_month, self.dob_day)
+        self._missing_level = DOB_ORDER.index("missing")
+        self._no_adjust = np.zeros(len(DOB_ORDER), dtype=np.float64)
+        self._key_cache: dict = {}
+        self._lock = threading.RLock()  # the look-up reuses its scratch arrays and its cache
+
+    def ready(self) -> None:
+        """Take the blocking arrays (waiting for them if they are still being made) and lay them
+        out for the look-up; once (every look-up does it first)."""
+        with self._lock:
+            if self._blocks is not None:
+                self._take(*self._blocks())
+                self._blocks = None
+
+    def _take(self, key_codes: np.ndarray, block_starts: np.ndarray, postings: np.ndarray) -> None:
+        year_lo, year_hi = self._year_lo, self._year_hi
+        self._keys, self._starts, self._ids = key_codes, block_starts, postings
         self._post_lo = year_lo[postings] if postings.size else np.zeros(0, np.int16)
         self._post_hi = year_hi[postings] if postings.size else np.zeros(0, np.int16)
         # per block, the widest span of listed birth years among its dated entries
@@ -326,21 +415,6 @@ class CandidateLookup:
         bounds[-1] = np.iinfo(np.int64).max  # the last bucket runs to the largest hash
         self._directory = np.searchsorted(key_codes, bounds).astype(np.int64)
         self._directory[-1] = key_codes.size
-        self._counter = np.zeros(max(n, 1), dtype=np.int32)
-        self._touched = np.zeros(max(n, 1), dtype=np.int32)
-        self._scratch = np.zeros(1 << 16, dtype=np.int32)
-        #: what candidate generation gave up (:data:`LOOKUP_STATS`), summed over look-ups
-        self.stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
-        self.dob_offsets = read_only(csr_offsets(dobs))
-        flat = [d for entry_dobs in dobs for d in entry_dobs]
-        self.dob_year = read_only(np.fromiter((d[0] for d in flat), dtype=np.int32, count=len(flat)))
-        self.dob_month = read_only(np.fromiter((d[1] or 0 for d in flat), dtype=np.int32, count=len(flat)))
-        self.dob_day = read_only(np.fromiter((d[2] or 0 for d in flat), dtype=np.int32, count=len(flat)))
-        del flat
-        self._missing_level = DOB_ORDER.index("missing")
-        self._no_adjust = np.zeros(len(DOB_ORDER), dtype=np.float64)
-        self._key_cache: dict = {}
-        self._lock = threading.RLock()  # the look-up reuses its scratch arrays and its cache
 
     def name_codes(self, forms: Sequence) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each name spelling's query key codes and kinds (:class:`KeyBatch`, query side): the
@@ -383,6 +457,7 @@ class CandidateLookup:
             return self._find(queries, dob_adjust)
 
     def _find(self, queries: Sequence[tuple], dob_adjust: Sequence[float] | None):
+        self.ready()
         n = len(queries)
         hashes, kinds = [], []
         offsets = np.zeros(n + 1, dtype=np.int64)
@@ -422,8 +497,8 @@ class CandidateLookup:
                 self._directory, self._keys, self._starts, self._ids, self._post_lo, self._post_hi,
                 self._block_span, self._year_lo, self._year_hi, q_hashes, q_kinds, offsets, known, years, months,
                 days, windows, missing_values, rules.max_block_size, rules.max_initial_block_size,
-                rules.max_candidates, self._counter, self._touched, self._scratch, self.dob_offsets, self.dob_year,
-                self.dob_month, self.dob_day, adjust, self._missing_level, stats)
+                rules.max_candidates, self._counter, self._touched, self._scratch, self._single_dob, self.dob_offsets,
+                self.dob_year, self.dob_month, self.dob_day, adjust, self._missing_level, stats)
             if found_offsets.size:
                 break
             self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)  # too small: grow, retry
