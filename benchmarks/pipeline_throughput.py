@@ -208,6 +208,9 @@ def main() -> None:
     if build:
         print(f"watchlist index builds: {timing.get('index_builds')}, the longest {build:.1f} s; the run without it: {seconds - build:.1f} s "
               f"({persons / (seconds - build):,.0f} persons/s)")
+    without_build = persons / (seconds - build)
+    print(f"a US day (372,000 travellers) at this rate, without the index build: {372_000 / without_build:.0f} s "
+          "(target <= 60 s)")
     print(f"peak memory of the process tree: {peak / 2**30:.2f} GiB  (target < 6 GiB)")
     print(f"CPU seconds: launcher (the runner: data between stages) {cpu['launcher']:.0f} s, "
           f"worker processes {cpu['workers']:.0f} s")
@@ -227,6 +230,8 @@ def main() -> None:
             for stage, counts in sorted(stages_report.items())))
     print("output digest: " + ", ".join(f"{part} {value['records']:,} {value['sha256'][:12]}"
                                        for part, value in parts.items()))
+    after = os.getloadavg()
+    print(f"load average after the run: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
     problems = []
     if not report["reconciled"]:
         problems.append("counts do not reconcile")

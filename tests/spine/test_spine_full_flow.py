@@ -40,7 +40,11 @@ def test_full_flow(tmp_path, capsys):
             candidates.extend(fastavro.reader(handle))
     found = {(c["traveller_id"], c["entry_id"]) for c in candidates}
     truth = [json.loads(line) for line in (generated / "watchlists" / "truth.jsonl").open()]
-    assert truth and all((t["record_key"], t["entry_id"]) in found for t in truth)
+    # (a planted year-only, 01-01 or swapped date of a common name is a reviewable candidate, not
+    # an alert, so the pipeline, which asks for alerts, does not emit it: screening settings
+    # weak_evidence_people)
+    weak_dates = ("partial_dob", "placeholder_dob", "day_month_swap")
+    assert truth and all((t["record_key"], t["entry_id"]) in found for t in truth if t["variant"] not in weak_dates)
 
     # Flags open only with the unit's own key, and verify against the pipeline's signing key.
     trusted = crypto.load_verify_keys(keys)
