@@ -1,5 +1,6 @@
 """The candidate cap's ranking (``lookup._rank``), against its definition written out in Python:
-most shared keys, then the cheap score of the entry's best listed date, then list position; the
+an entry born on the traveller's date first, then most shared keys, then the cheap score of the
+entry's best listed date, then list position; the
 first ``max_candidates`` kept, the rest counted. The compiled one scores only the entries that
 can make the cut and reads a packed date per entry; neither may change what it keeps."""
 
@@ -26,13 +27,18 @@ def test_rank_keeps_what_its_definition_keeps():
     def expected(found, cap, known, date, missing_value):
         shared = np.bincount(found, minlength=n_entries)
 
+        def level(p):
+            return min((dob_level(*date, *d) for d in dobs[p]), default=missing)
+
         def cheap(p):
             if not known:
                 return 2048
-            level = min((dob_level(*date, *d) for d in dobs[p]), default=missing)
-            value = missing_value if level == missing else adjust[level]
+            value = missing_value if level(p) == missing else adjust[level(p)]
             return int(np.floor(value * 1000.0 + 0.5)) + 2048
-        ranked = sorted(np.flatnonzero(shared).tolist(), key=lambda p: (-shared[p], -cheap(p), p))
+
+        def born_that_day(p):
+            return known and DOB_ORDER[level(p)] == "exact"
+        ranked = sorted(np.flatnonzero(shared).tolist(), key=lambda p: (not born_that_day(p), -shared[p], -cheap(p), p))
         return ranked[:cap], max(0, len(ranked) - cap)
 
     for trial in range(1000):

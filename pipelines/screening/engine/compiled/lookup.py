@@ -58,15 +58,12 @@ compiled_dob_level = numba.njit(cache=True, nogil=True)(dob_level)
 
 
 @numba.njit(cache=True, nogil=True)
-def _prior(p, known, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
-           missing_value):
-    """The cheap score the cap ranks by: the date-of-birth adjustment of the entry's best listed
-    date, ``missing_value`` for an entry without one; the same for every entry when the
-    traveller's date is unknown. ``single_dob``: per entry its only listed date packed
-    (:func:`pack_single_dobs`; one read, where the date columns are three or four cache misses
-    for an entry of a big block), ``_NO_DOB`` for none, ``_SEVERAL_DOBS`` for more than one."""
-    if not known:
-        return np.int64(2048)
+def _best_level(p, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, dob_day, missing_level):
+    """The date-of-birth level (``DOB_ORDER`` position, best first) of the entry's best listed date
+    against the traveller's, ``missing_level`` for an entry without one. ``single_dob``: per entry
+    its only listed date packed (:func:`pack_single_dobs`; one read, where the date columns are
+    three or four cache misses for an entry of a big block), ``_NO_DOB`` for none,
+    ``_SEVERAL_DOBS`` for more than one."""
     level = missing_level
     packed = single_dob[p]
     if packed >= 0:
@@ -76,6 +73,16 @@ def _prior(p, known, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, d
             candidate = compiled_dob_level(ty, tm, td, dob_year[j], dob_month[j], dob_day[j])
             if candidate < level:
                 level = candidate
+    return level
+
+
+@numba.njit(cache=True, nogil=True)
+def _prior_of_level(known, level, dob_adjust, missing_level, missing_value):
+    """The cheap score the cap ranks by: the date-of-birth adjustment of the entry's best level
+    (:func:`_best_level`), ``missing_value`` for an entry without a date; the same for every entry
+    when the traveller's date is unknown."""
+    if not known:
+        return np.int64(2048)
     adjust = missing_value if level == missing_level else dob_adjust[level]
     return np.int64(np.floor(adjust * 1000.0 + 0.5)) + 2048
 
@@ -84,13 +91,16 @@ def _prior(p, known, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, d
 def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, ty, tm, td, single_dob, dob_offsets,
           dob_year, dob_month, dob_day, dob_adjust, missing_level, missing_value, stats):
     """Count how many blocks each entry is in; write up to ``max_candidates`` entries, the most
-    likely first: most shared keys, then the cheap score (:func:`_prior`), then list position (a
+    likely first: an entry listed with the traveller's very date of birth before any other (among
+    hundreds of namesakes sharing more of the name's keys, the one born that day is the likeliest
+    match: a planted MARIA HERNANDEZ against a traveller MARIA GUADALUPE HERNANDEZ was cut at 1M),
+    then most shared keys, then the cheap score (:func:`_prior_of_level`), then list position (a
     total order: which entries the cap keeps never depends on sort internals). What the cap drops
     is counted in ``stats``.
 
     Over the cap, only entries sharing at least as many keys as the ``max_candidates``-th most
-    sharing one can be kept, so only theirs are scored and sorted (the cheap score reads the
-    entry's dates: a cache miss or more an entry, and a common name touches thousands)."""
+    sharing one, or born on the traveller's date, can be kept: the others' dates are read only to
+    find that date (one packed read an entry), and only the keepable are scored and sorted."""
     n_touched = 0
     for i in range(n_found):
         p = found[i]
@@ -119,17 +129,25 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, 
             if n_kept >= max_candidates:
                 break
             least -= 1
-    keys = np.empty(n_kept, dtype=np.int64)
+    keys = np.empty(n_touched if known else n_kept, dtype=np.int64)
     big = np.int64(1) << 32
+    not_that_day = np.int64(1) << 62  # above every (shared keys, cheap score, position) part
     k = 0
     for i in range(n_touched):
-        if shared[i] < least:
+        if shared[i] < least and not known:
             continue
         p = touched[i]
-        code = _prior(p, known, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
-                      missing_level, missing_value)
-        keys[k] = ((np.int64(1 << 18) - shared[i]) << 44) + ((np.int64(4095) - code) << 32) + p
+        level = missing_level
+        if known:
+            level = _best_level(p, ty, tm, td, single_dob, dob_offsets, dob_year, dob_month, dob_day, missing_level)
+        born_that_day = level == _EXACT_LEVEL
+        if shared[i] < least and not born_that_day:
+            continue
+        code = _prior_of_level(known, level, dob_adjust, missing_level, missing_value)
+        keys[k] = ((np.int64(0) if born_that_day else not_that_day) + ((np.int64(1 << 18) - shared[i]) << 44)
+                   + ((np.int64(4095) - code) << 32) + p)
         k += 1
+    keys = keys[:k]
     keys.sort()
     n = min(n_touched, max_candidates)
     if n_touched > max_candidates:
@@ -326,6 +344,7 @@ def birth_dates(dobs: Sequence[tuple | None]) -> tuple[np.ndarray, np.ndarray, n
 
 #: :func:`pack_single_dobs` of an entry without a date of birth, and of one with several
 _NO_DOB, _SEVERAL_DOBS = -1, -2
+_EXACT_LEVEL = DOB_ORDER.index("exact")  # the same date of birth
 
 
 def pack_single_dobs(dob_offsets: np.ndarray, dob_year: np.ndarray, dob_month: np.ndarray,
