@@ -70,7 +70,13 @@ def scheduled_departure(schema_name: str, record: dict) -> tuple[dt.datetime | N
     else:
         flights = record.get("flights") or []
         first = flights[0] if flights else {}
-    utc, local = first.get("departure_utc"), first.get("departure_local")
+    return _leg_departure(first)
+
+
+def _leg_departure(leg: dict) -> tuple[dt.datetime | None, bool]:
+    """(a leg's scheduled departure as a UTC datetime, exact): its UTC time when sent, else its
+    local time read as UTC."""
+    utc, local = leg.get("departure_utc"), leg.get("departure_local")
     value = utc or local
     when = derive.parse_local_time(value.replace("Z", "")[:19]) if value else None
     return (when.replace(tzinfo=dt.timezone.utc) if when else None), bool(utc and when)
@@ -79,16 +85,9 @@ def scheduled_departure(schema_name: str, record: dict) -> tuple[dt.datetime | N
 def last_departure(pnr: dict) -> dt.datetime | None:
     """The latest scheduled departure in a PNR's itinerary (its return flight too), UTC; a leg given
     only in local time is pushed back by ``LOCAL_TIME_MARGIN`` (it has surely departed by then)."""
-    latest = None
-    for leg in pnr.get("flights") or []:
-        utc, local = leg.get("departure_utc"), leg.get("departure_local")
-        value = utc or local
-        when = derive.parse_local_time(value.replace("Z", "")[:19]) if value else None
-        if when is None:
-            continue
-        when = when.replace(tzinfo=dt.timezone.utc) + (dt.timedelta() if utc else LOCAL_TIME_MARGIN)
-        latest = when if latest is None or when > latest else latest
-    return latest
+    departures = [when + (dt.timedelta() if exact else LOCAL_TIME_MARGIN)
+                  for when, exact in map(_leg_departure, pnr.get("flights") or []) if when is not None]
+    return max(departures, default=None)
 
 
 def forget_time(event_seconds: float, departure: dt.datetime | None, hold_seconds: float,
@@ -96,8 +95,8 @@ def forget_time(event_seconds: float, departure: dt.datetime | None, hold_second
     """When state a stream holds for a flight's records may be forgotten (seconds since the epoch):
     ``hold_seconds`` after the later of the event and the flight's departure, and never earlier than
     an earlier event asked for (an element stamped earlier must not cut the hold short)."""
-    until = max(event_seconds, departure.timestamp()) if departure is not None else event_seconds
-    return max(until + hold_seconds, previous_seconds if previous_seconds is not None else until + hold_seconds)
+    until = (max(event_seconds, departure.timestamp()) if departure is not None else event_seconds) + hold_seconds
+    return until if previous_seconds is None else max(until, previous_seconds)
 
 
 def person_key(person: dict) -> str:
