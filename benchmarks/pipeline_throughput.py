@@ -146,8 +146,9 @@ def main() -> None:
     parser.add_argument("--watchlist-size", type=int, default=1_000_000,
                         help="watchlist entries in all (the generated lists padded with a national-scale list)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--running-mode", default="multi_processing", choices=("multi_processing", "multi_threading"),
-                        help="DirectRunner mode: worker processes (default) or threads of one process")
+    parser.add_argument("--running-mode", default="multi_processing", choices=("multi_processing", "in_memory"),
+                        help="DirectRunner mode: worker processes (default) or one process, one thread "
+                             "(multi_threading loses records: paxshare run refuses it)")
     parser.add_argument("--work", default=None, help="scratch folder (default: a temporary one); lists and keys are "
                         "kept there between runs")
     parser.add_argument("--spine-only", action="store_true", help="validation only: no screening, flags or sharing")

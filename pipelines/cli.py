@@ -96,7 +96,7 @@ def main_run(args: argparse.Namespace) -> int:
     try:
         with runlog.to_log_file(log):
             report = batch.launch(pipeline_options(args, input=inputs))
-    except batch.InputError as error:
+    except (batch.InputError, batch.RefusedMode) as error:
         print(f"paxshare run: {error}", file=sys.stderr)
         return 2
     except BaseException:

@@ -293,7 +293,7 @@ class _Chunk:
             for i, person in enumerate(persons):
                 person["person_id"] = f"{'C' if is_crew else 'P'}{i + 1:04d}"
             manifest = {
-                "schema_version": 2,
+                "schema_version": 3,
                 "message_id": message_id,
                 "sender": sender,
                 "sender_contact": f"APIS.{sender}@EXAMPLE.COM" if rng.random() < 0.7 else None,
@@ -307,6 +307,7 @@ class _Chunk:
                 "persons": persons,
                 "warnings": [],
                 "source_format": SOURCE_FORMAT,
+                "list_part": None,
             }
             # Defects: one per invalid manifest; persons of an invalid manifest stay valid.
             if rng.random() < o.invalid_rate:

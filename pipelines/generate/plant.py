@@ -95,7 +95,8 @@ def _native_names(manifest_files: list[str]) -> dict[str, dict]:
     return {}
 
 
-def _to_cyrillic(name: str) -> str:
+def to_cyrillic(name: str) -> str:
+    """A Latin-script name written in Cyrillic letters (a list's original-script form)."""
     words = []
     for word in normalise(name).split():
         out, i = [], 0
@@ -139,8 +140,8 @@ def _name(surname: str | None, given: str | None, full: str | None = None, quali
             "script": script}
 
 
-def _variant(kind: str, person: dict, rng: random.Random, given_pool: list[str], surname_pool: list[str],
-             native: dict | None) -> dict | None:
+def listed_variant(kind: str, person: dict, rng: random.Random, given_pool: list[str], surname_pool: list[str],
+                   native: dict | None) -> dict | None:
     """Listed form of a person under one variant; None when the variant does not apply to them."""
     surname, given = person["surname"].upper(), person["given_names"].upper()
     dob = person.get("date_of_birth")
@@ -204,7 +205,7 @@ def _variant(kind: str, person: dict, rng: random.Random, given_pool: list[str],
                      _name(surname, given, kind="ALIAS", quality="LOW")]
             names = names[:1]
         else:
-            names = [_name(_to_cyrillic(surname), _to_cyrillic(given), script="Cyrl")]
+            names = [_name(to_cyrillic(surname), to_cyrillic(given), script="Cyrl")]
     return {"names": names, "dates_of_birth": dobs}
 
 
@@ -270,7 +271,7 @@ def plant_watchlists(manifest_files: list[str], out_dir: str, seed: int, per_var
                 list_id = f"{issuer}-SLTD" if f"{issuer}-SLTD" in DOCUMENT_LISTS else "USA-SLTD"
                 entry = new_entry(list_id, {"documents": [{"type": doc.get("type"), "number": doc["number"], "issuer": issuer}]})
             else:
-                body = _variant(variant, person, rng, given_pool, surname_pool, native.get(person["record_key"]))
+                body = listed_variant(variant, person, rng, given_pool, surname_pool, native.get(person["record_key"]))
                 if body is None:
                     continue
                 body["sex"] = person.get("sex") if person.get("sex") in ("M", "F") and rng.random() < 0.8 else None

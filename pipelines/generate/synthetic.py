@@ -195,7 +195,7 @@ def fake_manifests(n_messages: int, persons_per_message: int, seed: int = 1) -> 
     rng = random.Random(seed)
     for m in range(n_messages):
         yield {
-            "schema_version": 2, "message_id": f"FAKE{seed}-{m:05d}", "sender": "AC",
+            "schema_version": 3, "message_id": f"FAKE{seed}-{m:05d}", "sender": "AC",
             "message_type": "PASSENGER_LIST", "message_function": "ORIGINAL",
             "flight": {"carrier": "AC", "number": str(100 + m), "operating_carrier": None, "in_transit": False,
                        "legs": [{"departure_airport": "YUL", "departure_local": "2026-11-23T10:00:00",

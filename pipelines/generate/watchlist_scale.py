@@ -47,7 +47,7 @@ from importlib import resources
 from pipelines.screening.normalise.names import normalise
 from pipelines.screening.normalise.nicknames import variants as nickname_variants
 from pipelines.generate.plant import VARIANTS as PLANT_VARIANTS
-from pipelines.generate.plant import _to_cyrillic, _variant
+from pipelines.generate.plant import listed_variant, to_cyrillic
 from pipelines.generate.synthetic import _syllables_of, _zipf
 
 __all__ = ["ScaleWorld", "VARIANTS", "PERSON_CATEGORIES"]
@@ -159,8 +159,8 @@ class Person:
         if self.culture.script == "Latn" or any(isinstance(p, str) or not p.native for p in parts):
             if self.culture.name in _SLAVIC and self.culture.script != "Latn":
                 # rare (syllable-built) Slavic names: written in Cyrillic letter by letter
-                return {"surname_native": _to_cyrillic(self.surname_text()),
-                        "given_names_native": _to_cyrillic(self.given_names()), "script": "Cyrl"}
+                return {"surname_native": to_cyrillic(self.surname_text()),
+                        "given_names_native": to_cyrillic(self.given_names()), "script": "Cyrl"}
             return None
         given = ("" if self.culture.name in _JOINED_SCRIPTS else " ").join(p.native for p in self.given)
         return {"surname_native": self.surname.native, "given_names_native": given, "script": self.culture.script}
@@ -388,7 +388,7 @@ class ScaleWorld:
             return None
         if variant == "typo" and not any(len(t) >= 6 for t in f"{passport['given_names']} {passport['surname']}".split()):
             return None
-        return _variant(variant, passport, rng, given_pool, surname_pool, person.native())
+        return listed_variant(variant, passport, rng, given_pool, surname_pool, person.native())
 
     # -- subsets ---------------------------------------------------------------------------
     def entries(self, size: int) -> tuple[list[dict], dict[tuple[frozenset, str], int]]:

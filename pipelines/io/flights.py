@@ -100,9 +100,28 @@ def forget_time(event_seconds: float, departure: dt.datetime | None, hold_second
 
 
 def person_key(person: dict) -> str:
-    """Who a person is on a flight, across lists: the carrier's unique passenger reference when
-    sent, else the person id."""
-    return person.get("unique_passenger_reference") or person.get("person_id") or ""
+    """Who a person is on a flight, across its lists: the carrier's unique passenger reference
+    (RFF+ABO) when sent, else the name and date of birth as sent. Never the person id alone: without
+    a reference a message numbers its persons by position, and a change or a cancellation lists
+    other persons in other places, so position 1 of a cancellation is not position 1 of the list."""
+    reference = person.get("unique_passenger_reference")
+    if reference:
+        return reference
+    name = " ".join(f"{person.get('surname') or ''} / {person.get('given_names') or ''}".upper().split())
+    if name == "/" and not person.get("date_of_birth"):
+        return f"ID:{person.get('person_id') or ''}"
+    return f"NAME:{name} / {person.get('date_of_birth') or ''}"
+
+
+def keyed_persons(record: dict) -> list[tuple[str, dict]]:
+    """(person key, person) for each person of a list, in order; two persons of one list with the
+    same key (namesakes born the same day, no reference) are told apart by their order."""
+    keyed, seen = [], {}
+    for person in record.get("persons") or []:
+        key = person_key(person)
+        seen[key] = seen.get(key, 0) + 1
+        keyed.append((key if seen[key] == 1 else f"{key} #{seen[key]}", person))
+    return keyed
 
 
 @dataclass(frozen=True)
@@ -141,20 +160,69 @@ def list_kind(record: dict) -> str:
 
 @dataclass
 class FlightList:
-    """One kind of list of a flight: the message that stands, its persons, final after a close-out."""
+    """One kind of list of a flight: the message that stands, its persons, final after a close-out.
+
+    A list too long for one message comes in parts (UNH ``+REF+01:C``, ``+REF+02:C``, ...,
+    ``+REF+nn:F``): the parts of one list together are the list, so a part adds its persons to the
+    parts before it instead of replacing them. ``parts`` maps each part number received to its
+    message; ``reference`` and ``function`` are what every part of the list shares; ``last_part``
+    is the number of the part marked final, once seen; ``replaced_prepared`` is when the list this
+    one replaced was prepared (a part prepared no later than that belongs to the older list)."""
 
     current_message: str | None = None
     current_prepared: str = ""
     persons: dict[str, str] = field(default_factory=dict)   # person key -> traveller id standing
     final: bool = False
+    function: str = ""
+    reference: str | None = None
+    parts: dict[str, str] = field(default_factory=dict)     # part number (as text) -> message id
+    last_part: int | None = None
+    replaced_prepared: str | None = None
+
+    def takes_part(self, part: dict | None, function: str, prepared: str) -> bool:
+        """Whether a message sent as ``part`` (its ``list_part``) belongs to this list: a list
+        sent in parts whose reference and function it shares, a part number not yet received and
+        not past the final part, prepared after the list this one replaced. A number received
+        again starts a new list (the carrier sent the list again)."""
+        if not part or not self.parts or self.function != function or part.get("reference") != self.reference:
+            return False
+        number = int(part["number"])
+        if str(number) in self.parts:
+            return False
+        if self.last_part is not None and number > self.last_part:
+            return False
+        if part.get("last") and any(int(received) > number for received in self.parts):
+            return False
+        return self.replaced_prepared is None or prepared > self.replaced_prepared
+
+    def start(self, message_id: str, prepared: str, function: str, part: dict | None) -> None:
+        """This message's list replaces the current one."""
+        self.replaced_prepared = self.current_prepared if self.current_message is not None else None
+        self.current_message, self.current_prepared, self.function = message_id, prepared, function
+        self.reference = part.get("reference") if part else None
+        self.parts, self.last_part = {}, None
+        self.add_part(message_id, prepared, part)
+
+    def add_part(self, message_id: str, prepared: str, part: dict | None) -> None:
+        if not part:
+            return
+        self.parts[str(int(part["number"]))] = message_id
+        if part.get("last"):
+            self.last_part = int(part["number"])
+        if (prepared, message_id) > (self.current_prepared, self.current_message or ""):
+            self.current_message, self.current_prepared = message_id, prepared
 
     def to_state(self) -> dict:
         return {"current_message": self.current_message, "current_prepared": self.current_prepared,
-                "persons": dict(self.persons), "final": self.final}
+                "persons": dict(self.persons), "final": self.final, "function": self.function,
+                "reference": self.reference, "parts": dict(self.parts), "last_part": self.last_part,
+                "replaced_prepared": self.replaced_prepared}
 
     @classmethod
     def from_state(cls, state: dict) -> "FlightList":
-        return cls(state["current_message"], state["current_prepared"], dict(state["persons"]), state["final"])
+        return cls(state["current_message"], state["current_prepared"], dict(state["persons"]), state["final"],
+                   state.get("function", ""), state.get("reference"), dict(state.get("parts", {})),
+                   state.get("last_part"), state.get("replaced_prepared"))
 
 
 @dataclass
@@ -206,26 +274,34 @@ class FlightBook:
         kind = list_kind(record)
         flight_list = self.lists.setdefault(kind, FlightList())
         if function in PERSON_CANCEL_FUNCTIONS:
-            named = [person_key(p) for p in record.get("persons") or []]
+            named = [key for key, _ in keyed_persons(record)]
             for key in named:  # remembered: a list prepared before it may still arrive
                 self.cancelled[key] = max(self.cancelled.get(key, ""), prepared)
             return Decision(PROCESS, False, self._withdraw(kind, [k for k in named if k in flight_list.persons],
                                                            "CANCELLED", message_id, function),
                             why="persons cancelled")
-        if flight_list.current_message is not None and (prepared, message_id) < (
-                flight_list.current_prepared, flight_list.current_message):
-            return Decision(SUPERSEDED, False, why=f"prepared before the current list {flight_list.current_message}")
-        if flight_list.final:
-            return Decision(LATE, False, why=f"arrived after the close-out {flight_list.current_message} made the "
-                                             f"{kind.lower()} list final")
-        on_new_list = {person_key(p) for p in record.get("persons") or []}
-        withdrawn = tuple(Withdrawal(self.flight_key, traveller_id, "SUPERSEDED" if key in on_new_list else "REMOVED",
-                                     message_id, function)
-                          for key, traveller_id in sorted(flight_list.persons.items()))
-        flight_list.current_message, flight_list.current_prepared = message_id, prepared
-        flight_list.persons = {person_key(p): f"{message_id}/{p['person_id']}" for p in record.get("persons") or []}
+        part = record.get("list_part")
+        persons = {key: f"{message_id}/{p['person_id']}" for key, p in keyed_persons(record)}
+        if flight_list.takes_part(part, function, prepared):
+            # another part of the standing list: its persons join those of the parts before it
+            withdrawn = tuple(Withdrawal(self.flight_key, flight_list.persons[key], "SUPERSEDED", message_id, function)
+                              for key in sorted(persons) if key in flight_list.persons)
+            flight_list.add_part(message_id, prepared, part)
+            flight_list.persons.update(persons)
+        else:
+            if flight_list.current_message is not None and (prepared, message_id) < (
+                    flight_list.current_prepared, flight_list.current_message):
+                return Decision(SUPERSEDED, False, why=f"prepared before the current list {flight_list.current_message}")
+            if flight_list.final:
+                return Decision(LATE, False, why=f"arrived after the close-out {flight_list.current_message} made the "
+                                                 f"{kind.lower()} list final")
+            withdrawn = tuple(Withdrawal(self.flight_key, traveller_id, "SUPERSEDED" if key in persons else "REMOVED",
+                                         message_id, function)
+                              for key, traveller_id in sorted(flight_list.persons.items()))
+            flight_list.start(message_id, prepared, function, part)
+            flight_list.persons = persons
         # a cancellation prepared after this list, received before it, still stands
-        withdrawn += self._withdraw(kind, [k for k in flight_list.persons if self.cancelled.get(k, "") > prepared],
+        withdrawn += self._withdraw(kind, [k for k in persons if self.cancelled.get(k, "") > prepared],
                                     "CANCELLED", message_id, function)
         closes = function in CLOSE_FUNCTIONS
         flight_list.final = flight_list.final or closes

@@ -211,3 +211,35 @@ def test_pnrgov_without_pnr_is_a_dead_letter_unless_declared_empty():
     missing = [segment for segment in empty if not segment.startswith("EQN")]
     [letter] = convert_text(text_of(interchange(missing))).dead_letters
     assert letter["reasons"][0]["code"] == reasons.MISSING
+
+
+def _in_parts(*parts: str) -> list[list[str]]:
+    """One list sent as several messages: each UNH gets the common access reference and ``parts``."""
+    messages = []
+    for number, status in enumerate(parts, start=1):
+        message = paxlst(f"M{number}")
+        message[0] += f"+AC0871/261123/1930{status}"
+        messages.append(message)
+    return messages
+
+
+@pytest.mark.parametrize("statuses,expected", [
+    (("+01:C", "+02:C", "+03:F"), [(1, False), (2, False), (3, True)]),
+    (("+01", "+02"), [(1, None), (2, None)]),            # many carriers send only the number
+    (("+1:F",), [(1, True)]),
+])
+def test_a_list_sent_in_parts_names_each_part(statuses, expected):
+    result = convert_text(text_of(interchange(*_in_parts(*statuses))))
+    assert not result.dead_letters
+    assert [(m["list_part"]["number"], m["list_part"]["last"]) for m in result.manifests] == expected
+    assert {m["list_part"]["reference"] for m in result.manifests} == {"AC0871/261123/1930"}
+    assert all(m["warnings"] == [] for m in result.manifests)
+
+
+def test_a_list_sent_whole_has_no_part_and_a_bad_part_number_is_a_warning():
+    whole = only_manifest(convert_text(text_of(interchange(paxlst()))))
+    assert whole["list_part"] is None
+    odd = only_manifest(convert_text(text_of(interchange(_in_parts("+XX:C")[0]))))
+    assert odd["list_part"] is None and any("sequence of transfers 'XX'" in w for w in odd["warnings"])
+    flag = only_manifest(convert_text(text_of(interchange(_in_parts("+02:Q")[0]))))
+    assert flag["list_part"]["number"] == 2 and any("'Q' is neither C nor F" in w for w in flag["warnings"])

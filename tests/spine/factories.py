@@ -25,7 +25,7 @@ def person(index: int, **changes) -> dict:
 def manifest(message_id: str = "AC-0001", persons: list[dict] | None = None, **changes) -> dict:
     persons = [person(i) for i in range(1, 4)] if persons is None else persons
     record = {
-        "schema_version": 2, "message_id": message_id, "sender": "AC", "sender_contact": None,
+        "schema_version": 3, "message_id": message_id, "sender": "AC", "sender_contact": None,
         "message_type": "PASSENGER_LIST", "message_function": "ORIGINAL", "transaction_reference": None,
         "prepared_utc": None,
         "flight": {"carrier": "AC", "number": "1890", "operating_carrier": None, "in_transit": False,
@@ -33,7 +33,7 @@ def manifest(message_id: str = "AC-0001", persons: list[dict] | None = None, **c
                              "departure_utc": "2026-11-23T16:15Z", "arrival_airport": "MIA",
                              "arrival_local": "2026-11-23T16:40", "arrival_utc": "2026-11-23T21:40Z"}]},
         "declared_passenger_count": sum(p["role"] == "PASSENGER" for p in persons), "declared_crew_count": None,
-        "persons": persons, "warnings": [], "source_format": "tests",
+        "persons": persons, "warnings": [], "source_format": "tests", "list_part": None,
     }
     record.update(copy.deepcopy(changes))
     return record

@@ -98,10 +98,25 @@ def test_files_written_with_schema_version_1_still_read():
     assert current["warnings"] == [] and current["persons"][0]["bag_tags"] == []
     assert current["persons"][0]["place_of_birth"] is None
     assert current["persons"][0]["surname"] == "TREMBLAY"
+    assert current["list_part"] is None
+
+
+def test_files_written_with_schema_version_2_read_as_whole_lists():
+    """A version 2 file has no list parts: each of its lists reads as sent whole."""
+    old_schema = fastavro.parse_schema(schemas.raw_schema("api_manifest", history_version=2))
+    old_record = dict(manifest("OLD-2"), schema_version=2)
+    old_record.pop("list_part", None)
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, old_schema, [old_record])
+    records, problems = read_all(buffer.getvalue(), "2026/api.avro")
+    assert problems == []
+    assert records[0].record["schema_version"] == 2 and records[0].record["list_part"] is None
 
 
 def test_current_schema_version_is_newer_than_history():
-    assert schemas.version("api_manifest") == 2
+    assert schemas.version("api_manifest") == 3
+    history = sorted((schemas.schema_dir() / "history").glob("api_manifest.v*.avsc"))
+    assert [p.name for p in history] == ["api_manifest.v1.avsc", "api_manifest.v2.avsc"]
 
 
 @pytest.mark.parametrize("name", sorted(set(schemas.SCHEMA_BY_FULL_NAME.values())))

@@ -83,3 +83,21 @@ def test_an_input_that_matches_no_file_is_an_error_naming_it(tmp_path, capsys, m
     error = capsys.readouterr().err
     assert str(inputs[-1]) in error and "matches no file" in error
     assert not (tmp_path / "out" / "report" / "run_report.json").exists()
+
+
+@pytest.mark.parametrize("mode,refused", [("multi_threading", True), ("in_memory", False)])
+def test_the_direct_runner_mode_that_loses_records_is_refused_before_anything_is_cleared(tmp_path, capsys, mode,
+                                                                                          refused):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.avro").write_bytes(avro_bytes("api_manifest", [manifest("M1")]))
+    previous = tmp_path / "out" / "valid" / "api_travellers"
+    previous.mkdir(parents=True)
+    (previous / "kept.avro").write_bytes(b"a previous run's output")
+    code = paxshare(["run", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--quiet", "--",
+                     "--runner=DirectRunner", f"--direct_running_mode={mode}"])
+    error = capsys.readouterr().err
+    if refused:
+        assert code == 2 and "multi_threading loses records" in error and "multi_processing" in error
+        assert (previous / "kept.avro").exists()  # refused before the previous outputs were cleared
+    else:
+        assert code == 0 and not (previous / "kept.avro").exists()

@@ -84,9 +84,18 @@ def test_an_avro_container_file_decodes_like_a_batch_input():
 
 # -- the flight book ------------------------------------------------------------------------------
 
+GIVEN = {1: "MARIE CLAIRE", 2: "LUC", 3: "ANNE", 4: "PAUL", 5: "ROSE", 6: "JEAN"}
+
+
 def _listed(message_id, function="ORIGINAL", persons=(1, 2, 3), prepared="2026-11-22T10:00:00Z"):
-    return manifest(message_id, persons=[person(i) for i in persons], message_function=function,
-                    prepared_utc=prepared)
+    """A list naming persons 1-6 of one family (no unique passenger reference): each message
+    numbers its persons from P001, so the same person has another position in another list."""
+    return manifest(message_id, persons=[person(i, given_names=GIVEN[n]) for i, n in enumerate(persons, 1)],
+                    message_function=function, prepared_utc=prepared)
+
+
+def _ids(book):
+    return sorted(book.persons.values())
 
 
 def test_a_resend_is_a_duplicate_and_not_processed_twice():
@@ -103,7 +112,7 @@ def test_a_change_supersedes_the_list_and_withdraws_who_left():
     assert change.outcome == PROCESS and change.process
     assert {(w.traveller_id, w.reason) for w in change.withdrawals} == {
         ("M1/P001", "SUPERSEDED"), ("M1/P002", "REMOVED"), ("M1/P003", "SUPERSEDED")}
-    assert sorted(book.persons.values()) == ["M2/P001", "M2/P003", "M2/P004"]
+    assert _ids(book) == ["M2/P001", "M2/P002", "M2/P003"]  # persons 1, 3 and 4 of the family
 
 
 def test_an_older_list_arriving_after_a_newer_one_is_superseded_so_order_does_not_matter():
@@ -114,7 +123,7 @@ def test_an_older_list_arriving_after_a_newer_one_is_superseded_so_order_does_no
     in_order.admit("api_manifest", second)
     reversed_order.admit("api_manifest", second)
     assert reversed_order.admit("api_manifest", first).outcome == SUPERSEDED
-    assert in_order.persons == reversed_order.persons == {"P001": "M2/P001"}
+    assert in_order.persons == reversed_order.persons and _ids(in_order) == ["M2/P001"]
 
 
 def test_cancellations_withdraw_and_a_close_out_closes():
@@ -171,6 +180,93 @@ def test_a_cancellation_received_before_the_list_it_follows_still_withdraws():
         (w.traveller_id, w.reason) for w in rebooked.withdrawals}
 
 
+def test_a_person_is_known_by_name_and_birth_date_not_by_position():
+    """Without a unique passenger reference each message numbers its persons from 1: the person
+    a cancellation names first is not the first person of the list it cancels from."""
+    book = FlightBook("F")
+    book.admit("api_manifest", _listed("M1", persons=(1, 2, 3)))
+    cancel = book.admit("api_manifest", _listed("X1", "CANCEL_RESERVATION", persons=(3,), prepared="2026-11-22T11:00:00Z"))
+    assert [(w.traveller_id, w.reason) for w in cancel.withdrawals] == [("M1/P003", "CANCELLED")]
+    referenced = FlightBook("G")  # a carrier's reference names the person, whatever the name says
+    referenced.admit("api_manifest", manifest("R1", persons=[person(1, unique_passenger_reference="U9")]))
+    renamed = manifest("R2", persons=[person(1, unique_passenger_reference="U9", surname="TREMBLAY-ROY")],
+                       prepared_utc="2026-11-22T11:00:00Z", message_function="CHANGE_PASSENGER")
+    assert [w.reason for w in referenced.admit("api_manifest", renamed).withdrawals] == ["SUPERSEDED"]
+    twins = FlightBook("H")  # namesakes born the same day on one list are two persons
+    twins.admit("api_manifest", manifest("T1", persons=[person(1), person(2)]))
+    assert _ids(twins) == ["T1/P001", "T1/P002"]
+
+
+# -- lists sent in parts (UNH +REF+01:C ... +nn:F) ------------------------------------------------
+
+def _part(message_id, number, last, persons, reference="AC1890/261123", function="ORIGINAL",
+          prepared="2026-11-22T10:00:00Z"):
+    return dict(_listed(message_id, function, persons, prepared),
+                list_part={"reference": reference, "number": number, "last": last})
+
+
+@pytest.mark.parametrize("order", list(__import__("itertools").permutations(range(3))))
+def test_the_parts_of_one_list_stand_together_in_any_arrival_order(order):
+    parts = [_part("M1", 1, False, (1, 2)), _part("M2", 2, False, (3, 4)), _part("M3", 3, True, (5,))]
+    book = FlightBook("F")
+    decisions = [book.admit("api_manifest", parts[i]) for i in order]
+    assert all(d.outcome == PROCESS and d.process and d.withdrawals == () for d in decisions)
+    assert _ids(book) == ["M1/P001", "M1/P002", "M2/P001", "M2/P002", "M3/P001"]
+    copy = FlightBook.from_state(book.to_state(), "F")  # a stream's state holds the parts too
+    assert copy.persons == book.persons and copy.lists["PASSENGER"].parts == book.lists["PASSENGER"].parts
+
+
+def test_a_list_sent_again_in_parts_replaces_every_part_of_the_older_one():
+    book = FlightBook("F")
+    for part in (_part("A1", 1, False, (1, 2)), _part("A2", 2, True, (3, 4))):
+        book.admit("api_manifest", part)
+    later = "2026-11-22T12:00:00Z"
+    first = book.admit("api_manifest", _part("B1", 1, False, (1, 3), prepared=later))
+    assert {(w.traveller_id, w.reason) for w in first.withdrawals} == {
+        ("A1/P001", "SUPERSEDED"), ("A1/P002", "REMOVED"), ("A2/P001", "SUPERSEDED"), ("A2/P002", "REMOVED")}
+    second = book.admit("api_manifest", _part("B2", 2, True, (4,), prepared=later))
+    assert second.withdrawals == ()
+    assert _ids(book) == ["B1/P001", "B1/P002", "B2/P001"]
+    # a part of the older list arriving now belongs to it, not to the new one
+    stale = book.admit("api_manifest", _part("A3", 3, True, (6,)))
+    assert stale.outcome == SUPERSEDED and "A3/P001" not in book.persons.values()
+
+
+def test_parts_join_only_their_own_list():
+    book = FlightBook("F")
+    book.admit("api_manifest", _part("A1", 1, False, (1, 2)))
+    other = book.admit("api_manifest", _part("B2", 2, True, (3,), reference="OTHER", prepared="2026-11-22T11:00:00Z"))
+    assert {w.traveller_id for w in other.withdrawals} == {"A1/P001", "A1/P002"}  # another reference: a new list
+    whole = FlightBook("G")
+    whole.admit("api_manifest", _listed("W1", persons=(1, 2)))
+    replaced = whole.admit("api_manifest", _part("P2", 2, True, (3,), prepared="2026-11-22T11:00:00Z"))
+    assert len(replaced.withdrawals) == 2  # a list sent whole has no parts to join
+    change = FlightBook("H")
+    change.admit("api_manifest", _part("A1", 1, False, (1,)))
+    assert len(change.admit("api_manifest", _part("C2", 2, True, (2,), function="CHANGE_PASSENGER",
+                                                   prepared="2026-11-22T11:00:00Z")).withdrawals) == 1
+    past = FlightBook("I")
+    past.admit("api_manifest", _part("A2", 2, True, (1,)))
+    assert len(past.admit("api_manifest", _part("A3", 3, False, (2,), prepared="2026-11-22T11:00:00Z")).withdrawals) == 1
+
+
+def test_a_close_out_in_parts_is_final_once_all_its_parts_are_in():
+    book = FlightBook("F")
+    book.admit("api_manifest", _listed("M1", persons=(1, 2, 3)))
+    closing = "2026-11-23T08:00:00Z"
+    book.admit("api_manifest", _part("C1", 1, False, (1,), function="CLOSE_ON_BOARD", prepared=closing))
+    rest = book.admit("api_manifest", _part("C2", 2, True, (2,), function="CLOSE_ON_BOARD", prepared=closing))
+    assert rest.outcome == PROCESS and rest.closes
+    assert _ids(book) == ["C1/P001", "C2/P001"]
+    after = book.admit("api_manifest", _part("L1", 1, True, (3,), prepared="2026-11-23T09:00:00Z"))
+    assert after.outcome == LATE
+
+
+def test_a_batch_run_keeps_every_part_of_a_list():
+    parts = [_part("M2", 2, True, (3,)), _part("M1", 1, False, (1, 2))]
+    assert flights.withdrawals_of_flight("F", parts) == []
+
+
 def test_a_kafka_record_becomes_a_timestamped_message_named_by_its_offset():
     from pipelines.io.kafka import KafkaMessage
     from pipelines.io.stream_transforms import _kafka_message
@@ -217,7 +313,7 @@ def test_replay_lands_each_message_whole(tmp_path):
 
 
 def _crew(message_id, function="ORIGINAL", persons=(1, 2), prepared="2026-11-22T09:00:00Z"):
-    crew = [dict(person(i), person_id=f"C{i:03d}") for i in persons]
+    crew = [dict(person(i), person_id=f"C{i:03d}", surname="CREW", given_names=GIVEN[i]) for i in persons]
     return manifest(message_id, persons=crew, message_function=function, prepared_utc=prepared,
                     message_type="CREW_LIST")
 

@@ -47,6 +47,13 @@ class Message:
     message_type: str | None = None
     version: str | None = None
     reference: str | None = None
+    #: UNH common access reference (0068): relates the messages of one business case, here the
+    #: parts of one list sent in several messages
+    common_access_reference: str | None = None
+    #: UNH status of the transfer (S010): this message's number in the sequence (0070) ...
+    transfer_number: int | None = None
+    #: ... and whether it is the final one (0073: F final, True; C more follow, False; else None)
+    transfer_last: bool | None = None
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -103,6 +110,7 @@ def _identify(message: Message) -> None:
     unh = message.unh
     if unh is not None:
         message.reference = blank_to_none(unh.get(0, 0))
+        _read_transfer(message, unh)
         kind = (blank_to_none(unh.get(1, 0)) or "").upper()
         parts = [part.strip() for part in unh.element(1)[1:]]
         if kind == PNRGOV:
@@ -129,6 +137,25 @@ def _identify(message: Message) -> None:
         message.message_type = PAXLST
     if message.message_type:
         message.warnings.append(f"message type not stated; {message.message_type} recognised from its segments")
+
+
+def _read_transfer(message: Message, unh: Segment) -> None:
+    """UNH elements 3 and 4: ``+REF+02:C``. A list too long for one message is sent in parts that
+    share the common access reference, numbered 01, 02, ... and marked C (more follow) or F (the
+    final part); many carriers send only the number. A number that is not one is a warning."""
+    message.common_access_reference = blank_to_none(unh.get(2, 0))
+    number, flag = unh.get(3, 0).strip(), unh.get(3, 1).strip().upper()
+    if not number and not flag:
+        return
+    if not number.isdigit() or int(number) < 1:
+        message.warnings.append(f"line {unh.line}: UNH sequence of transfers {number!r} is not a part number; "
+                                "the message is read as a whole list")
+        return
+    message.transfer_number = int(number)
+    if flag in ("C", "F"):
+        message.transfer_last = flag == "F"
+    elif flag:
+        message.warnings.append(f"line {unh.line}: UNH first and last transfer {flag!r} is neither C nor F")
 
 
 def split_messages(tokens: Tokenized) -> list[Message]:

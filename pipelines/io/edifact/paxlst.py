@@ -321,7 +321,7 @@ class _Builder:
         flight["in_transit"] = bool(roles) and all(role.startswith("IN_TRANSIT") for role in roles)
         envelope = message.envelope
         return {
-            "schema_version": 2,
+            "schema_version": 3,
             "message_id": self.message_id,
             "sender": envelope.sender or envelope.group_sender or "UNKNOWN",
             "sender_contact": "; ".join(self.contact) or None,
@@ -335,7 +335,16 @@ class _Builder:
             "persons": self.persons,
             "warnings": self.warnings + describe_unmapped(self.unmapped),
             "source_format": message.source_format(),
+            "list_part": self._list_part(),
         }
+
+    def _list_part(self) -> dict | None:
+        """Which part of a list sent in several messages this one is (UNH 0068 and S010)."""
+        message = self.message
+        if message.transfer_number is None:
+            return None
+        return {"reference": message.common_access_reference, "number": message.transfer_number,
+                "last": message.transfer_last}
 
     def _flight(self) -> dict:
         groups = self.flights
