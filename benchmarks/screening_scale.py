@@ -142,9 +142,11 @@ def _memory_mb() -> dict:
     return {"rss": info.rss / 2**20, "pss": info.pss / 2**20, "uss": info.uss / 2**20}
 
 
-def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results, done) -> None:
+def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results, done, every_row=False) -> None:
     """One worker: (forked) take the screener built before the fork, or (spawned) load the list and
-    build its own; warm up, time the alert pass, then the quality pass."""
+    build its own; warm up, time the alert pass, then the quality pass. ``every_row``: each row
+    also lists every candidate of both passes (entry, score, alert, explanation), so that two runs
+    can be compared candidate by candidate (``--rows-out``)."""
     from pipelines.screening.normalise.dates import parse_date
     from pipelines.screening.normalise.names import name_form
     from pipelines.screening.lists.watchlist import traveller_from_api
@@ -161,8 +163,9 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
     travellers = [traveller_from_api(r) for r, _ in mine]
     barrier.wait()
     started = time.perf_counter()
+    alert_pass = []
     for start in range(0, len(travellers), _BATCH):
-        screener.screen_many(travellers[start:start + _BATCH], min_score=cutoff)
+        alert_pass.extend(screener.screen_many(travellers[start:start + _BATCH], min_score=cutoff))
     elapsed = time.perf_counter() - started
     # quality pass: every candidate down to min_score
     screener.names_compared = 0
@@ -191,6 +194,9 @@ def _worker(list_path, warm, mine, min_score, want_diagnostics, barrier, results
                                                 "dated": "date_of_birth:" in top.explanation,
                                                 "document": "document:" in top.explanation,
                                                 "text": top.explanation}}
+        if every_row:
+            row["candidates"] = {name: [[c.entry_id, c.score, c.alert, c.explanation] for c in found_]
+                                 for name, found_ in (("alert_pass", alert_pass[len(rows)]), ("min_score", candidates))}
         if planted_id is not None:
             mine_c = next((c for c in candidates if c.entry_id == planted_id), None)
             row["planted"] = {"score": None if mine_c is None else mine_c.score,
@@ -240,8 +246,8 @@ def run_one(size: int, args) -> dict:
     here = _SHARED is not None
     forked = args.workers - 1 if here else args.workers
     barrier, results, done = context.Barrier(args.workers), context.Queue(), context.Barrier(args.workers + (not here))
-    work = [(str(list_path), warm_shares[i], shares[i], args.min_score, True, barrier, results, done)
-            for i in range(args.workers)]
+    work = [(str(list_path), warm_shares[i], shares[i], args.min_score, True, barrier, results, done,
+             bool(args.rows_out)) for i in range(args.workers)]
     processes = [context.Process(target=_worker, args=work[i]) for i in range(forked)]
     for process in processes:
         process.start()

@@ -138,3 +138,17 @@ def test_the_key_rules_make_the_keys_they_state():
     assert any(k.startswith("C|") for k in asked) and not any(k.startswith("W|") for k in asked)
     assert not entry_keys([name_form("SMITH", "BILL")], [], blocking_settings({"token_pairs": False})) & \
         {k for k in asked if k.startswith("P|")}
+
+
+def test_one_part_codes_made_from_their_parts_are_those_of_the_spelled_keys():
+    from pipelines.screening.engine.compiled.keycodes import (deletion_codes, deletion_keys, document_key_codes,
+                                                              document_keys, kind_codes)
+    rules = blocking_settings()
+    for number in ("X1234567", "AB99", "123456"):
+        for one_edit in (True, False):
+            assert document_key_codes(number, one_edit) == tuple(code_of(k) for k in document_keys(number, one_edit))
+    form = name_form("KOWALCZYK", "MARIA")
+    for query in (True, False):
+        assert sorted(deletion_codes(form.tokens, form.particles, query, rules)) == \
+            sorted(code_of(k) for k in deletion_keys(form.tokens, form.particles, query, rules))
+    assert kind_codes("E", ("ABC", "AB")) == [code_of("E|ABC"), code_of("E|AB")] and kind_codes("X", ()) == []

@@ -1,8 +1,10 @@
 """The candidate cap's ranking (``lookup._rank``), against its definition written out in Python:
 an entry born on the traveller's date first, then most shared keys, then the cheap score of the
 entry's best listed date, then list position; the
-first ``max_candidates`` kept, the rest counted. The compiled one scores only the entries that
-can make the cut and reads a packed date per entry; neither may change what it keeps."""
+first ``max_candidates`` kept, the rest counted. The compiled one counts entries in a small
+hash table, scores only the entries that can make the cut, reads a packed date per entry and
+reads none for entries whose listed years miss the traveller's; none of that may change what it
+keeps."""
 
 import numpy as np
 
@@ -49,10 +51,14 @@ def test_rank_keeps_what_its_definition_keeps():
         known = bool(rng.integers(0, 4))
         date = (int(rng.integers(1949, 1961)), int(rng.integers(0, 3)), int(rng.integers(0, 3)))
         missing_value = float(rng.uniform(-0.3, 0.1))
-        counter, touched = np.zeros(n_entries, np.int32), np.zeros(n_entries, np.int32)
+        # per posting: 0 only where the entry's listed years miss the traveller's (or it has none),
+        # as the look-up marks them; 1 where they may hold it (some of them marked 1 all the same,
+        # as the look-up does for blocks whose years it does not read)
+        covers = np.array([any(d[0] == date[0] for d in dobs[p]) for p in found.tolist()], np.uint8)
+        year_may = covers | (rng.random(found.size) < 0.3).astype(np.uint8)
+        table = np.zeros(4 * found.size + 16, np.int64)
         out, stats = np.zeros(found.size, np.int32), np.zeros(4, np.int64)
-        n = lookup._rank(found, found.size, counter, touched, cap, out, 0, known, *date, single, offsets, year, month,
+        n = lookup._rank(found, year_may, found.size, table, cap, out, 0, known, *date, single, offsets, year, month,
                          day, adjust, missing, missing_value, stats)
         kept, cut = expected(found, cap, known, date, missing_value)
         assert out[:n].tolist() == kept and stats[3] == cut and stats[2] == (cut > 0)
-        assert not counter.any()  # left clean for the next look-up

@@ -322,3 +322,67 @@ def test_a_near_common_name_with_the_same_date_and_another_nationality_is_review
         assert found["SAME"].alert
         agree = {c.entry_id: c for c in screener.screen(traveller("JOHNSON", "JAMES", dob="1987-04-24", nat="GBR"))}
         assert agree["NEAR"].alert
+
+
+def test_name_parts_of_one_culture_go_together():
+    from pipelines.screening.normalise.name_frequency import joint_share, population_profile, population_share
+
+    def part(token):
+        return population_share(token), population_profile(token)
+    # RAHUL and SHARMA are both South Asian names: people carrying both are that culture's share
+    # times each part's share within it, many times the product of their shares of everyone
+    product = population_share("RAHUL") * population_share("SHARMA")
+    assert joint_share([part("RAHUL"), part("SHARMA")]) > 5 * product
+    # names of two cultures are carried too: never less than the product
+    assert joint_share([part("RAHUL"), part("TREMBLAY")]) == population_share("RAHUL") * population_share("TREMBLAY")
+    # a part no table knows counts independently; an estimate above a part's table share keeps its
+    # spread over cultures
+    assert joint_share([part("RAHUL"), (1e-5, {})]) == population_share("RAHUL") * 1e-5
+    doubled = joint_share([(2 * population_share("RAHUL"), population_profile("RAHUL")), part("SHARMA")])
+    assert abs(doubled - 2 * joint_share([part("RAHUL"), part("SHARMA")])) < 1e-12
+
+
+def test_a_weak_date_of_a_name_common_in_one_culture_is_reviewed_at_any_list_size():
+    # RAHUL SHARMA with the birth year keyed wrong: the product of the parts' shares of everyone
+    # made it rare enough to alert on a short list (while a national list's own counts showed
+    # it common); within its culture it is common, on every list. A name of two cultures
+    # with the same date still alerts.
+    entries = [make_entry("TYPO", surname="SHARMA", given="RAHUL", dobs=["1981-07-08"]),
+               make_entry("MIXED", surname="TREMBLAY", given="RAHUL", dobs=["1981-07-08"])]
+    for screener in _both_engines(entries):
+        found = {c.entry_id: c for c in screener.screen(traveller("SHARMA", "RAHUL", dob="1980-07-08"))}
+        assert not found["TYPO"].alert and found["TYPO"].score == 0.77
+        mixed = {c.entry_id: c for c in screener.screen(traveller("TREMBLAY", "RAHUL", dob="1980-07-08"))}
+        assert mixed["MIXED"].alert
+
+
+def test_the_tables_coverage_of_the_lists_names_is_measured_on_the_list():
+    from pipelines.screening.normalise.name_frequency import population_share
+    # half the listed people carry a surname the population table lists (SMITH), half one it does
+    # not: the table's shares are of the people whose names it lists, so they count half
+    def entries(n):
+        return [make_entry(f"E{i}", surname="SMITH" if i % 2 else "QUVIRANTEL" + "ABCDEFGHIJ"[i % 10] * (1 + i % 7),
+                           given="JOHN", dobs=["1970-01-01"]) for i in range(n)]
+    surname, given = Screener(entries(1200))._table_coverage()
+    assert abs(surname - 0.5) < 0.01 and given == 1.0
+    assert Screener(entries(1200))._table_share("SMITH") < 0.51 * population_share("SMITH")
+    # too few names to measure (a short list of cases): the table counts as covering everyone
+    assert Screener(entries(900))._table_coverage() == (1.0, 1.0)
+
+
+def test_a_part_the_table_knows_counts_as_common_on_a_big_list_as_on_a_small_one():
+    # on a list broad enough for its counts to stand for the population, SHARMA carried by many
+    # listed people used to replace the table's share (the larger of the two): the same name
+    # then counted as commoner on a big list. A part the table knows keeps the table's share.
+    import re
+    broad = {"comparisons": {"name": {"population_sample_min_entries": 10}}}
+
+    def namesakes(sharmas):
+        entries = [make_entry("TYPO", surname="SHARMA", given="RAHUL", dobs=["1981-07-08"])]
+        entries += [make_entry(f"S{i}", surname="SHARMA", given=g, dobs=[f"19{40 + i % 50}-01-0{1 + i % 9}"])
+                    for i, g in zip(range(sharmas), ["ANIL", "SUNITA", "VIKRAM", "PRIYA"] * 100)]
+        entries += [make_entry(f"F{i}", full=f"FILLER{i} PERSON{i}") for i in range(40)]
+        found = {c.entry_id: c for c in Screener(entries, load_settings(overrides=broad)).screen(
+            traveller("SHARMA", "RAHUL", dob="1980-07-08"))}
+        return re.search(r"about ([\d,]+) people expected", found["TYPO"].explanation).group(1)
+    assert namesakes(2) == namesakes(200)

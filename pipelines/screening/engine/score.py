@@ -34,8 +34,9 @@ from pipelines.screening.normalise.countries import to_alpha3
 from pipelines.screening.normalise.dates import DOB_LEVELS, DOB_ORDER, dob_level, parse_date
 from pipelines.screening.normalise.documents import LOST_STOLEN, compare_document
 from pipelines.screening.engine.index import CandidateIndex, people_carrying
-from pipelines.screening.normalise.name_frequency import population_share
-from pipelines.screening.normalise.names import is_particle, name_form, skeleton
+from pipelines.screening.normalise.name_frequency import (joint_share, population_profile, population_share,
+                                                          surname_share)
+from pipelines.screening.normalise.names import is_particle, name_form, particle_flags, skeleton
 from pipelines.screening.engine import spec
 from pipelines.screening.engine.settings import Settings, alerts, default_settings
 from pipelines.screening.engine.tables import ScoringTables
@@ -74,6 +75,12 @@ class Candidate:
 #: is one other date of the year, as likely by chance as the same date, and rarer as a keying error)
 WEAK_DOB_LEVELS = frozenset({"partial_agree", "placeholder_agree", "day_or_month_typo", "month_differs", "year_typo",
                              "year_off_by_one", "day_month_swap"})
+
+
+#: the population table's coverage of the list's names (:meth:`Screener._table_coverage`) is
+#: measured on at most this many entries, and only from this many names with surname fields
+_COVERAGE_SAMPLE = 50_000
+_COVERAGE_MIN_PEOPLE = 1_000
 
 
 def best_dob_level(dob: tuple, entry_dobs) -> str:
@@ -209,6 +216,7 @@ class Screener:
         self._sound_people = float(name.common_sound_people)
         self._loose_by_traveller = name.loose_name_by_traveller_spelling
         self._list_people = max(1, len(self.index))
+        self._coverage: tuple[float, float] | None = None  # _table_coverage, measured when first needed
         #: per entry position: () when a spelling has a rare token, else its spellings' letter counts
         self._weak_cache: dict[int, tuple[int, ...]] = {}
         self._skeletons: Counter | None = None  # _skeleton_people, made when first needed
@@ -346,40 +354,48 @@ class Screener:
         """How many people of the travelling population are expected to carry the name parts this
         comparison agrees on: ``travelling_population`` x the agreeing parts' shares.
 
-        A part's share is its population share (:mod:`name_frequency`), of the list's spelling
-        or of the traveller's, the larger (a list spelling in another script is a consonant
-        spelling no table knows; the passport spelling is a name); a part joined from several
-        tokens is as rare as its rarest token; a part that agrees only by sound, spelling or
-        nickname is ``near_part_factor`` times as common (the spellings near it agree as well).
-        The list's own share of a part (:meth:`_listed_share`, when at least
-        ``population_part_min_people`` listed people carry it; a part that agrees only by sound
-        or spelling, ``near_part_by_sound``: every listed token with its consonant skeleton) may
-        stand for its population share, for one part at a time: parts the list carries together are often one person's
-        (a listed person's aliases, a family), so two of them are not independent evidence.
-        Only the ``independent_name_parts`` rarest parts are multiplied: given names go together
-        (``JOSE LUIS``, ``MARIE CLAUDE``), so a third part does not make a name a hundred times
-        rarer. Infinite when no part agrees strongly. ``listed_only``: only estimates in which
-        the list's own share of a part stands for it (0 when the list carries no agreeing part
-        often enough to say)."""
+        A part's share is its population share (:meth:`_table_share`: the table's, scaled by
+        the table's coverage of the list's names), of the list's spelling or of the traveller's,
+        the larger (a list spelling in another script is a consonant spelling no table knows; the
+        passport spelling is a name); a part joined from several tokens is as rare as its rarest
+        token; a part that agrees only by sound, spelling or nickname is ``near_part_factor``
+        times as common (the spellings near it agree as well). For a part the table does not
+        know, the list's own share (:meth:`_listed_share`, when at least
+        ``population_part_min_people`` listed people carry it) may stand for its population
+        share; for a part agreeing only by sound or spelling (``near_part_by_sound``) so may the
+        list's share of every token with its consonant skeleton. A part the table knows keeps
+        the table's share whatever the list's size (a list's count of it took the larger of the
+        two on big lists only, so the same name counted as commoner there). One part at a time:
+        parts the list carries together are often one person's (a listed person's aliases, a
+        family), so two of them are not independent evidence. Only the
+        ``independent_name_parts`` rarest parts are combined, within each culture of the table
+        (:func:`name_frequency.joint_share`: a given name and a surname of one culture go
+        together): given names go together too (``JOSE LUIS``, ``MARIE CLAUDE``), so a third
+        part does not make a name a hundred times rarer. Infinite when no part agrees strongly.
+        ``listed_only``: only estimates in which the list's own share of a part stands for it (0
+        when the list carries no agreeing part often enough to say)."""
         entry_tokens = best._entry.tokens
         loose = best._entry.loose
         # as a population estimate a list's share needs a few carriers (a part no table knows is
         # carried by 5 of a million listed people when ~2,000 travellers carry it)
         least = self._list_share_min if listed_only else self._estimate_share_min
-        shares, listed = [], []
+        shares, listed, profiles = [], [], []
         for q_text, e_text, sim, level in best.pairs:
             if sim < 0.7 or level == "initial" or level == "initials" or is_particle(e_text):
                 continue
             parts = (e_text,) if e_text in entry_tokens else tuple(t for t in entry_tokens if t in e_text) or (e_text,)
-            share = min(population_share(token) for token in parts)
-            if " " not in q_text:
-                share = max(share, population_share(q_text))
+            share, token = min((self._table_share(token), token) for token in parts)
+            if " " not in q_text and self._table_share(q_text) > share:
+                share, token = self._table_share(q_text), q_text
+            profiles.append(population_profile(token))
             factor = 1.0 if level == "exact" else self._near_factor
             shares.append(min(1.0, share * factor))
             # a list spelling in another script is syllables or consonants: the list's count of the
             # traveller's (Latin) spelling says how many listed people carry the name part
             on_list = self._listed_share(q_text, least) if loose and " " not in q_text else \
                 min(self._listed_share(token, least) for token in parts)
+            if profiles[-1] and not listed_only:
+                on_list = 0.0  # the table knows the part: its share does not change with the list's size
             if self._near_by_sound and level != "exact" and not loose and " " not in q_text and " " not in e_text:
                 sounding = max(self._skeleton_people(q_text), self._skeleton_people(e_text))
                 if sounding >= least:
@@ -387,19 +403,61 @@ class Screener:
             listed.append(min(1.0, max(share, on_list) * factor))
         if not shares:
             return float("inf")
-        best_product = 0.0 if listed_only else self._combined(shares)
+        best_product = 0.0 if listed_only else self._combined(shares, profiles)
         for i, share in enumerate(listed):
             if share > shares[i]:
-                best_product = max(best_product, self._combined(shares[:i] + [share] + shares[i + 1:]))
+                best_product = max(best_product, self._combined(shares[:i] + [share] + shares[i + 1:], profiles))
         return best_product * self._population
 
-    def _combined(self, shares: list[float]) -> float:
-        """The share of people carrying every part: the product of the ``independent_name_parts``
-        rarest parts' shares."""
-        product = 1.0
-        for share in sorted(shares)[:self._independent_parts]:
-            product *= share
-        return product
+    def _table_share(self, token: str) -> float:
+        """A name part's population share (:mod:`name_frequency`), its surname and given-name
+        shares each scaled by the table's coverage of the list's names (:meth:`_table_coverage`)."""
+        share = population_share(token)
+        if not share:
+            return 0.0
+        surname, given = self._table_coverage()
+        as_surname = surname_share(token)
+        return surname * as_surname + given * (share - as_surname)
+
+    def _table_coverage(self) -> tuple[float, float]:
+        """The share of the list's people whose surname the population table lists, and whose
+        first given name it lists (names given in surname and given-name fields, Latin script;
+        a sample of at most ``_COVERAGE_SAMPLE`` entries spread over the list).
+
+        A frequency table lists the common names, most common first, and its shares are of the
+        people whose name it lists: a census table states what share of the population that is
+        (the US census of 2010 lists the surnames of about 90%), the generator's tables list the
+        surnames of about 55%. A table's share of a part is that coverage times the part's share
+        among the names listed; measured on the list, a proportion over thousands of people, it
+        is the same on a list of ten thousand entries as on a million. Under
+        ``_COVERAGE_MIN_PEOPLE`` such names (a short list of cases, or full names only) the
+        table counts as covering everyone."""
+        coverage = self._coverage
+        if coverage is None:
+            forms, counted, surnames, givens = self.index.forms, 0, 0, 0
+            step = max(1, len(forms) // _COVERAGE_SAMPLE)
+            for position in range(0, len(forms), step):
+                form = forms[position][0] if forms[position] else None
+                if form is None or form.loose or all(form.surname) or not any(form.surname):
+                    continue
+                flags = particle_flags(form)
+                surname = [t for t, s, p in zip(form.tokens, form.surname, flags) if s and not p]
+                given = [t for t, s, p in zip(form.tokens, form.surname, flags) if not s and not p]
+                if not surname or not given:
+                    continue
+                counted += 1
+                surnames += all(surname_share(t) > 0.0 for t in surname)
+                givens += population_share(given[0]) - surname_share(given[0]) > 0.0
+            coverage = (surnames / counted, givens / counted) if counted >= _COVERAGE_MIN_PEOPLE else (1.0, 1.0)
+            self._coverage = coverage
+        return coverage
+
+    def _combined(self, shares: list[float], profiles: list[dict]) -> float:
+        """The share of people carrying every part: the ``independent_name_parts`` rarest parts'
+        shares combined as :func:`name_frequency.joint_share` does (within each culture of the
+        population table, at least their product)."""
+        rarest = sorted(range(len(shares)), key=shares.__getitem__)[:self._independent_parts]
+        return joint_share([(shares[i], profiles[i]) for i in rarest])
 
     def _listed_namesakes(self, form, best) -> float:
         """Different listed people carrying exactly the traveller's name or exactly the entry's

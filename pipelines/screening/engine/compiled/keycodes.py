@@ -40,7 +40,7 @@ from pipelines.screening.normalise.nicknames import variants
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "deletion_keys",
            "document_code", "document_keys", "documents_codes", "forget_list_edit_keys", "is_initial", "neighbourhood",
-           "one_part_codes", "real_positions", "second_letter"]
+           "kind_codes", "one_part_codes", "real_positions", "second_letter"]
 
 #: key kind letter -> number mixed into the code (``C`` with one part and with two are different
 #: keys in the string form too: ``C|BLG`` vs ``C|BLG|BM``)
@@ -247,6 +247,23 @@ def one_part_codes(keys) -> tuple[int, ...]:
     return tuple(_one_part_codes(kinds, hashes).tolist())
 
 
+@numba.njit(cache=True, nogil=True)
+def _one_kind_codes(kind, hashes):
+    out = np.empty(hashes.size, dtype=np.int64)
+    for i in range(hashes.size):
+        out[i] = _code(kind, hashes[i], 0)
+    return out
+
+
+def kind_codes(kind: str, parts) -> list[int]:
+    """:func:`code_of` of the one-part keys ``<kind>|<part>`` for each of ``parts``, without
+    spelling the keys out (a traveller's document and one-edit keys: a dozen strings each)."""
+    if not parts:
+        return []
+    hashes = np.fromiter(map(hash, parts), dtype=np.int64, count=len(parts))
+    return _one_kind_codes(KIND[kind], hashes).tolist()
+
+
 # ----------------------------------------------------------------------------------------------
 # gathering a batch's parts (Python, mostly cached per token)
 
@@ -352,7 +369,12 @@ def document_keys(number: str, one_edit: bool) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=200_000)
 def _document_codes(number: str, one_edit: bool) -> tuple[int, ...]:
-    return one_part_codes(document_keys(number, one_edit))
+    # the codes of document_keys(number, one_edit), in its order
+    if not number:
+        return ()
+    if not one_edit or len(number) < MIN_EDIT_DOCUMENT:
+        return tuple(kind_codes("D", (number,)))
+    return tuple(kind_codes("D", (number,)) + kind_codes("X", neighbourhood(number)))
 
 
 def document_key_codes(number: str, one_edit: bool) -> tuple[int, ...]:
@@ -393,7 +415,7 @@ def deletion_keys(tokens: tuple[str, ...], particles: tuple[bool, ...], query: b
 
 @functools.lru_cache(maxsize=200_000)
 def _token_deletion_codes(token: str) -> tuple[int, ...]:
-    return one_part_codes(["E|" + v for v in neighbourhood(token)])
+    return tuple(kind_codes("E", neighbourhood(token)))  # the codes of "E|" + each
 
 
 def forget_list_edit_keys() -> None:

@@ -88,7 +88,7 @@ def _prior_of_level(known, level, dob_adjust, missing_level, missing_value):
 
 
 @numba.njit(cache=True, nogil=True)
-def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, ty, tm, td, single_dob, dob_offsets,
+def _rank(found, year_may, n_found, table, max_candidates, out, out_at, known, ty, tm, td, single_dob, dob_offsets,
           dob_year, dob_month, dob_day, dob_adjust, missing_level, missing_value, stats):
     """Count how many blocks each entry is in; write up to ``max_candidates`` entries, the most
     likely first: an entry listed with the traveller's very date of birth before any other (among
@@ -98,24 +98,50 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, 
     total order: which entries the cap keeps never depends on sort internals). What the cap drops
     is counted in ``stats``.
 
+    ``year_may`` (per found posting): 0 when the entry's listed birth years are known not to
+    include the traveller's (an entry without a date, a span of years that misses it), 1 when
+    they may. Entries are counted in a small open-addressing table (``table``: scratch, at least
+    twice ``n_found``), which stays in the core's cache, where a counter per listed entry was a
+    cache miss per posting at a million entries.
+
     Over the cap, only entries sharing at least as many keys as the ``max_candidates``-th most
     sharing one, or born on the traveller's date, can be kept: the others' dates are read only to
-    find that date (one packed read an entry), and only the keepable are scored and sorted."""
+    find that date (one packed read an entry), and only for entries whose years may hold it; only
+    the keepable are scored and sorted."""
+    size = 16
+    bits = 4
+    while size < 2 * n_found:
+        size <<= 1
+        bits += 1
+    mask = size - 1
+    for h in range(size):
+        table[h] = -1
+    touched = np.empty(n_found, dtype=np.int32)
+    shared = np.empty(n_found, dtype=np.int64)
+    may = np.zeros(n_found, dtype=np.bool_)
     n_touched = 0
+    most = 0
     for i in range(n_found):
         p = found[i]
-        if counter[p] == 0:
-            touched[n_touched] = p
-            n_touched += 1
-        counter[p] += 1
-    shared = np.empty(n_touched, dtype=np.int64)
-    most = 0
+        h = ((np.int64(p) * np.int64(2654435761)) & np.int64(0xFFFFFFFF)) >> (32 - bits)
+        while True:
+            slot = table[h]
+            if slot < 0:
+                table[h] = n_touched
+                touched[n_touched] = p
+                shared[n_touched] = 1
+                may[n_touched] = year_may[i] != 0
+                n_touched += 1
+                break
+            if touched[slot] == p:
+                shared[slot] += 1
+                if year_may[i] != 0:
+                    may[slot] = True
+                break
+            h = (h + 1) & mask
     for i in range(n_touched):
-        c = counter[touched[i]]
-        counter[touched[i]] = 0
-        shared[i] = c
-        if c > most:
-            most = c
+        if shared[i] > most:
+            most = shared[i]
     least = 0  # fewest shared keys an entry that can be kept has
     n_kept = n_touched
     if n_touched > max_candidates:
@@ -129,13 +155,15 @@ def _rank(found, n_found, counter, touched, max_candidates, out, out_at, known, 
             if n_kept >= max_candidates:
                 break
             least -= 1
+    # the traveller's very date is possible only with a full date (dob_level's "exact")
+    full_date = known and tm != 0 and td != 0
     keys = np.empty(n_touched if known else n_kept, dtype=np.int64)
     big = np.int64(1) << 32
     not_that_day = np.int64(1) << 62  # above every (shared keys, cheap score, position) part
     k = 0
     for i in range(n_touched):
-        if shared[i] < least and not known:
-            continue
+        if shared[i] < least and not (full_date and may[i]):
+            continue  # cannot be kept: under the keys cut-off and not born on the traveller's date
         p = touched[i]
         level = missing_level
         if known:
@@ -171,15 +199,18 @@ def _first_above(values, lo, hi, value):
 
 
 @numba.njit(cache=True, nogil=True)
-def _read_run(ids, post_lo, post_hi, undated, b_hi, span, low, high, limit, scratch, n_found, block_at):
+def _read_run(ids, post_lo, post_hi, undated, b_hi, span, low, high, limit, scratch, scratch_may, year, n_found,
+              block_at):
     """Append a block's dated postings (from ``undated`` on) whose listed years reach
-    [``low``, ``high``]; stop once the block is over ``limit``. Returns the new ``n_found``."""
+    [``low``, ``high``], each with whether its years include ``year`` (``scratch_may``); stop once
+    the block is over ``limit``. Returns the new ``n_found``."""
     for j in range(_first_above(post_lo, undated, b_hi, low - span - 1), b_hi):
         if post_lo[j] > high:
             break
         if post_hi[j] >= low:
             if n_found < scratch.size:
                 scratch[n_found] = ids[j]
+                scratch_may[n_found] = 1 if (post_lo[j] <= year and post_hi[j] >= year) else 0
             n_found += 1
             if n_found - block_at > limit:
                 break  # over the limit already: whatever follows does not matter
@@ -187,9 +218,38 @@ def _read_run(ids, post_lo, post_hi, undated, b_hi, span, low, high, limit, scra
 
 
 @numba.njit(cache=True, nogil=True)
-def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
-                want_documents, known, birth_year, month, day, window, max_block, max_initial, max_candidates, counter,
-                touched, scratch, out, out_at, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
+def _probe(directory, index_keys, starts, ids, post_lo, q_hashes, lo, hi, slots, ends, sink):
+    """Find one traveller's keys ``q_hashes[lo:hi]`` in the index: ``slots[k]`` the key's block,
+    -1 when the index has no such key. In phases, each over all the keys: the directory, then the
+    keys, then the block starts, then the blocks' first postings. A key's reads depend on one
+    another (directory, keys, starts, postings), so key after key each waited for its cache
+    misses in turn (three or four a key, ~66 keys a traveller at a million entries); within a
+    phase the reads are independent, and the core overlaps their misses. The last two phases
+    only bring lines into the cache for the look-up that follows (``sink`` keeps the reads)."""
+    for k in range(lo, hi):
+        bucket = (q_hashes[k] >> _DIRECTORY_SHIFT) + _DIRECTORY_HALF
+        slots[k] = directory[bucket]
+        ends[k] = directory[bucket + 1]
+    for k in range(lo, hi):
+        h = q_hashes[k]
+        slot, end = slots[k], ends[k]
+        while slot < end and index_keys[slot] < h:
+            slot += 1
+        slots[k] = slot if slot < end and index_keys[slot] == h else -1
+    touch = np.int64(0)
+    for k in range(lo, hi):
+        if slots[k] >= 0:
+            ends[k] = starts[slots[k]]
+    for k in range(lo, hi):
+        if slots[k] >= 0:
+            touch += ids[ends[k]] + post_lo[ends[k]]
+    sink[0] += touch
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup_one(slots, starts, ids, post_lo, post_hi, block_span, q_kinds, lo, hi,
+                want_documents, known, birth_year, month, day, window, max_block, max_initial, max_candidates, table,
+                scratch, scratch_may, out, out_at, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
                 missing_level, missing_value, stats):
     """One traveller's name keys (or document keys): their blocks, limited, narrowed, ranked, capped.
 
@@ -207,13 +267,8 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
         kind = q_kinds[k]
         if (kind == _KIND_DOCUMENT) != want_documents:
             continue
-        h = q_hashes[k]
-        bucket = (h >> _DIRECTORY_SHIFT) + _DIRECTORY_HALF
-        slot = directory[bucket]
-        end = directory[bucket + 1]
-        while slot < end and index_keys[slot] < h:
-            slot += 1
-        if slot >= end or index_keys[slot] != h:
+        slot = slots[k]
+        if slot < 0:
             continue
         b_lo, b_hi = starts[slot], starts[slot + 1]
         limit = max_initial if kind == _KIND_INITIAL else max_block
@@ -227,15 +282,18 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
                 for j in range(b_lo, undated):
                     if n_found < scratch.size:
                         scratch[n_found] = ids[j]
+                        scratch_may[n_found] = 0  # no date: never the traveller's
                     n_found += 1
             if n_found - block_at <= limit:
                 n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year - window,
-                                    birth_year + window, limit, scratch, n_found, block_at)
+                                    birth_year + window, limit, scratch, scratch_may, birth_year, n_found,
+                                    block_at)
             size = n_found - block_at
         elif size <= limit:
             for j in range(b_lo, b_hi):
                 if n_found < scratch.size:
                     scratch[n_found] = ids[j]
+                    scratch_may[n_found] = 1  # years not read here: the date is checked if need be
                 n_found += 1
         if size > limit:
             n_found = block_at
@@ -245,10 +303,10 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
             undated = _first_above(post_lo, b_lo, b_hi, _NO_YEAR_LO)
             narrow = 1 if (window < 0 or window > 1) else window
             n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year - narrow,
-                                birth_year + narrow, limit, scratch, n_found, block_at)
+                                birth_year + narrow, limit, scratch, scratch_may, birth_year, n_found, block_at)
             if n_found - block_at > limit and narrow > 0:
                 n_found = _read_run(ids, post_lo, post_hi, undated, b_hi, block_span[slot], birth_year, birth_year,
-                                    limit, scratch, block_at, block_at)
+                                    limit, scratch, scratch_may, birth_year, block_at, block_at)
             if n_found - block_at > limit:
                 n_found = block_at
                 stats[1] += 1
@@ -273,14 +331,14 @@ def _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span
         for i in range(first_block_len):
             out[out_at + i] = block[i]
         return first_block_len
-    return _rank(scratch, n_found, counter, touched, max_candidates, out, out_at, known, birth_year, month, day,
+    return _rank(scratch, scratch_may, n_found, table, max_candidates, out, out_at, known, birth_year, month, day,
                  single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level, missing_value, stats)
 
 
 @numba.njit(cache=True, nogil=True)
 def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_span, year_lo, year_hi, q_hashes, q_kinds,
                   q_offsets, known, birth_years, months, days, windows, missing_values, max_block, max_initial,
-                  max_candidates, counter, touched, scratch, single_dob, dob_offsets, dob_year, dob_month, dob_day,
+                  max_candidates, table, scratch, scratch_may, single_dob, dob_offsets, dob_year, dob_month, dob_day,
                   dob_adjust, missing_level, stats):
     """Candidate entry positions of every traveller in a batch (CSR: ``positions``, ``offsets``),
     and whether each was found by a document key. Returns (positions, by_document, offsets) or an
@@ -292,20 +350,24 @@ def _lookup_batch(directory, index_keys, starts, ids, post_lo, post_hi, block_sp
     offsets = np.zeros(n_travellers + 1, dtype=np.int64)
     docs = np.empty(max_candidates, dtype=np.int32)
     names = np.empty(max_candidates, dtype=np.int32)
+    slots = np.empty(q_hashes.size, dtype=np.int64)
+    ends = np.empty(q_hashes.size, dtype=np.int64)
+    sink = np.zeros(1, dtype=np.int64)
     at = 0
     for t in range(n_travellers):
         lo, hi = q_offsets[t], q_offsets[t + 1]
-        n_docs = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo, hi,
-                             True, False, 0, 0, 0, -1, max_block, max_initial, max_candidates, counter, touched, scratch,
-                             docs, 0, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust, missing_level,
-                             0.0, stats)
+        _probe(directory, index_keys, starts, ids, post_lo, q_hashes, lo, hi, slots, ends, sink)
+        n_docs = _lookup_one(slots, starts, ids, post_lo, post_hi, block_span, q_kinds, lo, hi,
+                             True, False, 0, 0, 0, -1, max_block, max_initial, max_candidates, table, scratch,
+                             scratch_may, docs, 0, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
+                             missing_level, 0.0, stats)
         if n_docs < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         year, window = birth_years[t], windows[t]
-        n_names = _lookup_one(directory, index_keys, starts, ids, post_lo, post_hi, block_span, q_hashes, q_kinds, lo,
-                              hi, False, known[t], year, months[t], days[t], window, max_block, max_initial,
-                              max_candidates, counter, touched, scratch, names, 0, single_dob, dob_offsets, dob_year,
-                              dob_month, dob_day, dob_adjust, missing_level, missing_values[t], stats)
+        n_names = _lookup_one(slots, starts, ids, post_lo, post_hi, block_span, q_kinds, lo, hi, False, known[t], year,
+                              months[t], days[t], window, max_block, max_initial, max_candidates, table, scratch,
+                              scratch_may, names, 0, single_dob, dob_offsets, dob_year, dob_month, dob_day, dob_adjust,
+                              missing_level, missing_values[t], stats)
         if n_names < 0:
             return positions, by_document, np.zeros(0, dtype=np.int64)
         for i in range(n_docs):
@@ -392,9 +454,7 @@ class CandidateLookup:
         self._blocks = blocks
         self._year_lo, self._year_hi = year_lo, year_hi
         n = len(dobs)
-        self._counter = np.zeros(max(n, 1), dtype=np.int32)
-        self._touched = np.zeros(max(n, 1), dtype=np.int32)
-        self._scratch = np.zeros(1 << 16, dtype=np.int32)
+        self._scratch_arrays(1 << 16)
         #: what candidate generation gave up (:data:`LOOKUP_STATS`), summed over look-ups
         self.stats = np.zeros(len(LOOKUP_STATS), dtype=np.int64)
         self.dob_offsets = read_only(csr_offsets(dobs))
@@ -408,6 +468,13 @@ class CandidateLookup:
         self._no_adjust = np.zeros(len(DOB_ORDER), dtype=np.float64)
         self._key_cache: dict = {}
         self._lock = threading.RLock()  # the look-up reuses its scratch arrays and its cache
+
+    def _scratch_arrays(self, size: int) -> None:
+        """The look-up's scratch: postings found (entry, whether its years may hold the traveller's)
+        and the ranking's table (twice as many slots)."""
+        self._scratch = np.zeros(size, dtype=np.int32)
+        self._scratch_may = np.zeros(size, dtype=np.uint8)
+        self._table = np.zeros(2 * size, dtype=np.int64)
 
     def ready(self) -> None:
         """Take the blocking arrays (waiting for them if they are still being made) and lay them
@@ -516,10 +583,10 @@ class CandidateLookup:
                 self._directory, self._keys, self._starts, self._ids, self._post_lo, self._post_hi,
                 self._block_span, self._year_lo, self._year_hi, q_hashes, q_kinds, offsets, known, years, months,
                 days, windows, missing_values, rules.max_block_size, rules.max_initial_block_size,
-                rules.max_candidates, self._counter, self._touched, self._scratch, self._single_dob, self.dob_offsets,
+                rules.max_candidates, self._table, self._scratch, self._scratch_may, self._single_dob, self.dob_offsets,
                 self.dob_year, self.dob_month, self.dob_day, adjust, self._missing_level, stats)
             if found_offsets.size:
                 break
-            self._scratch = np.zeros(self._scratch.size * 4, dtype=np.int32)  # too small: grow, retry
+            self._scratch_arrays(self._scratch.size * 4)  # too small: grow, retry
         self.stats += stats
         return positions, by_document, found_offsets
