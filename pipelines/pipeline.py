@@ -123,7 +123,7 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     extra = {}
     flagged_ids = None
     if options.watchlists:
-        candidates = _screen(travellers, validated[UNVALIDATED], options, output, in_band=sinks.flags_immediately)
+        candidates = _screen(travellers, validated[UNVALIDATED], options, output)
         extra["candidates"] = candidates
         stage_counts.append(candidates | "CountCandidates" >> CountBy("screening", lambda c: [
             "candidates", "suppressed" if c["suppressed_by"] else "alerts", f"{c['list_id']} {c['category']}"]))
@@ -158,31 +158,26 @@ def compose(records: beam.PCollection, options: PaxshareOptions, run_id: str,
     return Composed(travellers, pnrs, dead_letters, counts, validated[REASONS], merged, extra)
 
 
-def _screen(travellers, unvalidated, options: PaxshareOptions, output: str, in_band: bool = False):
+def _screen(travellers, unvalidated, options: PaxshareOptions, output: str):
     """Screen every traveller whose flight is known, valid or not, unless a cancellation names
     them (see ``message_functions``); candidates go to ``matches/`` and on to flags. A rejected
-    person's candidate says so: ScreenTravellers notes it from the rejection reasons, a side input
-    in batch; in a stream (``in_band``) the rejected travellers come with their reasons in the main
-    input, since a side input would wait for the window."""
+    person's candidate says so: the rejected travellers come with their reasons, as (traveller,
+    reasons) pairs (batch and stream alike). Both are screened where they were validated: a side
+    input of reasons, or a Flatten of the two, would make screening wait for every batch to be
+    validated and carry every traveller through the runner once more."""
     from pipelines.screening.engine.settings import load_settings
 
     settings = load_settings(options.screening_settings) if options.screening_settings else None
     # a cancellation names persons who are not travelling: they are withdrawn from their flight
     # (and their earlier flags with them), not screened again; a stream never passes such a
-    # message on, batch reads it as a list (rejected travellers come as (traveller, reasons) pairs)
+    # message on, batch reads it as a list
     travellers = travellers | "OnlyTravelling" >> beam.Filter(lambda t: names_travellers(t.get("message_function")))
-    unvalidated = unvalidated | "OnlyTravellingRejected" >> beam.Filter(
+    rejected = unvalidated | "OnlyTravellingRejected" >> beam.Filter(
         lambda pair: names_travellers(pair[0].get("message_function")))
-    if in_band:
-        rejected, reasons_by_id = unvalidated, None
-    else:
-        reasons_by_id = unvalidated | "RejectionReasonsById" >> beam.Map(lambda pair: (pair[0]["traveller_id"], pair[1]))
-        rejected = unvalidated | "RejectedTravellers" >> beam.Map(lambda pair: pair[0])
     candidates = ((travellers, rejected)
-                  | "AllScreenableTravellers" >> beam.Flatten()
                   | "ScreenTravellers" >> ScreenTravellers(
                       expand_watchlists(options.watchlists), settings=settings,
-                      cleared_path=options.cleared_travellers, rejection_reasons=reasons_by_id))
+                      cleared_path=options.cleared_travellers))
     candidates | "WriteMatches" >> WriteAvroByDate(
         f"{output}/matches", "match_candidate", lambda c: c["flight_key"].rsplit("/", 1)[-1])
     return candidates

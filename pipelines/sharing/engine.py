@@ -352,19 +352,48 @@ class SharingEngine:
             found = self._itineraries[key] = itinerary_of(legs, marked_in_transit)
         return found
 
+    def _subject(self, kind: str, record: dict) -> tuple | None:
+        """What the arrangements look at in a record: ``(source id, person kind, itinerary, flight
+        date, departure)``; None for a person named by a cancellation, who is not travelling."""
+        if kind == "API":
+            if not names_travellers(record.get("message_function")):
+                return None
+            role = record.get("person", {}).get("role") or "PASSENGER"
+            itinerary = self._itinerary(record.get("legs") or (), bool(record.get("in_transit")) or role.startswith("IN_TRANSIT"))
+            legs = record.get("legs") or [{}]
+            flight_date = record.get("flight_date") or ""
+            departure = legs[0].get("departure_utc") or (f"{flight_date}T00:00:00Z" if flight_date else "")
+            return (str(record.get("traveller_id")), _PERSON_KIND.get(role, "PASSENGER"), itinerary, flight_date,
+                    departure)
+        if kind == "PNR":  # PNRs concern passengers
+            segments = record.get("flights") or []
+            first = (segments[0].get("departure_local") or "") if segments else ""
+            flight_date = first[:10]
+            departure = f"{flight_date}T00:00:00Z" if flight_date else ""
+            return (f"{record.get('message_id')}/{record.get('record_locator')}", "PASSENGER",
+                    self._itinerary(segments), flight_date, departure)
+        raise ValueError(f"unknown data kind {kind!r}")
+
+    def _in_scope(self, kind: str, person_kind: str, itinerary: Itinerary):
+        """``(compiled arrangement, scope reason)`` for each arrangement of ``kind`` that takes
+        this kind of person on this itinerary, flagged or not."""
+        for c in self._by_kind[kind]:
+            if person_kind in c.a.persons:
+                reason = in_scope(c.a, itinerary)
+                if reason is not None:
+                    yield c, reason
+
+    def may_share(self, kind: str, record: dict) -> bool:
+        """Whether some arrangement could share ``record``, flagged or not: when False, ``share``
+        returns nothing for it whatever its flags (a pipeline need not wait for them)."""
+        subject = self._subject(kind, record)
+        return subject is not None and next(self._in_scope(kind, subject[1], subject[2]), None) is not None
+
     def share_traveller(self, traveller: dict, flagged: bool = False, run_id: str = "", shared_at: str = "") -> list[Share]:
         """Shared records (with audit entries) for one ApiTraveller dict; none for a person named
         by a cancellation, who is not travelling (see ``message_functions``)."""
-        if not names_travellers(traveller.get("message_function")):
-            return []
-        role = traveller.get("person", {}).get("role") or "PASSENGER"
-        person_kind = _PERSON_KIND.get(role, "PASSENGER")
-        itinerary = self._itinerary(traveller.get("legs") or (), bool(traveller.get("in_transit")) or role.startswith("IN_TRANSIT"))
-        legs = traveller.get("legs") or [{}]
-        flight_date = traveller.get("flight_date") or ""
-        departure = legs[0].get("departure_utc") or (f"{flight_date}T00:00:00Z" if flight_date else "")
-        return self._share("API", traveller, str(traveller.get("traveller_id")), person_kind, itinerary,
-                           flagged, run_id, shared_at, flight_date, departure)
+        subject = self._subject("API", traveller)
+        return [] if subject is None else self._share("API", traveller, subject, flagged, run_id, shared_at)
 
     def share_pnr(self, pnr: dict, flagged: bool = False, run_id: str = "", shared_at: str = "",
                   newly_flagged: bool = False) -> list[Share]:
@@ -372,29 +401,18 @@ class SharingEngine:
         ``newly_flagged``: shared before, unflagged, and flagged since (a stream, where the PNR
         came before the API list that flagged a traveller on it): only the ``flagged_only``
         arrangements, the others have it already."""
-        segments = pnr.get("flights") or []
-        itinerary = self._itinerary(segments)
-        first = (segments[0].get("departure_local") or "") if segments else ""
-        flight_date = first[:10]
-        departure = f"{flight_date}T00:00:00Z" if flight_date else ""
-        source_id = f"{pnr.get('message_id')}/{pnr.get('record_locator')}"
-        return self._share("PNR", pnr, source_id, "PASSENGER", itinerary, flagged or newly_flagged, run_id, shared_at,
-                           flight_date, departure, only_flagged_only=newly_flagged)
+        return self._share("PNR", pnr, self._subject("PNR", pnr), flagged or newly_flagged, run_id, shared_at,
+                           only_flagged_only=newly_flagged)
 
-    def _share(self, kind, record, source_id, person_kind, itinerary: Itinerary, flagged, run_id, shared_at,
-               flight_date, departure, only_flagged_only: bool = False) -> list[Share]:
+    def _share(self, kind, record, subject: tuple, flagged, run_id, shared_at, only_flagged_only: bool = False) -> list[Share]:
+        source_id, person_kind, itinerary, flight_date, departure = subject
         out = []
         filtered_cache: dict = {}
-        for c in self._by_kind[kind]:
+        for c, reason in self._in_scope(kind, person_kind, itinerary):
             a = c.a
-            if person_kind not in a.persons:
-                continue
             if a.sharing_mode == "flagged_only" and not flagged:
                 continue
             if only_flagged_only and a.sharing_mode != "flagged_only":
-                continue
-            reason = in_scope(a, itinerary)
-            if reason is None:
                 continue
             key = c.filter.key()
             if key not in filtered_cache:  # sensitive filter first, once per distinct policy

@@ -163,6 +163,32 @@ class _ShareFn(beam.DoFn):
         self.pending, self.counts = {}, {}
 
 
+class _MayShareFn(beam.DoFn):
+    """Passes on the records some arrangement could share, flagged or not
+    (``SharingEngine.may_share``); counts the others as ``_ShareFn`` would have (in, not shared)."""
+
+    def __init__(self, kind, arrangements, keys_dir, provider):
+        self.kind, self.arrangements, self.keys_dir, self.provider = kind, arrangements, keys_dir, provider
+
+    def setup(self):
+        self.engine = _engine(self.arrangements, self.keys_dir, self.provider)
+        self.counter_in = Metrics.counter(NAMESPACE, f"in.{self.kind}")
+        self.counter_none = Metrics.counter(NAMESPACE, f"not_shared.{self.kind}")
+
+    def process(self, record):
+        if self.engine.may_share(self.kind, record):
+            yield record
+        else:
+            self.counter_in.inc()
+            self.counter_none.inc()
+
+
+def _traveller_locator(traveller: dict) -> list:
+    """``[(traveller id, PNR locator upper-cased)]`` when the API record names a locator, else ``[]``."""
+    locator = (traveller.get("person") or {}).get("pnr_locator")
+    return [(traveller.get("traveller_id"), locator.upper())] if locator else []
+
+
 def _push_arrangements(arrangements) -> frozenset:
     """Ids of the arrangements whose records a stream pushes at named times (``cadence``)."""
     return frozenset(a.id for a in arrangements if a.push_minutes)
@@ -521,6 +547,10 @@ class ShareWithPartners(beam.PTransform):
         def share(kind, records, label, side):
             refs = kind == "API" and self.withdrawals is not None
             share_fn = _ShareFn(kind, *args, refs=refs)
+            if side is not None:
+                # only records some arrangement could take wait for the flags (and cross the
+                # runner to the sharing step); the others are counted as not shared where made
+                records = records | f"{label}Candidates" >> beam.ParDo(_MayShareFn(kind, chosen, self.keys_dir, self.provider))
             pardo = (beam.ParDo(share_fn, beam.pvalue.AsDict(side)) if side is not None else beam.ParDo(share_fn))
             result = records | label >> pardo.with_outputs(_ShareFn.FILES, _ShareFn.COUNTS, _ShareFn.REFS, _ShareFn.HELD,
                                                            main="shared")
@@ -541,10 +571,12 @@ class ShareWithPartners(beam.PTransform):
         if pnr is not None:
             locators = None
             if api is not None and flagged_map is not None:
+                # (traveller id, locator) pairs are taken where the travellers are made, so only
+                # these small pairs, not every traveller, wait for the flags
                 locators = (api
-                            | "FlaggedTravellers" >> beam.Filter(lambda t, f: t.get("traveller_id") in f, beam.pvalue.AsDict(flagged_map))
-                            | "TheirLocators" >> beam.FlatMap(lambda t: [(t["person"]["pnr_locator"].upper(), True)]
-                                                              if t.get("person", {}).get("pnr_locator") else []))
+                            | "TravellerLocators" >> beam.FlatMap(_traveller_locator)
+                            | "FlaggedTravellers" >> beam.Filter(lambda pair, f: pair[0] in f, beam.pvalue.AsDict(flagged_map))
+                            | "TheirLocators" >> beam.Map(lambda pair: (pair[1], True)))
             share("PNR", pnr, "SharePnr", locators)
 
         if ref_parts:  # partner records of travellers withdrawn since: a notice each, same path

@@ -245,3 +245,14 @@ def test_avro_container_from_pre_encoded_records_round_trips():
     assert output.encode(records) == blob and output.decode(output.encode([])) == []
     shards = {output.shard_of(r["record_id"], 4) for r in records}
     assert shards == {0, 1, 2, 3} and output.shard_of(records[0]["record_id"], 1) == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(travellers(), pnrs())
+def test_property_a_record_no_arrangement_may_share_is_never_shared(record, booking):
+    # may_share lets a pipeline skip waiting for flags: it must be False only when no flag
+    # state gives a share, and True whenever one does
+    for kind, item in (("API", record), ("PNR", booking)):
+        shared = any(ENGINE.share(kind, item, flagged=flagged) for flagged in (False, True))
+        assert ENGINE.may_share(kind, item) == shared
+    assert not ENGINE.may_share("API", dict(record, message_function="CANCEL_RESERVATION"))
