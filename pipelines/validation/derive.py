@@ -83,11 +83,20 @@ def manifest_row(manifest: dict) -> dict:
         "bad_airport_field": _first_bad_airport(legs),
         "missing_departure_time": bool(legs) and _blank(legs[0].get("departure_local")) is None,
         "bad_leg_time_field": _first_bad_leg_time(legs),
-        "passenger_count_difference": None if declared_pax is None else declared_pax - passengers,
-        "crew_count_difference": None if declared_crew is None else declared_crew - crew,
+        "passenger_count_difference": _count_difference(declared_pax, passengers, manifest),
+        "crew_count_difference": _count_difference(declared_crew, crew, manifest),
         "passengers_present": passengers,
         "crew_present": crew,
     }
+
+
+def _count_difference(declared: int | None, present: int, manifest: dict) -> int | None:
+    """Declared minus present, or None when it cannot be judged from this record: no count
+    declared, or a part of a list sent in several messages (``list_part``) declaring more than it
+    holds, since carriers may declare the whole list's count in every part."""
+    if declared is None or (manifest.get("list_part") and declared > present):
+        return None
+    return declared - present
 
 
 def _first_bad_airport(legs: list[dict]) -> str | None:

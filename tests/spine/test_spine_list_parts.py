@@ -7,9 +7,13 @@ from __future__ import annotations
 import glob
 import json
 
+import pytest
+
 from pipelines import crypto
 from pipelines.cli import main as paxshare
 from pipelines.flags.reader import read_flags
+from pipelines.validation import derive
+from tests.spine.factories import manifest, person
 
 WATCHLIST = ("entry_id,surname,given_names,full_name,aliases,date_of_birth,gender,nationality,document_number,"
              "document_issuer,category,list_owner,receivers\n"
@@ -22,17 +26,19 @@ def _person(surname: str, given: str, born: str, nationality: str, document: str
             f"DOC+P+{document}", "DTM+36:300101", f"LOC+91+{nationality}"]
 
 
-def _part(reference: str, status: str, persons: list[list[str]]) -> list[str]:
-    body = ["BGM+745", "NAD+MS+++OPS", *FLIGHT, *[s for p in persons for s in p], f"CNT+42:{len(persons)}"]
+def _part(reference: str, status: str, persons: list[list[str]], declared: int | None = None) -> list[str]:
+    count = len(persons) if declared is None else declared
+    body = ["BGM+745", "NAD+MS+++OPS", *FLIGHT, *[s for p in persons for s in p], f"CNT+42:{count}"]
     return [f"UNH+{reference}+PAXLST:D:05B:UN:IATA+AC0871/261123/1930+{status}", *body,
             f"UNT+{len(body) + 2}+{reference}"]
 
 
-def test_every_part_of_a_list_is_screened_and_shared_and_none_is_withdrawn(tmp_path):
+@pytest.mark.parametrize("declared", [None, 3], ids=["count-per-part", "whole-list-count-in-each-part"])
+def test_every_part_of_a_list_is_screened_and_shared_and_none_is_withdrawn(tmp_path, declared):
     first = [_person("OKAFOR", "CHIDI", "800601", "NGA", "A1000001"), _person("TREMBLAY", "LUC", "750203", "CAN", "C2000002")]
     second = [_person("GARCIA", "ANA", "910912", "MEX", "M3000003")]
     segments = ["UNB+UNOA:4+ACAPI:ZZ+USCSAPIS:ZZ+261123:1200+IC42++APIS",
-                *_part("PAX001", "01:C", first), *_part("PAX002", "02:F", second), "UNZ+2+IC42"]
+                *_part("PAX001", "01:C", first, declared), *_part("PAX002", "02:F", second, declared), "UNZ+2+IC42"]
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "ac0871.edi").write_text("UNA:+.? '" + "'".join(segments) + "'", encoding="ascii")
     keys, converted, out = tmp_path / "keys", tmp_path / "converted", tmp_path / "out"
@@ -50,3 +56,15 @@ def test_every_part_of_a_list_is_screened_and_shared_and_none_is_withdrawn(tmp_p
     assert flags and {(f["traveller"]["surname"], f["withdrawn"]) for f in flags} == {("OKAFOR", None)}  # one per unit
     sharing = report["stages"]["sharing"]
     assert sharing.get("records shared", 0) >= 1 and sharing.get("withdrawal notices", 0) == 0
+
+
+def test_a_part_may_declare_the_whole_lists_count_but_not_fewer_than_it_holds():
+    def difference(declared, part):
+        record = manifest("M1", persons=[person(1), person(2)], declared_passenger_count=declared,
+                          list_part={"reference": "R", "number": 1, "last": False} if part else None)
+        return derive.manifest_row(record)["passenger_count_difference"]
+
+    assert difference(5, part=True) is None      # the whole list's count: judged nowhere per part
+    assert difference(1, part=True) == -1        # fewer than the part holds: wrong anyway
+    assert difference(5, part=False) == 3        # a list sent whole must match
+    assert difference(2, part=False) == 0

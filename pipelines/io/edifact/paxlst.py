@@ -428,10 +428,12 @@ class _Builder:
     def _check_counts(self) -> None:
         passengers = sum(person["role"] in PASSENGER_ROLES for person in self.persons)
         crew = len(self.persons) - passengers
+        number = self.message.transfer_number
+        part = f" (part {number} of a list sent in parts: the count may be the whole list's)" if number else ""
         if self.declared_passengers is not None and self.declared_passengers != passengers:
-            self.warnings.append(f"CNT+42 declares {self.declared_passengers} passengers; {passengers} present")
+            self.warnings.append(f"CNT+42 declares {self.declared_passengers} passengers; {passengers} present{part}")
         if self.declared_crew is not None and self.declared_crew != crew:
-            self.warnings.append(f"CNT+41 declares {self.declared_crew} crew; {crew} present")
+            self.warnings.append(f"CNT+41 declares {self.declared_crew} crew; {crew} present{part}")
 
 
 def _leg(airport: str | None, departure: str | None) -> dict:
