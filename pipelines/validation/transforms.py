@@ -19,12 +19,10 @@ REASONS = "reason_codes"
 #: Batch size in persons (a PNR counts as its travellers). A great-expectations suite run has a
 #: fixed cost whatever the size (the person suite on a loaded 2-core machine: 2,000 rows 1.0 s,
 #: 10,000 1.4 s, 30,000 2.9 s, 100,000 7.1 s), and a batch of manifests runs two suites: batches
-#: of tens of thousands of persons amortise it. Every batch is the largest size (Beam's sizing,
-#: which aims at ~10 s of work per batch, would make smaller ones once screening and writing
-#: are fused after validation and timed with it); a bundle's last batch is what is left, and a
-#: bundle that ends sooner (a stream) is validated at once whatever its size. Peak memory is
-#: that of a batch of MAX_BATCH, which the growing sizes reached before.
-MIN_BATCH, MAX_BATCH = 60_000, 60_000
+#: of tens of thousands of persons amortise it. The first batch of a bundle is MIN_BATCH; Beam grows the
+#: next ones towards MAX_BATCH (and at most ~10 s of work). A bundle that ends sooner (a stream)
+#: is validated at once whatever its size.
+MIN_BATCH, MAX_BATCH = 10_000, 60_000
 
 
 def batch_weight(item) -> int:
