@@ -75,13 +75,24 @@ def test_somali_orthography_meets_other_spellings(listed, travelling):
 
 
 def test_a_somali_spelling_alerts_on_the_listed_name():
-    # retrieved through the one-letter keys of CABDULLAHI; (MAXAMED CALI against MOHAMED ALI
-    # shares no key: the traveller's readings are not yet keys of their own)
+    # retrieved through the one-letter keys of CABDULLAHI
     entry = make_entry("S", full="ABDULLAHI MOHAMED", dobs=["1975-06-07"])
     for accelerate in (True, False):
         found = Screener([entry], accelerate=accelerate).screen(
             traveller(None, None, full="CABDULLAHI MAXAMED", dob="1975-06-07"))
         assert found and found[0].alert and "MAXAMED~MOHAMED (phonetic" in found[0].explanation
+
+
+def test_a_somali_spelling_sharing_no_key_with_the_listed_name_is_retrieved_by_its_reading():
+    # MAXAMED CALI and MOHAMED ALI have no skeleton in common: the traveller's tokens also query
+    # as their Somali readings (query side only), among other MOHAMEDs and ALIs
+    entries = [make_entry("S", full="MOHAMED ALI", dobs=["1981-02-03"])] + [
+        make_entry(f"N{i}", full=name, dobs=["1960-01-01"])
+        for i, name in enumerate(["MOHAMED OMAR", "AHMED ALI", "MOHAMED HASSAN", "ALI HUSSEIN"])]
+    for accelerate in (True, False):
+        found = Screener(entries, accelerate=accelerate).screen(
+            traveller(None, None, full="MAXAMED CALI", dob="1981-02-03"))
+        assert found and found[0].entry["entry_id"] == "S" and found[0].alert, accelerate
 
 
 def test_somali_reading_leaves_other_c_and_x_alone():

@@ -26,6 +26,7 @@ process that made them: the index is built once per worker (``Screener`` in ``se
 from __future__ import annotations
 
 import functools
+import re
 from array import array
 
 import numba
@@ -37,6 +38,7 @@ from pipelines.screening.normalise.names import (COMMON_TOKENS, PARTICLES, coars
                                                  joined_skeleton, skeleton)
 from pipelines.screening.normalise.name_frequency import population_share
 from pipelines.screening.normalise.nicknames import variants
+from pipelines.screening.normalise.romanisation import romanisation_key
 
 __all__ = ["KIND", "MAX_KEY_TOKENS", "MAX_WHOLE_TOKENS", "KeyBatch", "alternatives", "code_of", "deletion_keys",
            "document_code", "document_keys", "documents_codes", "forget_list_edit_keys", "is_initial", "neighbourhood",
@@ -276,8 +278,10 @@ _ZEROS = array("q", [0] * 2 * MAX_KEY_TOKENS)
 
 @functools.lru_cache(maxsize=100_000)
 def alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
-    """A token's skeleton, and at query time (``expand_nicknames``) its nicknames' skeletons and,
-    for a token with a Latvian nominative -S (:func:`name_parts.baltic_stem`), its stem's (cached:
+    """A token's skeleton, and at query time (``expand_nicknames``) its nicknames' skeletons,
+    for a token with a Latvian nominative -S (:func:`name_parts.baltic_stem`) its stem's, and for
+    a token in Somali orthography (C for ayn, X for ha: :func:`romanisation.romanisation_key`) its
+    reading's, so that ``MAXAMED CALI`` finds ``MOHAMED ALI``, where the two share no key (cached:
     given names repeat across travellers even when whole names do not)."""
     if not expand_nicknames:
         return frozenset((skeleton(token),))
@@ -289,7 +293,20 @@ def alternatives(token: str, expand_nicknames: bool) -> frozenset[str]:
         and token not in COMMON_TOKENS else None
     if initial is not None:
         out.add(skeleton(initial + token[1:]))  # QADDAFI queries as GADDAFI, GYONG as KYONG
+    reading = romanisation_key(token)
+    if reading is not None and not reading.startswith("~") and not ("X" in token and _PINYIN.match(token)):
+        out.add(reading)  # Somali orthography: CALI queries as ALI, MAXAMED as MOHAMED (skeletons)
     return frozenset(out)
+
+
+#: a token written as pinyin syllables (each after the first with its initial; J, Q and X only
+#: before I or U). Its X is pinyin's, not Somali's ha: XINYI and XIAOYAN do not query as HINYI
+#: and HIAOYAN, which would add Vietnamese HUYNH and Korean HAEUN to their candidates, while
+#: XASAN, XUSEEN and XIRSI do not parse and keep their Somali reading.
+_PINYIN_FINALS = "IANG|IONG|UANG|ANG|ENG|ING|ONG|UAI|IAO|IAN|UAN|AI|EI|AO|OU|AN|EN|IN|UN|IA|IE|IU|UA|UO|UE|UI|ER|A|O|E|I|U"
+_PINYIN_SYLLABLE = (f"(?:(?:ZH|CH|SH|[BPMFDTNLGKHRZCSYW])(?:{_PINYIN_FINALS})"
+                    "|[JQX](?:IANG|IONG|IAO|IAN|ING|UAN|IA|IE|IU|IN|UE|UN|I|U))")
+_PINYIN = re.compile(f"^(?:(?:{_PINYIN_FINALS})|{_PINYIN_SYLLABLE})(?:{_PINYIN_SYLLABLE})*$")
 
 
 #: A first K-sound is written K, Q, C or G depending on who romanised it: Arabic qaf is Q, K or
