@@ -29,6 +29,7 @@ No Beam here.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -164,8 +165,8 @@ class FlightList:
 
     A list too long for one message comes in parts (UNH ``+REF+01:C``, ``+REF+02:C``, ...,
     ``+REF+nn:F``): the parts of one list together are the list, so a part adds its persons to the
-    parts before it instead of replacing them. ``parts`` maps each part number received to its
-    message; ``reference`` and ``function`` are what every part of the list shares; ``last_part``
+    parts before it instead of replacing them. ``parts`` holds the part numbers received, in
+    order; ``reference`` and ``function`` are what every part of the list shares; ``last_part``
     is the number of the part marked final, once seen; ``replaced_prepared`` is when the list this
     one replaced was prepared (a part prepared no later than that belongs to the older list)."""
 
@@ -175,7 +176,7 @@ class FlightList:
     final: bool = False
     function: str = ""
     reference: str | None = None
-    parts: dict[str, str] = field(default_factory=dict)     # part number (as text) -> message id
+    parts: list[int] = field(default_factory=list)
     last_part: int | None = None
     replaced_prepared: str | None = None
 
@@ -186,42 +187,45 @@ class FlightList:
         again starts a new list (the carrier sent the list again)."""
         if not part or not self.parts or self.function != function or part.get("reference") != self.reference:
             return False
-        number = int(part["number"])
-        if str(number) in self.parts:
+        number = part["number"]
+        if number in self.parts:
             return False
         if self.last_part is not None and number > self.last_part:
             return False
-        if part.get("last") and any(int(received) > number for received in self.parts):
+        if part.get("last") and self.parts[-1] > number:
             return False
         return self.replaced_prepared is None or prepared > self.replaced_prepared
 
-    def start(self, message_id: str, prepared: str, function: str, part: dict | None) -> None:
-        """This message's list replaces the current one."""
+    def start(self, message_id: str, prepared: str, function: str, part: dict | None,
+              persons: dict[str, str]) -> None:
+        """This message's list, with ``persons``, replaces the current one."""
         self.replaced_prepared = self.current_prepared if self.current_message is not None else None
         self.current_message, self.current_prepared, self.function = message_id, prepared, function
         self.reference = part.get("reference") if part else None
-        self.parts, self.last_part = {}, None
-        self.add_part(message_id, prepared, part)
+        self.parts, self.last_part, self.persons = [], None, {}
+        self.add_part(message_id, prepared, part, persons)
 
-    def add_part(self, message_id: str, prepared: str, part: dict | None) -> None:
+    def add_part(self, message_id: str, prepared: str, part: dict | None, persons: dict[str, str]) -> None:
+        """This message's ``persons`` join the list (as the part ``part``, when sent in parts)."""
+        self.persons.update(persons)
         if not part:
             return
-        self.parts[str(int(part["number"]))] = message_id
+        bisect.insort(self.parts, part["number"])
         if part.get("last"):
-            self.last_part = int(part["number"])
+            self.last_part = part["number"]
         if (prepared, message_id) > (self.current_prepared, self.current_message or ""):
             self.current_message, self.current_prepared = message_id, prepared
 
     def to_state(self) -> dict:
         return {"current_message": self.current_message, "current_prepared": self.current_prepared,
                 "persons": dict(self.persons), "final": self.final, "function": self.function,
-                "reference": self.reference, "parts": dict(self.parts), "last_part": self.last_part,
+                "reference": self.reference, "parts": list(self.parts), "last_part": self.last_part,
                 "replaced_prepared": self.replaced_prepared}
 
     @classmethod
     def from_state(cls, state: dict) -> "FlightList":
         return cls(state["current_message"], state["current_prepared"], dict(state["persons"]), state["final"],
-                   state.get("function", ""), state.get("reference"), dict(state.get("parts", {})),
+                   state.get("function", ""), state.get("reference"), list(state.get("parts", [])),
                    state.get("last_part"), state.get("replaced_prepared"))
 
 
@@ -286,8 +290,7 @@ class FlightBook:
             # another part of the standing list: its persons join those of the parts before it
             withdrawn = tuple(Withdrawal(self.flight_key, flight_list.persons[key], "SUPERSEDED", message_id, function)
                               for key in sorted(persons) if key in flight_list.persons)
-            flight_list.add_part(message_id, prepared, part)
-            flight_list.persons.update(persons)
+            flight_list.add_part(message_id, prepared, part, persons)
         else:
             if flight_list.current_message is not None and (prepared, message_id) < (
                     flight_list.current_prepared, flight_list.current_message):
@@ -298,8 +301,7 @@ class FlightBook:
             withdrawn = tuple(Withdrawal(self.flight_key, traveller_id, "SUPERSEDED" if key in persons else "REMOVED",
                                          message_id, function)
                               for key, traveller_id in sorted(flight_list.persons.items()))
-            flight_list.start(message_id, prepared, function, part)
-            flight_list.persons = persons
+            flight_list.start(message_id, prepared, function, part, persons)
         # a cancellation prepared after this list, received before it, still stands
         withdrawn += self._withdraw(kind, [k for k in persons if self.cancelled.get(k, "") > prepared],
                                     "CANCELLED", message_id, function)
