@@ -85,12 +85,11 @@ class ScreenTravellersFn(beam.DoFn):
             Metrics.distribution(NAMESPACE, INDEX_BUILD_MSECS).update(self._built_msecs)
             self._built_msecs = None
 
-    def process(self, records: list, rejection_reasons=None):
-        # an element is a traveller dict, or (traveller dict, reasons) for a rejected one (streaming)
+    def process(self, records: list):
+        # an element is a traveller dict, or (traveller dict, reasons) for a rejected one
         pairs = [(record, None) if isinstance(record, dict) else record for record in records]
         travellers = [traveller_from_api(record) for record, _ in pairs]
-        rejection_reasons = dict(rejection_reasons or {})
-        rejection_reasons.update((t.traveller_id, reasons) for t, (_, reasons) in zip(travellers, pairs) if reasons)
+        rejection_reasons = {t.traveller_id: reasons for t, (_, reasons) in zip(travellers, pairs) if reasons}
         self._screened.inc(len(travellers))
         # only alerts leave the transform, so ask the engine for nothing below the lowest threshold:
         # that lets it skip entries a lower floor would have to score. A batch is one call into the
@@ -116,9 +115,8 @@ class ScreenTravellers(beam.PTransform):
     :class:`Settings` (default: the packaged ``data/settings.yaml``). ``cleared_path`` /
     ``trusted_path``: optional suppression lists (local paths). Travellers screened although their
     record failed validation come as ``(traveller, [reason, ...])`` pairs: their candidates'
-    explanations say so. ``rejection_reasons``: optional PCollection of ``(traveller_id, [reason,
-    ...])`` read as a side input instead, with the same note (it makes screening wait until every
-    reason is known).
+    explanations say so (no side input of reasons: it would make screening wait until every
+    traveller was validated).
 
     The input may also be a tuple of PCollections (say valid travellers and rejected pairs):
     each is screened where it is made, with one index per worker process for all of them, and
@@ -132,10 +130,8 @@ class ScreenTravellers(beam.PTransform):
     BATCH = 2000
 
     def __init__(self, watchlist_paths: list[str], settings: Settings | None = None,
-                 cleared_path: str | None = None, trusted_path: str | None = None, label: str | None = None,
-                 rejection_reasons=None):
+                 cleared_path: str | None = None, trusted_path: str | None = None, label: str | None = None):
         super().__init__(label)
-        self._rejection_reasons = rejection_reasons
         self._paths = list(watchlist_paths)
         self._settings = settings or default_settings()
         self._cleared = cleared_path
@@ -145,7 +141,6 @@ class ScreenTravellers(beam.PTransform):
         inputs = tuple(travellers) if isinstance(travellers, (tuple, list)) else (travellers,)
         # one DoFn for every input: its instances on a worker share one index (same Shared key)
         score = ScreenTravellersFn(self._paths, self._settings.raw, self._cleared, self._trusted)
-        side = [beam.pvalue.AsDict(self._rejection_reasons)] if self._rejection_reasons is not None else []
         parts = []
         for index, part in enumerate(inputs):
             suffix = f" {index}" if len(inputs) > 1 else ""
@@ -155,5 +150,5 @@ class ScreenTravellers(beam.PTransform):
             # flushes its batch, so streaming latency stays bounded by the bundle
             parts.append(part
                          | f"Batch{suffix}" >> beam.BatchElements(min_batch_size=self.BATCH, max_batch_size=self.BATCH)
-                         | f"ScoreAgainstWatchlists{suffix}" >> beam.ParDo(score, *side))
+                         | f"ScoreAgainstWatchlists{suffix}" >> beam.ParDo(score))
         return parts[0] if len(parts) == 1 else tuple(parts) | "AllCandidates" >> beam.Flatten()

@@ -57,7 +57,7 @@ def test_dofn_instances_in_one_process_share_one_index(tmp_path):
 
 
 
-def test_rejected_travellers_candidates_say_why_from_the_side_input(tmp_path):
+def test_rejected_travellers_candidates_say_why_from_their_reasons(tmp_path):
     path = tmp_path / "wl.csv"
     path.write_text(WL, encoding="utf-8")
     travellers = [_traveller("M1/1", "KARIMOV", "RUSTAM", "1971-03-14"),
@@ -71,7 +71,8 @@ def test_rejected_travellers_candidates_say_why_from_the_side_input(tmp_path):
                                  "DOB missing); screened anyway, not shared.")
 
     with TestPipeline() as pipeline:
-        reasons = pipeline | "Reasons" >> beam.Create([("M2/1", ["SEX: not M, F, X or U", "DOB missing"])])
-        out = (pipeline | beam.Create(travellers) | ScreenTravellers([str(path)], rejection_reasons=reasons))
+        valid = pipeline | "Valid" >> beam.Create(travellers[:1])
+        rejected = pipeline | "Rejected" >> beam.Create([(travellers[1], ["SEX: not M, F, X or U", "DOB missing"])])
+        out = (valid, rejected) | ScreenTravellers([str(path)])
         assert_that(out | beam.Map(lambda c: (c["traveller_id"], c["explanation"].split("\n")[-1])),
                     last_lines_are_right)
