@@ -132,7 +132,9 @@ def shared_workers():
     shared), and Python's per-process string-hash salt, which the key codes use, is inherited
     too. Where fork is unavailable, spawned workers build their own (False)."""
     import multiprocessing
-    if "fork" in multiprocessing.get_all_start_methods():
+
+    from pipelines.screening.engine.index import can_fork
+    if can_fork():
         return multiprocessing.get_context("fork"), True
     return multiprocessing.get_context("spawn"), False
 

@@ -72,7 +72,7 @@ from pipelines.screening.engine.compiled.lookup import NO_YEAR_HI, NO_YEAR_LO, C
 from pipelines.screening.engine.compiled.keycodes import (KeyBatch, deletion_keys, document_keys, documents_codes,
                                                           forget_list_edit_keys)
 
-__all__ = ["CandidateIndex", "alternates", "blocking_arrays", "entry_forms", "entry_keys", "parallel_build", "query_keys",
+__all__ = ["CandidateIndex", "alternates", "blocking_arrays", "can_fork", "entry_forms", "entry_keys", "parallel_build", "query_keys",
            "spelled_keys", "LOOKUP_STATS", "new_lookup_stats"]
 
 
@@ -237,7 +237,9 @@ class _Parallel(threading.local):
 _parallel = _Parallel()
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether this platform starts processes by fork, which a process built before it can share
+    with (copy-on-write pages, the same string-hash salt)."""
     import multiprocessing
     return "fork" in multiprocessing.get_all_start_methods()
 
@@ -382,7 +384,7 @@ class CandidateIndex:
         # process while this one goes on with the rest of the build (the counts below, the compiled
         # pre-scoring's name tables); the look-up waits for them when first used
         self._pending = None
-        if _parallel.active and len(entries) >= _parallel.min_entries and _can_fork():
+        if _parallel.active and len(entries) >= _parallel.min_entries and can_fork():
             self._pending = _KeysAside(self.forms, self.docs, self.rules, self.year_lo)
             _parallel.pending.append(self)
         else:
