@@ -294,7 +294,8 @@ class FlightBook:
         else:
             if flight_list.current_message is not None and (prepared, message_id) < (
                     flight_list.current_prepared, flight_list.current_message):
-                return Decision(SUPERSEDED, False, why=f"prepared before the current list {flight_list.current_message}")
+                return Decision(SUPERSEDED, False,
+                                why=f"prepared before the current list {flight_list.current_message}")
             if flight_list.final:
                 return Decision(LATE, False, why=f"arrived after the close-out {flight_list.current_message} made the "
                                                  f"{kind.lower()} list final")

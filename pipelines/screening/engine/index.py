@@ -72,8 +72,8 @@ from pipelines.screening.engine.compiled.lookup import NO_YEAR_HI, NO_YEAR_LO, C
 from pipelines.screening.engine.compiled.keycodes import (KeyBatch, deletion_keys, document_keys, documents_codes,
                                                           forget_list_edit_keys)
 
-__all__ = ["CandidateIndex", "alternates", "blocking_arrays", "can_fork", "entry_forms", "entry_keys", "parallel_build", "query_keys",
-           "spelled_keys", "LOOKUP_STATS", "new_lookup_stats"]
+__all__ = ["CandidateIndex", "alternates", "blocking_arrays", "can_fork", "entry_forms", "entry_keys", "parallel_build",
+           "query_keys", "spelled_keys", "LOOKUP_STATS", "new_lookup_stats"]
 
 
 def entry_forms(entry: dict, seen: dict | None = None) -> tuple[NameForm, ...]:
